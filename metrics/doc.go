@@ -1,0 +1,63 @@
+// Package metrics records what a load test measures and keeps it exactly:
+// latencies in HDR histograms, outcomes in counters, both per interval and
+// in total, for every scenario and step.
+//
+// # Model
+//
+// A [Recorder] holds one metric per [Key] (scenario, step, kind). Virtual
+// users record into a [Shard]: a [Shard.Record] call is a lock that no other
+// shard shares, a histogram index and a few adds, with no allocation and no
+// map lookup, because the key was resolved to a [Handle] beforehand. The
+// number of shards follows GOMAXPROCS, not the number of virtual users, so
+// memory stays flat however many users a test runs: each shard holds one
+// dense histogram (about 190 KiB) per key it has seen.
+//
+// Time enters only through [Recorder.Flush]: the engine calls it at each
+// interval boundary (one second by default), and everything recorded since
+// the previous flush becomes one point of each key's series. Closed
+// intervals are stored sparsely (only populated buckets), so a ten-minute,
+// ten-step series takes a few megabytes whatever the request count.
+// Intervals that begin before the warm-up ends stay in the series but are
+// left out of the totals.
+//
+// A [Snapshot] is plain data: it merges exactly with [Merge] (histograms add,
+// counters sum, series line up on wall-clock interval starts), so results of
+// several machines combine into the numbers one machine would have recorded.
+//
+// # What is exact and what is not
+//
+// Histograms have 3 significant digits over 1 µs to 1 h ([MinValue],
+// [MaxValue]); a quantile is exact to that precision, never interpolated and
+// never averaged. The minimum, maximum and sum are kept exactly beside the
+// histogram, so [Stats.Mean] and [Stats.Quantile](1) are exact. Values above
+// one hour are recorded as one hour and counted in [Stats.Clamped]; nothing is
+// dropped.
+//
+// # JSON format, version 1
+//
+// [Snapshot.WriteJSON] writes, and [ReadJSON] reads back:
+//
+//	{
+//	  "version": 1,                       // format version; other values are refused
+//	  "start": "2026-01-02T12:00:00Z",    // RFC 3339 start of interval 0
+//	  "interval_ns": 1000000000,          // interval length in nanoseconds
+//	  "warmup_ns": 0,                     // span from start excluded from totals
+//	  "metrics": [{
+//	    "scenario": "signup", "step": "apply", "kind": "step",
+//	    "total":  STATS,                  // the measured window
+//	    "series": [{"start": "…", …STATS}] // one point per interval, in order
+//	  }],
+//	  "gauges": [{"name": "heap", "points": [{"start": "…", "min": 1, "max": 2, "sum": 3, "n": 2}]}]
+//	}
+//
+// where STATS is
+//
+//	"outcomes": {"ok": 10, "timeout": 1},  // counts by outcome name, zeros left out
+//	"latency": "HISTFAA…",                 // HDR V2 compressed, base64; "" when empty
+//	"min_ns": 1000, "max_ns": 9000, "sum_ns": 40000,
+//	"clamped": 0, "bytes_sent": 0, "bytes_received": 0, "vus": 0  // optional
+//
+// Durations are integer nanoseconds, with the unit in the field name. The
+// histogram string is the standard HdrHistogram encoding, so other HDR
+// libraries can read it.
+package metrics

@@ -1,0 +1,132 @@
+package metrics
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Outcome is what became of one recorded operation: [OK], one of the error
+// classes, or one of the two bookkeeping outcomes [Interrupted] and [Dropped].
+type Outcome uint8
+
+// The outcomes. [Outcome.IsError] is true for Timeout through Other.
+const (
+	OK          Outcome = iota // succeeded
+	Timeout                    // a deadline passed (context deadline, client timeout)
+	Refused                    // connection refused
+	Reset                      // connection reset or closed by the peer
+	HTTP4xx                    // the server answered 4xx
+	HTTP5xx                    // the server answered 5xx
+	CheckFailed                // the response arrived but a check on it failed
+	Panic                      // user code panicked; the panic was recovered
+	Other                      // any other error
+	Interrupted                // the run stopped it before it finished (not an error)
+	Dropped                    // an open-model arrival found no free VU (not an error)
+
+	// NumOutcomes is the number of outcomes; valid outcomes are < NumOutcomes.
+	NumOutcomes
+)
+
+var outcomeNames = [NumOutcomes]string{
+	OK:          "ok",
+	Timeout:     "timeout",
+	Refused:     "refused",
+	Reset:       "reset",
+	HTTP4xx:     "http_4xx",
+	HTTP5xx:     "http_5xx",
+	CheckFailed: "check",
+	Panic:       "panic",
+	Other:       "other",
+	Interrupted: "interrupted",
+	Dropped:     "dropped",
+}
+
+// String returns the outcome's stable name, as used in JSON and reports:
+// "ok", "timeout", "refused", "reset", "http_4xx", "http_5xx", "check",
+// "panic", "other", "interrupted" or "dropped".
+func (o Outcome) String() string {
+	if o < NumOutcomes {
+		return outcomeNames[o]
+	}
+	return fmt.Sprintf("outcome(%d)", uint8(o))
+}
+
+// IsError reports whether o is an error class (Timeout through Other).
+func (o Outcome) IsError() bool { return o >= Timeout && o <= Other }
+
+// ErrorClasses lists the error outcomes in their fixed order.
+var ErrorClasses = []Outcome{Timeout, Refused, Reset, HTTP4xx, HTTP5xx, CheckFailed, Panic, Other}
+
+// ParseOutcome returns the outcome whose [Outcome.String] is s.
+func ParseOutcome(s string) (Outcome, error) {
+	if i := slices.Index(outcomeNames[:], s); i >= 0 {
+		return Outcome(i), nil
+	}
+	return 0, fmt.Errorf("metrics: unknown outcome %q (allowed: %s)", s, strings.Join(outcomeNames[:], ", "))
+}
+
+// Counts holds one counter per outcome, indexed by [Outcome].
+// Its JSON form is an object from outcome name to count, zeros left out.
+type Counts [NumOutcomes]int64
+
+// Total returns the number of operations that started: every outcome but
+// [Dropped], which never started.
+func (c *Counts) Total() int64 {
+	var n int64
+	for o, v := range c {
+		if Outcome(o) != Dropped {
+			n += v
+		}
+	}
+	return n
+}
+
+// Errors returns the number of operations whose outcome is an error class.
+func (c *Counts) Errors() int64 {
+	var n int64
+	for _, o := range ErrorClasses {
+		n += c[o]
+	}
+	return n
+}
+
+// Add adds o's counts to c.
+func (c *Counts) Add(o *Counts) {
+	for i := range c {
+		c[i] += o[i]
+	}
+}
+
+// MarshalJSON encodes the non-zero counts as {"ok": 10, "timeout": 2}.
+func (c Counts) MarshalJSON() ([]byte, error) {
+	m := make(map[string]int64, 2)
+	for o, v := range c {
+		if v != 0 {
+			m[outcomeNames[o]] = v
+		}
+	}
+	return json.Marshal(m)
+}
+
+// UnmarshalJSON decodes the form MarshalJSON writes; unknown outcome names and
+// negative counts are errors.
+func (c *Counts) UnmarshalJSON(b []byte) error {
+	var m map[string]int64
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	*c = Counts{}
+	for k, v := range m {
+		o, err := ParseOutcome(k)
+		if err != nil {
+			return err
+		}
+		if v < 0 {
+			return fmt.Errorf("metrics: count of %q must be >= 0, got %d", k, v)
+		}
+		c[o] = v
+	}
+	return nil
+}
