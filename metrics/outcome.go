@@ -1,7 +1,9 @@
 package metrics
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -73,7 +75,7 @@ type Counts [NumOutcomes]int64
 
 // Total returns the number of operations that started: every outcome but
 // [Dropped], which never started.
-func (c *Counts) Total() int64 {
+func (c Counts) Total() int64 {
 	var n int64
 	for o, v := range c {
 		if Outcome(o) != Dropped {
@@ -84,7 +86,7 @@ func (c *Counts) Total() int64 {
 }
 
 // Errors returns the number of operations whose outcome is an error class.
-func (c *Counts) Errors() int64 {
+func (c Counts) Errors() int64 {
 	var n int64
 	for _, o := range ErrorClasses {
 		n += c[o]
@@ -129,4 +131,51 @@ func (c *Counts) UnmarshalJSON(b []byte) error {
 		c[o] = v
 	}
 	return nil
+}
+
+// Error is an error that carries its outcome class. Steps return one to say
+// how a failure should be counted; [OutcomeOf] finds it in a wrapped chain.
+type Error struct {
+	Outcome Outcome
+	Err     error
+}
+
+// Error returns the wrapped error's message.
+func (e *Error) Error() string {
+	if e.Err == nil {
+		return e.Outcome.String()
+	}
+	return e.Err.Error()
+}
+
+// Unwrap returns the wrapped error.
+func (e *Error) Unwrap() error { return e.Err }
+
+// WithOutcome returns err marked with outcome o (nil stays nil).
+func WithOutcome(err error, o Outcome) error {
+	if err == nil {
+		return nil
+	}
+	return &Error{Outcome: o, Err: err}
+}
+
+// OutcomeOf classifies err: nil is [OK]; an [*Error] in the chain gives its
+// outcome; context.DeadlineExceeded or an error with a true Timeout() method
+// is [Timeout]; anything else is [Other].
+func OutcomeOf(err error) Outcome {
+	if err == nil {
+		return OK
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Outcome
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return Timeout
+	}
+	var t interface{ Timeout() bool }
+	if errors.As(err, &t) && t.Timeout() {
+		return Timeout
+	}
+	return Other
 }

@@ -344,12 +344,37 @@ func (r *Recorder) Finish(now time.Time) time.Time {
 		for !r.intervalStart(r.closed + 1).After(now) {
 			r.closeInterval()
 		}
-		if now.After(r.intervalStart(r.closed)) || r.closed == 0 {
+		// The interval in progress closes if it has begun and holds
+		// anything: a recording made at the very instant of the last
+		// boundary belongs to it and must not be lost.
+		if now.After(r.intervalStart(r.closed)) || r.closed == 0 || r.pending() {
 			r.closeInterval()
 		}
 		r.finished = true
 	}
 	return r.intervalStart(r.closed)
+}
+
+// pending reports whether anything was recorded since the last flush.
+// r.mu must be held.
+func (r *Recorder) pending() bool {
+	for _, g := range r.gauges {
+		if g.cur.N > 0 {
+			return true
+		}
+	}
+	for si := range r.shards {
+		s := &r.shards[si]
+		s.mu.Lock()
+		for _, c := range s.cells {
+			if c != nil && c.dirty {
+				s.mu.Unlock()
+				return true
+			}
+		}
+		s.mu.Unlock()
+	}
+	return false
 }
 
 // closeInterval moves every shard's recordings into a new series point and,
@@ -439,4 +464,19 @@ func (r *Recorder) Last(h Handle) (last, total Stats, ok bool) {
 		return Stats{}, total, false
 	}
 	return s[len(s)-1].Stats.Clone(), total, true
+}
+
+// Keys returns the registered keys in handle order: Keys()[h] is the key of
+// Handle h.
+func (r *Recorder) Keys() []Key {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.keys)
+}
+
+// Closed returns the number of closed intervals.
+func (r *Recorder) Closed() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.closed
 }

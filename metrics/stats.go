@@ -67,13 +67,13 @@ type Stats struct {
 }
 
 // Count returns the number of operations that started ([Counts.Total]).
-func (s *Stats) Count() int64 { return s.Outcomes.Total() }
+func (s Stats) Count() int64 { return s.Outcomes.Total() }
 
 // Errors returns the number of operations that ended in an error class.
-func (s *Stats) Errors() int64 { return s.Outcomes.Errors() }
+func (s Stats) Errors() int64 { return s.Outcomes.Errors() }
 
 // ErrorRate returns Errors / Count, or 0 when nothing was counted.
-func (s *Stats) ErrorRate() float64 {
+func (s Stats) ErrorRate() float64 {
 	n := s.Count()
 	if n == 0 {
 		return 0
@@ -82,7 +82,7 @@ func (s *Stats) ErrorRate() float64 {
 }
 
 // Mean returns the exact mean latency (Sum / number of latency values).
-func (s *Stats) Mean() time.Duration {
+func (s Stats) Mean() time.Duration {
 	n := s.Latency.Count()
 	if n == 0 {
 		return 0
@@ -92,7 +92,7 @@ func (s *Stats) Mean() time.Duration {
 
 // Quantile returns the latency at quantile q in [0, 1] from the histogram,
 // bounded by the exact Min and Max: Quantile(0) is Min and Quantile(1) is Max.
-func (s *Stats) Quantile(q float64) time.Duration {
+func (s Stats) Quantile(q float64) time.Duration {
 	if s.Latency.Count() == 0 {
 		return 0
 	}

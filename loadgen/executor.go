@@ -1,0 +1,450 @@
+package loadgen
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/bits"
+	"math/rand/v2"
+	"time"
+)
+
+// Executor is a load model: how many virtual users run, or how often
+// iterations start, over time. The executors are the types of this package:
+// the closed models [ConstantVUs], [RampingVUs], [PerVUIterations] and
+// [SharedIterations], and the open models [ConstantRate] and [RampingRate].
+// They are plain data: a Result records them, and reports print them.
+type Executor interface {
+	// Validate reports every problem with the configuration at once.
+	Validate() error
+	// String describes the executor in one line.
+	String() string
+	// TotalDuration returns the longest time the executor starts
+	// iterations, not counting graceful stop.
+	TotalDuration() time.Duration
+	kind() string
+}
+
+// Stage is one stage of a ramp: over Duration, the VU count or rate moves
+// linearly from where the previous stage ended to Target.
+type Stage struct {
+	Duration time.Duration `json:"duration_ns"` // must be > 0
+	Target   int           `json:"target"`      // VUs or arrivals per Per at the end; must be >= 0
+}
+
+// Arrivals says how an open model spaces its arrivals.
+type Arrivals int
+
+const (
+	// Even spaces arrivals evenly: the i-th is due at start + i/rate.
+	Even Arrivals = iota
+	// Poisson draws exponential gaps with the same mean rate, from a fixed
+	// seed, so every run and every segment sees the same sequence.
+	Poisson
+)
+
+// String returns "even" or "poisson".
+func (a Arrivals) String() string {
+	switch a {
+	case Even:
+		return "even"
+	case Poisson:
+		return "poisson"
+	}
+	return fmt.Sprintf("arrivals(%d)", int(a))
+}
+
+// ConstantVUs is a closed model: VUs virtual users loop over the iteration,
+// each starting its next iteration when the last one ends, for Duration.
+type ConstantVUs struct {
+	VUs      int           `json:"vus"`         // must be > 0
+	Duration time.Duration `json:"duration_ns"` // must be > 0
+}
+
+// RampingVUs is a closed model whose VU count follows Stages, starting from
+// StartVUs. When the count falls, the VUs that leave finish their iteration
+// within GracefulRampDown and are then interrupted.
+type RampingVUs struct {
+	StartVUs         int           `json:"start_vus"`                   // must be >= 0
+	Stages           []Stage       `json:"stages"`                      // at least one
+	GracefulRampDown time.Duration `json:"graceful_ramp_down_ns"` // 0 means 30s; must be >= 0
+}
+
+// PerVUIterations is a closed model: each of VUs virtual users runs
+// Iterations iterations, or stops when MaxDuration has passed.
+type PerVUIterations struct {
+	VUs         int           `json:"vus"`             // must be > 0
+	Iterations  int           `json:"iterations"`      // per VU; must be > 0
+	MaxDuration time.Duration `json:"max_duration_ns"` // 0 means 10 minutes; must be >= 0
+}
+
+// SharedIterations is a closed model: VUs virtual users share Iterations
+// iterations, each taking the next until none is left or MaxDuration passed.
+type SharedIterations struct {
+	VUs         int           `json:"vus"`             // must be > 0
+	Iterations  int           `json:"iterations"`      // in all; must be >= VUs
+	MaxDuration time.Duration `json:"max_duration_ns"` // 0 means 10 minutes; must be >= 0
+}
+
+// ConstantRate is an open model: Rate iterations start every Per for
+// Duration, whatever the response times. Each arrival takes a free VU; if
+// none is free a new one is started, up to MaxVUs; past that the arrival is
+// counted as dropped.
+type ConstantRate struct {
+	Rate            int           `json:"rate"`              // arrivals per Per; must be > 0
+	Per             time.Duration `json:"per_ns"`            // 0 means one second; must be >= 0
+	Duration        time.Duration `json:"duration_ns"`       // must be > 0
+	PreAllocatedVUs int           `json:"pre_allocated_vus"` // VUs started up front; must be >= 0
+	MaxVUs          int           `json:"max_vus"`           // 0 means PreAllocatedVUs; else must be >= PreAllocatedVUs; and > 0 overall
+	Arrivals        Arrivals      `json:"arrivals"`          // Even (default) or Poisson
+}
+
+// RampingRate is an open model whose arrival rate moves linearly through
+// Stages (Target arrivals per Per), starting from StartRate.
+type RampingRate struct {
+	StartRate       int           `json:"start_rate"` // arrivals per Per; must be >= 0
+	Per             time.Duration `json:"per_ns"`     // 0 means one second; must be >= 0
+	Stages          []Stage       `json:"stages"`     // at least one
+	PreAllocatedVUs int           `json:"pre_allocated_vus"`
+	MaxVUs          int           `json:"max_vus"`
+	Arrivals        Arrivals      `json:"arrivals"`
+}
+
+const (
+	defaultGraceful    = 30 * time.Second
+	defaultMaxDuration = 10 * time.Minute
+)
+
+func (ConstantVUs) kind() string      { return "constant-vus" }
+func (RampingVUs) kind() string       { return "ramping-vus" }
+func (PerVUIterations) kind() string  { return "per-vu-iterations" }
+func (SharedIterations) kind() string { return "shared-iterations" }
+func (ConstantRate) kind() string     { return "constant-rate" }
+func (RampingRate) kind() string      { return "ramping-rate" }
+
+// problems collects validation errors with a common prefix.
+type problems struct {
+	prefix string
+	errs   []error
+}
+
+func (p *problems) add(field string, cond bool, format string, args ...any) {
+	if !cond {
+		p.errs = append(p.errs, fmt.Errorf("loadgen: %s%s must be %s", p.prefix, field, fmt.Sprintf(format, args...)))
+	}
+}
+
+func (p *problems) err() error { return errors.Join(p.errs...) }
+
+func validateStages(p *problems, typ string, stages []Stage) {
+	p.add(typ+".Stages", len(stages) > 0, "non-empty, got none")
+	for i, s := range stages {
+		p.add(fmt.Sprintf("%s.Stages[%d].Duration", typ, i), s.Duration > 0, "> 0, got %v", s.Duration)
+		p.add(fmt.Sprintf("%s.Stages[%d].Target", typ, i), s.Target >= 0, ">= 0, got %d", s.Target)
+	}
+}
+
+func validateVUs(p *problems, typ string, pre, maxVUs int) {
+	p.add(typ+".PreAllocatedVUs", pre >= 0, ">= 0, got %d", pre)
+	p.add(typ+".MaxVUs", maxVUs == 0 || maxVUs >= pre, "0 (same as PreAllocatedVUs) or >= PreAllocatedVUs (%d), got %d", pre, maxVUs)
+	p.add(typ+".MaxVUs", max(pre, maxVUs) > 0, "> 0 (or PreAllocatedVUs > 0), got %d", maxVUs)
+}
+
+// Validate reports every problem at once.
+func (c ConstantVUs) Validate() error {
+	p := &problems{}
+	p.add("ConstantVUs.VUs", c.VUs > 0, "> 0, got %d", c.VUs)
+	p.add("ConstantVUs.Duration", c.Duration > 0, "> 0, got %v", c.Duration)
+	return p.err()
+}
+
+// Validate reports every problem at once.
+func (c RampingVUs) Validate() error {
+	p := &problems{}
+	p.add("RampingVUs.StartVUs", c.StartVUs >= 0, ">= 0, got %d", c.StartVUs)
+	validateStages(p, "RampingVUs", c.Stages)
+	p.add("RampingVUs.GracefulRampDown", c.GracefulRampDown >= 0, ">= 0, got %v", c.GracefulRampDown)
+	return p.err()
+}
+
+// Validate reports every problem at once.
+func (c PerVUIterations) Validate() error {
+	p := &problems{}
+	p.add("PerVUIterations.VUs", c.VUs > 0, "> 0, got %d", c.VUs)
+	p.add("PerVUIterations.Iterations", c.Iterations > 0, "> 0, got %d", c.Iterations)
+	p.add("PerVUIterations.MaxDuration", c.MaxDuration >= 0, ">= 0 (0 means 10m), got %v", c.MaxDuration)
+	return p.err()
+}
+
+// Validate reports every problem at once.
+func (c SharedIterations) Validate() error {
+	p := &problems{}
+	p.add("SharedIterations.VUs", c.VUs > 0, "> 0, got %d", c.VUs)
+	p.add("SharedIterations.Iterations", c.Iterations >= max(c.VUs, 1), ">= VUs (%d), got %d", max(c.VUs, 1), c.Iterations)
+	p.add("SharedIterations.MaxDuration", c.MaxDuration >= 0, ">= 0 (0 means 10m), got %v", c.MaxDuration)
+	return p.err()
+}
+
+// Validate reports every problem at once.
+func (c ConstantRate) Validate() error {
+	p := &problems{}
+	p.add("ConstantRate.Rate", c.Rate > 0, "> 0, got %d", c.Rate)
+	p.add("ConstantRate.Per", c.Per >= 0, ">= 0 (0 means 1s), got %v", c.Per)
+	p.add("ConstantRate.Duration", c.Duration > 0, "> 0, got %v", c.Duration)
+	validateVUs(p, "ConstantRate", c.PreAllocatedVUs, c.MaxVUs)
+	p.add("ConstantRate.Arrivals", c.Arrivals == Even || c.Arrivals == Poisson, "Even or Poisson, got %v", c.Arrivals)
+	return p.err()
+}
+
+// Validate reports every problem at once.
+func (c RampingRate) Validate() error {
+	p := &problems{}
+	p.add("RampingRate.StartRate", c.StartRate >= 0, ">= 0, got %d", c.StartRate)
+	p.add("RampingRate.Per", c.Per >= 0, ">= 0 (0 means 1s), got %v", c.Per)
+	validateStages(p, "RampingRate", c.Stages)
+	validateVUs(p, "RampingRate", c.PreAllocatedVUs, c.MaxVUs)
+	p.add("RampingRate.Arrivals", c.Arrivals == Even || c.Arrivals == Poisson, "Even or Poisson, got %v", c.Arrivals)
+	return p.err()
+}
+
+func stagesDuration(s []Stage) time.Duration {
+	var d time.Duration
+	for _, st := range s {
+		d += st.Duration
+	}
+	return d
+}
+
+// TotalDuration returns c.Duration.
+func (c ConstantVUs) TotalDuration() time.Duration { return c.Duration }
+
+// TotalDuration returns the sum of the stages' durations.
+func (c RampingVUs) TotalDuration() time.Duration { return stagesDuration(c.Stages) }
+
+// TotalDuration returns MaxDuration (10 minutes when 0).
+func (c PerVUIterations) TotalDuration() time.Duration { return orDefault(c.MaxDuration, defaultMaxDuration) }
+
+// TotalDuration returns MaxDuration (10 minutes when 0).
+func (c SharedIterations) TotalDuration() time.Duration { return orDefault(c.MaxDuration, defaultMaxDuration) }
+
+// TotalDuration returns c.Duration.
+func (c ConstantRate) TotalDuration() time.Duration { return c.Duration }
+
+// TotalDuration returns the sum of the stages' durations.
+func (c RampingRate) TotalDuration() time.Duration { return stagesDuration(c.Stages) }
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
+}
+
+func stagesString(s []Stage) string {
+	out := ""
+	for i, st := range s {
+		if i > 0 {
+			out += ", "
+		}
+		out += fmt.Sprintf("%d over %v", st.Target, st.Duration)
+	}
+	return out
+}
+
+// String describes the executor.
+func (c ConstantVUs) String() string {
+	return fmt.Sprintf("constant-vus: %d VUs for %v", c.VUs, c.Duration)
+}
+
+// String describes the executor.
+func (c RampingVUs) String() string {
+	return fmt.Sprintf("ramping-vus: from %d VUs: %s", c.StartVUs, stagesString(c.Stages))
+}
+
+// String describes the executor.
+func (c PerVUIterations) String() string {
+	return fmt.Sprintf("per-vu-iterations: %d VUs × %d iterations (max %v)", c.VUs, c.Iterations, c.TotalDuration())
+}
+
+// String describes the executor.
+func (c SharedIterations) String() string {
+	return fmt.Sprintf("shared-iterations: %d iterations over %d VUs (max %v)", c.Iterations, c.VUs, c.TotalDuration())
+}
+
+// String describes the executor.
+func (c ConstantRate) String() string {
+	return fmt.Sprintf("constant-rate: %d per %v for %v (%s, VUs %d..%d)", c.Rate, orDefault(c.Per, time.Second),
+		c.Duration, c.Arrivals, c.PreAllocatedVUs, max(c.MaxVUs, c.PreAllocatedVUs))
+}
+
+// String describes the executor.
+func (c RampingRate) String() string {
+	return fmt.Sprintf("ramping-rate: from %d per %v: %s (%s, VUs %d..%d)", c.StartRate, orDefault(c.Per, time.Second),
+		stagesString(c.Stages), c.Arrivals, c.PreAllocatedVUs, max(c.MaxVUs, c.PreAllocatedVUs))
+}
+
+// ---- schedules: pure functions of elapsed time, table-tested without a clock ----
+
+// rampAt returns the value of a ramp at elapsed time t, and the next elapsed
+// time at which it may change (-1 past the ramp's end). The value moves linearly
+// from start through the stages, truncated toward the previous stage's value,
+// so it reaches each stage's Target exactly at the stage's end.
+func rampAt(start int, stages []Stage, t time.Duration) (v int, next time.Duration) {
+	from := start
+	var at time.Duration
+	for _, s := range stages {
+		if t < at+s.Duration {
+			e := t - at
+			diff := s.Target - from
+			if diff == 0 {
+				return from, at + s.Duration
+			}
+			// v = from + diff*e/D, truncated toward from.
+			step := mulDiv(int64(abs(diff)), int64(e), int64(s.Duration))
+			v = from + sign(diff)*int(step)
+			// the next value is reached when |diff|*e/D >= step+1.
+			n := ceilDiv(int64(step+1)*int64(s.Duration), int64(abs(diff)))
+			if n >= int64(s.Duration) {
+				return v, at + s.Duration
+			}
+			return v, at + time.Duration(n)
+		}
+		at += s.Duration
+		from = s.Target
+	}
+	return from, -1
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+func sign(x int) int {
+	if x < 0 {
+		return -1
+	}
+	return 1
+}
+
+// mulDiv returns a*b/c without overflow for non-negative a, b and positive c.
+func mulDiv(a, b, c int64) int64 {
+	hi, lo := bits.Mul64(uint64(a), uint64(b))
+	q, _ := bits.Div64(hi%uint64(c), lo, uint64(c))
+	return int64(q) + int64(hi/uint64(c))<<32<<32
+}
+
+func ceilDiv(a, b int64) int64 { return (a + b - 1) / b }
+
+// Segment is this process's share of a plan run on several machines: of
+// Count segments, this is number Index (0-based). Every executor runs the
+// exact share of its load that belongs to the segment, so that Count
+// processes together run exactly the plan's load: VU counts and iteration
+// budgets are split so that the shares sum to the whole at every instant,
+// and open-model arrivals are dealt out in turn (arrival i goes to segment
+// i mod Count). The zero value is the whole plan.
+type Segment struct {
+	Index int `json:"index"` // must be in [0, Count)
+	Count int `json:"count"` // 0 or 1 means the whole plan
+}
+
+func (s Segment) count() int { return max(s.Count, 1) }
+
+// Share returns this segment's part of n: floor(n(i+1)/c) - floor(n·i/c).
+// The shares of all segments sum to n.
+func (s Segment) Share(n int) int {
+	c := s.count()
+	return int(mulDiv(int64(n), int64(s.Index+1), int64(c)) - mulDiv(int64(n), int64(s.Index), int64(c)))
+}
+
+// IsWhole reports whether s is the whole plan.
+func (s Segment) IsWhole() bool { return s.count() == 1 }
+
+// String returns "i/n" (1-based, "2/4" for Index 1 of 4).
+func (s Segment) String() string { return fmt.Sprintf("%d/%d", s.Index+1, s.count()) }
+
+// Validate checks the segment.
+func (s Segment) Validate() error {
+	p := &problems{}
+	p.add("Segment.Count", s.Count >= 0, ">= 0, got %d", s.Count)
+	p.add("Segment.Index", s.Index >= 0 && s.Index < s.count(), "in [0, %d), got %d", s.count(), s.Index)
+	return p.err()
+}
+
+// arrivals yields the offsets (from the scenario's start) at which an open
+// model's iterations are due, in order.
+type arrivals struct {
+	ramp     rateRamp
+	rng      *rand.Rand // Poisson gaps; nil for even spacing
+	segIdx   int64
+	segCount int64
+	i        int64   // next global arrival number
+	x        float64 // Poisson: cumulative expected arrivals at arrival i
+}
+
+// rateRamp is a rate (per ns) moving linearly through stages.
+type rateRamp struct {
+	start  float64 // arrivals per ns
+	stages []Stage
+	per    time.Duration
+}
+
+// offsetOf returns when the x-th arrival (x may be fractional) is due, i.e.
+// the t at which the cumulative arrivals ∫rate reach x; ok is false past the
+// end of the ramp.
+func (r rateRamp) offsetOf(x float64) (time.Duration, bool) {
+	from := r.start
+	var at time.Duration
+	for _, s := range r.stages {
+		to := float64(s.Target) / float64(r.per)
+		d := float64(s.Duration)
+		n := (from + to) / 2 * d // arrivals in this stage
+		if x < n {
+			var t float64
+			if a := (to - from) / d; a == 0 {
+				t = x / from
+			} else {
+				// from*t + a*t²/2 = x
+				t = (-from + math.Sqrt(from*from+2*a*x)) / a
+			}
+			return at + time.Duration(t), true
+		}
+		x -= n
+		at += s.Duration
+		from = to
+	}
+	return 0, false
+}
+
+func newArrivals(ramp rateRamp, kind Arrivals, seg Segment) *arrivals {
+	a := &arrivals{ramp: ramp, segIdx: int64(seg.Index), segCount: int64(seg.count())}
+	if kind == Poisson {
+		a.rng = rand.New(rand.NewPCG(0x5eed, 0x57a3bede))
+	}
+	return a
+}
+
+// next returns the next arrival of this segment: its global number and its
+// due offset; ok is false when the schedule is over.
+func (a *arrivals) next() (n int64, at time.Duration, ok bool) {
+	for {
+		i := a.i
+		a.i++
+		// Arrival i is due when the expected number of arrivals reaches x:
+		// i for even spacing, a sum of i unit exponential gaps for Poisson.
+		x := float64(i)
+		if a.rng != nil {
+			x = a.x
+			a.x += a.rng.ExpFloat64()
+		}
+		at, ok = a.ramp.offsetOf(x)
+		if !ok {
+			return 0, 0, false
+		}
+		if i%a.segCount == a.segIdx {
+			return i, at, true
+		}
+	}
+}

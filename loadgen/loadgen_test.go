@@ -1,0 +1,622 @@
+package loadgen
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/stampede-go/stampede/metrics"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func sleepIter(d time.Duration) IterationFunc {
+	return func(ctx context.Context, it *Iteration) error {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func noop(context.Context, *Iteration) error { return nil }
+
+func run(t *testing.T, p *Plan) *Result {
+	t.Helper()
+	res, err := Run(t.Context(), p)
+	require.NoError(t, err)
+	checkAccounting(t, res)
+	return res
+}
+
+// checkAccounting asserts what must hold for every result: the series of
+// every metric add up to its totals (when there is no warm-up), and
+// started = completed + failed + interrupted by construction of Counts.
+func checkAccounting(t *testing.T, res *Result) {
+	t.Helper()
+	for _, m := range res.Metrics.Metrics {
+		var sum metrics.Stats
+		for _, p := range m.Series {
+			sum.Merge(&p.Stats)
+		}
+		if res.Plan.Warmup == 0 {
+			assert.Equal(t, m.Total.Outcomes, sum.Outcomes, "%v: series outcomes sum to the totals", m.Key)
+			assert.Equal(t, m.Total.Latency.Count(), sum.Latency.Count(), "%v: series latencies sum to the totals", m.Key)
+		}
+		assert.Equal(t, m.Total.Count(), m.Total.Outcomes[metrics.OK]+m.Total.Errors()+m.Total.Outcomes[metrics.Interrupted])
+	}
+}
+
+func TestConstantVUsRunsExactIterations(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		res := run(t, &Plan{Scenarios: []Scenario{{
+			Name: "c", Executor: ConstantVUs{VUs: 3, Duration: time.Second}, Iteration: sleepIter(300 * time.Millisecond),
+		}}})
+		it := res.Iterations("c")
+		// Each VU starts at 0, .3, .6 and .9 s; the last ends at 1.2 s, in the graceful stop.
+		assert.Equal(t, int64(12), it.Outcomes[metrics.OK])
+		assert.Equal(t, int64(12), it.Count())
+		assert.Equal(t, 300*time.Millisecond, it.Min)
+		assert.Equal(t, 300*time.Millisecond, it.Max)
+		assert.Equal(t, 1200*time.Millisecond, res.Duration())
+		assert.Len(t, res.Metrics.Metrics[0].Series, 2)
+	})
+}
+
+func TestGracefulStopInterrupts(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		res := run(t, &Plan{Scenarios: []Scenario{{
+			Name: "c", Executor: ConstantVUs{VUs: 2, Duration: time.Second}, GracefulStop: 2 * time.Second,
+			Iteration: sleepIter(5 * time.Second),
+		}}})
+		it := res.Iterations("c")
+		assert.Equal(t, int64(2), it.Outcomes[metrics.Interrupted])
+		assert.Equal(t, int64(0), it.Outcomes[metrics.OK])
+		assert.Equal(t, int64(0), it.Latency.Count(), "interrupted iterations have no latency")
+		assert.Equal(t, 3*time.Second, res.Duration(), "stop at 1s + 2s graceful stop")
+		require.NotEmpty(t, res.Errors)
+		assert.Equal(t, "interrupted", res.Errors[0].Outcome)
+	})
+}
+
+func TestRampAtTable(t *testing.T) {
+	stages := []Stage{{10 * time.Second, 10}, {5 * time.Second, 10}, {4 * time.Second, 2}}
+	cases := []struct {
+		t    time.Duration
+		v    int
+		next time.Duration
+	}{
+		{0, 0, time.Second},
+		{999 * time.Millisecond, 0, time.Second},
+		{time.Second, 1, 2 * time.Second},
+		{9500 * time.Millisecond, 9, 10 * time.Second},
+		{10 * time.Second, 10, 15 * time.Second},
+		{15 * time.Second, 10, 15500 * time.Millisecond},
+		{15500 * time.Millisecond, 9, 16 * time.Second},
+		{18999 * time.Millisecond, 3, 19 * time.Second},
+		{19 * time.Second, 2, -1},
+		{time.Hour, 2, -1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.t.String(), func(t *testing.T) {
+			v, next := rampAt(0, stages, tc.t)
+			assert.Equal(t, tc.v, v)
+			assert.Equal(t, tc.next, next)
+		})
+	}
+}
+
+func TestRampingVUsFollowStages(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		stages := []Stage{{2 * time.Second, 10}, {time.Second, 10}, {2 * time.Second, 0}}
+		var busy atomic.Int64
+		done := make(chan struct{})
+		var wg sync.WaitGroup
+		var mismatches []string
+		wg.Go(func() {
+			// Sample mid-iteration instants: 5.5 ms past every 10 ms boundary.
+			time.Sleep(5500 * time.Microsecond)
+			for at := 5500 * time.Microsecond; at < 5*time.Second; at += 10 * time.Millisecond {
+				want, _ := rampAt(0, stages, at)
+				if got := busy.Load(); got != int64(want) {
+					mismatches = append(mismatches, fmt.Sprintf("at %v: %d VUs, want %d", at, got, want))
+				}
+				select {
+				case <-done:
+					return
+				case <-time.After(10 * time.Millisecond):
+				}
+			}
+		})
+		res := run(t, &Plan{Scenarios: []Scenario{{
+			Name: "r", Executor: RampingVUs{Stages: stages, GracefulRampDown: time.Millisecond},
+			Iteration: func(ctx context.Context, it *Iteration) error {
+				busy.Add(1)
+				defer busy.Add(-1)
+				return sleepIter(time.Millisecond)(ctx, it)
+			},
+		}}})
+		close(done)
+		wg.Wait()
+		assert.Empty(t, mismatches)
+		assert.Zero(t, res.Iterations("r").Errors())
+	})
+}
+
+func TestPerVUIterationsExact(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var perVU [4]atomic.Int64
+		res := run(t, &Plan{Scenarios: []Scenario{{
+			Name: "p", Executor: PerVUIterations{VUs: 4, Iterations: 25},
+			Iteration: func(ctx context.Context, it *Iteration) error {
+				perVU[it.VU.ID].Add(1)
+				time.Sleep(time.Duration(it.VU.ID+1) * time.Millisecond)
+				return nil
+			},
+		}}})
+		assert.Equal(t, int64(100), res.Iterations("p").Count())
+		for i := range perVU {
+			assert.Equal(t, int64(25), perVU[i].Load(), "VU %d", i)
+		}
+		assert.Equal(t, 100*time.Millisecond, res.Duration(), "ends when the slowest VU is done")
+	})
+}
+
+func TestSharedIterationsExactAndMaxDuration(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		res := run(t, &Plan{Scenarios: []Scenario{{
+			Name: "s", Executor: SharedIterations{VUs: 3, Iterations: 100}, Iteration: sleepIter(time.Millisecond),
+		}}})
+		assert.Equal(t, int64(100), res.Iterations("s").Count())
+
+		res = run(t, &Plan{Scenarios: []Scenario{{
+			Name: "s", Executor: SharedIterations{VUs: 2, Iterations: 100, MaxDuration: 2500 * time.Millisecond},
+			GracefulStop: 100 * time.Millisecond, Iteration: sleepIter(time.Second),
+		}}})
+		it := res.Iterations("s")
+		assert.Equal(t, int64(4), it.Outcomes[metrics.OK])
+		assert.Equal(t, int64(2), it.Outcomes[metrics.Interrupted])
+	})
+}
+
+func TestConstantRateIntendedTimes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		var intended []time.Time
+		start := time.Now()
+		res := run(t, &Plan{Scenarios: []Scenario{{
+			Name: "o", Executor: ConstantRate{Rate: 100, Duration: 10 * time.Second, PreAllocatedVUs: 2, MaxVUs: 10},
+			Iteration: func(ctx context.Context, it *Iteration) error {
+				mu.Lock()
+				intended = append(intended, it.Intended)
+				mu.Unlock()
+				time.Sleep(15 * time.Millisecond)
+				return nil
+			},
+		}}})
+		it := res.Iterations("o")
+		assert.Equal(t, int64(1000), it.Count())
+		assert.Zero(t, it.Outcomes[metrics.Dropped])
+		require.Len(t, intended, 1000)
+		for i, at := range intended {
+			require.Equal(t, time.Duration(i)*10*time.Millisecond, at.Sub(start), "arrival %d", i)
+		}
+		lag := res.Metrics.Metric(metrics.Key{Scenario: "o", Kind: metrics.KindScheduleLag}).Total
+		assert.Equal(t, int64(1000), lag.Count())
+		assert.Zero(t, lag.Max, "a fake clock never wakes late")
+		assert.Equal(t, 15*time.Millisecond, it.Quantile(0.99))
+	})
+}
+
+func TestOpenModelCountsDropped(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		res := run(t, &Plan{Scenarios: []Scenario{{
+			Name: "o", Executor: ConstantRate{Rate: 10, Duration: 2 * time.Second, MaxVUs: 2},
+			Iteration: sleepIter(950 * time.Millisecond),
+		}}})
+		it := res.Iterations("o")
+		// Arrivals every 100 ms; each VU is busy 950 ms: arrivals at 0, .1, 1.0, 1.1 run.
+		assert.Equal(t, int64(4), it.Count())
+		assert.Equal(t, int64(16), it.Outcomes[metrics.Dropped])
+		assert.Equal(t, int64(20), it.Count()+it.Outcomes[metrics.Dropped], "scheduled = started + dropped")
+	})
+}
+
+// TestCoordinatedOmission stalls the "target" for one second in a 10 s run
+// at 1000/s. The ~1000 arrivals due during the stall wait 0–1 s; latency
+// from the intended start must show them: p95 ≈ 0.5 s, p99 ≈ 0.9 s.
+func TestCoordinatedOmission(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		stallFrom, stallTo := start.Add(5*time.Second), start.Add(6*time.Second)
+		res := run(t, &Plan{Scenarios: []Scenario{{
+			Name: "o", Executor: ConstantRate{Rate: 1000, Duration: 10 * time.Second, PreAllocatedVUs: 10, MaxVUs: 2000},
+			Iteration: func(ctx context.Context, it *Iteration) error {
+				if now := time.Now(); !now.Before(stallFrom) && now.Before(stallTo) {
+					time.Sleep(stallTo.Sub(now))
+				}
+				return nil
+			},
+		}}})
+		it := res.Iterations("o")
+		assert.Equal(t, int64(10000), it.Count())
+		assert.Zero(t, it.Outcomes[metrics.Dropped])
+		// 9000 iterations take 0; 1000 wait 1 ms … 1000 ms.
+		assert.InDelta(t, float64(500*time.Millisecond), float64(it.Quantile(0.95)), float64(time.Millisecond))
+		assert.InDelta(t, float64(900*time.Millisecond), float64(it.Quantile(0.99)), float64(time.Millisecond))
+		assert.Equal(t, time.Second, it.Max)
+	})
+}
+
+// TestGeneratorStallDropsInsteadOfHiding: with one VU, arrivals due while it
+// is stuck are counted as dropped, never silently skipped.
+func TestGeneratorStallDropsInsteadOfHiding(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var n atomic.Int64
+		res := run(t, &Plan{Scenarios: []Scenario{{
+			Name: "o", Executor: ConstantRate{Rate: 1000, Duration: 3 * time.Second, MaxVUs: 1},
+			Iteration: func(ctx context.Context, it *Iteration) error {
+				if n.Add(1) == 1000 { // due at 0.999 s; busy until 1.9995 s
+					time.Sleep(time.Second + 500*time.Microsecond)
+				}
+				return nil
+			},
+		}}})
+		it := res.Iterations("o")
+		assert.Equal(t, int64(3000), it.Count()+it.Outcomes[metrics.Dropped])
+		assert.Equal(t, int64(1000), it.Outcomes[metrics.Dropped], "arrivals due at 1.000 … 1.999 s")
+	})
+}
+
+func TestRampingRateArrivals(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		res := run(t, &Plan{Scenarios: []Scenario{{
+			Name: "r", Executor: RampingRate{StartRate: 0, Stages: []Stage{{10 * time.Second, 100}, {5 * time.Second, 100}}, MaxVUs: 5},
+			Iteration: noop,
+		}}})
+		// ∫ rate: 0→100/s over 10 s is 500, then 100/s for 5 s is 500.
+		it := res.Iterations("r")
+		assert.Equal(t, int64(1000), it.Count())
+		series := res.Metrics.Metric(metrics.Key{Scenario: "r", Kind: metrics.KindIteration}).Series
+		// In the ramp, second k holds ∫_k^{k+1} 10t dt = 10k + 5 arrivals.
+		for k := range 10 {
+			assert.InDelta(t, 10*k+5, series[k].Count(), 1, "second %d", k)
+		}
+	})
+}
+
+func TestPoissonArrivals(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		res := run(t, &Plan{Scenarios: []Scenario{{
+			Name: "p", Executor: ConstantRate{Rate: 200, Duration: 20 * time.Second, MaxVUs: 5, Arrivals: Poisson},
+			Iteration: noop,
+		}}})
+		// Poisson with mean 4000: σ ≈ 63; 4σ bounds a fixed-seed draw safely.
+		n := res.Iterations("p").Count()
+		assert.InDelta(t, 4000, n, 250)
+		// Per-second counts of a Poisson process vary about as much as their
+		// mean (200); evenly spaced arrivals would give 200 every second.
+		var sum, sq float64
+		for _, p := range res.Metrics.Metrics[0].Series[:20] {
+			c := float64(p.Count())
+			sum, sq = sum+c, sq+c*c
+		}
+		mean := sum / 20
+		variance := sq/20 - mean*mean
+		assert.Greater(t, variance, 50.0)
+		assert.Less(t, variance, 800.0)
+	})
+}
+
+func TestWarmupLeftOutOfTotals(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		res := run(t, &Plan{Warmup: 2 * time.Second, Scenarios: []Scenario{{
+			// 50 ms iterations end between interval boundaries.
+			Name: "o", Executor: ConstantRate{Rate: 10, Duration: 5 * time.Second, MaxVUs: 2}, Iteration: sleepIter(50 * time.Millisecond),
+		}}})
+		m := res.Metrics.Metric(metrics.Key{Scenario: "o", Kind: metrics.KindIteration})
+		assert.Equal(t, int64(30), m.Total.Count())
+		var all int64
+		for _, p := range m.Series {
+			all += p.Count()
+		}
+		assert.Equal(t, int64(50), all)
+		assert.Equal(t, res.Start.Add(2*time.Second), res.Metrics.WarmupEnd())
+	})
+}
+
+func TestCancellationReturnsPartialResult(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancelCause(t.Context())
+		time.AfterFunc(2*time.Second, func() { cancel(errors.New("operator pressed ctrl-c")) })
+		res, err := Run(ctx, &Plan{Scenarios: []Scenario{{
+			Name: "c", Executor: ConstantVUs{VUs: 4, Duration: time.Minute}, GracefulStop: time.Second,
+			Iteration: sleepIter(5 * time.Second),
+		}}})
+		require.EqualError(t, err, "operator pressed ctrl-c")
+		require.NotNil(t, res)
+		assert.True(t, res.Interrupted)
+		assert.Equal(t, "operator pressed ctrl-c", res.Cause)
+		assert.Equal(t, int64(4), res.Iterations("c").Outcomes[metrics.Interrupted])
+		assert.Equal(t, 3*time.Second, res.Duration())
+		checkAccounting(t, res)
+	})
+}
+
+func TestAbortWhen(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var seen []int
+		res, err := Run(t.Context(), &Plan{
+			Scenarios: []Scenario{{Name: "c", Executor: ConstantVUs{VUs: 2, Duration: time.Minute}, Iteration: func(ctx context.Context, it *Iteration) error {
+				time.Sleep(90 * time.Millisecond) // off the interval boundaries
+				return metrics.WithOutcome(errors.New("503"), metrics.HTTP5xx)
+			}}},
+			OnInterval: func(p *Progress) { seen = append(seen, p.Interval) },
+			AbortWhen: func(p *Progress) string {
+				if it := p.Scenarios[0].Iterations.Total; it.Count() >= 40 && it.ErrorRate() > 0.5 {
+					return fmt.Sprintf("error rate %.0f%%", 100*it.ErrorRate())
+				}
+				return ""
+			},
+		})
+		require.ErrorIs(t, err, ErrAborted)
+		assert.EqualError(t, err, "loadgen: run aborted: error rate 100%")
+		assert.True(t, res.Aborted)
+		// 22 failures per VU by 2 s: abort then; the iterations begun at
+		// 1.98 s end at 2.07 s, within the graceful stop.
+		assert.Equal(t, 2070*time.Millisecond, res.Duration())
+		assert.Equal(t, []int{0, 1, 2}, seen, "each interval once, then the final (partial) one")
+		assert.Equal(t, int64(46), res.Iterations("c").Outcomes[metrics.HTTP5xx])
+		checkAccounting(t, res)
+	})
+}
+
+func TestPanicIsCountedAndRunGoesOn(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		res := run(t, &Plan{Scenarios: []Scenario{{
+			Name: "p", Executor: PerVUIterations{VUs: 2, Iterations: 50},
+			Iteration: func(ctx context.Context, it *Iteration) error {
+				if it.Number%10 == 9 {
+					panic("boom")
+				}
+				return nil
+			},
+		}}})
+		it := res.Iterations("p")
+		assert.Equal(t, int64(100), it.Count())
+		assert.Equal(t, int64(10), it.Outcomes[metrics.Panic])
+		require.Len(t, res.Panics, maxPanics)
+		assert.Equal(t, "boom", res.Panics[0].Value)
+		assert.Contains(t, res.Panics[0].Stack, "loadgen_test.go")
+	})
+}
+
+func TestEventsAndGauges(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		var firedAt time.Duration
+		res := run(t, &Plan{
+			Scenarios: []Scenario{{Name: "c", Executor: ConstantVUs{VUs: 1, Duration: 3 * time.Second}, Iteration: sleepIter(900 * time.Millisecond)}},
+			Events: []Event{
+				At(1500*time.Millisecond, "kill primary", func(ctx context.Context) error {
+					firedAt = time.Since(start)
+					return errors.New("node already gone")
+				}),
+				At(time.Hour, "never", nil),
+			},
+			Gauges: []Gauge{
+				{Name: "elapsed", Sample: func() float64 { return time.Since(start).Seconds() }},
+				{Name: "broken", Sample: func() float64 { panic("no") }},
+			},
+		})
+		assert.Equal(t, 1500*time.Millisecond, firedAt)
+		require.Len(t, res.Events, 2)
+		assert.Equal(t, "kill primary", res.Events[0].Name)
+		assert.Equal(t, start.Add(1500*time.Millisecond), res.Events[0].At)
+		assert.Equal(t, "node already gone", res.Events[0].Error)
+		assert.True(t, res.Events[1].Skipped)
+		g := res.Metrics.Gauge("elapsed")
+		require.NotNil(t, g)
+		// Sampled at 1, 2 and 3 s; the last iteration ends at 3.6 s, in a
+		// fourth, partial interval with no sample.
+		require.Len(t, g.Points, 4)
+		assert.Equal(t, []float64{1, 2, 3}, []float64{g.Points[0].Mean(), g.Points[1].Mean(), g.Points[2].Mean()})
+		assert.Zero(t, g.Points[3].N)
+		assert.Nil(t, res.Metrics.Gauge("broken"), "a panicking gauge records nothing")
+		vus := res.Metrics.Metric(metrics.Key{Scenario: "c", Kind: metrics.KindIteration}).Series
+		assert.Equal(t, int64(1), vus[0].VUs)
+	})
+}
+
+func TestStartAfterAndStartAt(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		at := time.Now().Add(5 * time.Second)
+		var first time.Time
+		res := run(t, &Plan{StartAt: at, Scenarios: []Scenario{{
+			Name: "c", StartAfter: time.Second, Executor: PerVUIterations{VUs: 1, Iterations: 1},
+			Iteration: func(ctx context.Context, it *Iteration) error { first = time.Now(); return nil },
+		}}})
+		assert.Equal(t, at, res.Start)
+		assert.Equal(t, at.Add(time.Second), first)
+		assert.Zero(t, res.StartLate)
+
+		late := run(t, &Plan{StartAt: time.Now().Add(-300 * time.Millisecond), Scenarios: []Scenario{{
+			Name: "c", Executor: PerVUIterations{VUs: 1, Iterations: 1}, Iteration: noop,
+		}}})
+		assert.Equal(t, 300*time.Millisecond, late.StartLate)
+	})
+}
+
+func TestSegmentShares(t *testing.T) {
+	for _, tc := range []struct{ n, count int }{{7, 3}, {1000, 6}, {1, 4}, {0, 5}, {13, 13}, {5, 8}} {
+		sum := 0
+		for i := range tc.count {
+			sum += Segment{Index: i, Count: tc.count}.Share(tc.n)
+		}
+		assert.Equal(t, tc.n, sum, "%d over %d", tc.n, tc.count)
+	}
+	// Ramp stages over 4 segments: the shares sum to the whole at every ms.
+	stages := []Stage{{3 * time.Second, 17}, {2 * time.Second, 5}, {time.Second, 0}}
+	for at := time.Duration(0); at < 6*time.Second; at += time.Millisecond {
+		whole, _ := rampAt(3, stages, at)
+		sum := 0
+		for i := range 4 {
+			sum += Segment{Index: i, Count: 4}.Share(whole)
+		}
+		require.Equal(t, whole, sum, "at %v", at)
+	}
+}
+
+// TestSegmentsMergeToTheWhole runs a plan whole and as three segments and
+// checks that the merged segments hold exactly the whole run's counts.
+func TestSegmentsMergeToTheWhole(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		plan := func(seg Segment) *Plan {
+			return &Plan{Segment: seg, StartAt: time.Now().Add(time.Second), Scenarios: []Scenario{
+				{Name: "shared", Executor: SharedIterations{VUs: 7, Iterations: 100}, Iteration: sleepIter(time.Millisecond)},
+				{Name: "rate", Executor: ConstantRate{Rate: 1000, Duration: 2 * time.Second, MaxVUs: 7}, Iteration: sleepIter(time.Millisecond)},
+				{Name: "per-vu", Executor: PerVUIterations{VUs: 7, Iterations: 3}, Iteration: noop},
+			}}
+		}
+		whole := run(t, plan(Segment{}))
+		var parts []*Result
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for i := range 3 {
+			wg.Go(func() {
+				r := run(t, plan(Segment{Index: i, Count: 3}))
+				mu.Lock()
+				parts = append(parts, r)
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		merged, err := Merge(parts...)
+		require.NoError(t, err)
+		for _, sc := range []string{"shared", "rate", "per-vu"} {
+			assert.Equal(t, whole.Iterations(sc).Outcomes, merged.Iterations(sc).Outcomes, sc)
+		}
+		assert.Equal(t, int64(100), merged.Iterations("shared").Count())
+		assert.Equal(t, int64(2000), merged.Iterations("rate").Count())
+		assert.Equal(t, int64(21), merged.Iterations("per-vu").Count())
+
+		_, err = Merge(parts[0], parts[1])
+		assert.EqualError(t, err, "loadgen: results are segments of 3, got 2 results")
+		_, err = Merge(parts[0], parts[0], parts[1])
+		assert.ErrorContains(t, err, "appears twice")
+		other := run(t, plan(Segment{Index: 2, Count: 3}))
+		other.Plan.Name = "another plan"
+		_, err = Merge(parts[0], parts[1], other)
+		assert.ErrorContains(t, err, "ran a different plan")
+	})
+}
+
+func TestResultJSONRoundTrip(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		res := run(t, &Plan{Name: "rt", Scenarios: []Scenario{{
+			Name: "o", Executor: ConstantRate{Rate: 50, Duration: 2 * time.Second, MaxVUs: 1},
+			Iteration: func(ctx context.Context, it *Iteration) error {
+				if it.Number%7 == 0 {
+					return errors.New("odd failure")
+				}
+				return nil
+			},
+		}}, Events: []Event{At(time.Second, "mark", nil)}})
+		var buf bytes.Buffer
+		require.NoError(t, res.WriteJSON(&buf))
+		back, err := ReadResult(bytes.NewReader(buf.Bytes()))
+		require.NoError(t, err)
+		var buf2 bytes.Buffer
+		require.NoError(t, back.WriteJSON(&buf2))
+		assert.Equal(t, buf.String(), buf2.String())
+		assert.Equal(t, res.Iterations("o").Outcomes, back.Iterations("o").Outcomes)
+		assert.Equal(t, "constant-rate", back.Plan.Scenarios[0].Executor)
+
+		_, err = ReadResult(strings.NewReader(`{"version":2}`))
+		assert.ErrorIs(t, err, ErrResultVersion)
+		_, err = ReadResult(strings.NewReader(`{"version":1}`))
+		assert.ErrorContains(t, err, "no metrics")
+	})
+}
+
+func TestValidateErrors(t *testing.T) {
+	it := noop
+	sc := func(x Executor) []Scenario { return []Scenario{{Name: "s", Executor: x, Iteration: it}} }
+	cases := []struct {
+		name string
+		plan Plan
+		want string
+	}{
+		{"no scenarios", Plan{}, "Plan.Scenarios must have at least one scenario, got none"},
+		{"negative VUs", Plan{Scenarios: sc(ConstantVUs{VUs: -1, Duration: time.Second})}, `scenario "s": ConstantVUs.VUs must be > 0, got -1`},
+		{"zero duration", Plan{Scenarios: sc(ConstantVUs{VUs: 1})}, `scenario "s": ConstantVUs.Duration must be > 0, got 0s`},
+		{"rate without duration", Plan{Scenarios: sc(ConstantRate{Rate: 10, MaxVUs: 1})}, "ConstantRate.Duration must be > 0, got 0s"},
+		{"zero rate", Plan{Scenarios: sc(ConstantRate{Duration: time.Second, MaxVUs: 1})}, "ConstantRate.Rate must be > 0, got 0"},
+		{"negative per", Plan{Scenarios: sc(ConstantRate{Rate: 1, Per: -time.Second, Duration: time.Second, MaxVUs: 1})}, "ConstantRate.Per must be >= 0 (0 means 1s), got -1s"},
+		{"max below pre", Plan{Scenarios: sc(ConstantRate{Rate: 1, Duration: time.Second, PreAllocatedVUs: 5, MaxVUs: 2})}, "ConstantRate.MaxVUs must be 0 (same as PreAllocatedVUs) or >= PreAllocatedVUs (5), got 2"},
+		{"no VUs at all", Plan{Scenarios: sc(ConstantRate{Rate: 1, Duration: time.Second})}, "ConstantRate.MaxVUs must be > 0 (or PreAllocatedVUs > 0), got 0"},
+		{"negative pre", Plan{Scenarios: sc(ConstantRate{Rate: 1, Duration: time.Second, PreAllocatedVUs: -1, MaxVUs: 1})}, "ConstantRate.PreAllocatedVUs must be >= 0, got -1"},
+		{"bad arrivals", Plan{Scenarios: sc(ConstantRate{Rate: 1, Duration: time.Second, MaxVUs: 1, Arrivals: 7})}, "ConstantRate.Arrivals must be Even or Poisson, got arrivals(7)"},
+		{"empty stages", Plan{Scenarios: sc(RampingVUs{})}, "RampingVUs.Stages must be non-empty, got none"},
+		{"negative stage target", Plan{Scenarios: sc(RampingVUs{Stages: []Stage{{time.Second, -3}}})}, "RampingVUs.Stages[0].Target must be >= 0, got -3"},
+		{"zero stage duration", Plan{Scenarios: sc(RampingRate{MaxVUs: 1, Stages: []Stage{{time.Second, 3}, {0, 1}}})}, "RampingRate.Stages[1].Duration must be > 0, got 0s"},
+		{"negative ramp-down", Plan{Scenarios: sc(RampingVUs{Stages: []Stage{{time.Second, 1}}, GracefulRampDown: -1})}, "RampingVUs.GracefulRampDown must be >= 0, got -1ns"},
+		{"negative start VUs", Plan{Scenarios: sc(RampingVUs{StartVUs: -2, Stages: []Stage{{time.Second, 1}}})}, "RampingVUs.StartVUs must be >= 0, got -2"},
+		{"negative start rate", Plan{Scenarios: sc(RampingRate{StartRate: -2, MaxVUs: 1, Stages: []Stage{{time.Second, 1}}})}, "RampingRate.StartRate must be >= 0, got -2"},
+		{"zero per-VU iterations", Plan{Scenarios: sc(PerVUIterations{VUs: 1})}, "PerVUIterations.Iterations must be > 0, got 0"},
+		{"negative max duration", Plan{Scenarios: sc(PerVUIterations{VUs: 1, Iterations: 1, MaxDuration: -time.Second})}, "PerVUIterations.MaxDuration must be >= 0 (0 means 10m), got -1s"},
+		{"shared below VUs", Plan{Scenarios: sc(SharedIterations{VUs: 5, Iterations: 3})}, "SharedIterations.Iterations must be >= VUs (5), got 3"},
+		{"duplicate names", Plan{Scenarios: append(sc(ConstantVUs{VUs: 1, Duration: time.Second}), sc(ConstantVUs{VUs: 1, Duration: time.Second})...)}, `scenario "s": Name must be unique, "s" is used twice`},
+		{"empty name", Plan{Scenarios: []Scenario{{Executor: ConstantVUs{VUs: 1, Duration: time.Second}, Iteration: it}}}, "Plan.Scenarios[0].Name must be non-empty"},
+		{"nil executor", Plan{Scenarios: []Scenario{{Name: "s", Iteration: it}}}, `scenario "s": Executor must be set`},
+		{"nil iteration", Plan{Scenarios: []Scenario{{Name: "s", Executor: ConstantVUs{VUs: 1, Duration: time.Second}}}}, `scenario "s": Iteration must be set`},
+		{"negative start after", Plan{Scenarios: []Scenario{{Name: "s", StartAfter: -1, Executor: ConstantVUs{VUs: 1, Duration: time.Second}, Iteration: it}}}, `scenario "s": StartAfter must be >= 0, got -1ns`},
+		{"negative graceful stop", Plan{Scenarios: []Scenario{{Name: "s", GracefulStop: -time.Second, Executor: ConstantVUs{VUs: 1, Duration: time.Second}, Iteration: it}}}, `scenario "s": GracefulStop must be >= 0 (0 means 30s), got -1s`},
+		{"warmup not whole intervals", Plan{Warmup: 1500 * time.Millisecond, Scenarios: sc(ConstantVUs{VUs: 1, Duration: time.Minute})}, "Plan.Warmup must be >= 0 and a whole number of intervals (1s), got 1.5s"},
+		{"warmup longer than run", Plan{Warmup: time.Minute, Scenarios: sc(ConstantVUs{VUs: 1, Duration: time.Second})}, `Plan.Warmup (1m0s) must end before scenario "s" does (1s)`},
+		{"tiny interval", Plan{Interval: time.Microsecond, Scenarios: sc(ConstantVUs{VUs: 1, Duration: time.Second})}, "Plan.Interval must be 0 (one second) or >= 1ms, got 1µs"},
+		{"bad segment", Plan{Segment: Segment{Index: 3, Count: 3}, Scenarios: sc(ConstantVUs{VUs: 1, Duration: time.Second})}, "Segment.Index must be in [0, 3), got 3"},
+		{"gauge without sample", Plan{Gauges: []Gauge{{Name: "heap"}}, Scenarios: sc(ConstantVUs{VUs: 1, Duration: time.Second})}, `Plan.Gauges[0] ("heap"): Sample must be set`},
+		{"event before start", Plan{Events: []Event{{Name: "x", At: -time.Second}}, Scenarios: sc(ConstantVUs{VUs: 1, Duration: time.Second})}, `Plan.Events[0] ("x"): At must be >= 0, got -1s`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.plan.Validate()
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+			assert.True(t, strings.HasPrefix(err.Error(), "loadgen: "), err.Error())
+			_, runErr := Run(t.Context(), &tc.plan)
+			assert.Equal(t, err.Error(), runErr.Error(), "Run validates first")
+		})
+	}
+	// Every problem at once.
+	err := (&Plan{Scenarios: sc(ConstantRate{Rate: -1, Duration: -1, MaxVUs: -1})}).Validate()
+	assert.Len(t, unjoin(err), 4)
+}
+
+func TestIterationSeesRunContextValues(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		type key struct{}
+		ctx := context.WithValue(t.Context(), key{}, "v")
+		var got any
+		_, err := Run(ctx, &Plan{Scenarios: []Scenario{{Name: "s", Executor: PerVUIterations{VUs: 1, Iterations: 1},
+			Iteration: func(ctx context.Context, it *Iteration) error { got = ctx.Value(key{}); return nil }}}})
+		require.NoError(t, err)
+		assert.Equal(t, "v", got)
+	})
+}

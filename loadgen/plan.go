@@ -1,0 +1,235 @@
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/stampede-go/stampede/metrics"
+)
+
+// IterationFunc is one iteration of a scenario, run by a virtual user. It
+// should return promptly once ctx is done: after the graceful stop, ctx is
+// cancelled and an iteration still running is counted as interrupted. The
+// returned error's outcome class comes from [metrics.OutcomeOf].
+type IterationFunc func(ctx context.Context, it *Iteration) error
+
+// Iteration describes the iteration being run. The engine reuses one
+// Iteration per VU: it is valid only during the call.
+type Iteration struct {
+	// Scenario is the scenario's name.
+	Scenario string
+	// VU is the virtual user running the iteration.
+	VU *VU
+	// Number is the VU's own iteration count, from 0.
+	Number int64
+	// Intended is when the iteration was due: its scheduled time in an open
+	// model, its actual start in a closed one. Latency is measured from it.
+	Intended time.Time
+	// Recorder is where the iteration's own measurements go (steps, phases);
+	// Shard is the VU's shard of it.
+	Recorder *metrics.Recorder
+	Shard    *metrics.Shard
+}
+
+// VU is a virtual user of one scenario. It lives across iterations; its
+// fields are only touched by the goroutine running it.
+type VU struct {
+	// ID is unique within the scenario in this process, from 0.
+	ID int
+	// State is free for the iteration function's own per-VU data (a session,
+	// a cookie jar, resolved metric handles); the engine never reads it.
+	State any
+}
+
+// Scenario is one kind of virtual user with its load model. The scenarios of
+// a plan run at the same time.
+type Scenario struct {
+	// Name identifies the scenario in results; must be non-empty and unique.
+	Name string
+	// Executor is the load model; must be non-nil and valid.
+	Executor Executor
+	// StartAfter delays the scenario's start from the run's start; >= 0.
+	StartAfter time.Duration
+	// GracefulStop is how long in-flight iterations may run on once the
+	// executor stops starting new ones (at its end, on cancellation or
+	// abort); then they are interrupted. 0 means 30s; must be >= 0.
+	GracefulStop time.Duration
+	// Iteration is what each VU runs; must be non-nil.
+	Iteration IterationFunc
+	// Setup, if set, runs once before the run starts, with the run's
+	// Recorder, for example to register the scenario's metric keys. An
+	// error stops Run before any load starts.
+	Setup func(ctx context.Context, rec *metrics.Recorder) error
+}
+
+func (s *Scenario) gracefulStop() time.Duration { return orDefault(s.GracefulStop, defaultGraceful) }
+
+// Event is user code run at an offset from the run's start, such as killing a
+// cache node; it is marked on the timeline with its outcome.
+type Event struct {
+	At   time.Duration                   // offset from the run's start; >= 0
+	Name string                          // non-empty
+	Do   func(ctx context.Context) error // may be nil (a marker only)
+}
+
+// At returns an Event: run do at offset d, marked on the timeline as name.
+func At(d time.Duration, name string, do func(ctx context.Context) error) Event {
+	return Event{At: d, Name: name, Do: do}
+}
+
+// Gauge is a value sampled once per interval, such as the target's heap.
+type Gauge struct {
+	Name   string         // non-empty, unique
+	Sample func() float64 // non-nil; a panic is recovered and the sample skipped
+}
+
+// Plan is a whole load test: scenarios run together, with the run-wide
+// settings below. The zero values of the settings are usable defaults.
+type Plan struct {
+	// Name describes the plan in reports; optional.
+	Name string
+	// Scenarios run at the same time; at least one.
+	Scenarios []Scenario
+	// Interval is the length of one series interval; 0 means one second.
+	Interval time.Duration
+	// Warmup is the span from the start whose recordings are kept in the
+	// series but left out of the totals; a whole number of intervals.
+	Warmup time.Duration
+	// Events run at their offsets and are marked on the timeline.
+	Events []Event
+	// Gauges are sampled once per interval.
+	Gauges []Gauge
+	// OnInterval, if set, is called after each interval closes, with a
+	// summary of the run so far (for progress lines and live export). It runs
+	// on the engine's clock goroutine and should return quickly.
+	OnInterval func(p *Progress)
+	// AbortWhen, if set, sees every Progress; returning a non-empty reason
+	// stops the run as a cancellation does, and the Result says why.
+	AbortWhen func(p *Progress) (reason string)
+	// Segment makes this process run its share of the plan (see [Segment]).
+	Segment Segment
+	// StartAt, if set, is the wall-clock time at which the run starts, so
+	// that several processes start together; Run waits for it. A process
+	// that reaches it late starts at once and records how late it was.
+	StartAt time.Time
+}
+
+// Validate reports every problem with the plan at once, each naming the
+// scenario, the field, the value and what is allowed.
+func (p *Plan) Validate() error {
+	var errs []error
+	add := func(cond bool, format string, args ...any) {
+		if !cond {
+			errs = append(errs, fmt.Errorf("loadgen: "+format, args...))
+		}
+	}
+	add(len(p.Scenarios) > 0, "Plan.Scenarios must have at least one scenario, got none")
+	add(p.Interval == 0 || p.Interval >= time.Millisecond, "Plan.Interval must be 0 (one second) or >= 1ms, got %v", p.Interval)
+	iv := orDefault(p.Interval, time.Second)
+	add(p.Warmup >= 0 && p.Warmup%iv == 0, "Plan.Warmup must be >= 0 and a whole number of intervals (%v), got %v", iv, p.Warmup)
+	if err := p.Segment.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	names := map[string]bool{}
+	for i, s := range p.Scenarios {
+		where := fmt.Sprintf("scenario %q", s.Name)
+		if s.Name == "" {
+			where = fmt.Sprintf("scenario %d", i)
+		}
+		add(s.Name != "", "Plan.Scenarios[%d].Name must be non-empty", i)
+		add(s.Name == "" || !names[s.Name], "%s: Name must be unique, %q is used twice", where, s.Name)
+		names[s.Name] = true
+		add(s.StartAfter >= 0, "%s: StartAfter must be >= 0, got %v", where, s.StartAfter)
+		add(s.GracefulStop >= 0, "%s: GracefulStop must be >= 0 (0 means 30s), got %v", where, s.GracefulStop)
+		add(s.Iteration != nil, "%s: Iteration must be set", where)
+		if s.Executor == nil {
+			add(false, "%s: Executor must be set", where)
+		} else if err := s.Executor.Validate(); err != nil {
+			for _, e := range unjoin(err) {
+				errs = append(errs, fmt.Errorf("loadgen: %s: %s", where, trimPrefix(e.Error())))
+			}
+		}
+		if p.Warmup > 0 && s.Executor != nil && s.Executor.Validate() == nil {
+			add(p.Warmup < s.StartAfter+s.Executor.TotalDuration(), "Plan.Warmup (%v) must end before %s does (%v)",
+				p.Warmup, where, s.StartAfter+s.Executor.TotalDuration())
+		}
+	}
+	gauges := map[string]bool{}
+	for i, g := range p.Gauges {
+		add(g.Name != "", "Plan.Gauges[%d].Name must be non-empty", i)
+		add(!gauges[g.Name], "Plan.Gauges[%d].Name must be unique, %q is used twice", i, g.Name)
+		gauges[g.Name] = true
+		add(g.Sample != nil, "Plan.Gauges[%d] (%q): Sample must be set", i, g.Name)
+	}
+	for i, e := range p.Events {
+		add(e.Name != "", "Plan.Events[%d].Name must be non-empty", i)
+		add(e.At >= 0, "Plan.Events[%d] (%q): At must be >= 0, got %v", i, e.Name, e.At)
+	}
+	return errors.Join(errs...)
+}
+
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+func trimPrefix(s string) string {
+	const p = "loadgen: "
+	if len(s) >= len(p) && s[:len(p)] == p {
+		return s[len(p):]
+	}
+	return s
+}
+
+// Duration returns how long the plan runs when nothing stops it early: the
+// latest scenario end, not counting graceful stops.
+func (p *Plan) Duration() time.Duration {
+	var d time.Duration
+	for _, s := range p.Scenarios {
+		if s.Executor != nil {
+			d = max(d, s.StartAfter+s.Executor.TotalDuration())
+		}
+	}
+	return d
+}
+
+// Progress is what the engine reports after each interval.
+type Progress struct {
+	// Elapsed is the time since the run started; Planned is [Plan.Duration].
+	Elapsed, Planned time.Duration
+	// Interval is the index of the interval that just closed, from 0;
+	// IntervalStart its wall-clock start.
+	Interval      int
+	IntervalStart time.Time
+	// Warmup is true while the interval that just closed was in warm-up.
+	Warmup bool
+	// Final is true for the last report, after the run has ended and its
+	// last, possibly partial, interval has closed.
+	Final bool
+	// Scenarios has one entry per scenario, in plan order.
+	Scenarios []ScenarioProgress
+	// Metrics has, for every metric key, the interval that just closed and
+	// the totals so far (warm-up excluded), sorted by key.
+	Metrics []MetricProgress
+}
+
+// ScenarioProgress is one scenario's state at the end of an interval.
+type ScenarioProgress struct {
+	Name string
+	// VUs is the number of live virtual users.
+	VUs int
+	// Iterations holds the scenario's iteration metric: the latest interval
+	// and the totals so far.
+	Iterations MetricProgress
+}
+
+// MetricProgress is one metric's latest interval and totals.
+type MetricProgress struct {
+	Key   metrics.Key
+	Last  metrics.Stats
+	Total metrics.Stats
+}

@@ -1,0 +1,259 @@
+package loadgen
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+
+	"github.com/stampede-go/stampede/metrics"
+)
+
+// ResultVersion is the version of the Result JSON format.
+const ResultVersion = 1
+
+// Result is everything a run recorded. It is plain data: it encodes to
+// versioned JSON ([Result.WriteJSON], [ReadResult]) and results of the
+// segments of one plan merge exactly ([Merge]).
+type Result struct {
+	// Version is [ResultVersion].
+	Version int `json:"version"`
+	// Plan describes what ran.
+	Plan PlanInfo `json:"plan"`
+	// Segment is the share of the plan this result holds.
+	Segment Segment `json:"segment"`
+	// Start is when the run started (StartAt, if the plan set one); End is
+	// when its last iteration ended.
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+	// StartLate is how late this process reached the plan's StartAt.
+	StartLate time.Duration `json:"start_late_ns,omitempty"`
+	// Metrics holds every metric: per scenario the iterations
+	// (metrics.KindIteration: completed, failed, interrupted and dropped
+	// ones, latency from the intended start) and for open models the
+	// schedule lag; per step whatever the iteration recorded.
+	Metrics *metrics.Snapshot `json:"metrics"`
+	// Events is the timeline, in plan order.
+	Events []EventRecord `json:"events,omitempty"`
+	// Errors holds a few example messages per scenario and outcome.
+	Errors []ErrorSample `json:"errors,omitempty"`
+	// Panics holds the first few panics recovered from user code.
+	Panics []PanicSample `json:"panics,omitempty"`
+	// Aborted is set when Plan.AbortWhen stopped the run, with its reason.
+	Aborted     bool   `json:"aborted,omitempty"`
+	AbortReason string `json:"abort_reason,omitempty"`
+	// Interrupted is set when the run's context was cancelled, with the cause.
+	Interrupted bool   `json:"interrupted,omitempty"`
+	Cause       string `json:"cause,omitempty"`
+}
+
+// PlanInfo describes a plan as data.
+type PlanInfo struct {
+	Name      string         `json:"name,omitempty"`
+	Interval  time.Duration  `json:"interval_ns"`
+	Warmup    time.Duration  `json:"warmup_ns"`
+	Duration  time.Duration  `json:"duration_ns"`
+	Scenarios []ScenarioInfo `json:"scenarios"`
+	Events    []string       `json:"events,omitempty"`
+	Gauges    []string       `json:"gauges,omitempty"`
+}
+
+// ScenarioInfo describes one scenario and its executor.
+type ScenarioInfo struct {
+	Name         string          `json:"name"`
+	Executor     string          `json:"executor"`    // its kind, e.g. "constant-rate"
+	Description  string          `json:"description"` // its String()
+	Config       json.RawMessage `json:"config"`      // its fields
+	StartAfter   time.Duration   `json:"start_after_ns"`
+	GracefulStop time.Duration   `json:"graceful_stop_ns"`
+	Open         bool            `json:"open"`
+}
+
+// EventRecord is one timeline event as it happened.
+type EventRecord struct {
+	Name    string        `json:"name"`
+	Offset  time.Duration `json:"offset_ns"`         // planned offset from the start
+	At      time.Time     `json:"at"`                // when it ran
+	Took    time.Duration `json:"took_ns"`           // how long Do took
+	Error   string        `json:"error,omitempty"`   // Do's error or panic
+	Skipped bool          `json:"skipped,omitempty"` // the run ended before its offset
+}
+
+// ErrorSample is an example error message.
+type ErrorSample struct {
+	Scenario string `json:"scenario"`
+	Outcome  string `json:"outcome"`
+	Message  string `json:"message"`
+}
+
+// PanicSample is a recovered panic with its stack.
+type PanicSample struct {
+	Scenario string `json:"scenario"`
+	Value    string `json:"value"`
+	Stack    string `json:"stack"`
+}
+
+func describe(p *Plan) PlanInfo {
+	info := PlanInfo{
+		Name:     p.Name,
+		Interval: orDefault(p.Interval, time.Second),
+		Warmup:   p.Warmup,
+		Duration: p.Duration(),
+	}
+	for _, s := range p.Scenarios {
+		cfg, _ := json.Marshal(s.Executor) // plain structs of numbers: cannot fail
+		info.Scenarios = append(info.Scenarios, ScenarioInfo{
+			Name: s.Name, Executor: s.Executor.kind(), Description: s.Executor.String(), Config: cfg,
+			StartAfter: s.StartAfter, GracefulStop: s.gracefulStop(), Open: isOpen(s.Executor),
+		})
+	}
+	for _, e := range p.Events {
+		info.Events = append(info.Events, e.Name)
+	}
+	for _, g := range p.Gauges {
+		info.Gauges = append(info.Gauges, g.Name)
+	}
+	return info
+}
+
+// Scenario returns the info of the scenario called name, or nil.
+func (p *PlanInfo) Scenario(name string) *ScenarioInfo {
+	for i := range p.Scenarios {
+		if p.Scenarios[i].Name == name {
+			return &p.Scenarios[i]
+		}
+	}
+	return nil
+}
+
+// Iterations returns the totals of a scenario's iterations (warm-up
+// excluded): Outcomes counts completed (ok), failed (error classes),
+// interrupted and dropped ones.
+func (r *Result) Iterations(scenario string) metrics.Stats {
+	if m := r.Metrics.Metric(metrics.Key{Scenario: scenario, Kind: metrics.KindIteration}); m != nil {
+		return m.Total
+	}
+	return metrics.Stats{}
+}
+
+// Duration returns End - Start.
+func (r *Result) Duration() time.Duration { return r.End.Sub(r.Start) }
+
+// WriteJSON writes the result in its versioned JSON format: the fields of
+// [Result] with the metrics in the format of [metrics.Snapshot.WriteJSON].
+func (r *Result) WriteJSON(w io.Writer) error {
+	c := *r
+	c.Version = ResultVersion
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", " ")
+	if err := enc.Encode(&c); err != nil {
+		return fmt.Errorf("loadgen: writing result: %w", err)
+	}
+	return nil
+}
+
+// ErrResultVersion is returned (wrapped) by ReadResult for JSON of another
+// format version.
+var ErrResultVersion = errors.New("loadgen: unsupported result format version")
+
+// ReadResult reads a Result written by WriteJSON, checking it.
+func ReadResult(rd io.Reader) (*Result, error) {
+	b, err := io.ReadAll(rd)
+	if err != nil {
+		return nil, fmt.Errorf("loadgen: reading result: %w", err)
+	}
+	var v struct {
+		Version *int `json:"version"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return nil, fmt.Errorf("loadgen: reading result: %w", err)
+	}
+	if v.Version == nil || *v.Version != ResultVersion {
+		got := "none"
+		if v.Version != nil {
+			got = fmt.Sprint(*v.Version)
+		}
+		return nil, fmt.Errorf("%w: got %s, want %d", ErrResultVersion, got, ResultVersion)
+	}
+	var r Result
+	if err := metrics.Unmarshal(bytes.NewReader(b), &r); err != nil {
+		return nil, fmt.Errorf("loadgen: reading result: %w", err)
+	}
+	if r.Metrics == nil {
+		return nil, errors.New("loadgen: reading result: no metrics")
+	}
+	return &r, nil
+}
+
+// Merge combines the results of the segments of one plan into the result
+// the whole plan would have produced: metrics merge exactly (see
+// [metrics.Merge]), events, errors and panics are gathered. It refuses
+// results of different plans, segment counts that do not match, segments
+// given twice and missing segments, saying which.
+func Merge(results ...*Result) (*Result, error) {
+	if len(results) == 0 {
+		return nil, errors.New("loadgen: Merge needs at least one result")
+	}
+	first := results[0]
+	n := first.Segment.count()
+	if len(results) != n {
+		return nil, fmt.Errorf("loadgen: results are segments of %d, got %d results", n, len(results))
+	}
+	plan0, _ := json.Marshal(first.Plan)
+	seen := make([]bool, n)
+	snaps := make([]*metrics.Snapshot, 0, n)
+	out := &Result{Version: ResultVersion, Plan: first.Plan, Start: first.Start, End: first.End}
+	for i, r := range results {
+		if p, _ := json.Marshal(r.Plan); !bytes.Equal(p, plan0) {
+			return nil, fmt.Errorf("loadgen: result %d (segment %v) ran a different plan than result 0", i, r.Segment)
+		}
+		if r.Segment.count() != n {
+			return nil, fmt.Errorf("loadgen: result %d is segment %v, result 0 is of %d segments", i, r.Segment, n)
+		}
+		if seen[r.Segment.Index] {
+			return nil, fmt.Errorf("loadgen: segment %v appears twice", r.Segment)
+		}
+		seen[r.Segment.Index] = true
+		snaps = append(snaps, r.Metrics)
+		if r.Start.Before(out.Start) {
+			out.Start = r.Start
+		}
+		if r.End.After(out.End) {
+			out.End = r.End
+		}
+		out.StartLate = max(out.StartLate, r.StartLate)
+		out.Events = append(out.Events, r.Events...)
+		out.Errors = append(out.Errors, r.Errors...)
+		out.Panics = append(out.Panics, r.Panics...)
+		if r.Aborted {
+			out.Aborted = true
+			out.AbortReason = joinReason(out.AbortReason, fmt.Sprintf("segment %v: %s", r.Segment, r.AbortReason))
+		}
+		if r.Interrupted {
+			out.Interrupted = true
+			out.Cause = joinReason(out.Cause, fmt.Sprintf("segment %v: %s", r.Segment, r.Cause))
+		}
+	}
+	for i, ok := range seen {
+		if !ok {
+			return nil, fmt.Errorf("loadgen: segment %v is missing", Segment{Index: i, Count: n})
+		}
+	}
+	m, err := metrics.Merge(snaps...)
+	if err != nil {
+		return nil, fmt.Errorf("loadgen: %w", err)
+	}
+	out.Metrics = m
+	slices.SortStableFunc(out.Events, func(a, b EventRecord) int { return int(a.Offset - b.Offset) })
+	return out, nil
+}
+
+func joinReason(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
+}

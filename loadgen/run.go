@@ -1,0 +1,639 @@
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/stampede-go/stampede/metrics"
+)
+
+// ErrAborted is returned (wrapped, with the reason) by [Run] when
+// [Plan.AbortWhen] stopped the run.
+var ErrAborted = errors.New("loadgen: run aborted")
+
+// Run validates the plan, runs it and returns its Result. It blocks until
+// every scenario has ended and every goroutine it started has returned.
+//
+// Cancelling ctx stops the run as the scenarios' ends do: no new iterations
+// start, iterations in flight get their scenario's GracefulStop to finish and
+// are then interrupted. Run then returns the partial Result, marked
+// Interrupted, together with context.Cause(ctx). An abort through
+// [Plan.AbortWhen] does the same and returns an error wrapping [ErrAborted].
+// A plan that does not validate returns a nil Result and the error.
+func Run(ctx context.Context, p *Plan) (*Result, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	var late time.Duration
+	start := time.Now()
+	if !p.StartAt.IsZero() {
+		if wait := time.Until(p.StartAt); wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return nil, fmt.Errorf("loadgen: cancelled while waiting for StartAt: %w", context.Cause(ctx))
+			}
+		} else {
+			late = -wait
+		}
+		start = p.StartAt
+	}
+	rec, err := metrics.New(metrics.Options{Start: start, Interval: p.Interval, Warmup: p.Warmup})
+	if err != nil {
+		return nil, err
+	}
+	e := &engine{plan: p, rec: rec, start: start, coll: &collector{}, done: make(chan struct{})}
+	for i := range p.Scenarios {
+		sc := &p.Scenarios[i]
+		if sc.Setup != nil {
+			if err := sc.Setup(ctx, rec); err != nil {
+				return nil, fmt.Errorf("loadgen: scenario %q: Setup: %w", sc.Name, err)
+			}
+		}
+		e.runners = append(e.runners, newRunner(ctx, e, sc))
+	}
+	res := e.run(ctx)
+	res.StartLate = late
+	switch {
+	case res.Aborted:
+		return res, fmt.Errorf("%w: %s", ErrAborted, res.AbortReason)
+	case res.Interrupted:
+		return res, context.Cause(ctx)
+	}
+	return res, nil
+}
+
+type engine struct {
+	plan    *Plan
+	rec     *metrics.Recorder
+	start   time.Time
+	runners []*runner
+	coll    *collector
+	done    chan struct{} // closed when every scenario has ended
+
+	stopOnce    sync.Once
+	abortReason string // set before stopAll, read after done
+	interrupted bool
+}
+
+func (e *engine) stopAll() {
+	for _, r := range e.runners {
+		r.stop()
+	}
+}
+
+func (e *engine) run(ctx context.Context) *Result {
+	var wg sync.WaitGroup
+	for _, r := range e.runners {
+		wg.Go(r.run)
+	}
+	var bg sync.WaitGroup
+	bg.Go(func() { e.clock() })
+	eventsCtx, cancelEvents := context.WithCancel(context.WithoutCancel(ctx))
+	events := make([]EventRecord, len(e.plan.Events))
+	for i := range e.plan.Events {
+		bg.Go(func() { events[i] = e.event(eventsCtx, &e.plan.Events[i]) })
+	}
+	bg.Go(func() {
+		select {
+		case <-ctx.Done():
+			e.stopOnce.Do(func() { e.interrupted = true })
+			e.stopAll()
+		case <-e.done:
+		}
+	})
+	wg.Wait()
+	end := time.Now()
+	close(e.done)
+	cancelEvents()
+	bg.Wait()
+	for _, r := range e.runners {
+		r.release()
+	}
+	e.rec.Finish(end)
+	if e.plan.OnInterval != nil {
+		p := e.progress(true)
+		e.plan.OnInterval(p)
+	}
+	res := &Result{
+		Plan:        describe(e.plan),
+		Segment:     e.plan.Segment,
+		Start:       e.start,
+		End:         end,
+		Metrics:     e.rec.Snapshot(),
+		Events:      events,
+		Errors:      e.coll.errors,
+		Panics:      e.coll.panics,
+		Interrupted: e.interrupted,
+	}
+	if e.abortReason != "" {
+		res.Aborted, res.AbortReason = true, e.abortReason
+	}
+	if e.interrupted {
+		res.Cause = context.Cause(ctx).Error()
+	}
+	return res
+}
+
+// clock closes an interval at each boundary start + k·Interval: it samples
+// gauges, records VU counts, flushes the recorder and reports progress.
+func (e *engine) clock() {
+	iv := e.rec.Interval()
+	closed := 0
+	t := time.NewTimer(time.Until(e.start.Add(iv)))
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+		case <-e.done:
+			return
+		}
+		e.sample()
+		closed = e.rec.Flush(time.Now())
+		if e.plan.OnInterval != nil || e.plan.AbortWhen != nil {
+			p := e.progress(false)
+			if e.plan.OnInterval != nil {
+				e.plan.OnInterval(p)
+			}
+			if e.plan.AbortWhen != nil {
+				if reason := e.plan.AbortWhen(p); reason != "" {
+					e.stopOnce.Do(func() { e.abortReason = reason })
+					e.stopAll()
+				}
+			}
+		}
+		t.Reset(time.Until(e.start.Add(time.Duration(closed+1) * iv)))
+	}
+}
+
+func (e *engine) sample() {
+	for _, g := range e.plan.Gauges {
+		if v, ok := sampleGauge(g.Sample); ok {
+			e.rec.Observe(g.Name, v)
+		}
+	}
+	for _, r := range e.runners {
+		e.rec.SetVUs(r.iterH, r.vus.Load())
+	}
+}
+
+func sampleGauge(f func() float64) (v float64, ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	return f(), true
+}
+
+func (e *engine) progress(final bool) *Progress {
+	now := time.Now()
+	keys := e.rec.Keys()
+	p := &Progress{
+		Elapsed: now.Sub(e.start),
+		Planned: e.plan.Duration(),
+		Final:   final,
+		Metrics: make([]MetricProgress, len(keys)),
+	}
+	byKey := map[metrics.Key]int{}
+	for h, k := range keys {
+		last, total, _ := e.rec.Last(metrics.Handle(h))
+		p.Metrics[h] = MetricProgress{Key: k, Last: last, Total: total}
+		byKey[k] = h
+	}
+	iv := e.rec.Interval()
+	if n := e.rec.Closed(); n > 0 {
+		p.Interval = n - 1
+		p.IntervalStart = e.start.Add(time.Duration(n-1) * iv)
+		p.Warmup = time.Duration(n-1)*iv < e.plan.Warmup
+	}
+	for _, r := range e.runners {
+		sp := ScenarioProgress{Name: r.sc.Name, VUs: int(r.vus.Load())}
+		sp.Iterations = p.Metrics[byKey[r.iterKey]]
+		p.Scenarios = append(p.Scenarios, sp)
+	}
+	return p
+}
+
+// event runs one timeline event at its offset, unless the run ends first.
+func (e *engine) event(ctx context.Context, ev *Event) EventRecord {
+	rec := EventRecord{Name: ev.Name, Offset: ev.At}
+	t := time.NewTimer(time.Until(e.start.Add(ev.At)))
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-e.done:
+		rec.Skipped = true
+		return rec
+	}
+	rec.At = time.Now()
+	if ev.Do != nil {
+		err := runEvent(ctx, ev.Do)
+		if err != nil {
+			rec.Error = err.Error()
+		}
+	}
+	rec.Took = time.Since(rec.At)
+	return rec
+}
+
+func runEvent(ctx context.Context, do func(context.Context) error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v", p)
+		}
+	}()
+	return do(ctx)
+}
+
+// collector keeps a few examples of errors and panics for the Result.
+type collector struct {
+	mu     sync.Mutex
+	errors []ErrorSample
+	panics []PanicSample
+	seen   map[errKey]int
+}
+
+type errKey struct {
+	scenario string
+	outcome  metrics.Outcome
+}
+
+const (
+	maxErrorSamples = 3 // per scenario and outcome
+	maxPanics       = 5 // per run
+)
+
+func (c *collector) note(scenario string, o metrics.Outcome, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.seen == nil {
+		c.seen = map[errKey]int{}
+	}
+	k := errKey{scenario, o}
+	if c.seen[k] >= maxErrorSamples {
+		return
+	}
+	c.seen[k]++
+	c.errors = append(c.errors, ErrorSample{Scenario: scenario, Outcome: o.String(), Message: err.Error()})
+}
+
+func (c *collector) panicked(scenario string, v any) error {
+	err := metrics.WithOutcome(fmt.Errorf("panic: %v", v), metrics.Panic)
+	c.mu.Lock()
+	if len(c.panics) < maxPanics {
+		c.panics = append(c.panics, PanicSample{Scenario: scenario, Value: fmt.Sprint(v), Stack: string(debug.Stack())})
+	}
+	c.mu.Unlock()
+	return err
+}
+
+// ---- one scenario ----
+
+type runner struct {
+	e      *engine
+	sc     *Scenario
+	rec    *metrics.Recorder
+	seg    Segment
+	iterH  metrics.Handle
+	lagH   metrics.Handle
+	iterKey metrics.Key
+
+	stopping atomic.Bool
+	stopCh   chan struct{}
+	once     sync.Once
+	hardCtx  context.Context
+	hard     context.CancelFunc
+	hardT    *time.Timer
+
+	vus    atomic.Int64 // live VUs
+	nextID int
+	vuWG   sync.WaitGroup
+	timers []*time.Timer // ramp-down deadlines, stopped on release
+	tmu    sync.Mutex
+}
+
+func newRunner(ctx context.Context, e *engine, sc *Scenario) *runner {
+	r := &runner{e: e, sc: sc, rec: e.rec, seg: e.plan.Segment, stopCh: make(chan struct{})}
+	r.iterKey = metrics.Key{Scenario: sc.Name, Kind: metrics.KindIteration}
+	r.iterH = e.rec.Handle(r.iterKey)
+	if isOpen(sc.Executor) {
+		r.lagH = e.rec.Handle(metrics.Key{Scenario: sc.Name, Kind: metrics.KindScheduleLag})
+	}
+	// Iterations see the run context's values but not its cancellation: they
+	// are cancelled by the engine, after the graceful stop.
+	r.hardCtx, r.hard = context.WithCancel(context.WithoutCancel(ctx))
+	return r
+}
+
+func isOpen(x Executor) bool {
+	switch deref(x).(type) {
+	case ConstantRate, RampingRate:
+		return true
+	}
+	return false
+}
+
+// deref turns a pointer to one of the executor types into its value.
+func deref(x Executor) Executor {
+	switch p := x.(type) {
+	case *ConstantVUs:
+		return *p
+	case *RampingVUs:
+		return *p
+	case *PerVUIterations:
+		return *p
+	case *SharedIterations:
+		return *p
+	case *ConstantRate:
+		return *p
+	case *RampingRate:
+		return *p
+	}
+	return x
+}
+
+// stop ends the scenario gracefully: no new iterations; after GracefulStop
+// the iterations in flight are cancelled.
+func (r *runner) stop() {
+	r.once.Do(func() {
+		r.stopping.Store(true)
+		close(r.stopCh)
+		r.tmu.Lock()
+		r.hardT = time.AfterFunc(r.sc.gracefulStop(), r.hard)
+		r.tmu.Unlock()
+	})
+}
+
+// release frees the scenario's timers and contexts after the run.
+func (r *runner) release() {
+	r.tmu.Lock()
+	defer r.tmu.Unlock()
+	if r.hardT != nil {
+		r.hardT.Stop()
+	}
+	for _, t := range r.timers {
+		t.Stop()
+	}
+	r.hard()
+}
+
+func (r *runner) run() {
+	defer r.stop()
+	if r.sc.StartAfter > 0 {
+		t := time.NewTimer(time.Until(r.e.start.Add(r.sc.StartAfter)))
+		select {
+		case <-t.C:
+		case <-r.stopCh:
+			t.Stop()
+			return
+		}
+	}
+	start := r.e.start.Add(r.sc.StartAfter)
+	switch x := deref(r.sc.Executor).(type) {
+	case ConstantVUs:
+		n := r.seg.Share(x.VUs)
+		r.closed(start, closedSpec{end: x.Duration, target: func(time.Duration) (int, time.Duration) { return n, -1 }})
+	case RampingVUs:
+		r.closed(start, closedSpec{
+			end:      x.TotalDuration(),
+			rampDown: orDefault(x.GracefulRampDown, defaultGraceful),
+			target: func(t time.Duration) (int, time.Duration) {
+				v, next := rampAt(x.StartVUs, x.Stages, t)
+				return r.seg.Share(v), next
+			},
+		})
+	case PerVUIterations:
+		n := r.seg.Share(x.VUs)
+		r.closed(start, closedSpec{end: x.TotalDuration(), perVU: int64(x.Iterations), budget: true,
+			target: func(time.Duration) (int, time.Duration) { return n, -1 }})
+	case SharedIterations:
+		iters := r.seg.Share(x.Iterations)
+		n := r.seg.Share(x.VUs)
+		if n == 0 && iters > 0 {
+			n = 1 // keep the iteration count exact when this segment gets no VU
+		}
+		left := &atomic.Int64{}
+		left.Store(int64(iters))
+		r.closed(start, closedSpec{end: x.TotalDuration(), shared: left, budget: true,
+			target: func(time.Duration) (int, time.Duration) { return n, -1 }})
+	case ConstantRate:
+		per := orDefault(x.Per, time.Second)
+		ramp := rateRamp{start: float64(x.Rate) / float64(per), per: per, stages: []Stage{{Duration: x.Duration, Target: x.Rate}}}
+		r.open(start, newArrivals(ramp, x.Arrivals, r.seg), x.PreAllocatedVUs, x.MaxVUs)
+	case RampingRate:
+		per := orDefault(x.Per, time.Second)
+		ramp := rateRamp{start: float64(x.StartRate) / float64(per), per: per, stages: x.Stages}
+		r.open(start, newArrivals(ramp, x.Arrivals, r.seg), x.PreAllocatedVUs, x.MaxVUs)
+	default:
+		panic(fmt.Sprintf("loadgen: unknown executor %T", x)) // Validate accepted only ours
+	}
+}
+
+// vuState is a VU with what the engine keeps for it.
+type vuState struct {
+	vu      VU
+	it      Iteration
+	shard   *metrics.Shard
+	ctx     context.Context
+	cancel  context.CancelFunc
+	leaving atomic.Bool
+	ch      chan time.Time // open models: the next intended start
+}
+
+func (r *runner) newVU() *vuState {
+	v := &vuState{}
+	v.vu.ID = r.nextID
+	r.nextID++
+	v.shard = r.rec.Shard(v.vu.ID)
+	v.it = Iteration{Scenario: r.sc.Name, VU: &v.vu, Recorder: r.rec, Shard: v.shard}
+	v.ctx, v.cancel = context.WithCancel(r.hardCtx)
+	return v
+}
+
+// iterate runs one iteration and records it.
+func (r *runner) iterate(v *vuState, intended time.Time, open bool) {
+	v.it.Intended = intended
+	began := time.Now()
+	if open {
+		v.shard.Record(r.lagH, began.Sub(intended), metrics.OK)
+	} else {
+		v.it.Intended = began
+	}
+	err := r.call(v)
+	end := time.Now()
+	o := metrics.OutcomeOf(err)
+	switch {
+	case err != nil && o != metrics.Panic && v.ctx.Err() != nil:
+		v.shard.Count(r.iterH, metrics.Interrupted, 1)
+		r.e.coll.note(r.sc.Name, metrics.Interrupted, err)
+	default:
+		v.shard.Record(r.iterH, end.Sub(v.it.Intended), o)
+		if err != nil {
+			r.e.coll.note(r.sc.Name, o, err)
+		}
+	}
+	v.it.Number++
+}
+
+func (r *runner) call(v *vuState) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = r.e.coll.panicked(r.sc.Name, p)
+		}
+	}()
+	return r.sc.Iteration(v.ctx, &v.it)
+}
+
+// ---- closed models ----
+
+type closedSpec struct {
+	end      time.Duration                              // stop starting iterations
+	target   func(t time.Duration) (int, time.Duration) // VUs at t, next change
+	rampDown time.Duration                              // grace for VUs that leave
+	perVU    int64                                      // iterations per VU; 0 unlimited
+	shared   *atomic.Int64                              // shared iterations left; nil unlimited
+	budget   bool                                       // the scenario ends when every VU is done
+	allDone  chan struct{}                              // closed by the last VU to finish, with budget
+}
+
+func (r *runner) closed(start time.Time, spec closedSpec) {
+	var active []*vuState
+	spec.allDone = make(chan struct{})
+	endT := time.NewTimer(time.Until(start.Add(spec.end)))
+	defer endT.Stop()
+	next := time.NewTimer(time.Hour)
+	defer next.Stop()
+	for !r.stopping.Load() {
+		n, change := spec.target(time.Since(start))
+		r.vus.Add(int64(max(n-len(active), 0))) // before any VU can finish
+		for len(active) < n {
+			v := r.newVU()
+			active = append(active, v)
+			r.vuWG.Go(func() { r.closedVU(v, &spec) })
+		}
+		for len(active) > n {
+			v := active[len(active)-1]
+			active = active[:len(active)-1]
+			v.leaving.Store(true)
+			r.tmu.Lock()
+			r.timers = append(r.timers, time.AfterFunc(spec.rampDown, v.cancel))
+			r.tmu.Unlock()
+		}
+		if spec.budget {
+			if n == 0 {
+				break
+			}
+			select {
+			case <-spec.allDone:
+			case <-endT.C:
+			case <-r.stopCh:
+			}
+			break
+		}
+		var wake <-chan time.Time
+		if change >= 0 && change < spec.end {
+			next.Reset(time.Until(start.Add(change)))
+			wake = next.C
+		}
+		select {
+		case <-wake:
+		case <-endT.C:
+			r.stop()
+		case <-r.stopCh:
+		}
+	}
+	r.stop()
+	r.vuWG.Wait()
+}
+
+func (r *runner) closedVU(v *vuState, spec *closedSpec) {
+	defer func() {
+		if r.vus.Add(-1) == 0 && spec.budget {
+			close(spec.allDone) // budget executors start all VUs at once and never more
+		}
+	}()
+	defer v.cancel()
+	for !v.leaving.Load() && !r.stopping.Load() {
+		if spec.shared != nil && spec.shared.Add(-1) < 0 {
+			return
+		}
+		r.iterate(v, time.Time{}, false)
+		if spec.perVU > 0 && v.it.Number >= spec.perVU {
+			return
+		}
+	}
+}
+
+// ---- open models ----
+
+func (r *runner) open(start time.Time, arr *arrivals, pre, maxVUs int) {
+	pre = r.seg.Share(pre)
+	maxVUs = max(r.seg.Share(max(maxVUs, pre)), pre, 1)
+	idle := make(chan *vuState, maxVUs)
+	var all []*vuState
+	spawn := func() *vuState {
+		v := r.newVU()
+		v.ch = make(chan time.Time, 1)
+		all = append(all, v)
+		r.vus.Add(1)
+		r.vuWG.Go(func() { r.openVU(v, idle) })
+		return v
+	}
+	for range pre {
+		idle <- spawn()
+	}
+	dropper := r.rec.Shard(0)
+	t := time.NewTimer(time.Hour)
+	defer t.Stop()
+loop:
+	for {
+		_, at, ok := arr.next()
+		if !ok {
+			break
+		}
+		due := start.Add(at)
+		if wait := time.Until(due); wait > 0 {
+			t.Reset(wait)
+			select {
+			case <-t.C:
+			case <-r.stopCh:
+				break loop
+			}
+		}
+		if r.stopping.Load() {
+			break
+		}
+		select {
+		case v := <-idle:
+			v.ch <- due
+		default:
+			if len(all) < maxVUs {
+				spawn().ch <- due
+			} else {
+				dropper.Count(r.iterH, metrics.Dropped, 1)
+			}
+		}
+	}
+	r.stop()
+	for _, v := range all {
+		close(v.ch)
+	}
+	r.vuWG.Wait()
+}
+
+func (r *runner) openVU(v *vuState, idle chan<- *vuState) {
+	defer r.vus.Add(-1)
+	defer v.cancel()
+	for due := range v.ch {
+		r.iterate(v, due, true)
+		idle <- v // never blocks: idle holds every VU
+	}
+}
