@@ -65,8 +65,8 @@ type ConstantVUs struct {
 // StartVUs. When the count falls, the VUs that leave finish their iteration
 // within GracefulRampDown and are then interrupted.
 type RampingVUs struct {
-	StartVUs         int           `json:"start_vus"`                   // must be >= 0
-	Stages           []Stage       `json:"stages"`                      // at least one
+	StartVUs         int           `json:"start_vus"`             // must be >= 0
+	Stages           []Stage       `json:"stages"`                // at least one
 	GracefulRampDown time.Duration `json:"graceful_ramp_down_ns"` // 0 means 30s; must be >= 0
 }
 
@@ -222,10 +222,14 @@ func (c ConstantVUs) TotalDuration() time.Duration { return c.Duration }
 func (c RampingVUs) TotalDuration() time.Duration { return stagesDuration(c.Stages) }
 
 // TotalDuration returns MaxDuration (10 minutes when 0).
-func (c PerVUIterations) TotalDuration() time.Duration { return orDefault(c.MaxDuration, defaultMaxDuration) }
+func (c PerVUIterations) TotalDuration() time.Duration {
+	return orDefault(c.MaxDuration, defaultMaxDuration)
+}
 
 // TotalDuration returns MaxDuration (10 minutes when 0).
-func (c SharedIterations) TotalDuration() time.Duration { return orDefault(c.MaxDuration, defaultMaxDuration) }
+func (c SharedIterations) TotalDuration() time.Duration {
+	return orDefault(c.MaxDuration, defaultMaxDuration)
+}
 
 // TotalDuration returns c.Duration.
 func (c ConstantRate) TotalDuration() time.Duration { return c.Duration }

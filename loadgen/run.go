@@ -298,12 +298,12 @@ func (c *collector) panicked(scenario string, v any) error {
 // ---- one scenario ----
 
 type runner struct {
-	e      *engine
-	sc     *Scenario
-	rec    *metrics.Recorder
-	seg    Segment
-	iterH  metrics.Handle
-	lagH   metrics.Handle
+	e       *engine
+	sc      *Scenario
+	rec     *metrics.Recorder
+	seg     Segment
+	iterH   metrics.Handle
+	lagH    metrics.Handle
 	iterKey metrics.Key
 
 	stopping atomic.Bool
