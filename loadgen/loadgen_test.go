@@ -19,7 +19,12 @@ import (
 	"github.com/stampede-go/stampede/metrics"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	// Tests run on synctest's fake clock, which a thread sleep would not
+	// advance; TestRealTimeOpenModel covers the precise path.
+	preciseSleep = false
+	goleak.VerifyTestMain(m)
+}
 
 func sleepIter(d time.Duration) IterationFunc {
 	return func(ctx context.Context, it *Iteration) error {
@@ -619,4 +624,21 @@ func TestIterationSeesRunContextValues(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, "v", got)
 	})
+}
+
+// TestRealTimeOpenModel runs a short open model on the real clock, with the
+// precise scheduler, and checks the accounting.
+func TestRealTimeOpenModel(t *testing.T) {
+	preciseSleep = true
+	defer func() { preciseSleep = false }()
+	res, err := Run(t.Context(), &Plan{Scenarios: []Scenario{{
+		Name: "o", Executor: ConstantRate{Rate: 2000, Duration: 300 * time.Millisecond, PreAllocatedVUs: 4, MaxVUs: 50},
+		Iteration: noop,
+	}}})
+	require.NoError(t, err)
+	it := res.Iterations("o")
+	assert.Equal(t, int64(600), it.Count()+it.Outcomes[metrics.Dropped], "scheduled = started + dropped")
+	lag := res.Metrics.Metric(metrics.Key{Scenario: "o", Kind: metrics.KindScheduleLag}).Total
+	assert.Equal(t, it.Count(), lag.Count(), "one lag per started iteration")
+	checkAccounting(t, res)
 }

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/stampede-go/stampede/internal/clock"
 	"github.com/stampede-go/stampede/metrics"
 )
 
@@ -574,6 +576,11 @@ func (r *runner) closedVU(v *vuState, spec *closedSpec) {
 
 // ---- open models ----
 
+// preciseSleep makes open-model schedulers use clock.Sleep for short waits.
+// Tests on a fake clock (testing/synctest) turn it off: a thread sleep does
+// not advance fake time.
+var preciseSleep = true
+
 func (r *runner) open(start time.Time, arr *arrivals, pre, maxVUs int) {
 	pre = r.seg.Share(pre)
 	maxVUs = max(r.seg.Share(max(maxVUs, pre)), pre, 1)
@@ -600,12 +607,20 @@ loop:
 			break
 		}
 		due := start.Add(at)
+		// Release every arrival that is due; wait for the next one.
 		if wait := time.Until(due); wait > 0 {
-			t.Reset(wait)
-			select {
-			case <-t.C:
-			case <-r.stopCh:
-				break loop
+			if preciseSleep && wait < clock.Threshold {
+				// Let the VUs just handed arrivals run before this
+				// thread blocks: they sit on its processor otherwise.
+				runtime.Gosched()
+				clock.Sleep(time.Until(due))
+			} else {
+				t.Reset(wait)
+				select {
+				case <-t.C:
+				case <-r.stopCh:
+					break loop
+				}
 			}
 		}
 		if r.stopping.Load() {

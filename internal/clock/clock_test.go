@@ -1,0 +1,30 @@
+package clock
+
+import (
+	"runtime"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestSleepWaitsAtLeastD(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var late []time.Duration
+	for range 50 {
+		start := time.Now()
+		Sleep(200 * time.Microsecond)
+		el := time.Since(start)
+		assert.GreaterOrEqual(t, el, 200*time.Microsecond)
+		late = append(late, el-200*time.Microsecond)
+	}
+	slices.Sort(late)
+	t.Logf("lateness median %v", late[25]) // informative: speed is measured by loadgen's BenchmarkOpenRate
+	Sleep(0)
+	Sleep(-time.Second)
+}

@@ -1,0 +1,56 @@
+// Package loadgen is the engine: it runs iterations under a load model and
+// returns a [Result]. It knows nothing of HTTP, journeys or reports; an
+// iteration is any func(ctx, *Iteration) error.
+//
+// # Plans, scenarios and executors
+//
+// A [Plan] holds scenarios that run at the same time. Each [Scenario] has a
+// name, an [Executor] (its load model), an optional start offset and an
+// iteration function. [Run] validates the plan (every problem at once,
+// naming the scenario, the field, the value and what is allowed), runs it
+// and blocks until every goroutine it started has returned.
+//
+// Closed models keep a population of virtual users (VUs), each starting its
+// next iteration when the last one ends: [ConstantVUs], [RampingVUs],
+// [PerVUIterations], [SharedIterations]. Use them to model a fixed number of
+// users, such as "300 members refreshing the sign-up page".
+//
+// Open models start iterations on a schedule, whatever the response times:
+// [ConstantRate], [RampingRate]. Use them to model arrivals, such as "1000
+// requests per second", and to find a throughput ceiling. The i-th arrival
+// is due at start + i/rate (or on a Poisson schedule), never relative to
+// when the previous one ran; at each wake-up the scheduler releases every
+// arrival that is due, each with its own intended time.
+//
+// # The numbers
+//
+// An open-model iteration's latency is measured from its intended start, so
+// a stalled target shows up in full (no coordinated omission); how late it
+// actually started is recorded as its own metric, [metrics.KindScheduleLag].
+// An arrival that finds no free VU when MaxVUs are busy is counted as
+// dropped, never silently skipped. Every scenario records its iterations
+// under [metrics.KindIteration]: completed (ok), failed (by error class,
+// see [metrics.OutcomeOf]), interrupted and dropped, so that
+// started = completed + failed + interrupted and, in open models,
+// scheduled = started + dropped.
+//
+// # Stopping
+//
+// When a scenario's executor ends, when ctx is cancelled, or when
+// [Plan.AbortWhen] returns a reason, no new iterations start; iterations in
+// flight get the scenario's GracefulStop to finish, then their context is
+// cancelled and, if they return an error, they count as interrupted. A
+// cancelled or aborted run returns its partial Result together with the
+// cause. A panic in an iteration is recovered, counted as
+// [metrics.Panic], and its stack kept (the first few) in the Result; the
+// VU goes on.
+//
+// # Time
+//
+// Results are series of intervals (one second by default) plus totals that
+// leave out the warm-up. Timeline events ([At]) run user code at an offset
+// and are marked in the Result; gauges are sampled once per interval;
+// [Plan.OnInterval] sees a [Progress] after each interval. A [Segment] makes
+// this process run its exact share of the plan, and [Merge] joins the
+// segments' results into the whole.
+package loadgen
