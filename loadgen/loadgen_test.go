@@ -642,3 +642,30 @@ func TestRealTimeOpenModel(t *testing.T) {
 	assert.Equal(t, it.Count(), lag.Count(), "one lag per started iteration")
 	checkAccounting(t, res)
 }
+
+func TestStopScenarioAndTeardown(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var n atomic.Int64
+		torn := false
+		res := run(t, &Plan{Scenarios: []Scenario{{
+			Name: "s", Executor: ConstantVUs{VUs: 2, Duration: time.Hour},
+			Iteration: func(ctx context.Context, it *Iteration) error {
+				if n.Add(1) > 10 {
+					return fmt.Errorf("no rows left: %w", ErrStopScenario)
+				}
+				time.Sleep(time.Millisecond)
+				return nil
+			},
+			Teardown: func() { torn = true },
+		}}})
+		assert.Equal(t, int64(10), res.Iterations("s").Count(), "the stopping iterations are not counted")
+		assert.Less(t, res.Duration(), time.Second)
+		assert.True(t, torn)
+	})
+}
+
+func TestMaxVUs(t *testing.T) {
+	assert.Equal(t, 7, MaxVUs(RampingVUs{StartVUs: 2, Stages: []Stage{{time.Second, 7}, {time.Second, 3}}}))
+	assert.Equal(t, 9, MaxVUs(&ConstantRate{PreAllocatedVUs: 9}))
+	assert.Equal(t, 4, MaxVUs(SharedIterations{VUs: 4}))
+}

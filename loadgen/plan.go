@@ -62,6 +62,40 @@ type Scenario struct {
 	// Recorder, for example to register the scenario's metric keys. An
 	// error stops Run before any load starts.
 	Setup func(ctx context.Context, rec *metrics.Recorder) error
+	// Teardown, if set, runs once after the scenario has ended and all its
+	// VUs have returned, for example to close idle connections.
+	Teardown func()
+}
+
+// ErrStopScenario, returned (possibly wrapped) by an iteration, stops its
+// scenario as if its executor had ended: no new iterations start, those in
+// flight get the graceful stop. The iteration that returned it is not
+// counted: it did no work (for example, a data feeder had no rows left).
+var ErrStopScenario = errors.New("loadgen: stop scenario")
+
+// MaxVUs returns the largest number of VUs the executor can run at once in
+// the whole plan (before splitting into segments). Use it to size
+// connection pools.
+func MaxVUs(x Executor) int {
+	switch x := deref(x).(type) {
+	case ConstantVUs:
+		return x.VUs
+	case RampingVUs:
+		n := x.StartVUs
+		for _, s := range x.Stages {
+			n = max(n, s.Target)
+		}
+		return n
+	case PerVUIterations:
+		return x.VUs
+	case SharedIterations:
+		return x.VUs
+	case ConstantRate:
+		return max(x.MaxVUs, x.PreAllocatedVUs)
+	case RampingRate:
+		return max(x.MaxVUs, x.PreAllocatedVUs)
+	}
+	return 0
 }
 
 func (s *Scenario) gracefulStop() time.Duration { return orDefault(s.GracefulStop, defaultGraceful) }

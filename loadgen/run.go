@@ -118,6 +118,9 @@ func (e *engine) run(ctx context.Context) *Result {
 	bg.Wait()
 	for _, r := range e.runners {
 		r.release()
+		if r.sc.Teardown != nil {
+			r.sc.Teardown()
+		}
 	}
 	e.rec.Finish(end)
 	if e.plan.OnInterval != nil {
@@ -473,6 +476,9 @@ func (r *runner) iterate(v *vuState, intended time.Time, open bool) {
 	end := time.Now()
 	o := metrics.OutcomeOf(err)
 	switch {
+	case err != nil && errors.Is(err, ErrStopScenario):
+		r.stop()
+		return
 	case err != nil && o != metrics.Panic && v.ctx.Err() != nil:
 		v.shard.Count(r.iterH, metrics.Interrupted, 1)
 		r.e.coll.note(r.sc.Name, metrics.Interrupted, err)
@@ -557,6 +563,8 @@ func (r *runner) closed(start time.Time, spec closedSpec) {
 }
 
 func (r *runner) closedVU(v *vuState, spec *closedSpec) {
+	// Every VU of a budget executor starts at once; the last to finish
+	// ends the scenario.
 	defer func() {
 		if r.vus.Add(-1) == 0 && spec.budget {
 			close(spec.allDone) // budget executors start all VUs at once and never more

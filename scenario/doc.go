@@ -1,0 +1,52 @@
+// Package scenario describes what virtual users do: journeys of named steps
+// with think time, pacing and test data, and HTTP steps that check and
+// extract from responses. A journey becomes a loadgen scenario with
+// [Journey.Scenario] or, for a weighted mix of journeys, [Mix].
+//
+// # Journeys
+//
+// A journey is a list of parts ([Part]): [Step] (a name and a plain Go
+// function), [Think] (a pause drawn from a [Dist]: [Constant], [Uniform],
+// [Normal], [Exponential]), [Pacing] (an iteration takes at least d),
+// [Feed] (a row of test data from a [Feeder]) and [Group]. A [Parts] list
+// is itself a part. [New] reports every problem of a journey at once.
+//
+// Each step's latency and outcome are recorded under the scenario and the
+// step's name (metrics.KindStep). When a step fails, the rest of the
+// iteration is skipped and the iteration fails with the step's error, whose
+// outcome class says what went wrong: timeout, refused, reset, http_4xx,
+// http_5xx, check, panic or other. A panic in a step is counted for the
+// step and the iteration, and the run goes on.
+//
+// # Virtual users
+//
+// A [VU] carries its id, its iteration number, its own random source
+// (seeded from the journey's [Seed] and the VU id, so a run replays), the
+// current data row, values stored by earlier steps ([VU.Set], [VU.Get]),
+// and an HTTP client with its own cookie jar over one transport shared by
+// the scenario, sized so that every VU keeps its connection alive.
+//
+// # HTTP steps
+//
+// [HTTP], [GET] and [POST] build steps from a method and a URL template:
+// {{name}} is replaced by the VU's stored value or the row's column of that
+// name, {{vu.id}} and {{vu.iteration}} by the VU's id and iteration. Bodies
+// and header values are templates too. Options set headers, a timeout, the
+// expected status codes ([Expect]; by default any status below 400 passes),
+// checks ([Contains], [JSONEquals], [Check]) and extractors ([ExtractJSON],
+// [ExtractHeader], [ExtractRegexp]) that store a value for later steps.
+// Bodies are read to the end and discarded unless a check needs them.
+//
+// Every HTTP step also records its phases from net/http/httptrace as
+// metrics of their own, under the step's name: [KindDNS], [KindConnect]
+// (0 on a reused connection), [KindTLS], [KindTTFB] and [KindReceive];
+// bytes sent and received are counted on the step.
+//
+// # Data feeders
+//
+// A [Feeder] holds rows from a slice ([NewFeeder]) or a CSV file
+// ([FromCSV]); a missing or malformed file is an error before any load
+// starts. Modes: [Sequential] (one shared cursor), [PerVU] (a cursor per
+// VU), [Random], and [Unique] (each row at most once across all VUs). When
+// rows run out, [Wrap] starts again and [Stop] ends the scenario.
+package scenario

@@ -1,0 +1,499 @@
+package scenario
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/stampede-go/stampede/metrics"
+)
+
+// The HTTP phases recorded for every HTTP step, each as its own metric
+// under the step's name.
+const (
+	KindDNS     metrics.Kind = "http_dns"     // name resolution
+	KindConnect metrics.Kind = "http_connect" // TCP connect (0 on a reused connection)
+	KindTLS     metrics.Kind = "http_tls"     // TLS handshake
+	KindTTFB    metrics.Kind = "http_ttfb"    // request written → first response byte
+	KindReceive metrics.Kind = "http_receive" // first byte → body read
+)
+
+const (
+	phDNS = iota
+	phConnect
+	phTLS
+	phTTFB
+	phReceive
+	numPhases
+)
+
+var phaseKinds = [numPhases]metrics.Kind{KindDNS, KindConnect, KindTLS, KindTTFB, KindReceive}
+
+func newTransport(vus int) *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 0 // no limit overall
+	t.MaxIdleConnsPerHost = max(vus, 2)
+	t.MaxConnsPerHost = 0
+	t.IdleConnTimeout = 90 * time.Second
+	t.ForceAttemptHTTP2 = false
+	t.TLSClientConfig = &tls.Config{}
+	return t
+}
+
+// httpState is a VU's reusable request state: its trace hooks write the
+// phase instants here, so tracing allocates nothing per request.
+type httpState struct {
+	trace               *httptrace.ClientTrace
+	dnsStart, dnsDone   time.Time
+	connStart, connDone time.Time
+	tlsStart, tlsDone   time.Time
+	wrote, firstByte    time.Time
+	reused              bool
+	url, body, hdr      []byte
+}
+
+func (s *httpState) init() {
+	s.trace = &httptrace.ClientTrace{
+		DNSStart:             func(httptrace.DNSStartInfo) { s.dnsStart = time.Now() },
+		DNSDone:              func(httptrace.DNSDoneInfo) { s.dnsDone = time.Now() },
+		ConnectStart:         func(string, string) { s.connStart = time.Now() },
+		ConnectDone:          func(string, string, error) { s.connDone = time.Now() },
+		TLSHandshakeStart:    func() { s.tlsStart = time.Now() },
+		TLSHandshakeDone:     func(tls.ConnectionState, error) { s.tlsDone = time.Now() },
+		GotConn:              func(i httptrace.GotConnInfo) { s.reused = i.Reused },
+		WroteRequest:         func(httptrace.WroteRequestInfo) { s.wrote = time.Now() },
+		GotFirstResponseByte: func() { s.firstByte = time.Now() },
+	}
+}
+
+func (s *httpState) reset() {
+	*s = httpState{trace: s.trace, url: s.url[:0], body: s.body[:0], hdr: s.hdr[:0]}
+}
+
+// template is a string with {{name}} placeholders, filled from the VU's
+// stored values and current row; {{vu.id}} and {{vu.iteration}} are the
+// VU's id and iteration number.
+type template struct {
+	src   string
+	parts []string // even: literal; odd: name
+}
+
+func parseTemplate(s string) (template, error) {
+	t := template{src: s}
+	for {
+		i := strings.Index(s, "{{")
+		if i < 0 {
+			t.parts = append(t.parts, s)
+			return t, nil
+		}
+		j := strings.Index(s[i:], "}}")
+		if j < 0 {
+			return t, fmt.Errorf("template %q: unclosed {{", t.src)
+		}
+		name := strings.TrimSpace(s[i+2 : i+j])
+		if name == "" || strings.ContainsAny(name, "{} ") {
+			return t, fmt.Errorf("template %q: bad placeholder {{%s}}", t.src, name)
+		}
+		t.parts = append(t.parts, s[:i], name)
+		s = s[i+j+2:]
+	}
+}
+
+func (t template) fill(dst []byte, vu *VU) ([]byte, error) {
+	for i, p := range t.parts {
+		switch {
+		case i%2 == 0:
+			dst = append(dst, p...)
+		case p == "vu.id":
+			dst = strconv.AppendInt(dst, int64(vu.ID), 10)
+		case p == "vu.iteration":
+			dst = strconv.AppendInt(dst, vu.Iteration, 10)
+		default:
+			v, ok := vu.Get(p)
+			if !ok {
+				return dst, fmt.Errorf("no value for {{%s}} in %q (neither stored nor in the row)", p, t.src)
+			}
+			dst = append(dst, v...)
+		}
+	}
+	return dst, nil
+}
+
+// Response is what checks and extractors see of an HTTP response.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte // nil unless a check or extractor needs the body
+}
+
+// HTTPOption configures an HTTP step.
+type HTTPOption func(*httpStep) error
+
+type httpStep struct {
+	name     string
+	method   string
+	url      template
+	body     *template
+	header   []headerTmpl
+	timeout  time.Duration
+	expect   []int
+	checks   []func(*Response) error
+	extracts []func(*Response, *VU) error
+	needBody bool
+}
+
+// HTTP returns a step that sends method to the URL template (placeholders
+// like {{id}} are filled from the VU's stored values and current row), reads
+// the whole response, and checks it. Without [Expect], any status below 400
+// passes. Bad options are reported when the journey is built.
+func HTTP(name, method, url string, opts ...HTTPOption) Part {
+	s := &httpStep{name: name, method: method}
+	var errs []error
+	t, err := parseTemplate(url)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	s.url = t
+	for _, o := range opts {
+		if err := o(s); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if method == "" {
+		errs = append(errs, errors.New("method must be non-empty"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return badPart{name: name, err: err}
+	}
+	return stepPart{name: name, http: s}
+}
+
+// GET is HTTP(name, "GET", url, opts...).
+func GET(name, url string, opts ...HTTPOption) Part { return HTTP(name, http.MethodGet, url, opts...) }
+
+// POST is HTTP(name, "POST", url, Body(body), opts...).
+func POST(name, url, body string, opts ...HTTPOption) Part {
+	return HTTP(name, http.MethodPost, url, append([]HTTPOption{Body(body)}, opts...)...)
+}
+
+// badPart carries an HTTP step's option errors to New.
+type badPart struct {
+	name string
+	err  error
+}
+
+func (badPart) part() {}
+
+type headerTmpl struct {
+	key string
+	val template
+}
+
+// Header adds a request header; its value is a template like the URL.
+func Header(key, value string) HTTPOption {
+	return func(s *httpStep) error {
+		if key == "" {
+			return errors.New("Header: empty key")
+		}
+		t, err := parseTemplate(value)
+		s.header = append(s.header, headerTmpl{http.CanonicalHeaderKey(key), t})
+		return err
+	}
+}
+
+// Body sets the request body, a template like the URL.
+func Body(tmpl string) HTTPOption {
+	return func(s *httpStep) error {
+		t, err := parseTemplate(tmpl)
+		s.body = &t
+		return err
+	}
+}
+
+// Timeout bounds the whole request, body included; past it the step fails
+// as a timeout. It must be > 0.
+func Timeout(d time.Duration) HTTPOption {
+	return func(s *httpStep) error {
+		if d <= 0 {
+			return fmt.Errorf("Timeout must be > 0, got %v", d)
+		}
+		s.timeout = d
+		return nil
+	}
+}
+
+// Expect lists the status codes that pass; any other fails (as http_4xx,
+// http_5xx, or check for other codes).
+func Expect(codes ...int) HTTPOption {
+	return func(s *httpStep) error {
+		for _, c := range codes {
+			if c < 100 || c > 599 {
+				return fmt.Errorf("Expect: status %d is not in 100..599", c)
+			}
+		}
+		s.expect = append(s.expect, codes...)
+		return nil
+	}
+}
+
+// Contains checks that the body contains sub.
+func Contains(sub string) HTTPOption {
+	return Check(func(r *Response) error {
+		if !bytes.Contains(r.Body, []byte(sub)) {
+			return fmt.Errorf("body does not contain %q", sub)
+		}
+		return nil
+	})
+}
+
+// JSONEquals checks that the JSON value at path (see [ExtractJSON]) equals
+// want, compared as its JSON text without quotes for strings.
+func JSONEquals(path, want string) HTTPOption {
+	return Check(func(r *Response) error {
+		got, err := jsonPath(r.Body, path)
+		if err != nil {
+			return err
+		}
+		if got != want {
+			return fmt.Errorf("JSON %s is %q, want %q", path, got, want)
+		}
+		return nil
+	})
+}
+
+// Check adds a custom check of the response; its error fails the step as
+// a failed check.
+func Check(f func(*Response) error) HTTPOption {
+	return func(s *httpStep) error {
+		if f == nil {
+			return errors.New("Check: nil function")
+		}
+		s.checks = append(s.checks, f)
+		s.needBody = true
+		return nil
+	}
+}
+
+// ExtractJSON stores the JSON value at path into the VU's key. A path is
+// dot-separated object keys and array indexes: "items.0.id".
+func ExtractJSON(path, key string) HTTPOption {
+	return extract(func(r *Response, vu *VU) error {
+		v, err := jsonPath(r.Body, path)
+		if err != nil {
+			return err
+		}
+		vu.Set(key, v)
+		return nil
+	})
+}
+
+// ExtractHeader stores the response header name into the VU's key.
+func ExtractHeader(name, key string) HTTPOption {
+	return extract(func(r *Response, vu *VU) error {
+		v := r.Header.Get(name)
+		if v == "" {
+			return fmt.Errorf("no header %q", name)
+		}
+		vu.Set(key, v)
+		return nil
+	})
+}
+
+// ExtractRegexp stores the first submatch of re in the body into the VU's
+// key; re must have a group.
+func ExtractRegexp(re, key string) HTTPOption {
+	rx, err := regexp.Compile(re)
+	return func(s *httpStep) error {
+		if err != nil {
+			return fmt.Errorf("ExtractRegexp: %w", err)
+		}
+		if rx.NumSubexp() < 1 {
+			return fmt.Errorf("ExtractRegexp %q: needs a (group) to extract", re)
+		}
+		return extract(func(r *Response, vu *VU) error {
+			m := rx.FindSubmatch(r.Body)
+			if m == nil {
+				return fmt.Errorf("body does not match %q", re)
+			}
+			vu.Set(key, string(m[1]))
+			return nil
+		})(s)
+	}
+}
+
+func extract(f func(*Response, *VU) error) HTTPOption {
+	return func(s *httpStep) error {
+		s.extracts = append(s.extracts, f)
+		s.needBody = true
+		return nil
+	}
+}
+
+func jsonPath(body []byte, path string) (string, error) {
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		return "", fmt.Errorf("body is not JSON: %w", err)
+	}
+	for _, k := range strings.Split(path, ".") {
+		switch x := v.(type) {
+		case map[string]any:
+			var ok bool
+			if v, ok = x[k]; !ok {
+				return "", fmt.Errorf("JSON has no %q in %s", k, path)
+			}
+		case []any:
+			i, err := strconv.Atoi(k)
+			if err != nil || i < 0 || i >= len(x) {
+				return "", fmt.Errorf("JSON index %q out of range in %s", k, path)
+			}
+			v = x[i]
+		default:
+			return "", fmt.Errorf("JSON %s: %q is not inside an object or array", path, k)
+		}
+	}
+	if s, ok := v.(string); ok {
+		return s, nil
+	}
+	b, _ := json.Marshal(v)
+	return string(b), nil
+}
+
+var discardBuf = make([]byte, 32<<10)
+
+// do sends the request and records its phases.
+func (s *httpStep) do(ctx context.Context, vu *VU, h metrics.Handle, ph *[numPhases]metrics.Handle) error {
+	st := &vu.http
+	st.reset()
+	var err error
+	if st.url, err = s.url.fill(st.url, vu); err != nil {
+		return err
+	}
+	var body io.Reader
+	var sent int64
+	if s.body != nil {
+		if st.body, err = s.body.fill(st.body, vu); err != nil {
+			return err
+		}
+		body = bytes.NewReader(st.body)
+		sent = int64(len(st.body))
+	}
+	if s.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.timeout)
+		defer cancel()
+	}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, st.trace), s.method, string(st.url), body)
+	if err != nil {
+		return metrics.WithOutcome(err, metrics.Other)
+	}
+	for _, h := range s.header {
+		v, err := h.val.fill(st.hdr[:0], vu)
+		if err != nil {
+			return err
+		}
+		st.hdr = v
+		req.Header.Add(h.key, string(v))
+	}
+	resp, err := vu.HTTP.Do(req)
+	if err != nil {
+		return classify(err)
+	}
+	var recv int64
+	var data []byte
+	if s.needBody {
+		data, err = io.ReadAll(resp.Body)
+		recv = int64(len(data))
+	} else {
+		recv, err = io.CopyBuffer(io.Discard, onlyReader{resp.Body}, discardBuf)
+	}
+	resp.Body.Close()
+	end := time.Now()
+	vu.shard.AddBytes(h, sent, recv)
+	s.recordPhases(vu, ph, end)
+	if err != nil {
+		return classify(err)
+	}
+	if ok := s.statusOK(resp.StatusCode); !ok {
+		o := metrics.CheckFailed
+		switch {
+		case resp.StatusCode >= 500:
+			o = metrics.HTTP5xx
+		case resp.StatusCode >= 400:
+			o = metrics.HTTP4xx
+		}
+		return metrics.WithOutcome(fmt.Errorf("%s %s: status %d", s.method, st.url, resp.StatusCode), o)
+	}
+	if len(s.checks)+len(s.extracts) > 0 {
+		r := &Response{Status: resp.StatusCode, Header: resp.Header, Body: data}
+		for _, c := range s.checks {
+			if err := c(r); err != nil {
+				return metrics.WithOutcome(err, metrics.CheckFailed)
+			}
+		}
+		for _, x := range s.extracts {
+			if err := x(r, vu); err != nil {
+				return metrics.WithOutcome(fmt.Errorf("extract: %w", err), metrics.CheckFailed)
+			}
+		}
+	}
+	return nil
+}
+
+// onlyReader hides a body's WriteTo so CopyBuffer uses our buffer.
+type onlyReader struct{ io.Reader }
+
+func (s *httpStep) statusOK(code int) bool {
+	if len(s.expect) == 0 {
+		return code < 400
+	}
+	return slices.Contains(s.expect, code)
+}
+
+func (s *httpStep) recordPhases(vu *VU, ph *[numPhases]metrics.Handle, end time.Time) {
+	st := &vu.http
+	rec := func(p int, from, to time.Time) {
+		if !from.IsZero() && !to.IsZero() {
+			vu.shard.Record(ph[p], to.Sub(from), metrics.OK)
+		}
+	}
+	rec(phDNS, st.dnsStart, st.dnsDone)
+	if st.reused {
+		vu.shard.Record(ph[phConnect], 0, metrics.OK)
+	} else {
+		rec(phConnect, st.connStart, st.connDone)
+	}
+	rec(phTLS, st.tlsStart, st.tlsDone)
+	rec(phTTFB, st.wrote, st.firstByte)
+	rec(phReceive, st.firstByte, end)
+}
+
+// classify turns a transport error into its outcome class.
+func classify(err error) error {
+	o := metrics.Other
+	var ne net.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		o = metrics.Timeout
+	case errors.Is(err, syscall.ECONNREFUSED):
+		o = metrics.Refused
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		o = metrics.Reset
+	case errors.Is(err, context.Canceled):
+		o = metrics.Other
+	}
+	return metrics.WithOutcome(err, o)
+}

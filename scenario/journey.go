@@ -1,0 +1,407 @@
+package scenario
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/http/cookiejar"
+	"time"
+
+	"github.com/stampede-go/stampede/loadgen"
+	"github.com/stampede-go/stampede/metrics"
+)
+
+var errStop = loadgen.ErrStopScenario
+
+// StepFunc is what a step does. It returns nil on success, or an error whose
+// outcome class [metrics.OutcomeOf] reads (wrap it with
+// [metrics.WithOutcome] to choose the class).
+type StepFunc func(ctx context.Context, vu *VU) error
+
+// Part is one piece of a journey: a step, a think time, pacing, a feeder, a
+// group, or a [Parts] list. Parts are made by this package's functions.
+type Part interface{ part() }
+
+// Parts is a list of parts; it is itself a part, so lists compose.
+type Parts []Part
+
+func (Parts) part() {}
+
+type stepPart struct {
+	name string
+	fn   StepFunc
+	http *httpStep // set for HTTP steps: their phases are recorded too
+}
+
+type thinkPart struct{ d Dist }
+type pacingPart struct{ d time.Duration }
+type feedPart struct{ f *Feeder }
+type groupPart struct {
+	name  string
+	parts []Part
+}
+
+func (stepPart) part()   {}
+func (thinkPart) part()  {}
+func (pacingPart) part() {}
+func (feedPart) part()   {}
+func (groupPart) part()  {}
+
+// Step is a named step: fn's latency and outcome are recorded under the
+// step's name. When a step fails, the rest of the iteration is skipped and
+// the iteration fails with the step's error.
+func Step(name string, fn StepFunc) Part { return stepPart{name: name, fn: fn} }
+
+// Think pauses between steps for a duration drawn from d (from the VU's own
+// random source). Think time is not part of any step's latency.
+func Think(d Dist) Part { return thinkPart{d} }
+
+// Pacing makes every iteration take at least d: after the last step the VU
+// waits out the rest (a closed model then runs at most one iteration per d
+// per VU). At most one Pacing per journey.
+func Pacing(d time.Duration) Part { return pacingPart{d} }
+
+// Feed draws a row from f for the iteration, at the point where it stands
+// in the journey (usually first); steps read it from [VU.Row].
+func Feed(f *Feeder) Part { return feedPart{f} }
+
+// Group names a group of steps: their metrics are named "group/step".
+func Group(name string, parts ...Part) Part { return groupPart{name: name, parts: parts} }
+
+// VU is a virtual user as steps see it. One goroutine runs a VU; its fields
+// are not safe for use by other goroutines.
+type VU struct {
+	// ID is the VU's id within its scenario.
+	ID int
+	// Iteration is the number of the VU's current iteration, from 0.
+	Iteration int64
+	// Rand is the VU's own random source, seeded from the journey's seed and
+	// the VU's id: a run replays from its seed.
+	Rand *rand.Rand
+	// Row is the row drawn by the last Feed of this iteration.
+	Row Row
+	// HTTP is the VU's client: its own cookie jar over the scenario's shared
+	// transport.
+	HTTP *http.Client
+
+	store   map[string]string
+	cursors map[*Feeder]int
+	shard   *metrics.Shard
+	timer   *time.Timer
+	http    httpState
+}
+
+// Set stores a value for later steps of this VU (an id from a list, a
+// token). Values persist across the VU's iterations.
+func (vu *VU) Set(key, value string) { vu.store[key] = value }
+
+// Get returns a stored value, or else the current row's column of that
+// name; ok is false when neither has it.
+func (vu *VU) Get(key string) (string, bool) {
+	if v, ok := vu.store[key]; ok {
+		return v, true
+	}
+	return vu.Row.Get(key)
+}
+
+// sleep waits d or until ctx is done.
+func (vu *VU) sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	if vu.timer == nil {
+		vu.timer = time.NewTimer(d)
+	} else {
+		vu.timer.Reset(d)
+	}
+	select {
+	case <-vu.timer.C:
+		return nil
+	case <-ctx.Done():
+		vu.timer.Stop()
+		return ctx.Err()
+	}
+}
+
+// op is one compiled operation of a journey.
+type op struct {
+	step   *stepPart
+	key    string // full step name
+	think  Dist
+	feeder *Feeder
+}
+
+// Journey is what a virtual user does in one iteration: steps in order,
+// with think times, pacing and data feeders. Build one with [New]; turn it
+// into a loadgen scenario with [Journey.Scenario]. A Journey is immutable
+// and may back several scenarios.
+type Journey struct {
+	name   string
+	ops    []op
+	pacing time.Duration
+	seed   uint64
+}
+
+// Option configures a Journey.
+type Option func(*Journey)
+
+// Seed sets the seed of the VUs' random sources (default 1): VU i draws
+// from a source seeded with (seed, i).
+func Seed(s uint64) Option { return func(j *Journey) { j.seed = s } }
+
+// New builds a journey, reporting every problem at once: steps without a
+// name or function, duplicate step names, bad think-time parameters, more
+// than one Pacing, a nil feeder, no steps at all.
+func New(name string, parts []Part, opts ...Option) (*Journey, error) {
+	j := &Journey{name: name, seed: 1}
+	for _, o := range opts {
+		o(j)
+	}
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("scenario: journey %q: "+format, append([]any{name}, args...)...))
+	}
+	if name == "" {
+		errs = append(errs, errors.New("scenario: journey name must be non-empty"))
+	}
+	seen := map[string]bool{}
+	pacings := 0
+	var walk func(prefix string, parts []Part)
+	walk = func(prefix string, parts []Part) {
+		for _, p := range parts {
+			switch p := p.(type) {
+			case Parts:
+				walk(prefix, p)
+			case groupPart:
+				if p.name == "" {
+					bad("a group has an empty name")
+				}
+				walk(prefix+p.name+"/", p.parts)
+			case badPart:
+				bad("step %q: %v", prefix+p.name, p.err)
+			case stepPart:
+				full := prefix + p.name
+				switch {
+				case p.name == "":
+					bad("a step has an empty name")
+				case seen[full]:
+					bad("step %q appears twice; step names must be unique", full)
+				case p.fn == nil && p.http == nil:
+					bad("step %q has no function", full)
+				}
+				seen[full] = true
+				j.ops = append(j.ops, op{step: &p, key: full})
+			case thinkPart:
+				if p.d == nil {
+					bad("Think needs a distribution, got nil")
+				} else if err := p.d.validate(); err != nil {
+					bad("Think %v", err)
+				}
+				j.ops = append(j.ops, op{think: p.d})
+			case pacingPart:
+				pacings++
+				if p.d <= 0 {
+					bad("Pacing must be > 0, got %v", p.d)
+				}
+				j.pacing = p.d
+			case feedPart:
+				if p.f == nil {
+					bad("Feed needs a feeder, got nil")
+				}
+				j.ops = append(j.ops, op{feeder: p.f})
+			case nil:
+				bad("a part is nil")
+			default:
+				bad("unknown part %T", p)
+			}
+		}
+	}
+	walk("", parts)
+	if pacings > 1 {
+		bad("Pacing is given %d times; at most once", pacings)
+	}
+	if len(seen) == 0 {
+		bad("needs at least one step")
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return j, nil
+}
+
+// Must is New that panics on error, for journeys fixed in source code.
+func Must(name string, parts []Part, opts ...Option) *Journey {
+	j, err := New(name, parts, opts...)
+	if err != nil {
+		panic(err)
+	}
+	return j
+}
+
+// Name returns the journey's name.
+func (j *Journey) Name() string { return j.name }
+
+// Steps returns the full names of the journey's steps, in order.
+func (j *Journey) Steps() []string {
+	var s []string
+	for _, o := range j.ops {
+		if o.step != nil {
+			s = append(s, o.key)
+		}
+	}
+	return s
+}
+
+// Scenario returns a loadgen scenario named after the journey that runs it
+// under exec. Its HTTP steps share one transport, sized for exec's VUs and
+// closed when the scenario ends.
+func (j *Journey) Scenario(exec loadgen.Executor) loadgen.Scenario {
+	return Mix(j.name, exec, Weighted{Weight: 1, Journey: j})
+}
+
+// Weighted is a journey with its share of a [Mix].
+type Weighted struct {
+	Weight  int // > 0
+	Journey *Journey
+}
+
+// Mix returns a scenario whose every iteration runs one of the journeys,
+// picked at random by weight (for example 80 % browse, 20 % sign up). In a
+// mix of several journeys, steps are named "journey/step".
+func Mix(name string, exec loadgen.Executor, journeys ...Weighted) loadgen.Scenario {
+	m := &mix{name: name, journeys: journeys}
+	sc := loadgen.Scenario{Name: name, Executor: exec, Iteration: m.iterate, Teardown: m.teardown}
+	sc.Setup = func(ctx context.Context, rec *metrics.Recorder) error { return m.setup(rec, exec) }
+	return sc
+}
+
+type mix struct {
+	name      string
+	journeys  []Weighted
+	total     int
+	handles   [][]metrics.Handle // per journey, per op: the step's handle
+	phases    [][][numPhases]metrics.Handle
+	transport *http.Transport
+}
+
+func (m *mix) setup(rec *metrics.Recorder, exec loadgen.Executor) error {
+	var errs []error
+	if len(m.journeys) == 0 {
+		errs = append(errs, fmt.Errorf("scenario: mix %q needs at least one journey", m.name))
+	}
+	for i, w := range m.journeys {
+		if w.Weight <= 0 {
+			errs = append(errs, fmt.Errorf("scenario: mix %q: journey %d weight must be > 0, got %d", m.name, i, w.Weight))
+		}
+		if w.Journey == nil {
+			errs = append(errs, fmt.Errorf("scenario: mix %q: journey %d is nil", m.name, i))
+		}
+		m.total += w.Weight
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	m.transport = newTransport(loadgen.MaxVUs(exec))
+	for _, w := range m.journeys {
+		hs := make([]metrics.Handle, len(w.Journey.ops))
+		ph := make([][numPhases]metrics.Handle, len(w.Journey.ops))
+		for i, o := range w.Journey.ops {
+			if o.step == nil {
+				continue
+			}
+			step := o.key
+			if len(m.journeys) > 1 {
+				step = w.Journey.name + "/" + o.key
+			}
+			hs[i] = rec.Handle(metrics.Key{Scenario: m.name, Step: step, Kind: metrics.KindStep})
+			if o.step.http != nil {
+				for p := range numPhases {
+					ph[i][p] = rec.Handle(metrics.Key{Scenario: m.name, Step: step, Kind: phaseKinds[p]})
+				}
+			}
+		}
+		m.handles = append(m.handles, hs)
+		m.phases = append(m.phases, ph)
+	}
+	return nil
+}
+
+func (m *mix) teardown() {
+	if m.transport != nil {
+		m.transport.CloseIdleConnections()
+	}
+}
+
+func (m *mix) vu(it *loadgen.Iteration) *VU {
+	if vu, ok := it.VU.State.(*VU); ok {
+		return vu
+	}
+	seed := m.journeys[0].Journey.seed
+	jar, _ := cookiejar.New(nil) // never fails with nil options
+	vu := &VU{
+		ID:      it.VU.ID,
+		Rand:    rand.New(rand.NewPCG(seed, uint64(it.VU.ID))),
+		HTTP:    &http.Client{Transport: m.transport, Jar: jar},
+		store:   map[string]string{},
+		cursors: map[*Feeder]int{},
+		shard:   it.Shard,
+	}
+	vu.http.init()
+	it.VU.State = vu
+	return vu
+}
+
+func (m *mix) iterate(ctx context.Context, it *loadgen.Iteration) error {
+	vu := m.vu(it)
+	vu.Iteration = it.Number
+	ji := 0
+	if len(m.journeys) > 1 {
+		x := vu.Rand.IntN(m.total)
+		for x >= m.journeys[ji].Weight {
+			x -= m.journeys[ji].Weight
+			ji++
+		}
+	}
+	j := m.journeys[ji].Journey
+	start := time.Now()
+	for i := range j.ops {
+		o := &j.ops[i]
+		switch {
+		case o.step != nil:
+			if err := m.runStep(ctx, vu, o, m.handles[ji][i], &m.phases[ji][i]); err != nil {
+				return fmt.Errorf("step %q: %w", o.key, err)
+			}
+		case o.think != nil:
+			if err := vu.sleep(ctx, o.think.Draw(vu.Rand)); err != nil {
+				return err
+			}
+		case o.feeder != nil:
+			row, err := o.feeder.draw(vu)
+			if err != nil {
+				return err
+			}
+			vu.Row = row
+		}
+	}
+	if j.pacing > 0 {
+		return vu.sleep(ctx, j.pacing-time.Since(start))
+	}
+	return nil
+}
+
+func (m *mix) runStep(ctx context.Context, vu *VU, o *op, h metrics.Handle, ph *[numPhases]metrics.Handle) (err error) {
+	start := time.Now()
+	defer func() {
+		if p := recover(); p != nil {
+			vu.shard.Record(h, time.Since(start), metrics.Panic)
+			panic(p) // the engine counts the iteration and keeps the stack
+		}
+		vu.shard.Record(h, time.Since(start), metrics.OutcomeOf(err))
+	}()
+	if o.step.http != nil {
+		return o.step.http.do(ctx, vu, h, ph)
+	}
+	return o.step.fn(ctx, vu)
+}

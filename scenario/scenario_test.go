@@ -1,0 +1,420 @@
+package scenario
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"math"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/stampede-go/stampede/loadgen"
+	"github.com/stampede-go/stampede/metrics"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func run(t *testing.T, scs ...loadgen.Scenario) *loadgen.Result {
+	t.Helper()
+	res, err := loadgen.Run(t.Context(), &loadgen.Plan{Scenarios: scs})
+	require.NoError(t, err)
+	return res
+}
+
+func step(res *loadgen.Result, sc, name string) metrics.Stats {
+	if m := res.Metrics.Metric(metrics.Key{Scenario: sc, Step: name, Kind: metrics.KindStep}); m != nil {
+		return m.Total
+	}
+	return metrics.Stats{}
+}
+
+// meetings is a small test service: a list, a detail page and a sign-up
+// that fails for meeting 3 and sets a session cookie on first contact.
+type meetings struct {
+	mu       sync.Mutex
+	sessions map[string]string // cookie → VU header seen first with it
+	mixups   int               // a cookie arriving with another VU's header
+	details  map[string]int
+}
+
+func (m *meetings) handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /meetings", func(w http.ResponseWriter, r *http.Request) {
+		m.session(w, r)
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"items":[{"id":"7","title":"Go meetup"},{"id":"3","title":"Rust"}]}`)
+	})
+	mux.HandleFunc("GET /meetings/{id}", func(w http.ResponseWriter, r *http.Request) {
+		m.session(w, r)
+		m.mu.Lock()
+		m.details[r.PathValue("id")]++
+		m.mu.Unlock()
+		fmt.Fprintf(w, "<h1>meeting %s</h1>", r.PathValue("id"))
+	})
+	mux.HandleFunc("POST /meetings/{id}/apply", func(w http.ResponseWriter, r *http.Request) {
+		m.session(w, r)
+		if r.PathValue("id") == "3" {
+			http.Error(w, "full", http.StatusConflict)
+			return
+		}
+		fmt.Fprint(w, `{"status":"applied"}`)
+	})
+	return mux
+}
+
+func (m *meetings) session(w http.ResponseWriter, r *http.Request) {
+	vu := r.Header.Get("X-VU")
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, err := r.Cookie("session")
+	if err != nil {
+		id := fmt.Sprintf("s%d", len(m.sessions))
+		m.sessions[id] = vu
+		http.SetCookie(w, &http.Cookie{Name: "session", Value: id, Path: "/"})
+		return
+	}
+	if m.sessions[c.Value] != vu {
+		m.mixups++
+	}
+}
+
+func TestJourneyEndToEnd(t *testing.T) {
+	m := &meetings{sessions: map[string]string{}, details: map[string]int{}}
+	srv := httptest.NewServer(m.handler())
+	defer srv.Close()
+
+	users, err := NewFeeder("users", []string{"meeting"}, [][]string{{"7"}, {"7"}, {"3"}, {"7"}}, Sequential, Wrap)
+	require.NoError(t, err)
+	j, err := New("signup", Parts{
+		Feed(users),
+		GET("list", srv.URL+"/meetings", Header("X-VU", "{{vu.id}}"), ExtractJSON("items.0.id", "first"), JSONEquals("items.1.title", "Rust")),
+		GET("detail", srv.URL+"/meetings/{{first}}", Header("X-VU", "{{vu.id}}"), Contains("<h1>meeting 7</h1>")),
+		POST("apply", srv.URL+"/meetings/{{meeting}}/apply", `{"who":"{{vu.id}}"}`, Header("X-VU", "{{vu.id}}"), Expect(200)),
+		GET("detail-again", srv.URL+"/meetings/{{meeting}}", Header("X-VU", "{{vu.id}}")),
+	})
+	require.NoError(t, err)
+	res := run(t, j.Scenario(loadgen.PerVUIterations{VUs: 4, Iterations: 10}))
+
+	assert.Equal(t, int64(40), step(res, "signup", "list").Count())
+	assert.Equal(t, int64(40), step(res, "signup", "detail").Count())
+	apply := step(res, "signup", "apply")
+	assert.Equal(t, int64(40), apply.Count())
+	assert.Equal(t, int64(10), apply.Outcomes[metrics.HTTP4xx], "every fourth row is meeting 3, which is full")
+	assert.Equal(t, int64(30), step(res, "signup", "detail-again").Count(), "skipped after a failed step")
+	it := res.Iterations("signup")
+	assert.Equal(t, int64(30), it.Outcomes[metrics.OK])
+	assert.Equal(t, int64(10), it.Outcomes[metrics.HTTP4xx])
+	assert.Equal(t, 40+30, m.details["7"], "the id extracted in step 1 is used in step 2")
+	assert.Zero(t, m.mixups, "cookies stay with their VU")
+	assert.ElementsMatch(t, []string{"0", "1", "2", "3"}, slices.Collect(maps.Values(m.sessions)), "each VU's header reached the server")
+	assert.Len(t, m.sessions, 4, "one session per VU: cookies persist across iterations")
+	phases := res.Metrics.Metric(metrics.Key{Scenario: "signup", Step: "list", Kind: KindTTFB})
+	require.NotNil(t, phases)
+	assert.Equal(t, int64(40), phases.Total.Count())
+	conn := res.Metrics.Metric(metrics.Key{Scenario: "signup", Step: "list", Kind: KindConnect}).Total
+	assert.Equal(t, int64(40), conn.Count())
+	assert.Positive(t, step(res, "signup", "list").BytesReceived)
+	assert.Equal(t, int64(40*len(`{"who":"0"}`)), step(res, "signup", "apply").BytesSent)
+	require.NotEmpty(t, res.Errors)
+	assert.Contains(t, res.Errors[0].Message, "status 409")
+}
+
+func TestFeederModes(t *testing.T) {
+	rows := [][]string{{"a"}, {"b"}, {"c"}, {"d"}, {"e"}}
+	collect := func(t *testing.T, mode Mode, onEnd OnEnd, vus, iters int) (map[int][]string, *loadgen.Result) {
+		f, err := NewFeeder("f", []string{"v"}, rows, mode, onEnd)
+		require.NoError(t, err)
+		var mu sync.Mutex
+		got := map[int][]string{}
+		j := Must("j", Parts{Feed(f), Step("use", func(ctx context.Context, vu *VU) error {
+			v, _ := vu.Row.Get("v")
+			mu.Lock()
+			got[vu.ID] = append(got[vu.ID], v)
+			mu.Unlock()
+			return nil
+		})})
+		res := run(t, j.Scenario(loadgen.SharedIterations{VUs: vus, Iterations: iters}))
+		return got, res
+	}
+	t.Run("unique never repeats across VUs, then stops", func(t *testing.T) {
+		got, res := collect(t, Unique, Stop, 3, 50)
+		seen := map[string]bool{}
+		for _, vs := range got {
+			for _, v := range vs {
+				assert.False(t, seen[v], "row %s handed out twice", v)
+				seen[v] = true
+			}
+		}
+		assert.Len(t, seen, 5)
+		assert.Equal(t, int64(5), res.Iterations("j").Count(), "the scenario stopped when rows ran out")
+	})
+	t.Run("sequential wraps", func(t *testing.T) {
+		got, _ := collect(t, Sequential, Wrap, 1, 7)
+		assert.Equal(t, []string{"a", "b", "c", "d", "e", "a", "b"}, got[0])
+	})
+	t.Run("per-VU cursors", func(t *testing.T) {
+		got, _ := collect(t, PerVU, Wrap, 2, 6)
+		for _, vs := range got {
+			for i, v := range vs {
+				assert.Equal(t, string(rune('a'+i%5)), v)
+			}
+		}
+	})
+	t.Run("random covers all rows", func(t *testing.T) {
+		got, _ := collect(t, Random, Wrap, 2, 200)
+		seen := map[string]int{}
+		for _, vs := range got {
+			for _, v := range vs {
+				seen[v]++
+			}
+		}
+		assert.Len(t, seen, 5)
+	})
+}
+
+func TestCSVFeederErrors(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, s string) string {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, []byte(s), 0o644))
+		return p
+	}
+	_, err := FromCSV(filepath.Join(dir, "missing.csv"), Sequential, Wrap)
+	assert.ErrorContains(t, err, "no such file")
+	_, err = FromCSV(write("empty.csv", ""), Sequential, Wrap)
+	assert.ErrorContains(t, err, "the file is empty")
+	_, err = FromCSV(write("ragged.csv", "user,pass\nann,1\nbob\n"), Sequential, Wrap)
+	assert.ErrorContains(t, err, "record on line 3: wrong number of fields")
+	_, err = FromCSV(write("quote.csv", "user\n\"ann\n"), Sequential, Wrap)
+	assert.ErrorContains(t, err, "quote")
+	_, err = FromCSV(write("header.csv", "user\n"), Sequential, Wrap)
+	assert.ErrorContains(t, err, "needs at least one row")
+	f, err := FromCSV(write("ok.csv", "user,pass\nann,1\nbob,2\n"), Unique, Stop)
+	require.NoError(t, err)
+	assert.Equal(t, 2, f.Len())
+	_, err = NewFeeder("x", []string{"a", "a", ""}, [][]string{{"1", "2"}}, Mode(9), OnEnd(4))
+	for _, want := range []string{`column "a" appears twice`, "column 2 has an empty name", "row 1 has 2 values, want 3", "mode must be", "onEnd must be Wrap or Stop"} {
+		assert.ErrorContains(t, err, want)
+	}
+}
+
+func TestThinkTimeDistributions(t *testing.T) {
+	r := rand.New(rand.NewPCG(42, 7))
+	const n = 20000
+	cases := []struct {
+		name       string
+		d          Dist
+		mean, sd   float64 // expected, in ms
+		minV, maxV float64
+	}{
+		{"constant", Constant(250 * time.Millisecond), 250, 0, 250, 250},
+		{"uniform", Uniform(100*time.Millisecond, 300*time.Millisecond), 200, 200 / math.Sqrt(12), 100, 300},
+		{"normal", Normal(500*time.Millisecond, 50*time.Millisecond), 500, 50, 0, math.Inf(1)},
+		{"exponential", Exponential(200 * time.Millisecond), 200, 200, 0, math.Inf(1)},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var sum, sq float64
+			for range n {
+				v := float64(tc.d.Draw(r)) / 1e6
+				require.GreaterOrEqual(t, v, tc.minV)
+				require.LessOrEqual(t, v, tc.maxV)
+				sum += v
+				sq += v * v
+			}
+			mean := sum / n
+			sd := math.Sqrt(sq/n - mean*mean)
+			// The standard error of the mean is sd/√n (< 1.5 ms here); allow
+			// 4 standard errors, and 5 % on the spread.
+			assert.InDelta(t, tc.mean, mean, 4*tc.sd/math.Sqrt(n)+1e-9)
+			assert.InDelta(t, tc.sd, sd, 0.05*tc.sd+1e-9)
+			assert.Equal(t, time.Duration(tc.mean*1e6), tc.d.Mean())
+		})
+	}
+}
+
+func TestPacingAndThinkTime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		j := Must("paced", Parts{
+			Step("a", func(ctx context.Context, vu *VU) error { time.Sleep(100 * time.Millisecond); return nil }),
+			Think(Constant(200 * time.Millisecond)),
+			Step("b", func(ctx context.Context, vu *VU) error { time.Sleep(100 * time.Millisecond); return nil }),
+			Pacing(time.Second),
+		})
+		res := run(t, j.Scenario(loadgen.ConstantVUs{VUs: 2, Duration: 9500 * time.Millisecond}))
+		it := res.Iterations("paced")
+		assert.Equal(t, int64(20), it.Count(), "one iteration per second per VU")
+		assert.Equal(t, time.Second, it.Min)
+		assert.Equal(t, time.Second, it.Max)
+		assert.Equal(t, 100*time.Millisecond, step(res, "paced", "a").Max, "think time is not in step latency")
+	})
+}
+
+func TestMixByWeight(t *testing.T) {
+	browse := Must("browse", Parts{Step("list", func(context.Context, *VU) error { return nil })})
+	signup := Must("signup", Parts{Step("list", func(context.Context, *VU) error { return nil })})
+	res := run(t, Mix("site", loadgen.SharedIterations{VUs: 4, Iterations: 2000}, Weighted{80, browse}, Weighted{20, signup}))
+	b, s := step(res, "site", "browse/list").Count(), step(res, "site", "signup/list").Count()
+	assert.Equal(t, int64(2000), b+s)
+	// Binomial(2000, 0.2): σ ≈ 18; allow 4σ.
+	assert.InDelta(t, 400, s, 72)
+}
+
+func TestStepPanicIsCounted(t *testing.T) {
+	j := Must("p", Parts{Step("boom", func(ctx context.Context, vu *VU) error {
+		if vu.Iteration == 1 {
+			panic("bad input")
+		}
+		return nil
+	})})
+	res := run(t, j.Scenario(loadgen.PerVUIterations{VUs: 1, Iterations: 3}))
+	assert.Equal(t, int64(1), step(res, "p", "boom").Outcomes[metrics.Panic])
+	assert.Equal(t, int64(1), res.Iterations("p").Outcomes[metrics.Panic])
+	require.Len(t, res.Panics, 1)
+	assert.Contains(t, res.Panics[0].Stack, "scenario_test.go")
+}
+
+func TestErrorClassification(t *testing.T) {
+	refused := func() string { // a port with nothing listening
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		addr := l.Addr().String()
+		l.Close()
+		return "http://" + addr + "/"
+	}()
+	resetLn, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	wg.Go(func() { // accept, read the request, then reset the connection
+		for {
+			c, err := resetLn.Accept()
+			if err != nil {
+				return
+			}
+			buf := make([]byte, 1024)
+			_, _ = c.Read(buf)
+			_ = c.(*net.TCPConn).SetLinger(0)
+			c.Close()
+		}
+	})
+	defer func() { resetLn.Close(); wg.Wait() }()
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(2 * time.Second):
+		case <-r.Context().Done():
+		}
+	}))
+	defer slow.Close()
+	codes := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/404":
+			http.NotFound(w, r)
+		case "/503":
+			http.Error(w, "down", http.StatusServiceUnavailable)
+		default:
+			fmt.Fprint(w, `{"ok":false}`)
+		}
+	}))
+	defer codes.Close()
+
+	cases := []struct {
+		name string
+		part Part
+		want metrics.Outcome
+	}{
+		{"refused", GET("s", refused), metrics.Refused},
+		{"reset", GET("s", "http://"+resetLn.Addr().String()+"/"), metrics.Reset},
+		{"timeout", GET("s", slow.URL, Timeout(50*time.Millisecond)), metrics.Timeout},
+		{"404", GET("s", codes.URL+"/404"), metrics.HTTP4xx},
+		{"503", GET("s", codes.URL+"/503"), metrics.HTTP5xx},
+		{"check", GET("s", codes.URL+"/", JSONEquals("ok", "true")), metrics.CheckFailed},
+		{"unexpected 200", GET("s", codes.URL+"/", Expect(201)), metrics.CheckFailed},
+		{"missing value", GET("s", codes.URL+"/{{nothing}}"), metrics.Other},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			j := Must("e", Parts{tc.part})
+			res := run(t, j.Scenario(loadgen.PerVUIterations{VUs: 1, Iterations: 2}))
+			st := step(res, "e", "s")
+			assert.Equal(t, int64(2), st.Outcomes[tc.want], "outcomes: %v", st.Outcomes)
+			require.NotEmpty(t, res.Errors)
+			assert.Equal(t, tc.want.String(), res.Errors[0].Outcome)
+		})
+	}
+}
+
+func TestBuildErrors(t *testing.T) {
+	_, err := New("j", Parts{
+		Step("", func(context.Context, *VU) error { return nil }),
+		Step("a", nil),
+		Step("b", func(context.Context, *VU) error { return nil }),
+		Group("g", Step("b", func(context.Context, *VU) error { return nil }), Step("b", func(context.Context, *VU) error { return nil })),
+		Think(Uniform(time.Second, time.Millisecond)),
+		Think(nil),
+		Pacing(0), Pacing(time.Second),
+		Feed(nil),
+		GET("h", "http://127.0.0.1/{{unclosed", Timeout(-1), Expect(99)),
+		nil,
+	})
+	require.Error(t, err)
+	for _, want := range []string{
+		"a step has an empty name", `step "a" has no function`, `step "g/b" appears twice`,
+		"Think Uniform(1s, 1ms): need 0 <= lo <= hi", "Think needs a distribution", "Pacing must be > 0, got 0s",
+		"Pacing is given 2 times", "Feed needs a feeder", `step "h": template "http://127.0.0.1/{{unclosed": unclosed {{`,
+		"Timeout must be > 0, got -1ns", "Expect: status 99 is not in 100..599", "a part is nil",
+	} {
+		assert.ErrorContains(t, err, want)
+	}
+	_, err = New("empty", nil)
+	assert.ErrorContains(t, err, "needs at least one step")
+	_, err = loadgen.Run(t.Context(), &loadgen.Plan{Scenarios: []loadgen.Scenario{
+		Mix("m", loadgen.ConstantVUs{VUs: 1, Duration: time.Second}, Weighted{0, Must("x", Parts{Step("s", func(context.Context, *VU) error { return nil })})}),
+	}})
+	assert.ErrorContains(t, err, `mix "m": journey 0 weight must be > 0, got 0`)
+}
+
+func TestJSONPath(t *testing.T) {
+	body := []byte(`{"a":{"b":[{"c":"x"},{"c":2}]},"t":true}`)
+	for path, want := range map[string]string{"a.b.0.c": "x", "a.b.1.c": "2", "t": "true", "a.b.1": `{"c":2}`} {
+		got, err := jsonPath(body, path)
+		require.NoError(t, err, path)
+		assert.Equal(t, want, got)
+	}
+	for path, want := range map[string]string{"a.z": `no "z"`, "a.b.5": "out of range", "t.x": "not inside"} {
+		_, err := jsonPath(body, path)
+		assert.ErrorContains(t, err, want)
+	}
+	_, err := jsonPath([]byte("<html>"), "a")
+	assert.ErrorContains(t, err, "not JSON")
+	var v any
+	assert.Error(t, json.Unmarshal([]byte("{"), &v))
+}
+
+func TestHTTPAllocationsPerRequest(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "hello") }))
+	defer srv.Close()
+	var n atomic.Int64
+	j := Must("a", Parts{GET("get", srv.URL+"/")})
+	res := run(t, j.Scenario(loadgen.PerVUIterations{VUs: 2, Iterations: 50}))
+	n.Add(step(res, "a", "get").Count())
+	assert.Equal(t, int64(100), n.Load())
+	assert.True(t, strings.HasPrefix(srv.URL, "http://127.0.0.1:"))
+	_ = errors.New
+}
