@@ -366,12 +366,18 @@ func TestCancellationReturnsPartialResult(t *testing.T) {
 func TestAbortWhen(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var seen []int
+		var final *Progress
 		res, err := Run(t.Context(), &Plan{
 			Scenarios: []Scenario{{Name: "c", Executor: ConstantVUs{VUs: 2, Duration: time.Minute}, Iteration: func(ctx context.Context, it *Iteration) error {
 				time.Sleep(90 * time.Millisecond) // off the interval boundaries
 				return metrics.WithOutcome(errors.New("503"), metrics.HTTP5xx)
 			}}},
-			OnInterval: func(p *Progress) { seen = append(seen, p.Interval) },
+			OnInterval: func(p *Progress) {
+				seen = append(seen, p.Interval)
+				if p.Final {
+					final = p
+				}
+			},
 			AbortWhen: func(p *Progress) string {
 				if it := p.Scenarios[0].Iterations.Total; it.Count() >= 40 && it.ErrorRate() > 0.5 {
 					return fmt.Sprintf("error rate %.0f%%", 100*it.ErrorRate())
@@ -387,6 +393,8 @@ func TestAbortWhen(t *testing.T) {
 		assert.Equal(t, 2070*time.Millisecond, res.Duration())
 		assert.Equal(t, []int{0, 1, 2}, seen, "each interval once, then the final (partial) one")
 		assert.Equal(t, int64(46), res.Iterations("c").Outcomes[metrics.HTTP5xx])
+		require.NotNil(t, final, "a final progress after the run")
+		assert.Equal(t, res.Iterations("c").Outcomes, final.Scenarios[0].Iterations.All.Outcomes, "the final progress holds every count")
 		checkAccounting(t, res)
 	})
 }

@@ -246,8 +246,8 @@ type Progress struct {
 	Final bool
 	// Scenarios has one entry per scenario, in plan order.
 	Scenarios []ScenarioProgress
-	// Metrics has, for every metric key, the interval that just closed and
-	// the totals so far (warm-up excluded), sorted by key.
+	// Metrics has, for every metric key in the order keys were registered,
+	// the interval that just closed and the running totals.
 	Metrics []MetricProgress
 }
 
@@ -261,9 +261,9 @@ type ScenarioProgress struct {
 	Iterations MetricProgress
 }
 
-// MetricProgress is one metric's latest interval and totals.
+// MetricProgress is one metric's latest interval and running totals (see
+// [metrics.Progress]: Last, Total without warm-up, All with it).
 type MetricProgress struct {
-	Key   metrics.Key
-	Last  metrics.Stats
-	Total metrics.Stats
+	Key metrics.Key
+	metrics.Progress
 }

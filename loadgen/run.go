@@ -209,8 +209,7 @@ func (e *engine) progress(final bool) *Progress {
 	}
 	byKey := map[metrics.Key]int{}
 	for h, k := range keys {
-		last, total, _ := e.rec.Last(metrics.Handle(h))
-		p.Metrics[h] = MetricProgress{Key: k, Last: last, Total: total}
+		p.Metrics[h] = MetricProgress{Key: k, Progress: e.rec.Progress(metrics.Handle(h))}
 		byKey[k] = h
 	}
 	iv := e.rec.Interval()

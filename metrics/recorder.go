@@ -75,7 +75,8 @@ type Recorder struct {
 	mu       sync.Mutex // guards everything below
 	keys     []Key
 	index    map[Key]Handle
-	totals   []*cell
+	totals   []*cell // measured window
+	all      []*cell // every closed interval, warm-up included
 	series   [][]Point
 	vus      []int64
 	closed   int // number of closed intervals
@@ -222,6 +223,7 @@ func (r *Recorder) Handle(k Key) Handle {
 	r.keys = append(r.keys, k)
 	r.index[k] = h
 	r.totals = append(r.totals, newCell())
+	r.all = append(r.all, newCell())
 	s := make([]Point, r.closed)
 	for i := range s {
 		s[i].Start = r.intervalStart(i)
@@ -396,6 +398,7 @@ func (r *Recorder) closeInterval() {
 				continue
 			}
 			c.addToStats(&r.series[k][i].Stats)
+			c.addTo(r.all[k])
 			if measured {
 				c.addTo(r.totals[k])
 			}
@@ -452,18 +455,27 @@ func (r *Recorder) Snapshot() *Snapshot {
 	return s
 }
 
-// Last returns the key's latest closed interval and its totals so far, without
-// copying the whole series; ok is false when the key has no closed interval.
-// The returned Stats are copies.
-func (r *Recorder) Last(h Handle) (last, total Stats, ok bool) {
+// Progress is a key's state after its latest closed interval.
+type Progress struct {
+	// Last is the latest closed interval.
+	Last Stats
+	// Total covers the measured window so far (warm-up excluded).
+	Total Stats
+	// All covers every closed interval so far, warm-up included: what a
+	// live exporter's counters should show.
+	All Stats
+}
+
+// Progress returns key h's latest interval and running totals without
+// copying the series. The returned Stats are copies.
+func (r *Recorder) Progress(h Handle) Progress {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	s := r.series[h]
-	total = r.totals[h].stats()
-	if len(s) == 0 {
-		return Stats{}, total, false
+	p := Progress{Total: r.totals[h].stats(), All: r.all[h].stats()}
+	if s := r.series[h]; len(s) > 0 {
+		p.Last = s[len(s)-1].Stats.Clone()
 	}
-	return s[len(s)-1].Stats.Clone(), total, true
+	return p
 }
 
 // Keys returns the registered keys in handle order: Keys()[h] is the key of
