@@ -271,7 +271,7 @@ type errKey struct {
 }
 
 const (
-	maxErrorSamples = 3 // per scenario and outcome
+	maxErrorSamples = 3 // distinct messages per scenario and outcome
 	maxPanics       = 5 // per run
 )
 
@@ -285,8 +285,14 @@ func (c *collector) note(scenario string, o metrics.Outcome, err error) {
 	if c.seen[k] >= maxErrorSamples {
 		return
 	}
+	msg := err.Error()
+	for _, e := range c.errors {
+		if e.Scenario == scenario && e.Outcome == o.String() && e.Message == msg {
+			return // examples differ from each other
+		}
+	}
 	c.seen[k]++
-	c.errors = append(c.errors, ErrorSample{Scenario: scenario, Outcome: o.String(), Message: err.Error()})
+	c.errors = append(c.errors, ErrorSample{Scenario: scenario, Outcome: o.String(), Message: msg})
 }
 
 func (c *collector) panicked(scenario string, v any) error {

@@ -39,8 +39,8 @@ func Example() {
 			m.Step, t.Count(), t.Errors(), t.Quantile(0.5).Round(time.Millisecond), t.Max, len(m.Series))
 	}
 	// Output:
-	// apply  n=8 errors=1 p50=200ms max=400ms intervals=2
 	// list   n=8 errors=0 p50=11ms max=13ms intervals=2
+	// apply  n=8 errors=1 p50=200ms max=400ms intervals=2
 }
 
 // ExampleMerge combines the snapshots of two machines into the one a single

@@ -419,8 +419,9 @@ func (r *Recorder) closeInterval() {
 }
 
 // Snapshot returns an independent copy of everything recorded in closed
-// intervals: totals and series for every key, sorted by key, and gauges in
-// the order they were first observed. Recording may go on meanwhile.
+// intervals: totals and series for every key, in the order the keys were
+// registered (a journey's steps in journey order), and gauges in the order
+// they were first observed. Recording may go on meanwhile.
 func (r *Recorder) Snapshot() *Snapshot {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -440,15 +441,6 @@ func (r *Recorder) Snapshot() *Snapshot {
 			m.Series[i] = Point{Start: p.Start, Stats: p.Stats.Clone()}
 		}
 	}
-	slices.SortFunc(s.Metrics, func(a, b Metric) int {
-		switch {
-		case a.Key.less(b.Key):
-			return -1
-		case b.Key.less(a.Key):
-			return 1
-		}
-		return 0
-	})
 	for _, name := range r.gaugeIDs {
 		s.Gauges = append(s.Gauges, Gauge{Name: name, Points: slices.Clone(r.gauges[name].points)})
 	}

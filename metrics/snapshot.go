@@ -30,7 +30,7 @@ type Snapshot struct {
 	Interval time.Duration `json:"interval_ns"`
 	// Warmup is the span from Start left out of the totals.
 	Warmup time.Duration `json:"warmup_ns"`
-	// Metrics holds one entry per key, sorted by scenario, kind and step.
+	// Metrics holds one entry per key, in the order the keys were registered.
 	Metrics []Metric `json:"metrics"`
 	// Gauges holds the sampled gauges.
 	Gauges []Gauge `json:"gauges,omitempty"`
@@ -99,7 +99,8 @@ func (s *Snapshot) Clone() *Snapshot {
 // starts at the earliest start. The snapshots must share Interval and Warmup,
 // and their interval grids must line up (their starts differ by whole
 // intervals); otherwise Merge returns an error saying which does not.
-// Merge does not modify its arguments.
+// Metrics keep the order of the first snapshot that has them. Merge does not
+// modify its arguments.
 func Merge(snaps ...*Snapshot) (*Snapshot, error) {
 	if len(snaps) == 0 {
 		return nil, errors.New("metrics: Merge needs at least one snapshot")
@@ -165,15 +166,6 @@ func Merge(snaps ...*Snapshot) (*Snapshot, error) {
 			}
 		}
 	}
-	slices.SortFunc(out.Metrics, func(a, b Metric) int {
-		switch {
-		case a.Key.less(b.Key):
-			return -1
-		case b.Key.less(a.Key):
-			return 1
-		}
-		return 0
-	})
 	return out, nil
 }
 

@@ -33,16 +33,6 @@ func (k Key) String() string {
 	return fmt.Sprintf("%s/%s (%s)", k.Scenario, k.Step, k.Kind)
 }
 
-func (k Key) less(o Key) bool {
-	if k.Scenario != o.Scenario {
-		return k.Scenario < o.Scenario
-	}
-	if k.Kind != o.Kind {
-		return k.Kind < o.Kind
-	}
-	return k.Step < o.Step
-}
-
 // Stats is what was recorded for one metric over some span of time: outcome
 // counts, the latency distribution and its exact minimum, maximum and sum.
 // Stats is plain data; its methods only read it, except Merge.

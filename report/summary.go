@@ -1,0 +1,221 @@
+package report
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/stampede-go/stampede/loadgen"
+	"github.com/stampede-go/stampede/metrics"
+)
+
+// Figures are the figures of one metric over the measured window (warm-up
+// excluded), all read from its histogram and counters.
+type Figures struct {
+	Count     int64   // operations started
+	Errors    int64   // operations that failed
+	ErrorRate float64 // Errors / Count, a fraction
+	// ErrorsByClass counts errors by outcome name, in the fixed class order.
+	ErrorsByClass []ClassCount
+	Rate          float64 // operations started per second of the measured window
+	Min, Mean     time.Duration
+	Median        time.Duration
+	P90, P95, P99 time.Duration
+	P999, Max     time.Duration
+	BytesSent     int64
+	BytesReceived int64
+	Clamped       int64 // latencies above one hour, recorded as one hour
+}
+
+// ClassCount is a count of one outcome class.
+type ClassCount struct {
+	Class string
+	Count int64
+}
+
+// FiguresOf computes the figures of s over a window of the given length.
+func FiguresOf(s metrics.Stats, window time.Duration) Figures {
+	f := Figures{
+		Count:         s.Count(),
+		Errors:        s.Errors(),
+		ErrorRate:     s.ErrorRate(),
+		Min:           s.Min,
+		Mean:          s.Mean(),
+		Max:           s.Max,
+		BytesSent:     s.BytesSent,
+		BytesReceived: s.BytesReceived,
+		Clamped:       s.Clamped,
+	}
+	if s.Latency.Count() == 0 {
+		f.Min, f.Max = 0, 0
+	} else {
+		q := s.Latency.Quantiles(0.5, 0.9, 0.95, 0.99, 0.999)
+		bound := func(d time.Duration) time.Duration { return min(max(d, s.Min), s.Max) }
+		f.Median, f.P90, f.P95, f.P99, f.P999 = bound(q[0]), bound(q[1]), bound(q[2]), bound(q[3]), bound(q[4])
+	}
+	if window > 0 {
+		f.Rate = float64(f.Count) / window.Seconds()
+	}
+	for _, o := range metrics.ErrorClasses {
+		if n := s.Outcomes[o]; n > 0 {
+			f.ErrorsByClass = append(f.ErrorsByClass, ClassCount{o.String(), n})
+		}
+	}
+	return f
+}
+
+// Quantile returns the figure for quantile q if it is one of the summary's
+// (0, 0.5, 0.9, 0.95, 0.99, 0.999, 1), and false otherwise.
+func (f Figures) Quantile(q float64) (time.Duration, bool) {
+	switch q {
+	case 0:
+		return f.Min, true
+	case 0.5:
+		return f.Median, true
+	case 0.9:
+		return f.P90, true
+	case 0.95:
+		return f.P95, true
+	case 0.99:
+		return f.P99, true
+	case 0.999:
+		return f.P999, true
+	case 1:
+		return f.Max, true
+	}
+	return 0, false
+}
+
+// Summary is what a reader wants to know about a run, computed from a
+// [loadgen.Result]: per scenario the iterations and per step the figures.
+type Summary struct {
+	Plan      loadgen.PlanInfo
+	Segment   loadgen.Segment
+	Start     time.Time
+	End       time.Time
+	WarmupEnd time.Time
+	// Window is the measured window: from the end of the warm-up to End.
+	Window time.Duration
+	// Aborted and Interrupted say whether the run was cut short, and why.
+	Aborted     bool
+	AbortReason string
+	Interrupted bool
+	Cause       string
+	Scenarios   []ScenarioSummary
+	Gauges      []GaugeSummary
+	Events      []loadgen.EventRecord
+	Errors      []loadgen.ErrorSample
+	// Warnings are caveats a reader must see: clamped values, a late start,
+	// recovered panics, dropped iterations.
+	Warnings []string
+}
+
+// ScenarioSummary summarises one scenario.
+type ScenarioSummary struct {
+	Name     string
+	Executor string
+	Open     bool
+	// Iterations counts them by fate; Started = Completed + Failed +
+	// Interrupted, and in open models Scheduled = Started + Dropped.
+	Started, Completed, Failed, Interrupted, Dropped int64
+	// Iteration holds the iterations' figures (latency from the intended
+	// start in open models).
+	Iteration Figures
+	// Lag is the schedule lag of an open model (nil for closed ones).
+	Lag *Figures
+	// Steps are in the order they were first registered.
+	Steps []StepSummary
+}
+
+// StepSummary summarises one step, with its HTTP phases where present.
+type StepSummary struct {
+	Name    string
+	Figures Figures
+	Phases  []PhaseSummary
+}
+
+// PhaseSummary holds one HTTP phase of a step.
+type PhaseSummary struct {
+	Phase   string // the metric kind, e.g. "http_ttfb"
+	Figures Figures
+}
+
+// GaugeSummary holds a gauge's range over the whole run.
+type GaugeSummary struct {
+	Name           string
+	Min, Mean, Max float64
+	Samples        int64
+}
+
+// Summarize computes the Summary of a run.
+func Summarize(res *loadgen.Result) *Summary {
+	snap := res.Metrics
+	s := &Summary{
+		Plan: res.Plan, Segment: res.Segment, Start: res.Start, End: res.End, WarmupEnd: snap.WarmupEnd(),
+		Aborted: res.Aborted, AbortReason: res.AbortReason, Interrupted: res.Interrupted, Cause: res.Cause,
+		Events: res.Events, Errors: res.Errors,
+	}
+	s.Window = max(res.End.Sub(s.WarmupEnd), 0)
+	if res.StartLate > 0 {
+		s.Warnings = append(s.Warnings, fmt.Sprintf("this process started %v after the plan's StartAt", res.StartLate))
+	}
+	if n := len(res.Panics); n > 0 {
+		s.Warnings = append(s.Warnings, fmt.Sprintf("user code panicked (%d stack(s) kept in the result; first: %s)", n, res.Panics[0].Value))
+	}
+	for _, sc := range res.Plan.Scenarios {
+		ss := ScenarioSummary{Name: sc.Name, Executor: sc.Description, Open: sc.Open}
+		for _, m := range snap.Metrics {
+			if m.Scenario != sc.Name {
+				continue
+			}
+			f := FiguresOf(m.Total, s.Window)
+			if f.Clamped > 0 {
+				s.Warnings = append(s.Warnings, fmt.Sprintf("%v: %d latencies above %v were recorded as %v", m.Key, f.Clamped, metrics.MaxValue, metrics.MaxValue))
+			}
+			switch m.Kind {
+			case metrics.KindIteration:
+				ss.Iteration = f
+				o := m.Total.Outcomes
+				ss.Completed, ss.Failed, ss.Interrupted, ss.Dropped = o[metrics.OK], m.Total.Errors(), o[metrics.Interrupted], o[metrics.Dropped]
+				ss.Started = m.Total.Count()
+			case metrics.KindScheduleLag:
+				ss.Lag = &f
+			default: // a step, or one of a step's phases
+				i := slices.IndexFunc(ss.Steps, func(st StepSummary) bool { return st.Name == m.Step })
+				if i < 0 {
+					ss.Steps = append(ss.Steps, StepSummary{Name: m.Step})
+					i = len(ss.Steps) - 1
+				}
+				if m.Kind == metrics.KindStep {
+					ss.Steps[i].Figures = f
+				} else {
+					ss.Steps[i].Phases = append(ss.Steps[i].Phases, PhaseSummary{Phase: string(m.Kind), Figures: f})
+				}
+			}
+		}
+		if ss.Dropped > 0 {
+			s.Warnings = append(s.Warnings, fmt.Sprintf("scenario %q dropped %d iterations: no VU was free (raise MaxVUs, or the target is too slow for the rate)", sc.Name, ss.Dropped))
+		}
+		s.Scenarios = append(s.Scenarios, ss)
+	}
+	for _, g := range snap.Gauges {
+		gs := GaugeSummary{Name: g.Name}
+		var sum float64
+		for _, p := range g.Points {
+			if p.N == 0 {
+				continue
+			}
+			if gs.Samples == 0 {
+				gs.Min, gs.Max = p.Min, p.Max
+			}
+			gs.Min, gs.Max = min(gs.Min, p.Min), max(gs.Max, p.Max)
+			sum += p.Sum
+			gs.Samples += p.N
+		}
+		if gs.Samples > 0 {
+			gs.Mean = sum / float64(gs.Samples)
+		}
+		s.Gauges = append(s.Gauges, gs)
+	}
+	return s
+}
