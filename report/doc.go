@@ -57,4 +57,24 @@
 // [Repeat] runs a plan n times; [SummarizeRuns] gives per step each run's
 // own figures, the median of the per-run figures, and the figures of all
 // runs' histograms merged, labelled apart.
+//
+// # Comparison
+//
+// [Compare] sets a candidate's runs against a baseline's, per step and
+// metric (median, p90, p95, p99, mean, max, rate, error rate). The values
+// shown come from each side's merged histograms. Whether a change is real
+// is decided on the per-run values, one per run, each from that run's own
+// histogram: a two-sided Mann-Whitney U test (golang.org/x/perf/benchmath,
+// assuming nothing about the distribution) at α = 0.05, with the size of
+// the change estimated by Hodges-Lehmann, as a ratio for latencies and
+// rates, with a distribution-free 95 % interval from the exact U
+// distribution. Pooled per-request samples are never tested: requests of
+// one run are autocorrelated, and a test on them finds differences that are
+// not there. Fewer than 4 runs per side give the verdict "inconclusive"
+// (7 are recommended); [RepeatInterleaved] runs baseline and candidate in
+// turn so that drift of the machine is not mistaken for a change.
+//
+// A [Budget] turns "p95 worse by more than 10 %" into a failure: a row
+// violates it when the change is significant and the whole interval lies
+// beyond the budget ([Comparison.Violations], [RequireNoRegression]).
 package report

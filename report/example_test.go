@@ -56,3 +56,32 @@ func ExampleCheck() {
 func ExampleWriteBenchmark() {
 	_ = report.WriteBenchmark(os.Stdout, "Checkout", run())
 }
+
+// ExampleCompare compares a slower baseline with a faster candidate over
+// five interleaved repetitions each.
+func ExampleCompare() {
+	plan := func(delay time.Duration) func(int) *loadgen.Plan {
+		return func(run int) *loadgen.Plan {
+			return &loadgen.Plan{Scenarios: []loadgen.Scenario{{
+				Name:     "api",
+				Executor: loadgen.PerVUIterations{VUs: 2, Iterations: 20},
+				Iteration: func(ctx context.Context, it *loadgen.Iteration) error {
+					time.Sleep(delay + time.Duration(it.Number%3)*100*time.Microsecond)
+					return nil
+				},
+			}}}
+		}
+	}
+	base, cand, err := report.RepeatInterleaved(context.Background(), 5, 0, plan(4*time.Millisecond), plan(time.Millisecond))
+	if err != nil {
+		panic(err)
+	}
+	c := report.Compare(base, cand)
+	for _, d := range c.Rows[0].Metrics[:1] {
+		fmt.Println(d.Metric, d.Verdict, len(d.PerRunBase), "runs per side")
+	}
+	fmt.Println(len(c.Violations(report.Budget{Metric: "p95", Max: 0.10})), "budget violations")
+	// Output:
+	// median better 5 runs per side
+	// 0 budget violations
+}
