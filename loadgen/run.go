@@ -437,11 +437,11 @@ func (r *runner) run() {
 	case ConstantRate:
 		per := orDefault(x.Per, time.Second)
 		ramp := rateRamp{start: float64(x.Rate) / float64(per), per: per, stages: []Stage{{Duration: x.Duration, Target: x.Rate}}}
-		r.open(start, newArrivals(ramp, x.Arrivals, r.seg), x.PreAllocatedVUs, x.MaxVUs)
+		r.open(start, x.Duration, newArrivals(ramp, x.Arrivals, r.seg), x.PreAllocatedVUs, x.MaxVUs)
 	case RampingRate:
 		per := orDefault(x.Per, time.Second)
 		ramp := rateRamp{start: float64(x.StartRate) / float64(per), per: per, stages: x.Stages}
-		r.open(start, newArrivals(ramp, x.Arrivals, r.seg), x.PreAllocatedVUs, x.MaxVUs)
+		r.open(start, x.TotalDuration(), newArrivals(ramp, x.Arrivals, r.seg), x.PreAllocatedVUs, x.MaxVUs)
 	default:
 		panic(fmt.Sprintf("loadgen: unknown executor %T", x)) // Validate accepted only ours
 	}
@@ -594,7 +594,7 @@ func (r *runner) closedVU(v *vuState, spec *closedSpec) {
 // not advance fake time.
 var preciseSleep = true
 
-func (r *runner) open(start time.Time, arr *arrivals, pre, maxVUs int) {
+func (r *runner) open(start time.Time, dur time.Duration, arr *arrivals, pre, maxVUs int) {
 	pre = r.seg.Share(pre)
 	maxVUs = max(r.seg.Share(max(maxVUs, pre)), pre, 1)
 	idle := make(chan *vuState, maxVUs)
@@ -648,6 +648,15 @@ loop:
 			} else {
 				dropper.Count(r.iterH, metrics.Dropped, 1)
 			}
+		}
+	}
+	// The scenario lasts its whole duration, past its last arrival: the
+	// graceful stop counts from there.
+	if wait := time.Until(start.Add(dur)); wait > 0 && !r.stopping.Load() {
+		t.Reset(wait)
+		select {
+		case <-t.C:
+		case <-r.stopCh:
 		}
 	}
 	r.stop()
