@@ -188,7 +188,7 @@ func Summarize(res *loadgen.Result) *Summary {
 				}
 				if m.Kind == metrics.KindStep {
 					ss.Steps[i].Figures = f
-				} else {
+				} else if f.Count > 0 { // a phase that never happened (DNS for an IP) is left out
 					ss.Steps[i].Phases = append(ss.Steps[i].Phases, PhaseSummary{Phase: string(m.Kind), Figures: f})
 				}
 			}

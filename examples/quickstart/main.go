@@ -1,0 +1,135 @@
+// Command quickstart runs a load test against a demo service started in the
+// same process: virtual users ramp up, hold and ramp down while each one
+// lists the meetings, opens one, applies for it and reloads its page. It
+// prints a live progress line, then the report, checks two thresholds, and
+// writes an HTML report with charts.
+//
+//	go run ./examples/quickstart [-duration 20s] [-vus 50] [-html stampede-report.html]
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"time"
+
+	"github.com/stampede-go/stampede/internal/demo"
+	"github.com/stampede-go/stampede/loadgen"
+	"github.com/stampede-go/stampede/report"
+	"github.com/stampede-go/stampede/scenario"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "quickstart:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	duration := fs.Duration("duration", 20*time.Second, "how long the test runs (ramp up a quarter, hold half, ramp down a quarter)")
+	vus := fs.Int("vus", 50, "peak number of virtual users")
+	htmlPath := fs.String("html", "stampede-report.html", "where to write the HTML report")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *duration < time.Second || *vus < 1 {
+		return fmt.Errorf("-duration must be >= 1s and -vus >= 1, got %v and %d", *duration, *vus)
+	}
+
+	svc, err := demo.Start(demo.Options{Rows: 5000})
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+
+	// Test data: member names, each with the meeting they want.
+	var rows [][]string
+	for i := range 200 {
+		rows = append(rows, []string{fmt.Sprintf("member-%03d", i), strconv.Itoa(1 + i%20)})
+	}
+	members, err := scenario.NewFeeder("members", []string{"name", "meeting"}, rows, scenario.Sequential, scenario.Wrap)
+	if err != nil {
+		return err
+	}
+	think := scenario.Think(scenario.Uniform(100*time.Millisecond, 300*time.Millisecond))
+	signup, err := scenario.New("signup", scenario.Parts{
+		scenario.Feed(members),
+		scenario.GET("list", svc.URL+"/meetings", scenario.Contains(`"items"`)),
+		think,
+		scenario.GET("detail", svc.URL+"/meetings/{{meeting}}", scenario.Contains("<h1>")),
+		think,
+		scenario.POST("apply", svc.URL+"/meetings/{{meeting}}/apply", `{"name":"{{name}}"}`,
+			scenario.Header("Content-Type", "application/json"), scenario.Expect(201)),
+		think,
+		scenario.GET("detail-again", svc.URL+"/meetings/{{meeting}}"),
+	})
+	if err != nil {
+		return err
+	}
+
+	quarter := *duration / 4
+	plan := &loadgen.Plan{
+		Name:   "quickstart: sign-up journey",
+		Warmup: quarter.Truncate(time.Second), // the ramp-up is left out of the figures
+		Scenarios: []loadgen.Scenario{signup.Scenario(loadgen.RampingVUs{
+			Stages: []loadgen.Stage{
+				{Duration: quarter, Target: *vus},
+				{Duration: *duration - 2*quarter, Target: *vus},
+				{Duration: quarter, Target: 0},
+			},
+			GracefulRampDown: time.Second,
+		})},
+		Gauges:     []loadgen.Gauge{{Name: "heap MiB", Sample: heapMiB}}, // the demo service shares this process
+		OnInterval: report.NewProgress(stderr, report.ProgressOptions{}),
+	}
+	res, err := loadgen.Run(ctx, plan)
+	if res == nil {
+		return err
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "run stopped early:", err)
+	}
+
+	if err := report.WriteText(stdout, report.Summarize(res)); err != nil {
+		return err
+	}
+	verdicts := report.Check(res,
+		report.P95("apply").Below(500*time.Millisecond),
+		report.ErrorRate("").Below(0.01),
+	)
+	fmt.Fprintln(stdout, "\nthresholds")
+	if err := report.WriteVerdicts(stdout, verdicts); err != nil {
+		return err
+	}
+	f, err := os.Create(*htmlPath)
+	if err != nil {
+		return err
+	}
+	if err := report.WriteHTML(f, res, report.HTMLOptions{Verdicts: verdicts}); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	abs, _ := filepath.Abs(*htmlPath)
+	fmt.Fprintf(stdout, "\nHTML report: %s\n", abs)
+	return nil
+}
+
+func heapMiB() float64 {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return float64(m.HeapAlloc) / (1 << 20)
+}
