@@ -371,8 +371,6 @@ func jsonPath(body []byte, path string) (string, error) {
 	return string(b), nil
 }
 
-var discardBuf = make([]byte, 32<<10)
-
 // do sends the request and records its phases.
 func (s *httpStep) do(ctx context.Context, vu *VU, h metrics.Handle, ph *[numPhases]metrics.Handle) error {
 	st := &vu.http
@@ -417,7 +415,7 @@ func (s *httpStep) do(ctx context.Context, vu *VU, h metrics.Handle, ph *[numPha
 		data, err = io.ReadAll(resp.Body)
 		recv = int64(len(data))
 	} else {
-		recv, err = io.CopyBuffer(io.Discard, onlyReader{resp.Body}, discardBuf)
+		recv, err = io.Copy(io.Discard, resp.Body) // io.Discard reads into pooled buffers
 	}
 	resp.Body.Close()
 	end := time.Now()
@@ -451,9 +449,6 @@ func (s *httpStep) do(ctx context.Context, vu *VU, h metrics.Handle, ph *[numPha
 	}
 	return nil
 }
-
-// onlyReader hides a body's WriteTo so CopyBuffer uses our buffer.
-type onlyReader struct{ io.Reader }
 
 func (s *httpStep) statusOK(code int) bool {
 	if len(s.expect) == 0 {

@@ -1,0 +1,40 @@
+package main
+
+import (
+	"bytes"
+	"regexp"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestBotchedFailoverShowsErrorsAndSpike(t *testing.T) {
+	var out, errOut bytes.Buffer
+	require.NoError(t, run(t.Context(), []string{"-duration", "6s", "-rate", "50", "-spike", "2s", "-botched"}, &out, &errOut), errOut.String())
+	s := out.String()
+	t.Log(s)
+	assert.Contains(t, s, `event "fail over cache primary" at 3.00s`)
+	failed := regexp.MustCompile(`failed: (\d+)`).FindStringSubmatch(s)
+	require.NotNil(t, failed)
+	n, _ := strconv.Atoi(failed[1])
+	assert.Positive(t, n, "a botched failover fails requests")
+	assert.Contains(t, s, "http_5xx")
+	peak := regexp.MustCompile(`spike: p99 peaked at (\S+) `).FindStringSubmatch(s)
+	require.NotNil(t, peak, "a spike is reported")
+	d, err := time.ParseDuration(peak[1])
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, d, 150*time.Millisecond, "the replica's 150 ms shows in the spike")
+}
+
+func TestCleanFailoverHasNoErrors(t *testing.T) {
+	var out, errOut bytes.Buffer
+	require.NoError(t, run(t.Context(), []string{"-duration", "4s", "-rate", "50", "-spike", "1s"}, &out, &errOut), errOut.String())
+	assert.Contains(t, out.String(), "failed: 0 (0%)")
+	assert.Contains(t, out.String(), "spike:")
+}
