@@ -42,6 +42,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	duration := fs.Duration("duration", 2*time.Second, "length of each run")
 	budget := fs.Float64("budget", 0.10, "allowed p95 regression, as a fraction")
 	slow := fs.Bool("slow", false, "simulate a regression: the candidate's table has lost its index")
+	bench := fs.String("benchfmt", "", "also write this side's runs in the Go benchmark format (for benchstat) to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -64,6 +65,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	runs, err := report.Repeat(ctx, *reps, 200*time.Millisecond, plan)
 	if err != nil {
 		return err
+	}
+	if *bench != "" {
+		if err := writeBench(*bench, runs); err != nil {
+			return err
+		}
 	}
 	if *save != "" {
 		if err := os.MkdirAll(*save, 0o755); err != nil {
@@ -102,4 +108,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "no p95 regression beyond %.0f%%\n", 100**budget)
 	return nil
+}
+
+func writeBench(path string, runs []*loadgen.Result) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := report.WriteBenchmark(f, "Browse", runs...); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

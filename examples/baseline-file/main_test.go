@@ -2,6 +2,9 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -15,11 +18,15 @@ func TestSaveThenCompare(t *testing.T) {
 	dir := t.TempDir()
 	var out, errOut bytes.Buffer
 	short := []string{"-reps", "4", "-duration", "1s"}
-	require.NoError(t, run(t.Context(), append([]string{"-save", dir}, short...), &out, &errOut), errOut.String())
+	bench := filepath.Join(dir, "old.txt")
+	require.NoError(t, run(t.Context(), append([]string{"-save", dir, "-benchfmt", bench}, short...), &out, &errOut), errOut.String())
 	assert.Contains(t, out.String(), "saved 4 baseline runs")
+	b, err := os.ReadFile(bench)
+	require.NoError(t, err)
+	assert.Equal(t, 4*3, strings.Count(string(b), "BenchmarkBrowse/"), "4 runs × (2 steps + iterations)")
 
 	out.Reset()
-	err := run(t.Context(), append([]string{"-compare", dir, "-slow"}, short...), &out, &errOut)
+	err = run(t.Context(), append([]string{"-compare", dir, "-slow"}, short...), &out, &errOut)
 	require.Error(t, err, out.String())
 	assert.Contains(t, err.Error(), "regression(s) beyond the 10% p95 budget")
 	assert.Contains(t, out.String(), "REGRESSION browse/list")

@@ -14,7 +14,42 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// signupPlan is a small sign-up journey against the demo service.
+// TestSignupMeetsSLO is the README's example: it fails, with a table of
+// every failed threshold, when the sign-up is too slow or fails too often.
+func TestSignupMeetsSLO(t *testing.T) {
+	svc, _ := demo.Start(demo.Options{Rows: 5000}) // your service's URL instead
+	defer svc.Close()
+	signup := scenario.Must("signup", scenario.Parts{
+		scenario.GET("list", svc.URL+"/meetings", scenario.ExtractJSON("items.0.id", "meeting")),
+		scenario.GET("detail", svc.URL+"/meetings/{{meeting}}"),
+		scenario.POST("apply", svc.URL+"/meetings/{{meeting}}/apply", `{"name":"vu-{{vu.id}}"}`, scenario.Expect(201)),
+	})
+	res, err := loadgen.Run(t.Context(), &loadgen.Plan{Scenarios: []loadgen.Scenario{
+		signup.Scenario(loadgen.ConstantVUs{VUs: 10, Duration: 2 * time.Second}),
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	report.Require(t, res,
+		report.P95("apply").Below(500*time.Millisecond),
+		report.ErrorRate("").Below(0.01))
+}
+
+// TestThresholdsFromStrings does the same with thresholds parsed from
+// strings, as they might come from a configuration file.
+func TestThresholdsFromStrings(t *testing.T) {
+	res, err := loadgen.Run(t.Context(), signupPlan(t, 5, time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	report.Require(t, res, report.MustParseThresholds("error_rate<1%", "list: p99<1s", "apply: p95<500ms")...)
+}
+
+// BenchmarkSignup reports p50, p95, p99 and iterations per second.
+func BenchmarkSignup(b *testing.B) {
+	report.Benchmark(b, signupPlan(b, 10, time.Second))
+}
+
 func signupPlan(t testing.TB, vus int, d time.Duration) *loadgen.Plan {
 	svc, err := demo.Start(demo.Options{Rows: 5000})
 	if err != nil {
@@ -27,21 +62,4 @@ func signupPlan(t testing.TB, vus int, d time.Duration) *loadgen.Plan {
 		scenario.POST("apply", svc.URL+"/meetings/{{meeting}}/apply", `{"name":"vu-{{vu.id}}"}`, scenario.Expect(201)),
 	})
 	return &loadgen.Plan{Scenarios: []loadgen.Scenario{j.Scenario(loadgen.ConstantVUs{VUs: vus, Duration: d})}}
-}
-
-// TestSignupMeetsSLO fails, with a table, if the sign-up is too slow or
-// fails too often.
-func TestSignupMeetsSLO(t *testing.T) {
-	res, err := loadgen.Run(t.Context(), signupPlan(t, 10, 2*time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	thresholds := append(report.MustParseThresholds("error_rate<1%", "list: p99<1s"),
-		report.P95("apply").Below(500*time.Millisecond))
-	report.Require(t, res, thresholds...)
-}
-
-// BenchmarkSignup reports p50, p95, p99 and iterations per second.
-func BenchmarkSignup(b *testing.B) {
-	report.Benchmark(b, signupPlan(b, 10, time.Second))
 }
