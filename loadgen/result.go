@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/stampede-go/stampede/internal/jsonfmt"
 	"github.com/stampede-go/stampede/metrics"
 )
 
@@ -165,21 +166,14 @@ func ReadResult(rd io.Reader) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loadgen: reading result: %w", err)
 	}
-	var v struct {
-		Version *int `json:"version"`
-	}
-	if err := json.Unmarshal(b, &v); err != nil {
+	if err := jsonfmt.CheckVersion(b, ResultVersion, ErrResultVersion); err != nil {
+		if errors.Is(err, ErrResultVersion) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("loadgen: reading result: %w", err)
 	}
-	if v.Version == nil || *v.Version != ResultVersion {
-		got := "none"
-		if v.Version != nil {
-			got = fmt.Sprint(*v.Version)
-		}
-		return nil, fmt.Errorf("%w: got %s, want %d", ErrResultVersion, got, ResultVersion)
-	}
 	var r Result
-	if err := metrics.Unmarshal(bytes.NewReader(b), &r); err != nil {
+	if err := jsonfmt.StrictBytes(b, &r); err != nil {
 		return nil, fmt.Errorf("loadgen: reading result: %w", err)
 	}
 	if r.Metrics == nil {

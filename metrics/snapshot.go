@@ -1,13 +1,14 @@
 package metrics
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"time"
+
+	"github.com/stampede-go/stampede/internal/jsonfmt"
 )
 
 // Version is the version of the JSON format written by [Snapshot.WriteJSON].
@@ -182,46 +183,20 @@ func (s *Snapshot) WriteJSON(w io.Writer) error {
 // an error wrapping [ErrVersion].
 func ReadJSON(r io.Reader) (*Snapshot, error) {
 	var s Snapshot
-	if err := Unmarshal(r, &s); err != nil {
-		return nil, err
+	if err := jsonfmt.Strict(r, &s); err != nil {
+		return nil, fmt.Errorf("metrics: decoding JSON: %w", err)
 	}
 	return &s, nil
-}
-
-// Unmarshal decodes one JSON value from r into v, refusing unknown fields.
-// It is shared by the decoders of this module's JSON formats.
-func Unmarshal(r io.Reader, v any) error {
-	dec := json.NewDecoder(r)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("metrics: decoding JSON: %w", err)
-	}
-	if dec.More() {
-		return errors.New("metrics: decoding JSON: trailing data after the value")
-	}
-	return nil
 }
 
 // UnmarshalJSON decodes and validates a snapshot.
 func (s *Snapshot) UnmarshalJSON(b []byte) error {
 	type plain Snapshot
-	var v struct {
-		Version *int `json:"version"`
-	}
-	if err := json.Unmarshal(b, &v); err != nil {
+	if err := jsonfmt.CheckVersion(b, Version, ErrVersion); err != nil {
 		return err
 	}
-	if v.Version == nil || *v.Version != Version {
-		got := "none"
-		if v.Version != nil {
-			got = fmt.Sprint(*v.Version)
-		}
-		return fmt.Errorf("%w: got %s, want %d", ErrVersion, got, Version)
-	}
 	var p plain
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&p); err != nil {
+	if err := jsonfmt.StrictBytes(b, &p); err != nil {
 		return err
 	}
 	if err := (*Snapshot)(&p).validate(); err != nil {

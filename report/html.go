@@ -83,22 +83,9 @@ func WriteHTML(w io.Writer, res *loadgen.Result, opts HTMLOptions) error {
 }
 
 func runMeta(s *Summary) [][2]string {
-	status := "completed"
-	switch {
-	case s.Aborted:
-		status = "aborted: " + s.AbortReason
-	case s.Interrupted:
-		status = "interrupted: " + s.Cause
-	}
-	meta := [][2]string{
-		{"Started", s.Start.UTC().Format(time.RFC3339)},
-		{"Duration", Duration(s.End.Sub(s.Start))},
-		{"Measured window", Duration(s.Window)},
-		{"Warm-up", Duration(s.WarmupEnd.Sub(s.Start))},
-		{"Status", status},
-	}
+	meta := s.meta()
 	for _, sc := range s.Plan.Scenarios {
-		meta = append(meta, [2]string{"Scenario " + sc.Name, sc.Description})
+		meta = append(meta, [2]string{"scenario " + sc.Name, sc.Description})
 	}
 	return meta
 }

@@ -46,3 +46,19 @@ func LoadFile(path string) (*loadgen.Result, error) {
 	}
 	return res, nil
 }
+
+// SaveHTML writes the run's HTML report (see [WriteHTML]) to a file.
+func SaveHTML(path string, res *loadgen.Result, opts HTMLOptions) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	if err := WriteHTML(f, res, opts); err != nil {
+		f.Close()
+		return fmt.Errorf("report: writing %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	return nil
+}

@@ -110,6 +110,34 @@ type Summary struct {
 	Warnings []string
 }
 
+// Status returns "completed", or "aborted: reason" or "interrupted: cause".
+func (s *Summary) Status() string {
+	switch {
+	case s.Aborted:
+		return "aborted: " + s.AbortReason
+	case s.Interrupted:
+		return "interrupted: " + s.Cause
+	}
+	return "completed"
+}
+
+// meta lists the run's header lines, shared by every renderer.
+func (s *Summary) meta() [][2]string {
+	meta := [][2]string{
+		{"started", s.Start.UTC().Format(time.RFC3339)},
+		{"duration", Duration(s.End.Sub(s.Start))},
+		{"measured", Duration(s.Window)},
+		{"status", s.Status()},
+	}
+	if s.WarmupEnd.After(s.Start) {
+		meta = append(meta, [2]string{"warm-up", Duration(s.WarmupEnd.Sub(s.Start)) + " (left out of the figures)"})
+	}
+	if !s.Segment.IsWhole() {
+		meta = append(meta, [2]string{"segment", s.Segment.String()})
+	}
+	return meta
+}
+
 // ScenarioSummary summarises one scenario.
 type ScenarioSummary struct {
 	Name     string

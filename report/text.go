@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 )
 
 // WriteText writes the summary as aligned tables for a terminal.
@@ -58,25 +57,7 @@ func render(b *strings.Builder, s *Summary, md bool) {
 		}
 	}
 	heading(1, title)
-	status := "completed"
-	switch {
-	case s.Aborted:
-		status = "ABORTED: " + s.AbortReason
-	case s.Interrupted:
-		status = "INTERRUPTED: " + s.Cause
-	}
-	meta := [][2]string{
-		{"started", s.Start.UTC().Format(time.RFC3339)},
-		{"duration", Duration(s.End.Sub(s.Start))},
-		{"measured", Duration(s.Window)},
-		{"status", status},
-	}
-	if s.WarmupEnd.After(s.Start) {
-		meta = append(meta, [2]string{"warm-up", Duration(s.WarmupEnd.Sub(s.Start)) + " (left out of the figures)"})
-	}
-	if !s.Segment.IsWhole() {
-		meta = append(meta, [2]string{"segment", s.Segment.String()})
-	}
+	meta := s.meta()
 	for _, m := range meta {
 		if md {
 			fmt.Fprintf(b, "- **%s**: %s\n", m[0], m[1])

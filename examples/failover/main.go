@@ -65,7 +65,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *htmlPath != "" {
-		if err := writeHTML(*htmlPath, res); err != nil {
+		if err := report.SaveHTML(*htmlPath, res, report.HTMLOptions{}); err != nil {
 			return err
 		}
 	}
@@ -130,16 +130,4 @@ func analyse(w io.Writer, res *loadgen.Result, event string) error {
 	fmt.Fprintf(w, "spike: p99 peaked at %s in the second from %s; above 3× normal from %s to %s (%s)\n",
 		report.Duration(peak), report.Duration(peakAt), report.Duration(spikeFrom), report.Duration(spikeTo), report.Duration(spikeTo-spikeFrom))
 	return nil
-}
-
-func writeHTML(path string, res *loadgen.Result) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := report.WriteHTML(f, res, report.HTMLOptions{}); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }

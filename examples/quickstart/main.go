@@ -112,15 +112,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := report.WriteVerdicts(stdout, verdicts); err != nil {
 		return err
 	}
-	f, err := os.Create(*htmlPath)
-	if err != nil {
-		return err
-	}
-	if err := report.WriteHTML(f, res, report.HTMLOptions{Verdicts: verdicts}); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
+	if err := report.SaveHTML(*htmlPath, res, report.HTMLOptions{Verdicts: verdicts}); err != nil {
 		return err
 	}
 	abs, _ := filepath.Abs(*htmlPath)
