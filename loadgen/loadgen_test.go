@@ -163,6 +163,27 @@ func TestRampingVUsFollowStages(t *testing.T) {
 	})
 }
 
+// TestRampDownInterruptsLeavingVUs: when the ramp goes from 3 VUs to 1,
+// the two leaving VUs get GracefulRampDown to finish their iteration and
+// are then interrupted; the staying VU is not.
+func TestRampDownInterruptsLeavingVUs(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		res := run(t, &Plan{Scenarios: []Scenario{{
+			Name: "r", GracefulStop: 10 * time.Second,
+			Executor: RampingVUs{StartVUs: 3, Stages: []Stage{{time.Second, 3}, {time.Nanosecond, 1}, {2 * time.Second, 1}},
+				GracefulRampDown: 500 * time.Millisecond},
+			Iteration: sleepIter(4 * time.Second),
+		}}})
+		it := res.Iterations("r")
+		// At 1 s two VUs leave; at 1.5 s their iterations are interrupted.
+		// The ramp ends at 3 s; the third VU's iteration, in flight then,
+		// ends at 4 s within the graceful stop.
+		assert.Equal(t, int64(2), it.Outcomes[metrics.Interrupted])
+		assert.Equal(t, int64(1), it.Outcomes[metrics.OK])
+		assert.Equal(t, 4*time.Second, res.Duration())
+	})
+}
+
 func TestPerVUIterationsExact(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var perVU [4]atomic.Int64

@@ -83,6 +83,14 @@ func TestQuantilesMatchRawSamples(t *testing.T) {
 			}
 			assert.Equal(t, sum, st.Sum)
 			assert.Equal(t, sum/time.Duration(len(raw)), st.Mean())
+			var sq float64
+			mean := float64(sum) / float64(len(raw))
+			for _, d := range raw {
+				sq += (float64(d) - mean) * (float64(d) - mean)
+			}
+			// Bucket midpoints are within 0.1 % of each value (3 digits).
+			assert.InEpsilon(t, math.Sqrt(sq/float64(len(raw))), float64(st.StdDev()), 0.01)
+			assert.InDelta(t, 100_000.0/2, st.Rate(2*time.Second), 1e-9)
 		})
 	}
 }

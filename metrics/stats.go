@@ -80,6 +80,19 @@ func (s Stats) Mean() time.Duration {
 	return s.Sum / time.Duration(n)
 }
 
+// StdDev returns the standard deviation of the latencies, computed from the
+// histogram's bucket midpoints (to HDR precision, not exact).
+func (s Stats) StdDev() time.Duration { return s.Latency.StdDev() }
+
+// Rate returns the operations started per second over a window of the
+// given length (0 for a window <= 0).
+func (s Stats) Rate(window time.Duration) float64 {
+	if window <= 0 {
+		return 0
+	}
+	return float64(s.Count()) / window.Seconds()
+}
+
 // Quantile returns the latency at quantile q in [0, 1] from the histogram,
 // bounded by the exact Min and Max: Quantile(0) is Min and Quantile(1) is Max.
 func (s Stats) Quantile(q float64) time.Duration {

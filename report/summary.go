@@ -53,9 +53,7 @@ func FiguresOf(s metrics.Stats, window time.Duration) Figures {
 		bound := func(d time.Duration) time.Duration { return min(max(d, s.Min), s.Max) }
 		f.Median, f.P90, f.P95, f.P99, f.P999 = bound(q[0]), bound(q[1]), bound(q[2]), bound(q[3]), bound(q[4])
 	}
-	if window > 0 {
-		f.Rate = float64(f.Count) / window.Seconds()
-	}
+	f.Rate = s.Rate(window)
 	for _, o := range metrics.ErrorClasses {
 		if n := s.Outcomes[o]; n > 0 {
 			f.ErrorsByClass = append(f.ErrorsByClass, ClassCount{o.String(), n})
