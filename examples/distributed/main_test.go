@@ -1,0 +1,257 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/stampede-go/stampede/internal/demo"
+	"github.com/stampede-go/stampede/loadgen"
+	"github.com/stampede-go/stampede/metrics"
+	"github.com/stampede-go/stampede/report"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// The child process of TestFourProcessesMergeToTheWhole reads its target
+// and output file from these; its segment and start time come from the
+// STAMPEDE_* variables, as on Kubernetes.
+const (
+	envChildTarget = "DISTRIBUTED_TEST_CHILD_TARGET"
+	envChildOut    = "DISTRIBUTED_TEST_CHILD_OUT"
+)
+
+// TestSegmentChild is one segment's process, started by
+// TestFourProcessesMergeToTheWhole; it skips when run on its own.
+func TestSegmentChild(t *testing.T) {
+	out := os.Getenv(envChildOut)
+	if out == "" {
+		t.Skip("runs only as a child process of TestFourProcessesMergeToTheWhole")
+	}
+	var stdout bytes.Buffer
+	require.NoError(t, run(t.Context(), []string{"-target", os.Getenv(envChildTarget), "-out", out}, &stdout, os.Stderr))
+	assert.Empty(t, stdout.String(), "the result goes to -out")
+}
+
+const segments = 4
+
+// TestFourProcessesMergeToTheWhole runs the plan as one process and as four
+// OS processes (this test binary, re-executed) starting together, merges
+// the four results and checks that the merge is the whole plan, exactly.
+func TestFourProcessesMergeToTheWhole(t *testing.T) {
+	svc, err := demo.Start(demo.Options{})
+	require.NoError(t, err)
+	defer svc.Close()
+	dir := t.TempDir()
+
+	// Four processes, one per segment, sharing a start time far enough
+	// ahead for every child to be up (a race-instrumented binary starts in
+	// well under a second; one that is late still runs on the same grid).
+	startAt := time.Now().Add(1500 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	files := make([]string, segments)
+	cmds := make([]*exec.Cmd, segments)
+	outs := make([]*bytes.Buffer, segments)
+	for i := range segments {
+		files[i] = filepath.Join(dir, fmt.Sprintf("segment-%d.json", i))
+		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestSegmentChild$", "-test.v")
+		cmd.Env = append(os.Environ(),
+			loadgen.EnvSegmentIndex+"="+strconv.Itoa(i),
+			loadgen.EnvSegmentCount+"="+strconv.Itoa(segments),
+			loadgen.EnvStartAt+"="+startAt.UTC().Format(time.RFC3339Nano),
+			envChildTarget+"="+svc.URL,
+			envChildOut+"="+files[i],
+		)
+		outs[i] = &bytes.Buffer{}
+		cmd.Stdout, cmd.Stderr = outs[i], outs[i]
+		cmd.WaitDelay = 5 * time.Second
+		require.NoError(t, cmd.Start())
+		cmds[i] = cmd
+	}
+	for i, cmd := range cmds {
+		err := cmd.Wait()
+		require.NoError(t, err, "segment %d:\n%s", i, outs[i])
+	}
+
+	// Then one process, this one, runs the whole plan.
+	whole := filepath.Join(dir, "whole.json")
+	var stdout, stderr bytes.Buffer
+	require.NoError(t, run(t.Context(), []string{"run", "-target", svc.URL, "-segment", "1/1",
+		"-start-at", time.Now().Add(100 * time.Millisecond).Format(time.RFC3339Nano), "-out", whole}, &stdout, &stderr), stderr.String())
+	wholeRes, err := report.LoadFile(whole)
+	require.NoError(t, err)
+
+	parts := make([]*loadgen.Result, segments)
+	for i, f := range files {
+		parts[i], err = report.LoadFile(f)
+		require.NoError(t, err)
+		assert.Equal(t, loadgen.Segment{Index: i, Count: segments}, parts[i].Segment)
+		if parts[i].StartLate > 0 {
+			t.Logf("segment %d started %v late", i, parts[i].StartLate) // still on the grid: Start is StartAt
+		}
+	}
+
+	// Merge through the command, as a user would.
+	mergedPath, htmlPath := filepath.Join(dir, "merged.json"), filepath.Join(dir, "report.html")
+	stdout.Reset()
+	stderr.Reset()
+	require.NoError(t, run(t.Context(), append([]string{"merge", "-json", mergedPath, "-html", htmlPath}, files...), &stdout, &stderr), stderr.String())
+	t.Log(stdout.String())
+	assert.Contains(t, stdout.String(), planName)
+	assert.Contains(t, stdout.String(), fmt.Sprintf("iterations: %d started = %d completed", browseIterations, browseIterations))
+	html, err := os.ReadFile(htmlPath)
+	require.NoError(t, err)
+	assert.Contains(t, string(html), "<svg")
+	merged, err := report.LoadFile(mergedPath)
+	require.NoError(t, err)
+
+	// Counts: exactly the plan's, and the same as the one-process run's.
+	openIterations := int64(openRate * openDuration / time.Second)
+	for _, c := range []struct {
+		scenario, step string
+		want           int64
+	}{
+		{"browse", "list", browseIterations},
+		{"open", "detail", openIterations},
+	} {
+		it := metrics.Key{Scenario: c.scenario, Kind: metrics.KindIteration}
+		req := metrics.Key{Scenario: c.scenario, Step: c.step, Kind: metrics.KindStep}
+		for _, k := range []metrics.Key{it, req} {
+			m, w := merged.Metrics.Metric(k), wholeRes.Metrics.Metric(k)
+			require.NotNil(t, m, "%v merged", k)
+			require.NotNil(t, w, "%v whole", k)
+			assert.Equal(t, c.want, m.Total.Count(), "%v merged", k)
+			assert.Equal(t, c.want, m.Total.Outcomes[metrics.OK], "%v merged: all ok", k)
+			assert.Equal(t, w.Total.Outcomes, m.Total.Outcomes, "%v: merged vs one process", k)
+		}
+	}
+
+	// The grid: every segment's series and the merged series start at
+	// StartAt and step by the interval, and the merged intervals add up to
+	// the merged totals (the plan has no warm-up).
+	checkGrid := func(name string, snap *metrics.Snapshot) {
+		t.Helper()
+		assert.True(t, snap.Start.Equal(startAt), "%s starts at %v, not StartAt %v", name, snap.Start, startAt)
+		assert.Equal(t, interval, snap.Interval, name)
+		for _, m := range snap.Metrics {
+			for i, p := range m.Series {
+				want := startAt.Add(time.Duration(i) * interval)
+				assert.True(t, p.Start.Equal(want), "%s: %v point %d starts at %v, want %v", name, m.Key, i, p.Start, want)
+			}
+		}
+	}
+	for i, p := range parts {
+		assert.True(t, p.Start.Equal(startAt), "segment %d: Start %v, want StartAt %v", i, p.Start, startAt)
+		checkGrid(fmt.Sprintf("segment %d", i), p.Metrics)
+	}
+	checkGrid("merged", merged.Metrics)
+	for _, m := range merged.Metrics.Metrics {
+		var sum metrics.Stats
+		for _, p := range m.Series {
+			sum.Merge(&p.Stats)
+		}
+		assert.Equal(t, m.Total.Outcomes, sum.Outcomes, "%v: intervals vs total", m.Key)
+		assert.True(t, m.Total.Latency.Equal(&sum.Latency), "%v: interval histograms vs total", m.Key)
+	}
+
+	// Percentiles: the merge's are those of the segments' totals merged by
+	// hand, exactly (HDR histograms add without loss).
+	for _, k := range []metrics.Key{
+		{Scenario: "browse", Step: "list", Kind: metrics.KindStep},
+		{Scenario: "open", Step: "detail", Kind: metrics.KindStep},
+		{Scenario: "open", Kind: metrics.KindIteration},
+	} {
+		var hand metrics.Stats
+		for _, p := range parts {
+			m := p.Metrics.Metric(k)
+			require.NotNil(t, m, "%v in segment %v", k, p.Segment)
+			hand.Merge(&m.Total)
+		}
+		got := merged.Metrics.Metric(k).Total
+		for _, q := range []float64{0.5, 0.95, 0.99} {
+			assert.Equal(t, hand.Quantile(q), got.Quantile(q), "%v q=%v", k, q)
+		}
+		assert.True(t, hand.Latency.Equal(&got.Latency), "%v: histograms", k)
+		assert.Equal(t, hand.Min, got.Min, k)
+		assert.Equal(t, hand.Max, got.Max, k)
+	}
+
+	// Refusals reach the user, naming what is wrong.
+	mergeErr := func(files ...string) string {
+		t.Helper()
+		err := run(t.Context(), append([]string{"merge"}, files...), &bytes.Buffer{}, &bytes.Buffer{})
+		require.Error(t, err)
+		return err.Error()
+	}
+	msg := mergeErr(files[0], files[1], files[3])
+	assert.Contains(t, msg, "loadgen: results are segments of 4, got 3 results")
+	assert.Contains(t, msg, "segment 3/4 is missing")
+	msg = mergeErr(files[0], files[1], files[1], files[3])
+	assert.Contains(t, msg, "loadgen: segment 2/4 appears twice")
+	assert.Contains(t, msg, "segment 2/4 is given 2 times: "+files[1]+", "+files[1])
+	assert.Contains(t, msg, "segment 3/4 is missing")
+}
+
+func TestRunErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		err  string
+	}{
+		{"outside host", []string{"-target", "http://example.com"},
+			`-target must be a loopback URL (127.0.0.1, [::1] or localhost; this example loads no other host), got "http://example.com"`},
+		{"not a URL", []string{"-target", "127.0.0.1:8080"}, `-target must be an http:// or https:// URL, got "127.0.0.1:8080"`},
+		{"bad segment", []string{"-segment", "0/4"}, `loadgen: segment "0/4": i must be in [1, 4], got 0`},
+		{"bad start", []string{"-segment", "1/4", "-start-at", "tomorrow"},
+			`-start-at must be an RFC 3339 time such as "2026-05-01T12:00:00Z", got "tomorrow"`},
+		{"stray argument", []string{"-segment", "1/4", "extra"}, `run takes no arguments besides flags, got ["extra"]`},
+		{"merge without files", []string{"merge"}, "merge needs the result file of every segment, e.g. merge -html report.html results/*.json"},
+		{"merge flag after files", []string{"merge", "a.json", "-html", "r.html"}, `merge: flags go before the files, got "-html" after "a.json"`},
+		{"merge missing file", []string{"merge", "does-not-exist.json"}, "report: open does-not-exist.json: no such file or directory"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := run(t.Context(), tc.args, &bytes.Buffer{}, &bytes.Buffer{})
+			assert.EqualError(t, err, tc.err)
+		})
+	}
+}
+
+func TestSegmentFromEnvironment(t *testing.T) {
+	t.Setenv(loadgen.EnvSegmentIndex, "")
+	t.Setenv(loadgen.EnvJobCompletionIndex, "2")
+	t.Setenv(loadgen.EnvSegmentCount, "")
+	err := run(t.Context(), []string{"-target", "http://127.0.0.1:1"}, &bytes.Buffer{}, &bytes.Buffer{})
+	assert.EqualError(t, err, `loadgen: JOB_COMPLETION_INDEX is set ("2") but STAMPEDE_SEGMENT_COUNT is not: set both, or neither for the whole plan`)
+	t.Setenv(loadgen.EnvSegmentCount, "4")
+	t.Setenv(loadgen.EnvStartAt, "__START_AT__")
+	err = run(t.Context(), []string{"-target", "http://127.0.0.1:1"}, &bytes.Buffer{}, &bytes.Buffer{})
+	assert.EqualError(t, err, `loadgen: STAMPEDE_START_AT must be an RFC 3339 time such as "2026-05-01T12:00:00Z", got "__START_AT__"`)
+}
+
+// TestWithoutTargetStartsTheDemo runs the whole plan with no -target, to
+// stdout: the command starts its own demo service.
+func TestWithoutTargetStartsTheDemo(t *testing.T) {
+	t.Setenv(loadgen.EnvSegmentIndex, "")
+	t.Setenv(loadgen.EnvJobCompletionIndex, "")
+	t.Setenv(loadgen.EnvSegmentCount, "")
+	t.Setenv(loadgen.EnvStartAt, "")
+	var stdout, stderr bytes.Buffer
+	require.NoError(t, run(t.Context(), nil, &stdout, &stderr), stderr.String())
+	assert.Contains(t, stderr.String(), "no -target: started the demo service at http://127.0.0.1:")
+	res, err := report.ReadJSON(&stdout)
+	require.NoError(t, err)
+	assert.True(t, res.Segment.IsWhole())
+	assert.Equal(t, int64(browseIterations), res.Iterations("browse").Outcomes[metrics.OK])
+	assert.Equal(t, int64(openRate*openDuration/time.Second), res.Iterations("open").Count())
+}
