@@ -397,13 +397,35 @@ type rateRamp struct {
 
 // offsetOf returns when the x-th arrival (x may be fractional) is due, i.e.
 // the t at which the cumulative arrivals ∫rate reach x; ok is false past the
-// end of the ramp.
+// end of the ramp. In a stage of constant rate, a whole x is placed with
+// integer arithmetic (arrival i at i·Per/Rate, and only while that is
+// before the stage's end), so that Rate × Duration arrivals start, never
+// one more from rounding.
 func (r rateRamp) offsetOf(x float64) (time.Duration, bool) {
 	from := r.start
 	var at time.Duration
 	for _, s := range r.stages {
 		to := float64(s.Target) / float64(r.per)
 		d := float64(s.Duration)
+		if from == to && s.Target > 0 && x == math.Trunc(x) && x < 1<<53 {
+			// rate·d/per arrivals: i is in the stage while i·per < rate·d.
+			i, rate := uint64(x), uint64(s.Target)
+			ih, il := bits.Mul64(i, uint64(r.per))
+			nh, nl := bits.Mul64(rate, uint64(s.Duration))
+			if ih < nh || ih == nh && il < nl {
+				return at + time.Duration(mulDiv(int64(i), int64(r.per), int64(rate))), true
+			}
+			// Past this stage: subtract its arrivals, exactly when whole.
+			q, rem := bits.Div64(nh%uint64(r.per), nl, uint64(r.per))
+			if rem == 0 && nh/uint64(r.per) == 0 {
+				x -= float64(q)
+			} else {
+				x -= float64(s.Target) * d / float64(r.per)
+			}
+			at += s.Duration
+			from = to
+			continue
+		}
 		n := (from + to) / 2 * d // arrivals in this stage
 		if x < n {
 			var t float64
@@ -413,7 +435,9 @@ func (r rateRamp) offsetOf(x float64) (time.Duration, bool) {
 				// from*t + a*t²/2 = x
 				t = (-from + math.Sqrt(from*from+2*a*x)) / a
 			}
-			return at + time.Duration(t), true
+			if t < d { // rounding can put the last one at the very end
+				return at + time.Duration(t), true
+			}
 		}
 		x -= n
 		at += s.Duration

@@ -698,3 +698,35 @@ func TestMaxVUs(t *testing.T) {
 	assert.Equal(t, 9, MaxVUs(&ConstantRate{PreAllocatedVUs: 9}))
 	assert.Equal(t, 4, MaxVUs(SharedIterations{VUs: 4}))
 }
+
+// TestConstantRateCountIsExact: rate × duration arrivals, never one more
+// from floating-point rounding, over many rate and duration pairs.
+func TestConstantRateCountIsExact(t *testing.T) {
+	for rate := 1; rate <= 120; rate += 7 {
+		for _, d := range []time.Duration{time.Second, 7 * time.Second, time.Minute, 333 * time.Millisecond} {
+			for _, per := range []time.Duration{time.Second, time.Minute} {
+				a := newArrivals(rateRamp{start: float64(rate) / float64(per), per: per, stages: []Stage{{d, rate}}}, Even, Segment{})
+				n := int64(0)
+				for {
+					_, at, ok := a.next()
+					if !ok {
+						break
+					}
+					require.Less(t, at, d)
+					n++
+				}
+				want := int64(mulDiv(int64(rate), int64(d), int64(per)))
+				if int64(rate)*int64(d)%int64(per) != 0 {
+					want++ // arrival i is due at i·per/rate < d for i = 0 … ⌈rate·d/per⌉-1
+				}
+				require.Equal(t, want, n, "rate %d per %v for %v", rate, per, d)
+			}
+		}
+	}
+	a := newArrivals(rateRamp{start: 1 / float64(time.Second), per: time.Second, stages: []Stage{{time.Minute, 1}}}, Even, Segment{})
+	n := 0
+	for _, _, ok := a.next(); ok; _, _, ok = a.next() {
+		n++
+	}
+	assert.Equal(t, 60, n, "1/s for a minute")
+}

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -54,33 +55,64 @@ func newTransport(vus int) *http.Transport {
 }
 
 // httpState is a VU's reusable request state: its trace hooks write the
-// phase instants here, so tracing allocates nothing per request.
+// phase instants here, so tracing allocates nothing per request. The hooks
+// of a dial run on the transport's own goroutine, which can outlive the
+// request that started it (the request took another connection), so the
+// instants are atomics: a late hook never races with the VU's next
+// request, at worst it leaves a stale connect time that reset clears.
 type httpState struct {
-	trace               *httptrace.ClientTrace
-	dnsStart, dnsDone   time.Time
-	connStart, connDone time.Time
-	tlsStart, tlsDone   time.Time
-	wrote, firstByte    time.Time
-	reused              bool
-	url, body, hdr      []byte
+	trace          *httptrace.ClientTrace
+	at             [numInstants]atomic.Int64 // monotonic nanoseconds since clockBase; 0: not seen
+	reused         atomic.Bool
+	url, body, hdr []byte
+}
+
+const (
+	inDNSStart = iota
+	inDNSDone
+	inConnStart
+	inConnDone
+	inTLSStart
+	inTLSDone
+	inWrote
+	inFirstByte
+	numInstants
+)
+
+var clockBase = time.Now()
+
+func (s *httpState) mark(i int) { s.at[i].Store(int64(time.Since(clockBase)) + 1) }
+
+// span returns the time from instant a to instant b, or false if either is
+// missing.
+func (s *httpState) span(a, b int) (time.Duration, bool) {
+	x, y := s.at[a].Load(), s.at[b].Load()
+	if x == 0 || y == 0 || y < x {
+		return 0, false
+	}
+	return time.Duration(y - x), true
 }
 
 func (s *httpState) init() {
 	s.trace = &httptrace.ClientTrace{
-		DNSStart:             func(httptrace.DNSStartInfo) { s.dnsStart = time.Now() },
-		DNSDone:              func(httptrace.DNSDoneInfo) { s.dnsDone = time.Now() },
-		ConnectStart:         func(string, string) { s.connStart = time.Now() },
-		ConnectDone:          func(string, string, error) { s.connDone = time.Now() },
-		TLSHandshakeStart:    func() { s.tlsStart = time.Now() },
-		TLSHandshakeDone:     func(tls.ConnectionState, error) { s.tlsDone = time.Now() },
-		GotConn:              func(i httptrace.GotConnInfo) { s.reused = i.Reused },
-		WroteRequest:         func(httptrace.WroteRequestInfo) { s.wrote = time.Now() },
-		GotFirstResponseByte: func() { s.firstByte = time.Now() },
+		DNSStart:             func(httptrace.DNSStartInfo) { s.mark(inDNSStart) },
+		DNSDone:              func(httptrace.DNSDoneInfo) { s.mark(inDNSDone) },
+		ConnectStart:         func(string, string) { s.mark(inConnStart) },
+		ConnectDone:          func(string, string, error) { s.mark(inConnDone) },
+		TLSHandshakeStart:    func() { s.mark(inTLSStart) },
+		TLSHandshakeDone:     func(tls.ConnectionState, error) { s.mark(inTLSDone) },
+		GotConn:              func(i httptrace.GotConnInfo) { s.reused.Store(i.Reused) },
+		WroteRequest:         func(httptrace.WroteRequestInfo) { s.mark(inWrote) },
+		GotFirstResponseByte: func() { s.mark(inFirstByte) },
 	}
 }
 
 func (s *httpState) reset() {
-	*s = httpState{trace: s.trace, url: s.url[:0], body: s.body[:0], hdr: s.hdr[:0]}
+	for i := range s.at {
+		s.at[i].Store(0)
+	}
+	s.reused.Store(false)
+	s.url, s.body, s.hdr = s.url[:0], s.body[:0], s.hdr[:0]
 }
 
 // template is a string with {{name}} placeholders, filled from the VU's
@@ -459,20 +491,22 @@ func (s *httpStep) statusOK(code int) bool {
 
 func (s *httpStep) recordPhases(vu *VU, ph *[numPhases]metrics.Handle, end time.Time) {
 	st := &vu.http
-	rec := func(p int, from, to time.Time) {
-		if !from.IsZero() && !to.IsZero() {
-			vu.shard.Record(ph[p], to.Sub(from), metrics.OK)
+	rec := func(p, a, b int) {
+		if d, ok := st.span(a, b); ok {
+			vu.shard.Record(ph[p], d, metrics.OK)
 		}
 	}
-	rec(phDNS, st.dnsStart, st.dnsDone)
-	if st.reused {
+	rec(phDNS, inDNSStart, inDNSDone)
+	if st.reused.Load() {
 		vu.shard.Record(ph[phConnect], 0, metrics.OK)
 	} else {
-		rec(phConnect, st.connStart, st.connDone)
+		rec(phConnect, inConnStart, inConnDone)
 	}
-	rec(phTLS, st.tlsStart, st.tlsDone)
-	rec(phTTFB, st.wrote, st.firstByte)
-	rec(phReceive, st.firstByte, end)
+	rec(phTLS, inTLSStart, inTLSDone)
+	rec(phTTFB, inWrote, inFirstByte)
+	if fb := st.at[inFirstByte].Load(); fb != 0 {
+		vu.shard.Record(ph[phReceive], end.Sub(clockBase)-time.Duration(fb-1), metrics.OK)
+	}
 }
 
 // classify turns a transport error into its outcome class.
