@@ -3,6 +3,7 @@ package report
 import (
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -438,10 +439,10 @@ func Passed(vs []Verdict) bool {
 }
 
 // WriteVerdicts writes the verdicts as an aligned table.
-func WriteVerdicts(w interface{ Write([]byte) (int, error) }, vs []Verdict) error {
+func WriteVerdicts(w io.Writer, vs []Verdict) error {
 	var b strings.Builder
 	verdictTable(vs, false).text(&b, "  ")
-	_, err := w.Write([]byte(b.String()))
+	_, err := io.WriteString(w, b.String())
 	return err
 }
 
