@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -270,11 +271,12 @@ func WriteComparisonHTML(w io.Writer, baseline, candidate []*loadgen.Result, c *
 		{"Candidate", candidate[0].Start.UTC().Format(time.RFC3339) + " — " + candidate[0].Plan.Name},
 	}
 	bc, cc := runCharts(baseline[0], "baseline "), runCharts(candidate[0], "candidate ")
+	span := max(baseline[0].End.Sub(baseline[0].Metrics.Start).Seconds(), candidate[0].End.Sub(candidate[0].Metrics.Start).Seconds())
 	for i := range min(len(bc), len(cc)) {
 		if bc[i].ID != cc[i].ID {
 			continue
 		}
-		p.Charts = append(p.Charts, overlay(baseline[0], candidate[0], bc[i].ID))
+		p.Charts = append(p.Charts, overlay(bc[i], cc[i], span))
 	}
 	merged := func(runs []*loadgen.Result, prefix string) []namedStats {
 		var out []namedStats
@@ -293,35 +295,14 @@ func WriteComparisonHTML(w io.Writer, baseline, candidate []*loadgen.Result, c *
 	return pageTemplate.Execute(w, p)
 }
 
-// overlay rebuilds the chart id with both runs' series on one axis.
-func overlay(base, cand *loadgen.Result, id string) *chart {
-	find := func(res *loadgen.Result, prefix string) *chart {
-		for _, c := range runCharts(res, prefix) {
-			if c.ID == id {
-				return c
-			}
-		}
-		return nil
-	}
-	b, c := find(base, "baseline "), find(cand, "candidate ")
-	// Re-lay out both sides' data on one scale by rebuilding from points.
-	span := max(base.End.Sub(base.Metrics.Start).Seconds(), cand.End.Sub(cand.Metrics.Start).Seconds())
-	data := append(chartData(b), chartData(c)...)
+// overlay lays out two runs' versions of one chart on one axis of length
+// span seconds, from the data each chart keeps.
+func overlay(b, c *chart, span float64) *chart {
 	yfmt := countLabel
-	if strings.HasPrefix(id, "latency") {
+	if strings.HasPrefix(b.ID, "latency") {
 		yfmt = durLabel
 	}
-	out := newChart(id, b.Title, b.YLabel, b.XLabel, 0, span, data, yfmt, secondsLabel, false)
-	return out
-}
-
-// chartData recovers series data from a chart by re-reading its source:
-// charts keep their input for overlays.
-func chartData(c *chart) []seriesData {
-	if c == nil {
-		return nil
-	}
-	return c.data
+	return newChart(b.ID, b.Title, b.YLabel, b.XLabel, 0, span, append(slices.Clone(b.data), c.data...), yfmt, secondsLabel, false)
 }
 
 var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
