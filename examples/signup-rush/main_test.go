@@ -16,7 +16,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 func TestSignupRushCandidateIsBetter(t *testing.T) {
 	var out, errOut bytes.Buffer
 	html := filepath.Join(t.TempDir(), "c.html")
-	require.NoError(t, run(t.Context(), []string{"-duration", "1s", "-vus", "10", "-reps", "4", "-html", html}, &out, &errOut), errOut.String())
+	require.NoError(t, run(t.Context(), []string{"-duration", "1s", "-vus", "10", "-reps", "5", "-rows", "50000", "-html", html}, &out, &errOut), errOut.String())
 	s := out.String()
 	for _, step := range []string{"list", "detail", "apply", "detail-again"} {
 		re := regexp.MustCompile(`signup/` + step + `\s+p95 .* better\n`)
