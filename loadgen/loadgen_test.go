@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,12 +21,7 @@ import (
 	"github.com/stampede-go/stampede/metrics"
 )
 
-func TestMain(m *testing.M) {
-	// Tests run on synctest's fake clock, which a thread sleep would not
-	// advance; TestRealTimeOpenModel covers the precise path.
-	preciseSleep = false
-	goleak.VerifyTestMain(m)
-}
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func sleepIter(d time.Duration) IterationFunc {
 	return func(ctx context.Context, it *Iteration) error {
@@ -76,8 +73,8 @@ func TestConstantVUsRunsExactIterations(t *testing.T) {
 		// Each VU starts at 0, .3, .6 and .9 s; the last ends at 1.2 s, in the graceful stop.
 		assert.Equal(t, int64(12), it.Outcomes[metrics.OK])
 		assert.Equal(t, int64(12), it.Count())
-		assert.Equal(t, 300*time.Millisecond, it.Min)
-		assert.Equal(t, 300*time.Millisecond, it.Max)
+		assert.Equal(t, 300*time.Millisecond, it.Latency.Min)
+		assert.Equal(t, 300*time.Millisecond, it.Latency.Max)
 		assert.Equal(t, 1200*time.Millisecond, res.Duration())
 		assert.Len(t, res.Metrics.Metrics[0].Series, 2)
 	})
@@ -244,7 +241,7 @@ func TestConstantRateIntendedTimes(t *testing.T) {
 		}
 		lag := res.Metrics.Metric(metrics.Key{Scenario: "o", Kind: metrics.KindScheduleLag}).Total
 		assert.Equal(t, int64(1000), lag.Count())
-		assert.Zero(t, lag.Max, "a fake clock never wakes late")
+		assert.Zero(t, lag.Latency.Max, "a fake clock never wakes late")
 		assert.Equal(t, 15*time.Millisecond, it.Quantile(0.99))
 	})
 }
@@ -285,7 +282,7 @@ func TestCoordinatedOmission(t *testing.T) {
 		// 9000 iterations take 0; 1000 wait 1 ms … 1000 ms.
 		assert.InDelta(t, float64(500*time.Millisecond), float64(it.Quantile(0.95)), float64(time.Millisecond))
 		assert.InDelta(t, float64(900*time.Millisecond), float64(it.Quantile(0.99)), float64(time.Millisecond))
-		assert.Equal(t, time.Second, it.Max)
+		assert.Equal(t, time.Second, it.Latency.Max)
 	})
 }
 
@@ -581,11 +578,34 @@ func TestResultJSONRoundTrip(t *testing.T) {
 		assert.Equal(t, res.Iterations("o").Outcomes, back.Iterations("o").Outcomes)
 		assert.Equal(t, "constant-rate", back.Plan.Scenarios[0].Executor)
 
-		_, err = ReadResult(strings.NewReader(`{"version":2}`))
+		_, err = ReadResult(strings.NewReader(`{"version":3}`))
 		assert.ErrorIs(t, err, ErrResultVersion)
-		_, err = ReadResult(strings.NewReader(`{"version":1}`))
+		_, err = ReadResult(strings.NewReader(`{"version":2}`))
 		assert.ErrorContains(t, err, "no metrics")
 	})
+}
+
+// TestReadResultVersion1 reads result files saved by the code of format
+// version 1 and writes them back as version 2.
+func TestReadResultVersion1(t *testing.T) {
+	for _, name := range []string{"v1-fixed.json", "v1-http.json"} {
+		t.Run(name, func(t *testing.T) {
+			f, err := os.Open(filepath.Join("..", "testdata", "results", name))
+			require.NoError(t, err)
+			defer f.Close()
+			res, err := ReadResult(f)
+			require.NoError(t, err)
+			assert.Equal(t, ResultVersion, res.Version)
+			assert.True(t, res.Metrics.LatencyIncludesFailures)
+			checkAccounting(t, res)
+			var buf bytes.Buffer
+			require.NoError(t, res.WriteJSON(&buf))
+			back, err := ReadResult(&buf)
+			require.NoError(t, err)
+			assert.Equal(t, res.Iterations(res.Plan.Scenarios[0].Name).Outcomes, back.Iterations(res.Plan.Scenarios[0].Name).Outcomes)
+			assert.True(t, back.Metrics.LatencyIncludesFailures, "a re-saved version-1 result still says so")
+		})
+	}
 }
 
 func TestValidateErrors(t *testing.T) {
@@ -618,7 +638,7 @@ func TestValidateErrors(t *testing.T) {
 		{"duplicate names", Plan{Scenarios: append(sc(ConstantVUs{VUs: 1, Duration: time.Second}), sc(ConstantVUs{VUs: 1, Duration: time.Second})...)}, `scenario "s": Name must be unique, "s" is used twice`},
 		{"empty name", Plan{Scenarios: []Scenario{{Executor: ConstantVUs{VUs: 1, Duration: time.Second}, Iteration: it}}}, "Plan.Scenarios[0].Name must be non-empty"},
 		{"nil executor", Plan{Scenarios: []Scenario{{Name: "s", Iteration: it}}}, `scenario "s": Executor must be set`},
-		{"nil iteration", Plan{Scenarios: []Scenario{{Name: "s", Executor: ConstantVUs{VUs: 1, Duration: time.Second}}}}, `scenario "s": Iteration must be set`},
+		{"nil iteration", Plan{Scenarios: []Scenario{{Name: "s", Executor: ConstantVUs{VUs: 1, Duration: time.Second}}}}, `scenario "s": exactly one of Iteration and Setup must be set`},
 		{"negative start after", Plan{Scenarios: []Scenario{{Name: "s", StartAfter: -1, Executor: ConstantVUs{VUs: 1, Duration: time.Second}, Iteration: it}}}, `scenario "s": StartAfter must be >= 0, got -1ns`},
 		{"negative graceful stop", Plan{Scenarios: []Scenario{{Name: "s", GracefulStop: -time.Second, Executor: ConstantVUs{VUs: 1, Duration: time.Second}, Iteration: it}}}, `scenario "s": GracefulStop must be >= 0 (0 means 30s), got -1s`},
 		{"warmup not whole intervals", Plan{Warmup: 1500 * time.Millisecond, Scenarios: sc(ConstantVUs{VUs: 1, Duration: time.Minute})}, "Plan.Warmup must be >= 0 and a whole number of intervals (1s), got 1.5s"},
@@ -658,8 +678,6 @@ func TestIterationSeesRunContextValues(t *testing.T) {
 // TestRealTimeOpenModel runs a short open model on the real clock, with the
 // precise scheduler, and checks the accounting.
 func TestRealTimeOpenModel(t *testing.T) {
-	preciseSleep = true
-	defer func() { preciseSleep = false }()
 	res, err := Run(t.Context(), &Plan{Scenarios: []Scenario{{
 		Name: "o", Executor: ConstantRate{Rate: 2000, Duration: 300 * time.Millisecond, PreAllocatedVUs: 4, MaxVUs: 50},
 		Iteration: noop,
@@ -674,22 +692,65 @@ func TestRealTimeOpenModel(t *testing.T) {
 
 func TestStopScenarioAndTeardown(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var n atomic.Int64
-		torn := false
-		res := run(t, &Plan{Scenarios: []Scenario{{
+		torn := 0
+		sc := Scenario{
 			Name: "s", Executor: ConstantVUs{VUs: 2, Duration: time.Hour},
-			Iteration: func(ctx context.Context, it *Iteration) error {
-				if n.Add(1) > 10 {
-					return fmt.Errorf("no rows left: %w", ErrStopScenario)
-				}
-				time.Sleep(time.Millisecond)
-				return nil
+			Setup: func(ctx context.Context, env *Env) (Instance, error) {
+				var n atomic.Int64 // per run
+				assert.Equal(t, 2, env.MaxVUs)
+				return Instance{
+					Iteration: func(ctx context.Context, it *Iteration) error {
+						if n.Add(1) > 10 {
+							return fmt.Errorf("no rows left: %w", ErrStopScenario)
+						}
+						time.Sleep(time.Millisecond)
+						return nil
+					},
+					Teardown: func() { torn++ },
+				}, nil
 			},
-			Teardown: func() { torn = true },
-		}}})
-		assert.Equal(t, int64(10), res.Iterations("s").Count(), "the stopping iterations are not counted")
-		assert.Less(t, res.Duration(), time.Second)
-		assert.True(t, torn)
+		}
+		plan := &Plan{Scenarios: []Scenario{sc}}
+		for i := range 3 { // a plan runs again with fresh state
+			res := run(t, plan)
+			assert.Equal(t, int64(10), res.Iterations("s").Count(), "the stopping iterations are not counted")
+			assert.Less(t, res.Duration(), time.Second)
+			assert.Equal(t, i+1, torn)
+		}
+	})
+}
+
+// TestSetupAndTeardownPanics: a panic in Setup stops Run with an error
+// before any load, and the scenarios set up before it are torn down; a
+// panic in Teardown is kept in the Result.
+func TestSetupAndTeardownPanics(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		torn := false
+		good := Scenario{Name: "good", Executor: ConstantVUs{VUs: 1, Duration: time.Second},
+			Setup: func(context.Context, *Env) (Instance, error) {
+				return Instance{Iteration: sleepIter(100 * time.Millisecond), Teardown: func() { torn = true }}, nil
+			}}
+		bad := Scenario{Name: "bad", Executor: ConstantVUs{VUs: 1, Duration: time.Second},
+			Setup: func(context.Context, *Env) (Instance, error) { panic("setup exploded") }}
+		res, err := Run(t.Context(), &Plan{Scenarios: []Scenario{good, bad}})
+		assert.Nil(t, res)
+		assert.ErrorContains(t, err, `scenario "bad": Setup: panic: setup exploded`)
+		assert.True(t, torn, "the scenario set up before is torn down")
+
+		none := Scenario{Name: "none", Executor: ConstantVUs{VUs: 1, Duration: time.Second},
+			Setup: func(context.Context, *Env) (Instance, error) { return Instance{}, nil }}
+		_, err = Run(t.Context(), &Plan{Scenarios: []Scenario{none}})
+		assert.ErrorContains(t, err, "has no Iteration")
+
+		tear := Scenario{Name: "tear", Executor: ConstantVUs{VUs: 1, Duration: time.Second},
+			Setup: func(context.Context, *Env) (Instance, error) {
+				return Instance{Iteration: sleepIter(100 * time.Millisecond), Teardown: func() { panic("teardown exploded") }}, nil
+			}}
+		res, err = Run(t.Context(), &Plan{Scenarios: []Scenario{tear}})
+		require.NoError(t, err)
+		require.Len(t, res.Panics, 1)
+		assert.Equal(t, "teardown exploded", res.Panics[0].Value)
+		assert.Equal(t, "tear (teardown)", res.Panics[0].Scenario)
 	})
 }
 

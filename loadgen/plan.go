@@ -45,6 +45,13 @@ type VU struct {
 
 // Scenario is one kind of virtual user with its load model. The scenarios of
 // a plan run at the same time.
+//
+// A Scenario is a description: a plan may run any number of times (see
+// report.Repeat), and nothing of one run may leak into the next. A
+// scenario that needs state of its own in a run (metric handles, a
+// connection pool, a cursor over test data) builds it in Setup, which Run
+// calls afresh for every run; Iteration, if used instead, must not keep
+// per-run state outside its VU's [VU.State].
 type Scenario struct {
 	// Name identifies the scenario in results; must be non-empty and unique.
 	Name string
@@ -56,14 +63,35 @@ type Scenario struct {
 	// executor stops starting new ones (at its end, on cancellation or
 	// abort); then they are interrupted. 0 means 30s; must be >= 0.
 	GracefulStop time.Duration
+	// Iteration is what each VU runs, for a scenario with no per-run
+	// state. Exactly one of Iteration and Setup must be set.
+	Iteration IterationFunc
+	// Setup builds one run's instance of the scenario: it is called once
+	// per run, before any load starts, and returns the run's iteration
+	// function and teardown. An error (or a panic) stops Run before any
+	// load starts.
+	Setup func(ctx context.Context, env *Env) (Instance, error)
+}
+
+// Env is what a scenario's Setup learns of the run it is set up for.
+type Env struct {
+	// Recorder receives the run's measurements; register the scenario's
+	// metric keys here (before the load starts, not per operation).
+	Recorder *metrics.Recorder
+	// Segment is this process's share of the plan.
+	Segment Segment
+	// MaxVUs is the most VUs this process runs of the scenario at once:
+	// the executor's MaxVUs, as shared out to this segment.
+	MaxVUs int
+}
+
+// Instance is one run's instance of a scenario, made by [Scenario.Setup].
+type Instance struct {
 	// Iteration is what each VU runs; must be non-nil.
 	Iteration IterationFunc
-	// Setup, if set, runs once before the run starts, with the run's
-	// Recorder, for example to register the scenario's metric keys. An
-	// error stops Run before any load starts.
-	Setup func(ctx context.Context, rec *metrics.Recorder) error
 	// Teardown, if set, runs once after the scenario has ended and all its
-	// VUs have returned, for example to close idle connections.
+	// VUs have returned, for example to close idle connections. A panic in
+	// it is recovered and kept in [Result.Panics].
 	Teardown func()
 }
 
@@ -96,6 +124,12 @@ func MaxVUs(x Executor) int {
 		return max(x.MaxVUs, x.PreAllocatedVUs)
 	}
 	return 0
+}
+
+// segmentMaxVUs bounds the VUs one segment runs of x at once.
+func segmentMaxVUs(x Executor, seg Segment) int {
+	c := seg.count()
+	return max((MaxVUs(x)+c-1)/c, 1)
 }
 
 func (s *Scenario) gracefulStop() time.Duration { return orDefault(s.GracefulStop, defaultGraceful) }
@@ -177,7 +211,7 @@ func (p *Plan) Validate() error {
 		names[s.Name] = true
 		add(s.StartAfter >= 0, "%s: StartAfter must be >= 0, got %v", where, s.StartAfter)
 		add(s.GracefulStop >= 0, "%s: GracefulStop must be >= 0 (0 means 30s), got %v", where, s.GracefulStop)
-		add(s.Iteration != nil, "%s: Iteration must be set", where)
+		add((s.Iteration == nil) != (s.Setup == nil), "%s: exactly one of Iteration and Setup must be set", where)
 		if s.Executor == nil {
 			add(false, "%s: Executor must be set", where)
 		} else if err := s.Executor.Validate(); err != nil {

@@ -13,8 +13,10 @@ import (
 	"github.com/stampede-go/stampede/metrics"
 )
 
-// ResultVersion is the version of the Result JSON format.
-const ResultVersion = 1
+// ResultVersion is the version of the Result JSON format. Version 2 keeps
+// the latency of failed operations apart (see [metrics.Version]);
+// [ReadResult] reads version 1 too.
+const ResultVersion = 2
 
 // Result is everything a run recorded. It is plain data: it encodes to
 // versioned JSON ([Result.WriteJSON], [ReadResult]) and results of the
@@ -166,7 +168,7 @@ func ReadResult(rd io.Reader) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loadgen: reading result: %w", err)
 	}
-	if err := jsonfmt.CheckVersion(b, ResultVersion, ErrResultVersion); err != nil {
+	if _, err := jsonfmt.Version(b, ErrResultVersion, 1, ResultVersion); err != nil {
 		if errors.Is(err, ErrResultVersion) {
 			return nil, err
 		}
@@ -176,10 +178,56 @@ func ReadResult(rd io.Reader) (*Result, error) {
 	if err := jsonfmt.StrictBytes(b, &r); err != nil {
 		return nil, fmt.Errorf("loadgen: reading result: %w", err)
 	}
-	if r.Metrics == nil {
-		return nil, errors.New("loadgen: reading result: no metrics")
+	if err := r.validate(); err != nil {
+		return nil, fmt.Errorf("loadgen: reading result: %w", err)
 	}
+	r.Version = ResultVersion
 	return &r, nil
+}
+
+// validate checks what a decoded Result must satisfy for reports and
+// merges to work on it.
+func (r *Result) validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if r.Metrics == nil {
+		return errors.New("no metrics")
+	}
+	if err := r.Segment.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if r.End.Before(r.Start) {
+		bad("end %v is before start %v", r.End, r.Start)
+	}
+	if r.StartLate < 0 {
+		bad("start_late_ns must be >= 0, got %d", r.StartLate)
+	}
+	p := r.Plan
+	if p.Interval != r.Metrics.Interval {
+		bad("plan interval_ns %d differs from the metrics' %d", p.Interval, r.Metrics.Interval)
+	}
+	if p.Warmup != r.Metrics.Warmup {
+		bad("plan warmup_ns %d differs from the metrics' %d", p.Warmup, r.Metrics.Warmup)
+	}
+	if p.Duration < 0 {
+		bad("plan duration_ns must be >= 0, got %d", p.Duration)
+	}
+	names := map[string]bool{}
+	for i, s := range p.Scenarios {
+		if s.Name == "" || names[s.Name] {
+			bad("plan scenario %d: name %q must be non-empty and unique", i, s.Name)
+		}
+		names[s.Name] = true
+		if s.StartAfter < 0 || s.GracefulStop < 0 {
+			bad("plan scenario %q: start_after_ns and graceful_stop_ns must be >= 0", s.Name)
+		}
+	}
+	for i, e := range r.Events {
+		if e.Offset < 0 || e.Took < 0 {
+			bad("event %d (%q): offset_ns and took_ns must be >= 0", i, e.Name)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Merge combines the results of the segments of one plan into the result
@@ -192,6 +240,9 @@ func Merge(results ...*Result) (*Result, error) {
 		return nil, errors.New("loadgen: Merge needs at least one result")
 	}
 	first := results[0]
+	if first == nil {
+		return nil, errors.New("loadgen: result 0 is nil")
+	}
 	n := first.Segment.count()
 	if len(results) != n {
 		return nil, fmt.Errorf("loadgen: results are segments of %d, got %d results", n, len(results))
@@ -201,11 +252,17 @@ func Merge(results ...*Result) (*Result, error) {
 	snaps := make([]*metrics.Snapshot, 0, n)
 	out := &Result{Version: ResultVersion, Plan: first.Plan, Start: first.Start, End: first.End}
 	for i, r := range results {
+		if r == nil || r.Metrics == nil {
+			return nil, fmt.Errorf("loadgen: result %d is nil or has no metrics", i)
+		}
 		if p, _ := json.Marshal(r.Plan); !bytes.Equal(p, plan0) {
 			return nil, fmt.Errorf("loadgen: result %d (segment %v) ran a different plan than result 0", i, r.Segment)
 		}
 		if r.Segment.count() != n {
 			return nil, fmt.Errorf("loadgen: result %d is segment %v, result 0 is of %d segments", i, r.Segment, n)
+		}
+		if err := r.Segment.Validate(); err != nil {
+			return nil, fmt.Errorf("loadgen: result %d: %w", i, err)
 		}
 		if seen[r.Segment.Index] {
 			return nil, fmt.Errorf("loadgen: segment %v appears twice", r.Segment)

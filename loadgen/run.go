@@ -54,12 +54,19 @@ func Run(ctx context.Context, p *Plan) (*Result, error) {
 	e := &engine{plan: p, rec: rec, start: start, coll: &collector{}, done: make(chan struct{})}
 	for i := range p.Scenarios {
 		sc := &p.Scenarios[i]
+		inst := Instance{Iteration: sc.Iteration}
 		if sc.Setup != nil {
-			if err := sc.Setup(ctx, rec); err != nil {
+			env := &Env{Recorder: rec, Segment: p.Segment, MaxVUs: segmentMaxVUs(sc.Executor, p.Segment)}
+			inst, err = setUp(ctx, sc, env)
+			if err == nil && inst.Iteration == nil {
+				err = errors.New("the Instance it returned has no Iteration")
+			}
+			if err != nil {
+				e.tearDown()
 				return nil, fmt.Errorf("loadgen: scenario %q: Setup: %w", sc.Name, err)
 			}
 		}
-		e.runners = append(e.runners, newRunner(ctx, e, sc))
+		e.runners = append(e.runners, newRunner(ctx, e, sc, inst))
 	}
 	res := e.run(ctx)
 	res.StartLate = late
@@ -83,6 +90,34 @@ type engine struct {
 	stopOnce    sync.Once
 	abortReason string // set before stopAll, read after done
 	interrupted bool
+}
+
+// setUp calls a scenario's Setup, turning a panic into an error.
+func setUp(ctx context.Context, sc *Scenario, env *Env) (inst Instance, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v", p)
+		}
+	}()
+	return sc.Setup(ctx, env)
+}
+
+// tearDown runs the teardowns of the scenarios set up so far, once each,
+// keeping their panics.
+func (e *engine) tearDown() {
+	for _, r := range e.runners {
+		if f := r.inst.Teardown; f != nil {
+			r.inst.Teardown = nil
+			func() {
+				defer func() {
+					if p := recover(); p != nil {
+						_ = e.coll.panicked(r.sc.Name+" (teardown)", p)
+					}
+				}()
+				f()
+			}()
+		}
+	}
 }
 
 func (e *engine) stopAll() {
@@ -118,10 +153,8 @@ func (e *engine) run(ctx context.Context) *Result {
 	bg.Wait()
 	for _, r := range e.runners {
 		r.release()
-		if r.sc.Teardown != nil {
-			r.sc.Teardown()
-		}
 	}
+	e.tearDown()
 	e.rec.Finish(end)
 	if e.plan.OnInterval != nil {
 		p := e.progress(true)
@@ -310,6 +343,7 @@ func (c *collector) panicked(scenario string, v any) error {
 type runner struct {
 	e       *engine
 	sc      *Scenario
+	inst    Instance
 	rec     *metrics.Recorder
 	seg     Segment
 	iterH   metrics.Handle
@@ -330,8 +364,8 @@ type runner struct {
 	tmu    sync.Mutex
 }
 
-func newRunner(ctx context.Context, e *engine, sc *Scenario) *runner {
-	r := &runner{e: e, sc: sc, rec: e.rec, seg: e.plan.Segment, stopCh: make(chan struct{})}
+func newRunner(ctx context.Context, e *engine, sc *Scenario, inst Instance) *runner {
+	r := &runner{e: e, sc: sc, inst: inst, rec: e.rec, seg: e.plan.Segment, stopCh: make(chan struct{})}
 	r.iterKey = metrics.Key{Scenario: sc.Name, Kind: metrics.KindIteration}
 	r.iterH = e.rec.Handle(r.iterKey)
 	if isOpen(sc.Executor) {
@@ -473,7 +507,7 @@ func (r *runner) iterate(v *vuState, intended time.Time, open bool) {
 	v.it.Intended = intended
 	began := time.Now()
 	if open {
-		v.shard.Record(r.lagH, began.Sub(intended), metrics.OK)
+		v.shard.Record(r.lagH, began, began.Sub(intended), metrics.OK)
 	} else {
 		v.it.Intended = began
 	}
@@ -485,10 +519,10 @@ func (r *runner) iterate(v *vuState, intended time.Time, open bool) {
 		r.stop()
 		return
 	case err != nil && o != metrics.Panic && v.ctx.Err() != nil:
-		v.shard.Count(r.iterH, metrics.Interrupted, 1)
+		v.shard.Count(r.iterH, end, metrics.Interrupted, 1)
 		r.e.coll.note(r.sc.Name, metrics.Interrupted, err)
 	default:
-		v.shard.Record(r.iterH, end.Sub(v.it.Intended), o)
+		v.shard.Record(r.iterH, end, end.Sub(v.it.Intended), o)
 		if err != nil {
 			r.e.coll.note(r.sc.Name, o, err)
 		}
@@ -502,7 +536,7 @@ func (r *runner) call(v *vuState) (err error) {
 			err = r.e.coll.panicked(r.sc.Name, p)
 		}
 	}()
-	return r.sc.Iteration(v.ctx, &v.it)
+	return r.inst.Iteration(v.ctx, &v.it)
 }
 
 // ---- closed models ----
@@ -589,11 +623,6 @@ func (r *runner) closedVU(v *vuState, spec *closedSpec) {
 
 // ---- open models ----
 
-// preciseSleep makes open-model schedulers use clock.Sleep for short waits.
-// Tests on a fake clock (testing/synctest) turn it off: a thread sleep does
-// not advance fake time.
-var preciseSleep = true
-
 func (r *runner) open(start time.Time, dur time.Duration, arr *arrivals, pre, maxVUs int) {
 	pre = r.seg.Share(pre)
 	maxVUs = max(r.seg.Share(max(maxVUs, pre)), pre, 1)
@@ -613,7 +642,7 @@ func (r *runner) open(start time.Time, dur time.Duration, arr *arrivals, pre, ma
 	dropper := r.rec.Shard(0)
 	t := time.NewTimer(time.Hour)
 	defer t.Stop()
-loop:
+	precise := !clock.Fake() // a thread sleep would not advance a fake clock
 	for {
 		_, at, ok := arr.next()
 		if !ok {
@@ -621,20 +650,8 @@ loop:
 		}
 		due := start.Add(at)
 		// Release every arrival that is due; wait for the next one.
-		if wait := time.Until(due); wait > 0 {
-			if preciseSleep && wait < clock.Threshold {
-				// Let the VUs just handed arrivals run before this
-				// thread blocks: they sit on its processor otherwise.
-				runtime.Gosched()
-				clock.Sleep(time.Until(due))
-			} else {
-				t.Reset(wait)
-				select {
-				case <-t.C:
-				case <-r.stopCh:
-					break loop
-				}
-			}
+		if r.waitUntil(t, due, precise) {
+			break
 		}
 		if r.stopping.Load() {
 			break
@@ -646,7 +663,7 @@ loop:
 			if len(all) < maxVUs {
 				spawn().ch <- due
 			} else {
-				dropper.Count(r.iterH, metrics.Dropped, 1)
+				dropper.Count(r.iterH, due, metrics.Dropped, 1)
 			}
 		}
 	}
@@ -664,6 +681,39 @@ loop:
 		close(v.ch)
 	}
 	r.vuWG.Wait()
+}
+
+// waitUntil waits for due, or until the scenario stops (then it returns
+// true). Go timers fire up to a millisecond or so late, so it waits on a
+// timer only until shortly before due, and the rest with a precise sleep.
+func (r *runner) waitUntil(t *time.Timer, due time.Time, precise bool) (stopped bool) {
+	wait := time.Until(due)
+	if wait <= 0 {
+		return false
+	}
+	coarse := wait
+	if precise {
+		coarse = wait - clock.Threshold
+	}
+	if coarse > 0 {
+		t.Reset(coarse)
+		select {
+		case <-t.C:
+		case <-r.stopCh:
+			return true
+		}
+	}
+	if precise {
+		// Let the VUs just handed arrivals run before this thread
+		// blocks: they sit on its processor otherwise.
+		runtime.Gosched()
+		var spin time.Duration
+		if wait >= clock.Threshold {
+			spin = clock.Spin // a long wait: end it punctually
+		}
+		clock.SleepUntil(due, spin)
+	}
+	return false
 }
 
 func (r *runner) openVU(v *vuState, idle chan<- *vuState) {

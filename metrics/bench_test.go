@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"math/rand/v2"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -8,14 +9,15 @@ import (
 )
 
 func BenchmarkRecord(b *testing.B) {
-	r := newRec(b, Options{})
+	now := time.Now() // with a monotonic reading, as the engine's instants
+	r := newRec(b, Options{Start: now})
 	h := r.Handle(Key{Scenario: "s", Step: "a", Kind: KindStep})
 	sh := r.Shard(0)
 	b.ReportAllocs()
 	d := time.Duration(0)
 	for b.Loop() {
 		d += 997 * time.Nanosecond
-		sh.Record(h, d&(1<<30-1), OK)
+		sh.Record(h, now, d&(1<<30-1), OK)
 	}
 }
 
@@ -29,9 +31,41 @@ func BenchmarkRecordParallel(b *testing.B) {
 		d := time.Duration(0)
 		for pb.Next() {
 			d += 997 * time.Nanosecond
-			sh.Record(h, d&(1<<30-1), OK)
+			sh.Record(h, t0, d&(1<<30-1), OK)
 		}
 	})
+}
+
+// quantileHist fills a histogram with 20 000 latencies spread over ~2 500
+// buckets, as one busy second of a step.
+func quantileHist() Histogram {
+	rng := rand.New(rand.NewPCG(1, 1))
+	var h Histogram
+	for range 20_000 {
+		h.Record(time.Duration((1 + rng.ExpFloat64()) * float64(2*time.Millisecond)))
+	}
+	return h
+}
+
+// BenchmarkLiveQuantile reads p99 of a histogram being built; the
+// reference for BenchmarkFrozenQuantile.
+func BenchmarkLiveQuantile(b *testing.B) {
+	h := quantileHist()
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = h.Quantile(0.99)
+	}
+}
+
+// BenchmarkFrozenQuantile reads p99 of a closed interval's (frozen)
+// histogram.
+func BenchmarkFrozenQuantile(b *testing.B) {
+	lh := quantileHist()
+	h := lh.Frozen()
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = h.Quantile(0.99)
+	}
 }
 
 // BenchmarkSnapshot builds the series of a 10-minute, 10-step run (600
@@ -50,13 +84,14 @@ func BenchmarkSnapshot(b *testing.B) {
 	sh := r.Shard(0)
 	v := time.Duration(0)
 	for i := range intervals {
+		now := t0.Add(time.Duration(i) * time.Second)
 		for _, h := range hs {
 			for range 5000 {
 				v = (v*31 + 7919*time.Microsecond) % (2 * time.Second)
-				sh.Record(h, v, OK)
+				sh.Record(h, now, v, OK)
 			}
 		}
-		r.Flush(t0.Add(time.Duration(i+1) * time.Second))
+		r.Flush(now.Add(time.Second))
 	}
 	runtime.GC()
 	runtime.ReadMemStats(&m1)

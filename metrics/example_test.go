@@ -19,14 +19,15 @@ func Example() {
 	apply := rec.Handle(metrics.Key{Scenario: "signup", Step: "apply", Kind: metrics.KindStep})
 
 	for sec := range 2 {
+		now := start.Add(time.Duration(sec)*time.Second + 500*time.Millisecond)
 		for vu := range 4 {
 			shard := rec.Shard(vu) // once per virtual user, not per request
-			shard.Record(list, time.Duration(10+vu)*time.Millisecond, metrics.OK)
+			shard.Record(list, now, time.Duration(10+vu)*time.Millisecond, metrics.OK)
 			outcome := metrics.OK
 			if vu == 3 && sec == 1 {
 				outcome = metrics.HTTP5xx
 			}
-			shard.Record(apply, time.Duration(100*(vu+1))*time.Millisecond, outcome)
+			shard.Record(apply, now, time.Duration(100*(vu+1))*time.Millisecond, outcome)
 		}
 		rec.Flush(start.Add(time.Duration(sec+1) * time.Second))
 	}
@@ -35,12 +36,12 @@ func Example() {
 	snap := rec.Snapshot()
 	for _, m := range snap.Metrics {
 		t := m.Total
-		fmt.Printf("%-6s n=%d errors=%d p50=%v max=%v intervals=%d\n",
-			m.Step, t.Count(), t.Errors(), t.Quantile(0.5).Round(time.Millisecond), t.Max, len(m.Series))
+		fmt.Printf("%-6s n=%d errors=%d p50=%v max=%v failed=%d\n",
+			m.Step, t.Count(), t.Errors(), t.Quantile(0.5).Round(time.Millisecond), t.Latency.Max, t.Failed.Count())
 	}
 	// Output:
-	// list   n=8 errors=0 p50=11ms max=13ms intervals=2
-	// apply  n=8 errors=1 p50=200ms max=400ms intervals=2
+	// list   n=8 errors=0 p50=11ms max=13ms failed=0
+	// apply  n=8 errors=1 p50=200ms max=400ms failed=1
 }
 
 // ExampleMerge combines the snapshots of two machines into the one a single
@@ -53,7 +54,7 @@ func ExampleMerge() {
 		rec, _ := metrics.New(metrics.Options{Start: start})
 		h := rec.Handle(key)
 		for i := range 100 {
-			rec.Shard(i).Record(h, time.Duration(machine*100+i+1)*time.Millisecond, metrics.OK)
+			rec.Shard(i).Record(h, start, time.Duration(machine*100+i+1)*time.Millisecond, metrics.OK)
 		}
 		rec.Finish(start.Add(time.Second))
 		snaps = append(snaps, rec.Snapshot())

@@ -2,9 +2,11 @@ package metrics
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"math"
 	"math/rand/v2"
+	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -19,6 +21,9 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 var t0 = time.Date(2026, 1, 2, 12, 0, 0, 0, time.UTC)
+
+// at returns the instant d after t0.
+func at(d time.Duration) time.Time { return t0.Add(d) }
 
 func newRec(t testing.TB, o Options) *Recorder {
 	t.Helper()
@@ -59,12 +64,12 @@ func TestQuantilesMatchRawSamples(t *testing.T) {
 			h := r.Handle(Key{Scenario: "s", Step: name, Kind: KindStep})
 			sh := r.Shard(0)
 			var raw []time.Duration
-			for range 100_000 {
+			for range 50_000 {
 				d := max(draw(), 0)
 				raw = append(raw, d)
-				sh.Record(h, d, OK)
+				sh.Record(h, t0, d, OK)
 			}
-			r.Finish(t0.Add(time.Second))
+			r.Finish(at(time.Second))
 			slices.Sort(raw)
 			st := r.Snapshot().Metrics[0].Total
 			for _, q := range []float64{0, 0.5, 0.9, 0.95, 0.99, 0.999, 1} {
@@ -75,13 +80,13 @@ func TestQuantilesMatchRawSamples(t *testing.T) {
 				tol := max(float64(want)/1000, float64(MinValue))
 				assert.InDelta(t, float64(want), float64(got), tol, "q=%v", q)
 			}
-			assert.Equal(t, raw[0], st.Min)
-			assert.Equal(t, raw[len(raw)-1], st.Max)
+			assert.Equal(t, raw[0], st.Latency.Min)
+			assert.Equal(t, raw[len(raw)-1], st.Latency.Max)
 			var sum time.Duration
 			for _, d := range raw {
 				sum += d
 			}
-			assert.Equal(t, sum, st.Sum)
+			assert.Equal(t, sum, st.Latency.Sum)
 			assert.Equal(t, sum/time.Duration(len(raw)), st.Mean())
 			var sq float64
 			mean := float64(sum) / float64(len(raw))
@@ -89,10 +94,226 @@ func TestQuantilesMatchRawSamples(t *testing.T) {
 				sq += (float64(d) - mean) * (float64(d) - mean)
 			}
 			// Bucket midpoints are within 0.1 % of each value (3 digits).
-			assert.InEpsilon(t, math.Sqrt(sq/float64(len(raw))), float64(st.StdDev()), 0.01)
-			assert.InDelta(t, 100_000.0/2, st.Rate(2*time.Second), 1e-9)
+			assert.InEpsilon(t, math.Sqrt(sq/float64(len(raw))), float64(st.Latency.StdDev()), 0.01)
+			assert.InDelta(t, 50_000.0/2, st.Rate(2*time.Second), 1e-9)
 		})
 	}
+}
+
+// TestGeometryMatchesHDR checks the bucket arithmetic of frozen histograms
+// against hdrhistogram-go for every bucket of the geometry.
+func TestGeometryMatchesHDR(t *testing.T) {
+	p := newPacked()
+	for idx := range numBuckets {
+		lo, hi := lowestOf(idx), highestOf(idx)
+		if lo > int64(MaxValue) {
+			break
+		}
+		require.Equal(t, idx, flatIndex(lo), "lowest of %d", idx)
+		require.Equal(t, idx, flatIndex(min(hi, int64(MaxValue))), "highest of %d", idx)
+		require.Equal(t, hi+1, lowestOf(idx+1), "buckets %d and %d touch", idx, idx+1)
+		require.NoError(t, p.RecordValue(lo))
+	}
+	var i int
+	p.ForEachBucket(func(v, c int64) bool {
+		require.Equal(t, lowestOf(i), v, "bucket %d", i)
+		i++
+		return true
+	})
+}
+
+// TestFrozenMatchesLive checks every read of a frozen histogram against the
+// histogram it was frozen from and against hdrhistogram-go itself.
+func TestFrozenMatchesLive(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for trial := range 20 {
+		var live Histogram
+		d := newDense()
+		n := 1 + rng.IntN(20_000)
+		scale := math.Pow(10, float64(3+rng.IntN(7))) // 1 µs .. 1 s
+		for range n {
+			v := time.Duration(rng.ExpFloat64() * scale)
+			live.Record(v)
+			x, _ := clamp(v)
+			require.NoError(t, d.RecordValue(x))
+		}
+		fz := live.Frozen()
+		require.NotNil(t, fz.fz)
+		assert.Equal(t, live.Count(), fz.Count())
+		for _, q := range []float64{0, 1e-6, 0.1, 0.25, 0.5, 0.9, 0.95, 0.99, 0.999, 0.9999, 1, rng.Float64()} {
+			want := d.ValueAtPercentile(q * 100)
+			if flatIndex(min(want, int64(MaxValue))) == 0 {
+				want = 0 // below the floor reads as 0
+			}
+			assert.Equal(t, time.Duration(want), fz.Quantile(q), "trial %d q=%v", trial, q)
+			assert.Equal(t, live.Quantile(q), fz.Quantile(q), "trial %d q=%v", trial, q)
+		}
+		assert.Equal(t, live.Mean(), fz.Mean())
+		assert.Equal(t, live.StdDev(), fz.StdDev())
+		assert.True(t, live.Equal(&fz))
+		assert.Less(t, fz.Bytes(), 4*int(live.Count())+200, "about 2 bytes per populated bucket")
+	}
+}
+
+func TestFrozenMergeIsExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	var a, b, both Histogram
+	for i := range 30_000 {
+		v := time.Duration(rng.ExpFloat64() * float64(time.Millisecond))
+		if i%3 == 0 {
+			a.Record(v)
+		} else {
+			b.Record(v)
+		}
+		both.Record(v)
+	}
+	fa, fb := a.Frozen(), b.Frozen()
+	fa.Merge(&fb)
+	require.NotNil(t, fa.fz, "two frozen histograms merge into a frozen one")
+	assert.True(t, fa.Equal(&both))
+	// A live histogram merged with a frozen one.
+	c := a.Clone()
+	c.Merge(&fb)
+	assert.True(t, c.Equal(&both))
+	assert.Equal(t, int64(20_000), fb.Count(), "merging does not change the argument")
+}
+
+func TestFailedLatencyIsKeptApart(t *testing.T) {
+	r := newRec(t, Options{})
+	h := r.Handle(Key{Scenario: "s", Step: "orders", Kind: KindStep})
+	sh := r.Shard(0)
+	for range 90 {
+		sh.Record(h, t0, 10*time.Millisecond, OK)
+	}
+	for range 10 {
+		sh.Record(h, t0, 60*time.Microsecond, HTTP5xx) // fast failures
+	}
+	sh.Record(h, t0, 30*time.Second, Interrupted) // cut off: counted, no latency
+	r.Finish(at(time.Second))
+	st := r.Snapshot().Metrics[0].Total
+	assert.Equal(t, int64(101), st.Count())
+	assert.Equal(t, int64(10), st.Errors())
+	assert.Equal(t, int64(90), st.Latency.Count())
+	assert.Equal(t, int64(10), st.Failed.Count())
+	assert.Equal(t, 10*time.Millisecond, st.Quantile(0.05), "fast failures do not pull the latency of successes down")
+	assert.Equal(t, 60*time.Microsecond, st.Failed.Quantile(0.5))
+	assert.Equal(t, 10*time.Millisecond, st.Latency.Max, "the interrupted operation adds no latency")
+	all := st.All()
+	assert.Equal(t, int64(100), all.Count())
+	// Below 1 ms, HDR's buckets are 512 ns wide (the 1 µs floor).
+	assert.InDelta(t, float64(60*time.Microsecond), float64(all.Quantile(0.05)), 512)
+}
+
+func TestStatusCodes(t *testing.T) {
+	r := newRec(t, Options{})
+	h := r.Handle(Key{Scenario: "s", Step: "get", Kind: KindStep})
+	for i := range 100 {
+		code := 200
+		if i%10 == 0 {
+			code = 503
+		}
+		r.Shard(i).Status(h, t0, code)
+	}
+	r.Shard(0).Status(h, t0, 42) // not a status code: ignored
+	r.Finish(at(time.Second))
+	st := r.Snapshot().Metrics[0].Total
+	assert.Equal(t, StatusCounts{{200, 90}, {503, 10}}, st.Status)
+	assert.Equal(t, int64(10), st.Status.Get(503))
+	assert.Equal(t, int64(0), st.Status.Get(404))
+	m := st.Status.Merge(StatusCounts{{404, 1}, {503, 2}})
+	assert.Equal(t, StatusCounts{{200, 90}, {404, 1}, {503, 12}}, m)
+	assert.Equal(t, StatusCounts{{200, 90}, {503, 10}}, st.Status, "Merge does not modify its receiver")
+	b, err := json.Marshal(m)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"200":90,"404":1,"503":12}`, string(b))
+	var back StatusCounts
+	require.NoError(t, json.Unmarshal(b, &back))
+	assert.Equal(t, m, back)
+	for _, bad := range []string{`{"99":1}`, `{"abc":1}`, `{"0200":1}`, `{"200":0}`, `{"200":-1}`} {
+		assert.Error(t, json.Unmarshal([]byte(bad), &back), bad)
+	}
+}
+
+// TestBelowTheFloor: values under 1 µs read as themselves, bounded by the
+// exact minimum and maximum, never as the edge of HDR's lowest bucket.
+func TestBelowTheFloor(t *testing.T) {
+	var d Distribution
+	for range 99 {
+		d.Record(0) // the connect time of a reused connection
+	}
+	d.Record(200 * time.Microsecond)
+	assert.Equal(t, time.Duration(0), d.Quantile(0.5))
+	assert.Equal(t, time.Duration(0), d.Quantile(0.99))
+	assert.Equal(t, 200*time.Microsecond, d.Quantile(1))
+
+	var noop Distribution
+	for i := range 10 {
+		noop.Record(time.Duration(30+i) * time.Nanosecond)
+	}
+	for _, q := range []float64{0, 0.5, 0.9, 1} {
+		v := noop.Quantile(q)
+		assert.GreaterOrEqual(t, v, noop.Min, "q=%v", q)
+		assert.LessOrEqual(t, v, noop.Max, "q=%v", q)
+	}
+	assert.Equal(t, 34*time.Nanosecond, noop.Mean())
+	var h Histogram
+	h.Record(0)
+	assert.Equal(t, time.Duration(0), h.Quantile(0.5))
+	f := h.Frozen()
+	assert.Equal(t, time.Duration(0), f.Quantile(0.5))
+}
+
+// TestRecordingLandsInTheIntervalOfItsInstant closes intervals late and
+// out of step with the recordings: each recording still counts in the
+// interval that holds its instant.
+func TestRecordingLandsInTheIntervalOfItsInstant(t *testing.T) {
+	r := newRec(t, Options{})
+	h := r.Handle(Key{Scenario: "s", Kind: KindIteration})
+	sh := r.Shard(0)
+	// 100 per second for 4 seconds, flushed 0.9 s late each time.
+	for i := range 400 {
+		now := at(time.Duration(i) * 10 * time.Millisecond)
+		if i%100 == 90 && i > 100 {
+			r.Flush(now) // closes the interval that ended 0.9 s ago
+		}
+		sh.Record(h, now, time.Millisecond, OK)
+		r.Shard(i).Count(h, now, Dropped, 1)
+	}
+	r.Finish(at(4 * time.Second))
+	var counts, drops []int64
+	for _, p := range r.Snapshot().Metrics[0].Series {
+		counts = append(counts, p.Count())
+		drops = append(drops, p.Outcomes[Dropped])
+	}
+	assert.Equal(t, []int64{100, 100, 100, 100}, counts)
+	assert.Equal(t, []int64{100, 100, 100, 100}, drops)
+}
+
+// TestLateRecordingAmendsItsInterval: a recording whose instant lies in an
+// interval that is closed already is added to it at the next flush.
+func TestLateRecordingAmendsItsInterval(t *testing.T) {
+	r := newRec(t, Options{Warmup: time.Second})
+	h := r.Handle(Key{Scenario: "s", Step: "a", Kind: KindStep})
+	r.Shard(0).Record(h, at(1500*time.Millisecond), time.Millisecond, OK)
+	r.Shard(1).Record(h, at(2100*time.Millisecond), 2*time.Millisecond, OK)
+	r.SetVUs(h, 3)
+	assert.Equal(t, 2, r.Flush(at(2200*time.Millisecond)))
+	// Its instant is before the boundary at 2 s; the call comes after it.
+	r.Shard(0).Record(h, at(1999*time.Millisecond), 5*time.Millisecond, HTTP5xx)
+	r.Shard(0).Record(h, at(500*time.Millisecond), 7*time.Millisecond, OK) // in the warm-up
+	r.Flush(at(2300 * time.Millisecond))
+	m := r.Snapshot().Metrics[0]
+	require.Len(t, m.Series, 2)
+	assert.Equal(t, int64(1), m.Series[0].Count())
+	assert.Equal(t, int64(2), m.Series[1].Count())
+	assert.Equal(t, int64(1), m.Series[1].Errors())
+	assert.Equal(t, int64(3), m.Series[1].VUs, "an amendment keeps the interval's VUs")
+	assert.Equal(t, int64(2), m.Total.Count(), "the warm-up interval stays out of the totals")
+	r.Finish(at(2500 * time.Millisecond))
+	m = r.Snapshot().Metrics[0]
+	require.Len(t, m.Series, 3)
+	assert.Equal(t, []int64{1, 2, 1}, []int64{m.Series[0].Count(), m.Series[1].Count(), m.Series[2].Count()})
+	assert.Equal(t, int64(3), m.Total.Count())
 }
 
 func TestMergeEqualsRecordingTheUnion(t *testing.T) {
@@ -109,16 +330,14 @@ func TestMergeEqualsRecordingTheUnion(t *testing.T) {
 		if i%3 == 0 {
 			r = b
 		}
-		r.Shard(i).Record(r.Handle(k), d, o)
-		both.Shard(i).Record(both.Handle(k), d, o)
-		if i == 10_000 { // a second interval
-			for _, r := range []*Recorder{a, b, both} {
-				r.Flush(t0.Add(time.Second))
-			}
-		}
+		when := at(time.Duration(i) * 75 * time.Microsecond) // two intervals
+		r.Shard(i).Record(r.Handle(k), when, d, o)
+		r.Shard(i).Status(r.Handle(k), when, 200+i%2)
+		both.Shard(i).Record(both.Handle(k), when, d, o)
+		both.Shard(i).Status(both.Handle(k), when, 200+i%2)
 	}
 	for _, r := range []*Recorder{a, b, both} {
-		r.Finish(t0.Add(1500 * time.Millisecond))
+		r.Finish(at(1500 * time.Millisecond))
 	}
 	m, err := Merge(a.Snapshot(), b.Snapshot())
 	require.NoError(t, err)
@@ -156,9 +375,11 @@ func assertSnapshotsEqual(t *testing.T, want, got *Snapshot) {
 
 func assertStatsEqual(t *testing.T, w, g *Stats) {
 	t.Helper()
-	assert.True(t, w.Latency.Equal(&g.Latency), "histograms differ: %d vs %d values", w.Latency.Count(), g.Latency.Count())
+	assert.True(t, w.Latency.Hist.Equal(&g.Latency.Hist), "histograms differ: %d vs %d values", w.Latency.Count(), g.Latency.Count())
+	assert.True(t, w.Failed.Hist.Equal(&g.Failed.Hist), "failed histograms differ: %d vs %d values", w.Failed.Count(), g.Failed.Count())
 	wc, gc := *w, *g
-	wc.Latency, gc.Latency = Histogram{}, Histogram{}
+	wc.Latency.Hist, gc.Latency.Hist = Histogram{}, Histogram{}
+	wc.Failed.Hist, gc.Failed.Hist = Histogram{}, Histogram{}
 	assert.Equal(t, wc, gc)
 }
 
@@ -167,19 +388,21 @@ func TestJSONRoundTrip(t *testing.T) {
 	h := r.Handle(Key{Scenario: "s", Step: "a", Kind: KindStep})
 	it := r.Handle(Key{Scenario: "s", Kind: KindIteration})
 	for i := range 1000 {
-		r.Shard(i).Record(h, time.Duration(i)*time.Microsecond, Outcome(i%int(Interrupted)))
-		r.Shard(i).AddBytes(h, 10, 100)
+		when := at(time.Duration(i) * 1200 * time.Microsecond)
+		r.Shard(i).Record(h, when, time.Duration(i)*time.Microsecond, Outcome(i%int(Interrupted)))
+		r.Shard(i).AddBytes(h, when, 10, 100)
+		r.Shard(i).Status(h, when, 200+i%3)
 		if i%100 == 0 {
-			r.Shard(i).Count(it, Dropped, 1)
+			r.Shard(i).Count(it, when, Dropped, 1)
 			r.Observe("heap", float64(i))
 		}
-		if i == 500 {
+		if i == 850 {
 			r.SetVUs(it, 7)
-			r.Flush(t0.Add(time.Second))
+			r.Flush(when)
 		}
 	}
-	r.Shard(0).Record(h, 2*time.Hour, OK)
-	r.Finish(t0.Add(1200 * time.Millisecond))
+	r.Shard(0).Record(h, at(1100*time.Millisecond), 2*time.Hour, OK)
+	r.Finish(at(1200 * time.Millisecond))
 	s := r.Snapshot()
 	var buf bytes.Buffer
 	require.NoError(t, s.WriteJSON(&buf))
@@ -189,27 +412,67 @@ func TestJSONRoundTrip(t *testing.T) {
 	var buf2 bytes.Buffer
 	require.NoError(t, got.WriteJSON(&buf2))
 	assert.Equal(t, buf.String(), buf2.String(), "encode → decode → encode is stable")
-	assert.Equal(t, int64(1), got.Metric(Key{Scenario: "s", Step: "a", Kind: KindStep}).Total.Clamped)
+	tot := got.Metric(Key{Scenario: "s", Step: "a", Kind: KindStep}).Total
+	assert.Equal(t, int64(1), tot.Latency.Clamped)
+	assert.Positive(t, tot.Failed.Count())
+	assert.Len(t, tot.Status, 3)
 	assert.Equal(t, int64(7), got.Metric(Key{Scenario: "s", Kind: KindIteration}).Series[0].VUs)
+	assert.False(t, got.LatencyIncludesFailures)
+}
+
+// TestReadVersion1 reads a result file saved by the code of format
+// version 1: its latencies, which mixed successes and failures, become the
+// latency of successes, and the snapshot says so.
+func TestReadVersion1(t *testing.T) {
+	b, err := os.ReadFile("../testdata/results/v1-fixed.json")
+	require.NoError(t, err)
+	var file struct{ Metrics json.RawMessage }
+	require.NoError(t, json.Unmarshal(b, &file))
+	s, err := ReadJSON(bytes.NewReader(file.Metrics))
+	require.NoError(t, err)
+	assert.Equal(t, 1, s.Version)
+	assert.True(t, s.LatencyIncludesFailures)
+	apply := s.Metric(Key{Scenario: "signup", Step: "apply", Kind: KindStep})
+	require.NotNil(t, apply)
+	assert.Equal(t, int64(27), apply.Total.Count(), "40 iterations, 13 of them in the warm-up")
+	assert.Equal(t, int64(3), apply.Total.Errors())
+	assert.Equal(t, int64(27), apply.Total.Latency.Count(), "failures included")
+	assert.Zero(t, apply.Total.Failed.Count())
+	assert.Equal(t, 50*time.Millisecond+41*time.Microsecond, apply.Total.Latency.Min)
+	// Written again, it is a version-2 file that still says its latency
+	// includes failures.
+	var out bytes.Buffer
+	require.NoError(t, s.WriteJSON(&out))
+	again, err := ReadJSON(&out)
+	require.NoError(t, err)
+	assert.Equal(t, Version, again.Version)
+	assert.True(t, again.LatencyIncludesFailures)
+	assertSnapshotsEqual(t, s, again)
 }
 
 func TestReadJSONErrors(t *testing.T) {
+	const v = `"version":2,"interval_ns":1000000`
 	cases := []struct{ name, in, want string }{
 		{"empty", ``, "decoding JSON"},
 		{"not an object", `[]`, "cannot unmarshal"},
 		{"no version", `{"interval_ns":1}`, "unsupported format version: got none"},
-		{"future version", `{"version":2,"interval_ns":1}`, "unsupported format version: got 2"},
-		{"zero interval", `{"version":1,"interval_ns":0}`, "interval_ns must be > 0"},
-		{"negative warmup", `{"version":1,"interval_ns":1,"warmup_ns":-1}`, "warmup_ns must be >= 0"},
-		{"unknown field", `{"version":1,"interval_ns":1,"bogus":1}`, "unknown field"},
-		{"bad outcome", `{"version":1,"interval_ns":1,"metrics":[{"scenario":"s","kind":"step","total":{"outcomes":{"fine":1}}}]}`, `unknown outcome "fine"`},
-		{"negative count", `{"version":1,"interval_ns":1,"metrics":[{"scenario":"s","kind":"step","total":{"outcomes":{"ok":-1}}}]}`, `must be >= 0`},
-		{"bad histogram", `{"version":1,"interval_ns":1,"metrics":[{"scenario":"s","kind":"step","total":{"latency":"nope"}}]}`, "decoding histogram"},
-		{"min without values", `{"version":1,"interval_ns":1,"metrics":[{"scenario":"s","kind":"step","total":{"min_ns":5}}]}`, "empty histogram"},
-		{"duplicate", `{"version":1,"interval_ns":1,"metrics":[{"scenario":"s","kind":"step","total":{}},{"scenario":"s","kind":"step","total":{}}]}`, "appears twice"},
-		{"no scenario", `{"version":1,"interval_ns":1,"metrics":[{"kind":"step","total":{}}]}`, "must not be empty"},
-		{"misaligned point", `{"version":1,"start":"2026-01-01T00:00:00Z","interval_ns":1000,"metrics":[{"scenario":"s","kind":"step","total":{},"series":[{"start":"2026-01-01T00:00:01Z"}]}]}`, "point 0 starts at"},
-		{"trailing", `{"version":1,"interval_ns":1} {}`, "trailing data"},
+		{"future version", `{"version":3,"interval_ns":1}`, "unsupported format version: got 3"},
+		{"zero interval", `{"version":2,"interval_ns":0}`, "interval_ns must be >= 1ms"},
+		{"1ns interval", `{"version":1,"interval_ns":1}`, "interval_ns must be >= 1ms"},
+		{"negative warmup", `{` + v + `,"warmup_ns":-1}`, "warmup_ns must be >= 0"},
+		{"unknown field", `{` + v + `,"bogus":1}`, "unknown field"},
+		{"bad outcome", `{` + v + `,"metrics":[{"scenario":"s","kind":"step","total":{"outcomes":{"fine":1}}}]}`, `unknown outcome "fine"`},
+		{"negative count", `{` + v + `,"metrics":[{"scenario":"s","kind":"step","total":{"outcomes":{"ok":-1}}}]}`, `must be >= 0`},
+		{"bad histogram", `{` + v + `,"metrics":[{"scenario":"s","kind":"step","total":{"latency":{"hist":"nope"}}}]}`, "decoding histogram"},
+		{"v1 histogram in v2", `{` + v + `,"metrics":[{"scenario":"s","kind":"step","total":{"latency":""}}]}`, "cannot unmarshal"},
+		{"min without values", `{` + v + `,"metrics":[{"scenario":"s","kind":"step","total":{"latency":{"hist":"","min_ns":5}}}]}`, "empty histogram"},
+		{"more values than successes", `{` + v + `,"metrics":[{"scenario":"s","kind":"step","total":{"latency":` + oneValue + `}}]}`, "only 0 operations succeeded"},
+		{"min outside the buckets", `{` + v + `,"metrics":[{"scenario":"s","kind":"step","total":{"outcomes":{"ok":1},"latency":` + strings.Replace(oneValue, `"min_ns":1000000`, `"min_ns":5`, 1) + `}}]}`, "outside the histogram's buckets"},
+		{"bad status", `{` + v + `,"metrics":[{"scenario":"s","kind":"step","total":{"status":{"2000":1}}}]}`, "status code"},
+		{"duplicate", `{` + v + `,"metrics":[{"scenario":"s","kind":"step","total":{}},{"scenario":"s","kind":"step","total":{}}]}`, "appears twice"},
+		{"no scenario", `{` + v + `,"metrics":[{"kind":"step","total":{}}]}`, "must not be empty"},
+		{"misaligned point", `{"version":2,"start":"2026-01-01T00:00:00Z","interval_ns":1000000,"metrics":[{"scenario":"s","kind":"step","total":{},"series":[{"start":"2026-01-01T00:00:01Z"}]}]}`, "point 0 starts at"},
+		{"trailing", `{` + v + `} {}`, "trailing data"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -220,20 +483,34 @@ func TestReadJSONErrors(t *testing.T) {
 	}
 	_, err := ReadJSON(strings.NewReader(`{"version":9,"interval_ns":1}`))
 	assert.True(t, errors.Is(err, ErrVersion))
+	_, err = ReadJSON(strings.NewReader(`{` + v + `,"metrics":[{"scenario":"s","kind":"step","total":{"outcomes":{"ok":1},"latency":` + oneValue + `}}]}`))
+	assert.NoError(t, err, "the valid neighbour of the cases above")
 }
+
+// oneValue is a distribution of the single value 1 ms, as JSON.
+var oneValue = func() string {
+	var d Distribution
+	d.Record(time.Millisecond)
+	b, err := json.Marshal(d)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}()
 
 func TestSeriesSumEqualsTotalAndWarmupIsExcluded(t *testing.T) {
 	r := newRec(t, Options{Interval: time.Second, Warmup: 2 * time.Second})
 	h := r.Handle(Key{Scenario: "s", Step: "a", Kind: KindStep})
 	sh := r.Shard(1)
 	for sec := range 5 {
+		when := at(time.Duration(sec)*time.Second + 500*time.Millisecond)
 		for i := range (sec + 1) * 10 {
-			sh.Record(h, time.Duration(i+1)*time.Millisecond, OK)
+			sh.Record(h, when, time.Duration(i+1)*time.Millisecond, OK)
 		}
-		sh.Record(h, time.Millisecond, Timeout)
-		r.Flush(t0.Add(time.Duration(sec+1) * time.Second))
+		sh.Record(h, when, time.Millisecond, Timeout)
+		r.Flush(at(time.Duration(sec+1) * time.Second))
 	}
-	r.Finish(t0.Add(5 * time.Second))
+	r.Finish(at(5 * time.Second))
 	m := r.Snapshot().Metrics[0]
 	require.Len(t, m.Series, 5)
 	var all, measured Stats
@@ -253,14 +530,14 @@ func TestSeriesSumEqualsTotalAndWarmupIsExcluded(t *testing.T) {
 func TestFlushClosesEmptyIntervalsAndFinishThePartialOne(t *testing.T) {
 	r := newRec(t, Options{})
 	h := r.Handle(Key{Scenario: "s", Kind: KindIteration})
-	r.Shard(0).Record(h, time.Millisecond, OK)
-	assert.Equal(t, 0, r.Flush(t0.Add(999*time.Millisecond)))
-	assert.Equal(t, 3, r.Flush(t0.Add(3*time.Second)))
-	r.Shard(0).Record(h, time.Millisecond, OK)
-	end := r.Finish(t0.Add(3100 * time.Millisecond))
-	assert.Equal(t, t0.Add(4*time.Second), end)
-	r.Shard(0).Record(h, time.Millisecond, OK) // after Finish: not seen
-	assert.Equal(t, end, r.Finish(t0.Add(time.Hour)), "Finish is idempotent")
+	r.Shard(0).Record(h, at(time.Millisecond), time.Millisecond, OK)
+	assert.Equal(t, 0, r.Flush(at(999*time.Millisecond)))
+	assert.Equal(t, 3, r.Flush(at(3*time.Second)))
+	r.Shard(0).Record(h, at(3050*time.Millisecond), time.Millisecond, OK)
+	end := r.Finish(at(3100 * time.Millisecond))
+	assert.Equal(t, at(4*time.Second), end)
+	r.Shard(0).Record(h, at(3100*time.Millisecond), time.Millisecond, OK) // after Finish: not seen
+	assert.Equal(t, end, r.Finish(at(time.Hour)), "Finish is idempotent")
 	s := r.Snapshot()
 	counts := []int64{}
 	for _, p := range s.Metrics[0].Series {
@@ -276,20 +553,20 @@ func TestFlushClosesEmptyIntervalsAndFinishThePartialOne(t *testing.T) {
 func TestClampedValuesAreCounted(t *testing.T) {
 	r := newRec(t, Options{})
 	h := r.Handle(Key{Scenario: "s", Kind: KindStep, Step: "x"})
-	r.Shard(0).Record(h, 3*time.Hour, OK)
-	r.Shard(0).Record(h, -time.Second, OK)
-	r.Finish(t0.Add(time.Second))
+	r.Shard(0).Record(h, t0, 3*time.Hour, OK)
+	r.Shard(0).Record(h, t0, -time.Second, OK)
+	r.Finish(at(time.Second))
 	st := r.Snapshot().Metrics[0].Total
 	assert.Equal(t, int64(2), st.Latency.Count())
-	assert.Equal(t, int64(1), st.Clamped)
-	assert.Equal(t, 3*time.Hour, st.Max, "exact max is kept")
-	assert.Equal(t, time.Duration(0), st.Min)
-	assert.InEpsilon(t, float64(time.Hour), float64(st.Latency.Quantile(1)), 1e-3)
+	assert.Equal(t, int64(1), st.Latency.Clamped)
+	assert.Equal(t, 3*time.Hour, st.Latency.Max, "exact max is kept")
+	assert.Equal(t, time.Duration(0), st.Latency.Min)
+	assert.InEpsilon(t, float64(time.Hour), float64(st.Latency.Hist.Quantile(1)), 1e-3)
 }
 
 func TestMergeRefusesMisalignedSnapshots(t *testing.T) {
 	a := newRec(t, Options{}).Snapshot()
-	b := newRec(t, Options{Start: t0.Add(500 * time.Millisecond)}).Snapshot()
+	b := newRec(t, Options{Start: at(500 * time.Millisecond)}).Snapshot()
 	_, err := Merge(a, b)
 	assert.ErrorContains(t, err, "not a whole number of 1s intervals")
 	c := newRec(t, Options{Interval: 2 * time.Second}).Snapshot()
@@ -300,18 +577,38 @@ func TestMergeRefusesMisalignedSnapshots(t *testing.T) {
 	assert.ErrorContains(t, err, "warm-up")
 	_, err = Merge()
 	assert.Error(t, err)
+	_, err = Merge(a, nil)
+	assert.ErrorContains(t, err, "snapshot 1 is nil")
+}
+
+// TestMergeRefusesHugeSpans: two small snapshots whose starts lie far
+// apart would need a vast series; Merge says so instead of allocating it.
+func TestMergeRefusesHugeSpans(t *testing.T) {
+	a := newRec(t, Options{Interval: time.Millisecond}).Snapshot()
+	b := newRec(t, Options{Interval: time.Millisecond, Start: t0.Add(365 * 24 * time.Hour)}).Snapshot()
+	_, err := Merge(a, b)
+	assert.ErrorContains(t, err, "more than 604800 intervals")
+}
+
+func TestMergeSaturatesInsteadOfWrapping(t *testing.T) {
+	a := Stats{Outcomes: Counts{OK: math.MaxInt64 - 1, HTTP5xx: math.MaxInt64 - 1}}
+	b := a
+	a.Merge(&b)
+	assert.Equal(t, int64(math.MaxInt64), a.Outcomes[OK])
+	assert.Equal(t, int64(math.MaxInt64), a.Errors())
+	assert.Positive(t, a.Count())
 }
 
 func TestMergeAlignsOffsetStarts(t *testing.T) {
 	a := newRec(t, Options{})
-	b := newRec(t, Options{Start: t0.Add(2 * time.Second)})
+	b := newRec(t, Options{Start: at(2 * time.Second)})
 	k := Key{Scenario: "s", Kind: KindIteration}
-	a.Shard(0).Record(a.Handle(k), time.Millisecond, OK)
+	a.Shard(0).Record(a.Handle(k), t0, time.Millisecond, OK)
 	a.Observe("g", 1)
-	a.Finish(t0.Add(time.Second))
-	b.Shard(0).Record(b.Handle(k), time.Millisecond, OK)
+	a.Finish(at(time.Second))
+	b.Shard(0).Record(b.Handle(k), at(2*time.Second), time.Millisecond, OK)
 	b.Observe("g", 3)
-	b.Finish(t0.Add(3 * time.Second))
+	b.Finish(at(3 * time.Second))
 	m, err := Merge(b.Snapshot(), a.Snapshot())
 	require.NoError(t, err)
 	assert.True(t, m.Start.Equal(t0))
@@ -333,6 +630,7 @@ func TestOptionsValidate(t *testing.T) {
 		assert.Contains(t, err.Error(), want)
 	}
 	assert.ErrorContains(t, Options{Warmup: 1500 * time.Millisecond}.Validate(), "whole number of intervals (1s), got 1.5s")
+	assert.ErrorContains(t, Options{Warmup: 1000 * time.Hour}.Validate(), "shorter than 604800 intervals")
 	assert.NoError(t, Options{}.Validate())
 }
 
@@ -340,11 +638,15 @@ func TestRecordDoesNotAllocate(t *testing.T) {
 	r := newRec(t, Options{})
 	h := r.Handle(Key{Scenario: "s", Step: "a", Kind: KindStep})
 	sh := r.Shard(3)
-	sh.Record(h, time.Millisecond, OK)
+	sh.Record(h, t0, time.Millisecond, OK)
+	sh.Record(h, t0, time.Millisecond, Timeout)
+	sh.Status(h, t0, 200)
 	allocs := testing.AllocsPerRun(1000, func() {
-		sh.Record(h, 1234*time.Microsecond, OK)
-		sh.Count(h, Dropped, 1)
-		sh.AddBytes(h, 1, 2)
+		sh.Record(h, t0, 1234*time.Microsecond, OK)
+		sh.Record(h, t0, 1234*time.Microsecond, HTTP5xx)
+		sh.Count(h, t0, Dropped, 1)
+		sh.AddBytes(h, t0, 1, 2)
+		sh.Status(h, t0, 503)
 	})
 	assert.Zero(t, allocs)
 }
@@ -352,7 +654,7 @@ func TestRecordDoesNotAllocate(t *testing.T) {
 func TestForeignHandlePanics(t *testing.T) {
 	r := newRec(t, Options{})
 	assert.PanicsWithValue(t, "metrics: handle 3 was not issued by this Recorder", func() {
-		r.Shard(0).Record(Handle(3), time.Millisecond, OK)
+		r.Shard(0).Record(Handle(3), t0, time.Millisecond, OK)
 	})
 }
 
@@ -369,6 +671,9 @@ func TestOutcomes(t *testing.T) {
 	c := Counts{OK: 5, Dropped: 2, Timeout: 1, Interrupted: 1}
 	assert.Equal(t, int64(7), c.Total())
 	assert.Equal(t, int64(1), c.Errors())
+	classes := ErrorClasses()
+	classes[0] = OK
+	assert.Equal(t, Timeout, ErrorClasses()[0], "the list cannot be changed from outside")
 }
 
 // TestMemoryFlatInVUs records for 1000 VUs × 10 steps and checks that the
@@ -389,11 +694,11 @@ func TestMemoryFlatInVUs(t *testing.T) {
 		sh := r.Shard(vu)
 		for _, h := range hs {
 			for j := range 20 {
-				sh.Record(h, time.Duration(vu*j+1)*time.Microsecond, OK)
+				sh.Record(h, t0, time.Duration(vu*j+1)*time.Microsecond, OK)
 			}
 		}
 	}
-	r.Finish(t0.Add(time.Second))
+	r.Finish(at(time.Second))
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	retained := int64(after.HeapAlloc) - int64(before.HeapAlloc)

@@ -58,8 +58,10 @@ func (o Outcome) String() string {
 // IsError reports whether o is an error class (Timeout through Other).
 func (o Outcome) IsError() bool { return o >= Timeout && o <= Other }
 
-// ErrorClasses lists the error outcomes in their fixed order.
-var ErrorClasses = []Outcome{Timeout, Refused, Reset, HTTP4xx, HTTP5xx, CheckFailed, Panic, Other}
+var errorClasses = [...]Outcome{Timeout, Refused, Reset, HTTP4xx, HTTP5xx, CheckFailed, Panic, Other}
+
+// ErrorClasses returns the error outcomes in their fixed order.
+func ErrorClasses() [len(errorClasses)]Outcome { return errorClasses }
 
 // ParseOutcome returns the outcome whose [Outcome.String] is s.
 func ParseOutcome(s string) (Outcome, error) {
@@ -79,7 +81,7 @@ func (c Counts) Total() int64 {
 	var n int64
 	for o, v := range c {
 		if Outcome(o) != Dropped {
-			n += v
+			n = satAdd(n, v)
 		}
 	}
 	return n
@@ -88,16 +90,17 @@ func (c Counts) Total() int64 {
 // Errors returns the number of operations whose outcome is an error class.
 func (c Counts) Errors() int64 {
 	var n int64
-	for _, o := range ErrorClasses {
-		n += c[o]
+	for _, o := range errorClasses {
+		n = satAdd(n, c[o])
 	}
 	return n
 }
 
-// Add adds o's counts to c.
+// Add adds o's counts to c, saturating at the largest int64 rather than
+// wrapping round to a negative count.
 func (c *Counts) Add(o *Counts) {
 	for i := range c {
-		c[i] += o[i]
+		c[i] = satAdd(c[i], o[i])
 	}
 }
 

@@ -12,6 +12,11 @@ import (
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 )
 
+// MaxIntervals is the most intervals a series may have: a run of a week at
+// one-second intervals, or about 17 minutes at the shortest interval of
+// 1 ms. [Options.Validate], [Merge] and the JSON decoder refuse more.
+const MaxIntervals = 7 * 24 * 3600
+
 // Options configures a [Recorder]. The zero value is valid: intervals of one
 // second starting when the Recorder is made, no warm-up.
 type Options struct {
@@ -44,6 +49,8 @@ func (o Options) Validate() error {
 		errs = append(errs, fmt.Errorf("metrics: Options.Warmup must be >= 0, got %v", o.Warmup))
 	} else if o.Warmup%iv != 0 {
 		errs = append(errs, fmt.Errorf("metrics: Options.Warmup must be a whole number of intervals (%v), got %v", iv, o.Warmup))
+	} else if o.Warmup/iv >= MaxIntervals {
+		errs = append(errs, fmt.Errorf("metrics: Options.Warmup must be shorter than %d intervals (%v), got %v", MaxIntervals, iv, o.Warmup))
 	}
 	if o.Shards < 0 || o.Shards > 4096 {
 		errs = append(errs, fmt.Errorf("metrics: Options.Shards must be 0 (automatic) or 1..4096, got %d", o.Shards))
@@ -60,10 +67,13 @@ type Handle int32
 // [Shard], which needs no map lookup, no allocation in steady state and no
 // lock shared with other shards. All methods are safe for concurrent use.
 //
-// Time enters a Recorder only through [Recorder.Flush] and
-// [Recorder.Finish]: everything recorded between two flushes belongs to the
-// interval the later flush closes. The engine calls Flush at each interval
-// boundary.
+// Every recording carries its instant, and lands in the interval that holds
+// that instant, however late the interval is closed: [Recorder.Flush]
+// closes the intervals that have ended (the engine calls it at each
+// boundary) and [Recorder.Finish] the last one. A recording made for an
+// interval that was closed already (its instant was taken just before the
+// boundary, the call came just after) amends that interval at the next
+// flush.
 type Recorder struct {
 	start    time.Time
 	interval time.Duration
@@ -72,7 +82,7 @@ type Recorder struct {
 	nkeys  atomic.Int32
 	shards []Shard
 
-	mu       sync.Mutex // guards everything below
+	mu       sync.Mutex // guards everything below but pending and free
 	keys     []Key
 	index    map[Key]Handle
 	totals   []*cell // measured window
@@ -83,6 +93,18 @@ type Recorder struct {
 	finished bool
 	gauges   map[string]*gaugeAcc
 	gaugeIDs []string
+	scratch  *hdr.PackedHistogram
+
+	// pmu guards the recordings handed over by the shards, by interval and
+	// key, until a flush takes them. Lock order: mu, a shard's mu, pmu.
+	pmu     sync.Mutex
+	pending map[slotKey]*cell
+	free    []*cell
+}
+
+type slotKey struct {
+	slot int
+	h    Handle
 }
 
 type gaugeAcc struct {
@@ -99,82 +121,175 @@ type Shard struct {
 	_     [64]byte // keep shards on separate cache lines
 }
 
-// cell accumulates one key's recordings in one shard (or the totals).
-type cell struct {
+// dense is a latency distribution being recorded: a dense HDR histogram
+// (allocated at the first value) with exact min, max and sum.
+type dense struct {
 	hist          *hdr.Histogram
-	counts        Counts
 	min, max, sum int64
 	clamped       int64
-	sent, recv    int64
-	dirty         bool
 }
 
-func newCell() *cell { return &cell{hist: newDense()} }
-
-func (c *cell) record(d time.Duration, o Outcome) {
-	v, cl := clamp(d)
-	_ = c.hist.RecordValue(v) // cannot fail: v is within the geometry
+func (d *dense) record(v time.Duration) {
+	x, cl := clamp(v)
+	if d.hist == nil {
+		d.hist = newDense()
+	}
+	if d.hist.TotalCount() == 0 || int64(max(v, 0)) < d.min {
+		d.min = int64(max(v, 0))
+	}
+	_ = d.hist.RecordValue(x) // cannot fail: x is within the geometry
 	if cl {
-		c.clamped++
+		d.clamped++
 	}
-	x := max(int64(d), 0)
-	if c.hist.TotalCount() == 1 || x < c.min {
-		c.min = x
+	d.max = max(d.max, int64(v))
+	d.sum = satAdd(d.sum, int64(max(v, 0)))
+}
+
+func (d *dense) count() int64 {
+	if d.hist == nil {
+		return 0
 	}
-	if x > c.max {
-		c.max = x
+	return d.hist.TotalCount()
+}
+
+func (d *dense) add(o *dense) {
+	if o.count() == 0 {
+		return
 	}
-	c.sum += x
-	c.counts[o]++
+	if d.hist == nil {
+		d.hist = newDense()
+	}
+	if d.hist.TotalCount() == 0 {
+		d.min, d.max = o.min, o.max
+	} else {
+		d.min, d.max = min(d.min, o.min), max(d.max, o.max)
+	}
+	d.hist.Merge(o.hist)
+	d.sum = satAdd(d.sum, o.sum)
+	d.clamped = satAdd(d.clamped, o.clamped)
+}
+
+func (d *dense) dist(scratch *hdr.PackedHistogram) Distribution {
+	if d.count() == 0 {
+		return Distribution{}
+	}
+	return Distribution{
+		Hist: Histogram{fz: freezeDense(d.hist, scratch)},
+		Min:  time.Duration(d.min), Max: time.Duration(d.max), Sum: time.Duration(d.sum), Clamped: d.clamped,
+	}
+}
+
+func (d *dense) reset() {
+	h := d.hist
+	if h != nil && h.TotalCount() > 0 {
+		h.Reset()
+	}
+	*d = dense{hist: h}
+}
+
+// statusSlots counts status codes minStatus..maxStatus.
+type statusSlots [maxStatus - minStatus + 1]int64
+
+// cell accumulates one key's recordings of one interval in one shard, or
+// a key's totals.
+type cell struct {
+	slot       int           // the interval it accumulates
+	lo, hi     time.Duration // that interval, from the recorder's start
+	ok, failed dense
+	counts     Counts
+	status     *statusSlots
+	sent, recv int64
+	dirty      bool
+}
+
+// the operations a shard applies to a cell
+const (
+	opRecord = iota
+	opCount
+	opBytes
+	opStatus
+)
+
+type op struct {
+	kind int
+	d    time.Duration
+	o    Outcome
+	a, b int64
+}
+
+func (c *cell) apply(p *op) {
+	switch p.kind {
+	case opRecord:
+		switch {
+		case p.o == OK:
+			c.ok.record(p.d)
+		case p.o.IsError():
+			c.failed.record(p.d)
+		}
+		if p.o < NumOutcomes {
+			c.counts[p.o]++
+		}
+	case opCount:
+		if p.o < NumOutcomes && p.a > 0 {
+			c.counts[p.o] = satAdd(c.counts[p.o], p.a)
+		}
+	case opBytes:
+		c.sent = satAdd(c.sent, max(p.a, 0))
+		c.recv = satAdd(c.recv, max(p.b, 0))
+	case opStatus:
+		if p.a < minStatus || p.a > maxStatus {
+			return
+		}
+		if c.status == nil {
+			c.status = new(statusSlots)
+		}
+		c.status[p.a-minStatus]++
+	}
 	c.dirty = true
 }
 
-// addTo merges c into dst (a total cell).
-func (c *cell) addTo(dst *cell) {
-	if c.hist.TotalCount() > 0 {
-		if dst.hist.TotalCount() == 0 {
-			dst.min, dst.max = c.min, c.max
-		} else {
-			dst.min, dst.max = min(dst.min, c.min), max(dst.max, c.max)
+// add merges o into c.
+func (c *cell) add(o *cell) {
+	c.ok.add(&o.ok)
+	c.failed.add(&o.failed)
+	c.counts.Add(&o.counts)
+	if o.status != nil {
+		if c.status == nil {
+			c.status = new(statusSlots)
 		}
-		dst.hist.Merge(c.hist)
+		for i, n := range o.status {
+			c.status[i] = satAdd(c.status[i], n)
+		}
 	}
-	dst.counts.Add(&c.counts)
-	dst.sum += c.sum
-	dst.clamped += c.clamped
-	dst.sent += c.sent
-	dst.recv += c.recv
-	dst.dirty = true
+	c.sent = satAdd(c.sent, o.sent)
+	c.recv = satAdd(c.recv, o.recv)
+	c.dirty = c.dirty || o.dirty
 }
 
-// addToStats merges c into s (an interval point).
-func (c *cell) addToStats(s *Stats) {
-	if c.hist.TotalCount() > 0 {
-		if s.Latency.Count() == 0 {
-			s.Min, s.Max = time.Duration(c.min), time.Duration(c.max)
-		} else {
-			s.Min, s.Max = min(s.Min, time.Duration(c.min)), max(s.Max, time.Duration(c.max))
-		}
-		s.Latency.mergeDense(c.hist)
+// stats returns c's recordings as frozen Stats.
+func (c *cell) stats(scratch *hdr.PackedHistogram) Stats {
+	s := Stats{
+		Outcomes: c.counts, Latency: c.ok.dist(scratch), Failed: c.failed.dist(scratch),
+		BytesSent: c.sent, BytesReceived: c.recv,
 	}
-	s.Outcomes.Add(&c.counts)
-	s.Sum += time.Duration(c.sum)
-	s.Clamped += c.clamped
-	s.BytesSent += c.sent
-	s.BytesReceived += c.recv
-}
-
-func (c *cell) stats() Stats {
-	var s Stats
-	c.addToStats(&s)
+	if c.status != nil {
+		for i, n := range c.status {
+			if n > 0 {
+				s.Status = append(s.Status, StatusCount{Code: minStatus + i, Count: n})
+			}
+		}
+	}
 	return s
 }
 
 func (c *cell) reset() {
-	if c.hist.TotalCount() > 0 {
-		c.hist.Reset()
+	c.ok.reset()
+	c.failed.reset()
+	st := c.status
+	if st != nil {
+		*st = statusSlots{}
 	}
-	*c = cell{hist: c.hist}
+	*c = cell{ok: c.ok, failed: c.failed, status: st}
 }
 
 // New returns a Recorder, or an error naming the first bad option.
@@ -198,6 +313,8 @@ func New(o Options) (*Recorder, error) {
 		shards:   make([]Shard, o.Shards),
 		index:    make(map[Key]Handle),
 		gauges:   make(map[string]*gaugeAcc),
+		scratch:  newPacked(),
+		pending:  make(map[slotKey]*cell),
 	}
 	for i := range r.shards {
 		r.shards[i].r = r
@@ -222,8 +339,8 @@ func (r *Recorder) Handle(k Key) Handle {
 	h := Handle(len(r.keys))
 	r.keys = append(r.keys, k)
 	r.index[k] = h
-	r.totals = append(r.totals, newCell())
-	r.all = append(r.all, newCell())
+	r.totals = append(r.totals, &cell{})
+	r.all = append(r.all, &cell{})
 	s := make([]Point, r.closed)
 	for i := range s {
 		s[i].Start = r.intervalStart(i)
@@ -238,39 +355,122 @@ func (r *Recorder) Handle(k Key) Handle {
 // spread over the shards by id, so concurrent users rarely share one.
 func (r *Recorder) Shard(vu int) *Shard {
 	if vu < 0 {
-		vu = -vu
+		vu = -(vu + 1)
 	}
 	return &r.shards[vu%len(r.shards)]
 }
 
-// Record records one operation of key h: its latency d and its outcome.
-// Latencies above [MaxValue] are recorded as MaxValue and counted in
-// [Stats.Clamped]; negative ones as 0. It does not allocate once the shard
-// has seen h.
-func (s *Shard) Record(h Handle, d time.Duration, o Outcome) {
-	s.mu.Lock()
-	s.cell(h).record(d, o)
-	s.mu.Unlock()
+// Record records one operation of key h that ended at instant at: its
+// latency d and its outcome. The latency goes to the successful
+// operations' distribution for [OK], to the failed ones' for an error
+// class, and nowhere for [Interrupted] or [Dropped] (use [Shard.Count]).
+// Latencies above [MaxValue] are recorded as MaxValue and counted as
+// clamped; negative ones as 0. It does not allocate once the shard has
+// seen h.
+func (s *Shard) Record(h Handle, at time.Time, d time.Duration, o Outcome) {
+	s.apply(h, at, &op{kind: opRecord, d: d, o: o})
 }
 
 // Count counts n operations of key h with outcome o and no latency, such as
-// dropped or interrupted iterations.
-func (s *Shard) Count(h Handle, o Outcome, n int64) {
+// dropped or interrupted iterations, at instant at.
+func (s *Shard) Count(h Handle, at time.Time, o Outcome, n int64) {
+	s.apply(h, at, &op{kind: opCount, o: o, a: n})
+}
+
+// AddBytes adds payload bytes sent and received to key h at instant at.
+func (s *Shard) AddBytes(h Handle, at time.Time, sent, received int64) {
+	s.apply(h, at, &op{kind: opBytes, a: sent, b: received})
+}
+
+// Status counts one response with the given status code (100 to 999;
+// others are ignored) on key h at instant at.
+func (s *Shard) Status(h Handle, at time.Time, code int) {
+	s.apply(h, at, &op{kind: opStatus, a: int64(code)})
+}
+
+func (s *Shard) apply(h Handle, at time.Time, p *op) {
+	off := at.Sub(s.r.start)
 	s.mu.Lock()
 	c := s.cell(h)
-	c.counts[o] += n
-	c.dirty = true
+	if off < c.lo || off >= c.hi {
+		c = s.retarget(h, c, off)
+		if c == nil { // an interval this shard has moved past
+			r := s.r
+			r.pmu.Lock()
+			r.pendingCell(r.slotOf(off), h).apply(p)
+			r.pmu.Unlock()
+			s.mu.Unlock()
+			return
+		}
+	}
+	c.apply(p)
 	s.mu.Unlock()
 }
 
-// AddBytes adds payload bytes sent and received to key h.
-func (s *Shard) AddBytes(h Handle, sent, received int64) {
-	s.mu.Lock()
-	c := s.cell(h)
-	c.sent += sent
-	c.recv += received
-	c.dirty = true
-	s.mu.Unlock()
+// retarget points the shard's cell for h at the interval that holds off,
+// handing what it holds to the recorder first; it returns nil when that
+// interval is earlier than the cell's. s.mu must be held.
+func (s *Shard) retarget(h Handle, c *cell, off time.Duration) *cell {
+	r := s.r
+	slot := r.slotOf(off)
+	switch {
+	case slot == c.slot && c.hi > 0:
+		return c
+	case slot < c.slot:
+		return nil
+	}
+	if c.dirty {
+		r.pmu.Lock()
+		c = r.handOver(c, h)
+		r.pmu.Unlock()
+		s.cells[h] = c
+	}
+	c.slot = slot
+	c.lo = time.Duration(slot) * r.interval
+	c.hi = c.lo + r.interval
+	return c
+}
+
+// handOver moves c's recordings into the pending map and returns an empty
+// cell to use instead. r.pmu must be held.
+func (r *Recorder) handOver(c *cell, h Handle) *cell {
+	k := slotKey{c.slot, h}
+	if p := r.pending[k]; p != nil {
+		p.add(c)
+		c.reset()
+		return c
+	}
+	r.pending[k] = c
+	return r.freeCell()
+}
+
+// pendingCell returns the pending cell of (slot, h), making one if needed.
+// r.pmu must be held.
+func (r *Recorder) pendingCell(slot int, h Handle) *cell {
+	k := slotKey{slot, h}
+	c := r.pending[k]
+	if c == nil {
+		c = r.freeCell()
+		c.slot = slot
+		r.pending[k] = c
+	}
+	return c
+}
+
+func (r *Recorder) freeCell() *cell {
+	if n := len(r.free); n > 0 {
+		c := r.free[n-1]
+		r.free = r.free[:n-1]
+		return c
+	}
+	return &cell{}
+}
+
+func (r *Recorder) slotOf(off time.Duration) int {
+	if off < 0 {
+		return 0
+	}
+	return int(min(off/r.interval, 1<<40))
 }
 
 // cell returns the shard's cell for h; s.mu must be held.
@@ -290,21 +490,21 @@ func (s *Shard) grow(h Handle) *cell {
 	if int(h) >= len(s.cells) {
 		s.cells = slices.Grow(s.cells, int(h)+1-len(s.cells))[:int(h)+1]
 	}
-	c := newCell()
+	c := &cell{}
 	s.cells[h] = c
 	return c
 }
 
-// SetVUs sets the number of active virtual users reported on key h's point
-// for the current interval (the engine sets it on each scenario's iteration
-// key just before each Flush).
+// SetVUs sets the number of active virtual users reported on key h's points
+// for the intervals closed next (the engine sets it on each scenario's
+// iteration key just before each Flush).
 func (r *Recorder) SetVUs(h Handle, n int64) {
 	r.mu.Lock()
 	r.vus[h] = n
 	r.mu.Unlock()
 }
 
-// Observe adds a sample of the gauge name to the current interval.
+// Observe adds a sample of the gauge name to the interval closed next.
 func (r *Recorder) Observe(name string, v float64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -324,104 +524,140 @@ func (r *Recorder) intervalStart(i int) time.Time {
 	return r.start.Add(time.Duration(i) * r.interval)
 }
 
-// Flush closes every interval that ended at or before now. What was recorded
-// since the previous flush goes into the first interval it closes; further
-// intervals it closes are empty. It returns the number of closed intervals.
+// Flush closes every interval that ended at or before now, each with the
+// recordings whose instants it holds, and adds to intervals closed before
+// the recordings that reached them late. It returns the number of closed
+// intervals.
 func (r *Recorder) Flush(now time.Time) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for !r.finished && !r.intervalStart(r.closed+1).After(now) {
-		r.closeInterval()
+	if !r.finished {
+		target := r.slotOf(now.Sub(r.start)) // intervals before it have ended
+		r.collect(target)
+		r.closeUpTo(max(target, r.closed))
 	}
 	return r.closed
 }
 
 // Finish flushes up to now and then closes the interval in progress, if it
-// has begun, however short it is. After Finish, further recordings are not
-// seen by the Recorder. It returns the end of the last closed interval.
+// has begun or holds anything, however short it is. After Finish, further
+// recordings are not seen by the Recorder. It returns the end of the last
+// closed interval.
 func (r *Recorder) Finish(now time.Time) time.Time {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if !r.finished {
-		for !r.intervalStart(r.closed + 1).After(now) {
-			r.closeInterval()
+		off := now.Sub(r.start)
+		target := r.slotOf(off)
+		if off > time.Duration(target)*r.interval {
+			target++ // the interval in progress has begun
 		}
-		// The interval in progress closes if it has begun and holds
-		// anything: a recording made at the very instant of the last
-		// boundary belongs to it and must not be lost.
-		if now.After(r.intervalStart(r.closed)) || r.closed == 0 || r.pending() {
-			r.closeInterval()
+		last := r.collect(1 << 41)
+		target = max(target, last+1, r.closed, 1)
+		for _, g := range r.gauges {
+			if g.cur.N > 0 {
+				target = max(target, r.closed+1)
+			}
 		}
+		r.closeUpTo(target)
 		r.finished = true
 	}
 	return r.intervalStart(r.closed)
 }
 
-// pending reports whether anything was recorded since the last flush.
+// collect hands every shard's recordings of intervals before limit over to
+// the pending map, and returns the latest interval pending (-1 if none).
 // r.mu must be held.
-func (r *Recorder) pending() bool {
-	for _, g := range r.gauges {
-		if g.cur.N > 0 {
-			return true
-		}
-	}
+func (r *Recorder) collect(limit int) int {
 	for si := range r.shards {
 		s := &r.shards[si]
 		s.mu.Lock()
-		for _, c := range s.cells {
-			if c != nil && c.dirty {
-				s.mu.Unlock()
-				return true
+		for h, c := range s.cells {
+			if c != nil && c.dirty && c.slot < limit {
+				r.pmu.Lock()
+				nc := r.handOver(c, Handle(h))
+				r.pmu.Unlock()
+				s.cells[h] = nc
 			}
 		}
 		s.mu.Unlock()
 	}
-	return false
+	r.pmu.Lock()
+	defer r.pmu.Unlock()
+	last := -1
+	for k := range r.pending {
+		last = max(last, k.slot)
+	}
+	return last
 }
 
-// closeInterval moves every shard's recordings into a new series point and,
-// past the warm-up, into the totals. r.mu must be held.
-func (r *Recorder) closeInterval() {
-	i := r.closed
-	start := r.intervalStart(i)
-	measured := time.Duration(i)*r.interval >= r.warmup
-	n := len(r.keys)
-	for k := range n {
-		r.series[k] = append(r.series[k], Point{Start: start})
-		r.series[k][i].VUs = r.vus[k]
-	}
-	for si := range r.shards {
-		s := &r.shards[si]
-		s.mu.Lock()
-		for k, c := range s.cells {
-			if c == nil || !c.dirty {
-				continue
+// closeUpTo closes the intervals before target, and adds pending
+// recordings of intervals closed earlier to them. r.mu must be held.
+func (r *Recorder) closeUpTo(target int) {
+	target = min(target, r.closed+MaxIntervals)
+	r.pmu.Lock()
+	var late []slotKey
+	byKey := map[slotKey]*cell{}
+	for k, c := range r.pending {
+		if k.slot < target {
+			byKey[k] = c
+			delete(r.pending, k)
+			if k.slot < r.closed {
+				late = append(late, k)
 			}
-			c.addToStats(&r.series[k][i].Stats)
-			c.addTo(r.all[k])
-			if measured {
-				c.addTo(r.totals[k])
-			}
-			c.reset()
 		}
-		s.mu.Unlock()
 	}
-	for k := range n {
-		r.series[k][i].Latency.freeze()
+	r.pmu.Unlock()
+	for _, k := range late {
+		c := byKey[k]
+		st := c.stats(r.scratch)
+		p := &r.series[k.h][k.slot].Stats
+		vus := p.VUs
+		p.Merge(&st)
+		p.VUs = vus
+		r.addTotals(k.h, k.slot, c)
 	}
-	for _, name := range r.gaugeIDs {
-		g := r.gauges[name]
-		g.cur.Start = start
-		g.points = append(g.points, g.cur)
-		g.cur = GaugePoint{}
+	for r.closed < target {
+		i := r.closed
+		start := r.intervalStart(i)
+		for h := range r.keys {
+			p := Point{Start: start}
+			if c := byKey[slotKey{i, Handle(h)}]; c != nil {
+				p.Stats = c.stats(r.scratch)
+				r.addTotals(Handle(h), i, c)
+			}
+			p.VUs = r.vus[h]
+			r.series[h] = append(r.series[h], p)
+		}
+		for _, name := range r.gaugeIDs {
+			g := r.gauges[name]
+			g.cur.Start = start
+			g.points = append(g.points, g.cur)
+			g.cur = GaugePoint{}
+		}
+		r.closed++
 	}
-	r.closed++
+	r.pmu.Lock()
+	for _, c := range byKey {
+		c.reset()
+		r.free = append(r.free, c)
+	}
+	r.pmu.Unlock()
+}
+
+// addTotals adds the recordings of interval slot to key h's totals.
+func (r *Recorder) addTotals(h Handle, slot int, c *cell) {
+	r.all[h].add(c)
+	if time.Duration(slot)*r.interval >= r.warmup {
+		r.totals[h].add(c)
+	}
 }
 
 // Snapshot returns an independent copy of everything recorded in closed
 // intervals: totals and series for every key, in the order the keys were
 // registered (a journey's steps in journey order), and gauges in the order
-// they were first observed. Recording may go on meanwhile.
+// they were first observed. Every histogram in it is frozen. Recording may
+// go on meanwhile.
 func (r *Recorder) Snapshot() *Snapshot {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -435,7 +671,7 @@ func (r *Recorder) Snapshot() *Snapshot {
 	for k, key := range r.keys {
 		m := &s.Metrics[k]
 		m.Key = key
-		m.Total = r.totals[k].stats()
+		m.Total = r.totals[k].stats(r.scratch)
 		m.Series = make([]Point, len(r.series[k]))
 		for i, p := range r.series[k] {
 			m.Series[i] = Point{Start: p.Start, Stats: p.Stats.Clone()}
@@ -459,11 +695,11 @@ type Progress struct {
 }
 
 // Progress returns key h's latest interval and running totals without
-// copying the series. The returned Stats are copies.
+// copying the series. The returned Stats are frozen copies.
 func (r *Recorder) Progress(h Handle) Progress {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	p := Progress{Total: r.totals[h].stats(), All: r.all[h].stats()}
+	p := Progress{Total: r.totals[h].stats(r.scratch), All: r.all[h].stats(r.scratch)}
 	if s := r.series[h]; len(s) > 0 {
 		p.Last = s[len(s)-1].Stats.Clone()
 	}

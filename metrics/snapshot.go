@@ -12,7 +12,9 @@ import (
 )
 
 // Version is the version of the JSON format written by [Snapshot.WriteJSON].
-const Version = 1
+// [ReadJSON] also reads version 1, whose latencies mixed successful and
+// failed operations: it reads them as the latency of successes.
+const Version = 2
 
 // ErrVersion is returned (wrapped) when decoding JSON of another format version.
 var ErrVersion = errors.New("metrics: unsupported format version")
@@ -23,7 +25,9 @@ var ErrVersion = errors.New("metrics: unsupported format version")
 // Every metric's series has one point per interval, the i-th starting at
 // Start + i·Interval.
 type Snapshot struct {
-	// Version is the format version, [Version] for snapshots made here.
+	// Version is the format version: [Version] for snapshots made here, or
+	// the version of the file a snapshot was read from (1 means its
+	// latencies include failed operations; see [Version]).
 	Version int `json:"version"`
 	// Start is the wall-clock start of the first interval.
 	Start time.Time `json:"start"`
@@ -35,6 +39,10 @@ type Snapshot struct {
 	Metrics []Metric `json:"metrics"`
 	// Gauges holds the sampled gauges.
 	Gauges []Gauge `json:"gauges,omitempty"`
+	// LatencyIncludesFailures is set when the latency distributions hold
+	// failed operations too: in snapshots read from format version 1,
+	// which did not keep them apart, and in merges that include one.
+	LatencyIncludesFailures bool `json:"latency_includes_failures,omitempty"`
 }
 
 // WarmupEnd returns Start + Warmup.
@@ -107,8 +115,14 @@ func Merge(snaps ...*Snapshot) (*Snapshot, error) {
 		return nil, errors.New("metrics: Merge needs at least one snapshot")
 	}
 	first := snaps[0]
+	if first == nil {
+		return nil, errors.New("metrics: snapshot 0 is nil")
+	}
 	start := first.Start
 	for i, s := range snaps {
+		if s == nil {
+			return nil, fmt.Errorf("metrics: snapshot %d is nil", i)
+		}
 		if s.Interval != first.Interval {
 			return nil, fmt.Errorf("metrics: snapshot %d has interval %v, snapshot 0 has %v", i, s.Interval, first.Interval)
 		}
@@ -124,9 +138,16 @@ func Merge(snaps ...*Snapshot) (*Snapshot, error) {
 	}
 	n := 0
 	for _, s := range snaps {
-		n = max(n, int(s.End().Sub(start)/first.Interval))
+		span := s.End().Sub(start)
+		if span < 0 || span/first.Interval > MaxIntervals {
+			return nil, fmt.Errorf("metrics: the merged series would span %v, more than %d intervals of %v", span, MaxIntervals, first.Interval)
+		}
+		n = max(n, int(span/first.Interval))
 	}
 	out := &Snapshot{Version: Version, Start: start, Interval: first.Interval, Warmup: first.Warmup}
+	for _, s := range snaps {
+		out.LatencyIncludesFailures = out.LatencyIncludesFailures || s.LatencyIncludesFailures
+	}
 	grid := func() []Point {
 		p := make([]Point, n)
 		for i := range p {
@@ -167,20 +188,31 @@ func Merge(snaps ...*Snapshot) (*Snapshot, error) {
 			}
 		}
 	}
+	out.freeze()
 	return out, nil
 }
 
 // WriteJSON writes s in the versioned JSON format described in the package
-// documentation.
+// documentation (always the current [Version]).
 func (s *Snapshot) WriteJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", " ")
 	return enc.Encode(s)
 }
 
-// ReadJSON reads a snapshot written by WriteJSON and checks it. Malformed or
-// inconsistent input is an error (never a panic); another format version is
-// an error wrapping [ErrVersion].
+// MarshalJSON encodes s in the current format [Version], whatever version
+// it was read from.
+func (s *Snapshot) MarshalJSON() ([]byte, error) {
+	type plain Snapshot
+	c := *s
+	c.Version = Version
+	return json.Marshal((*plain)(&c))
+}
+
+// ReadJSON reads a snapshot written by WriteJSON, of this or an earlier
+// format version, and checks it. Malformed or inconsistent input is an
+// error (never a panic); an unknown format version is an error wrapping
+// [ErrVersion].
 func ReadJSON(r io.Reader) (*Snapshot, error) {
 	var s Snapshot
 	if err := jsonfmt.Strict(r, &s); err != nil {
@@ -189,29 +221,104 @@ func ReadJSON(r io.Reader) (*Snapshot, error) {
 	return &s, nil
 }
 
-// UnmarshalJSON decodes and validates a snapshot.
+// UnmarshalJSON decodes and validates a snapshot of format version 1 or 2.
+// Every histogram in it is frozen.
 func (s *Snapshot) UnmarshalJSON(b []byte) error {
-	type plain Snapshot
-	if err := jsonfmt.CheckVersion(b, Version, ErrVersion); err != nil {
+	v, err := jsonfmt.Version(b, ErrVersion, 1, Version)
+	if err != nil {
 		return err
 	}
-	var p plain
-	if err := jsonfmt.StrictBytes(b, &p); err != nil {
+	var p Snapshot
+	if v == 1 {
+		var old snapshotV1
+		if err := jsonfmt.StrictBytes(b, &old); err != nil {
+			return err
+		}
+		p = old.upgrade()
+	} else {
+		type plain Snapshot
+		if err := jsonfmt.StrictBytes(b, (*plain)(&p)); err != nil {
+			return err
+		}
+	}
+	if err := p.validate(); err != nil {
 		return err
 	}
-	if err := (*Snapshot)(&p).validate(); err != nil {
-		return err
-	}
-	*s = Snapshot(p)
+	p.freeze()
+	*s = p
 	return nil
 }
 
-func (s *Snapshot) validate() error {
-	if s.Interval <= 0 {
-		return fmt.Errorf("metrics: interval_ns must be > 0, got %d", s.Interval)
+func (s *Snapshot) freeze() {
+	for i := range s.Metrics {
+		m := &s.Metrics[i]
+		m.Total.freeze()
+		for j := range m.Series {
+			m.Series[j].Stats.freeze()
+		}
 	}
-	if s.Warmup < 0 {
-		return fmt.Errorf("metrics: warmup_ns must be >= 0, got %d", s.Warmup)
+}
+
+// Format version 1: a Stats held one histogram of every latency,
+// successful or failed, with its min, max and sum.
+type (
+	snapshotV1 struct {
+		Version  int           `json:"version"`
+		Start    time.Time     `json:"start"`
+		Interval time.Duration `json:"interval_ns"`
+		Warmup   time.Duration `json:"warmup_ns"`
+		Metrics  []metricV1    `json:"metrics"`
+		Gauges   []Gauge       `json:"gauges,omitempty"`
+	}
+	metricV1 struct {
+		Key
+		Total  statsV1   `json:"total"`
+		Series []pointV1 `json:"series"`
+	}
+	pointV1 struct {
+		Start time.Time `json:"start"`
+		statsV1
+	}
+	statsV1 struct {
+		Outcomes      Counts        `json:"outcomes"`
+		Latency       Histogram     `json:"latency"`
+		Min           time.Duration `json:"min_ns"`
+		Max           time.Duration `json:"max_ns"`
+		Sum           time.Duration `json:"sum_ns"`
+		Clamped       int64         `json:"clamped,omitempty"`
+		BytesSent     int64         `json:"bytes_sent,omitempty"`
+		BytesReceived int64         `json:"bytes_received,omitempty"`
+		VUs           int64         `json:"vus,omitempty"`
+	}
+)
+
+func (o statsV1) upgrade() Stats {
+	return Stats{
+		Outcomes:  o.Outcomes,
+		Latency:   Distribution{Hist: o.Latency, Min: o.Min, Max: o.Max, Sum: o.Sum, Clamped: o.Clamped},
+		BytesSent: o.BytesSent, BytesReceived: o.BytesReceived, VUs: o.VUs,
+	}
+}
+
+func (o *snapshotV1) upgrade() Snapshot {
+	s := Snapshot{Version: 1, Start: o.Start, Interval: o.Interval, Warmup: o.Warmup, Gauges: o.Gauges,
+		LatencyIncludesFailures: true}
+	for _, m := range o.Metrics {
+		nm := Metric{Key: m.Key, Total: m.Total.upgrade(), Series: make([]Point, len(m.Series))}
+		for i, p := range m.Series {
+			nm.Series[i] = Point{Start: p.Start, Stats: p.statsV1.upgrade()}
+		}
+		s.Metrics = append(s.Metrics, nm)
+	}
+	return s
+}
+
+func (s *Snapshot) validate() error {
+	if s.Interval < time.Millisecond {
+		return fmt.Errorf("metrics: interval_ns must be >= 1ms (1000000), got %d", s.Interval)
+	}
+	if s.Warmup < 0 || s.Warmup%s.Interval != 0 || s.Warmup/s.Interval > MaxIntervals {
+		return fmt.Errorf("metrics: warmup_ns must be >= 0, a whole number of intervals and at most %d of them, got %d", MaxIntervals, s.Warmup)
 	}
 	seen := map[Key]bool{}
 	for i, m := range s.Metrics {
@@ -222,14 +329,17 @@ func (s *Snapshot) validate() error {
 			return fmt.Errorf("metrics: metric %v appears twice", m.Key)
 		}
 		seen[m.Key] = true
-		if err := m.Total.validate(); err != nil {
+		if err := m.Total.validate(s.LatencyIncludesFailures); err != nil {
 			return fmt.Errorf("metrics: %v total: %w", m.Key, err)
+		}
+		if len(m.Series) > MaxIntervals {
+			return fmt.Errorf("metrics: %v has %d points, more than %d", m.Key, len(m.Series), MaxIntervals)
 		}
 		for j, p := range m.Series {
 			if want := s.Start.Add(time.Duration(j) * s.Interval); !p.Start.Equal(want) {
 				return fmt.Errorf("metrics: %v point %d starts at %v, want %v", m.Key, j, p.Start, want)
 			}
-			if err := p.Stats.validate(); err != nil {
+			if err := p.Stats.validate(s.LatencyIncludesFailures); err != nil {
 				return fmt.Errorf("metrics: %v point %d: %w", m.Key, j, err)
 			}
 		}
@@ -240,6 +350,9 @@ func (s *Snapshot) validate() error {
 			return fmt.Errorf("metrics: gauge %q appears twice", g.Name)
 		}
 		gseen[g.Name] = true
+		if len(g.Points) > MaxIntervals {
+			return fmt.Errorf("metrics: gauge %q has %d points, more than %d", g.Name, len(g.Points), MaxIntervals)
+		}
 		for j, p := range g.Points {
 			if want := s.Start.Add(time.Duration(j) * s.Interval); !p.Start.Equal(want) {
 				return fmt.Errorf("metrics: gauge %q point %d starts at %v, want %v", g.Name, j, p.Start, want)

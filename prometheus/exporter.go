@@ -294,7 +294,7 @@ func (e *Exporter) build(s *state, reports uint64) []prometheus.Metric {
 		add(prometheus.NewConstMetric(desc, prometheus.CounterValue, float64(v), labels...))
 	}
 	hist := func(desc *prometheus.Desc, st *metrics.Stats, labels ...string) {
-		add(newHistogram(desc, st, e.classic, labels))
+		add(newHistogram(desc, &st.Latency, e.classic, labels))
 	}
 	for i := range s.keys {
 		k := &s.keys[i]

@@ -148,7 +148,6 @@ func fixture(final bool) *loadgen.Progress {
 		var s metrics.Stats
 		for _, d := range lat {
 			s.Latency.Record(d)
-			s.Sum += d
 		}
 		s.Outcomes[metrics.OK] = ok
 		s.Outcomes[metrics.HTTP5xx] = failed

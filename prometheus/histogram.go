@@ -35,11 +35,11 @@ type histogram struct {
 // into the zero bucket, and an HDR bucket's highest value is never zero.
 const zeroThreshold = prometheus.DefNativeHistogramZeroThreshold
 
-// newHistogram converts st's latency distribution. Each HDR bucket (3
+// newHistogram converts a latency distribution. Each HDR bucket (3
 // significant digits) is placed by its highest equivalent value, so a value
 // within 0.1% below a bucket boundary may be counted in the next bucket up.
 // The sum is the exact sum of the recorded latencies.
-func newHistogram(desc *prometheus.Desc, st *metrics.Stats, bounds []float64, labels []string) (prometheus.Metric, error) {
+func newHistogram(desc *prometheus.Desc, dist *metrics.Distribution, bounds []float64, labels []string) (prometheus.Metric, error) {
 	// Let client_golang check the labels against desc (and build the
 	// pairs) through a const metric of the same desc.
 	m, err := prometheus.NewConstMetric(desc, prometheus.UntypedValue, 0, labels...)
@@ -53,10 +53,10 @@ func newHistogram(desc *prometheus.Desc, st *metrics.Stats, bounds []float64, la
 	h := &histogram{
 		desc:   desc,
 		labels: pb.Label,
-		count:  uint64(st.Latency.Count()),
-		sum:    st.Sum.Seconds(),
+		count:  uint64(dist.Count()),
+		sum:    dist.Sum.Seconds(),
 	}
-	h.classic, h.zero, h.spans, h.deltas = convert(&st.Latency, bounds)
+	h.classic, h.zero, h.spans, h.deltas = convert(&dist.Hist, bounds)
 	return h, nil
 }
 

@@ -43,13 +43,12 @@ func TestPrometheusServer(t *testing.T) {
 	plan := &loadgen.Plan{Scenarios: []loadgen.Scenario{{
 		Name:     "api",
 		Executor: loadgen.ConstantRate{Rate: 100, Duration: 3 * time.Second, PreAllocatedVUs: 4, MaxVUs: 20},
-		Setup: func(_ context.Context, rec *metrics.Recorder) error {
-			h = rec.Handle(key)
-			return nil
-		},
-		Iteration: func(ctx context.Context, it *loadgen.Iteration) error {
-			it.Shard.Record(h, time.Duration(1+it.Number%7)*time.Millisecond, metrics.OK)
-			return nil
+		Setup: func(_ context.Context, env *loadgen.Env) (loadgen.Instance, error) {
+			h = env.Recorder.Handle(key)
+			return loadgen.Instance{Iteration: func(ctx context.Context, it *loadgen.Iteration) error {
+				it.Shard.Record(h, time.Now(), time.Duration(1+it.Number%7)*time.Millisecond, metrics.OK)
+				return nil
+			}}, nil
 		},
 	}}}
 	e := stampedeprom.MustNew(stampedeprom.Options{})

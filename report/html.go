@@ -174,7 +174,7 @@ func runCharts(res *loadgen.Result, prefix string) []*chart {
 		sd := seriesData{name: prefix + r.String()}
 		for j, pt := range m.Series {
 			sd.pts = append(sd.pts, xy{x(j), float64(pt.Count()) / span(j)})
-			for _, o := range metrics.ErrorClasses {
+			for _, o := range metrics.ErrorClasses() {
 				if len(errByClass[o]) <= j {
 					errByClass[o] = append(errByClass[o], xy{x(j), 0})
 				}
@@ -185,7 +185,7 @@ func runCharts(res *loadgen.Result, prefix string) []*chart {
 	}
 	finish(newChart("throughput", "Requests per second", "per second", "time since start", 0, end, tput, countLabel, secondsLabel, false))
 	var errs []seriesData
-	for _, o := range metrics.ErrorClasses {
+	for _, o := range metrics.ErrorClasses() {
 		pts := errByClass[o]
 		nonzero := false
 		for _, p := range pts {
@@ -242,7 +242,6 @@ func distributionChart(id, title string, stats []namedStats) *chart {
 			qs[0] = 0
 			vals := s.st.Latency.Quantiles(qs...)
 			for i, v := range vals {
-				v = min(max(v, s.st.Min), s.st.Max)
 				sd.pts = append(sd.pts, xy{float64(i) * 0.1, float64(v)})
 			}
 		}

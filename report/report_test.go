@@ -43,23 +43,22 @@ func fixedResult(t *testing.T) *loadgen.Result {
 				{
 					Name:     "signup",
 					Executor: loadgen.PerVUIterations{VUs: 1, Iterations: 40},
-					Setup: func(ctx context.Context, rec *metrics.Recorder) error {
-						keys.list = rec.Handle(metrics.Key{Scenario: "signup", Step: "list", Kind: metrics.KindStep})
-						keys.apply = rec.Handle(metrics.Key{Scenario: "signup", Step: "apply", Kind: metrics.KindStep})
-						return nil
-					},
-					Iteration: func(ctx context.Context, it *loadgen.Iteration) error {
-						d := time.Duration(10+it.Number%7)*time.Millisecond + 37*time.Microsecond
-						time.Sleep(d)
-						it.Shard.Record(keys.list, d, metrics.OK)
-						d2 := time.Duration(50+3*(it.Number%11))*time.Millisecond + 41*time.Microsecond
-						time.Sleep(d2)
-						if it.Number%10 == 9 {
-							it.Shard.Record(keys.apply, d2, metrics.HTTP5xx)
-							return metrics.WithOutcome(errors.New("POST /apply: status 503"), metrics.HTTP5xx)
-						}
-						it.Shard.Record(keys.apply, d2, metrics.OK)
-						return nil
+					Setup: func(ctx context.Context, env *loadgen.Env) (loadgen.Instance, error) {
+						keys.list = env.Recorder.Handle(metrics.Key{Scenario: "signup", Step: "list", Kind: metrics.KindStep})
+						keys.apply = env.Recorder.Handle(metrics.Key{Scenario: "signup", Step: "apply", Kind: metrics.KindStep})
+						return loadgen.Instance{Iteration: func(ctx context.Context, it *loadgen.Iteration) error {
+							d := time.Duration(10+it.Number%7)*time.Millisecond + 37*time.Microsecond
+							time.Sleep(d)
+							it.Shard.Record(keys.list, time.Now(), d, metrics.OK)
+							d2 := time.Duration(50+3*(it.Number%11))*time.Millisecond + 41*time.Microsecond
+							time.Sleep(d2)
+							if it.Number%10 == 9 {
+								it.Shard.Record(keys.apply, time.Now(), d2, metrics.HTTP5xx)
+								return metrics.WithOutcome(errors.New("POST /apply: status 503"), metrics.HTTP5xx)
+							}
+							it.Shard.Record(keys.apply, time.Now(), d2, metrics.OK)
+							return nil
+						}}, nil
 					},
 				},
 				{

@@ -39,22 +39,19 @@ func FiguresOf(s metrics.Stats, window time.Duration) Figures {
 		Count:         s.Count(),
 		Errors:        s.Errors(),
 		ErrorRate:     s.ErrorRate(),
-		Min:           s.Min,
+		Min:           s.Latency.Min,
 		Mean:          s.Mean(),
-		Max:           s.Max,
+		Max:           s.Latency.Max,
 		BytesSent:     s.BytesSent,
 		BytesReceived: s.BytesReceived,
-		Clamped:       s.Clamped,
+		Clamped:       s.Latency.Clamped + s.Failed.Clamped,
 	}
-	if s.Latency.Count() == 0 {
-		f.Min, f.Max = 0, 0
-	} else {
+	if s.Latency.Count() > 0 {
 		q := s.Latency.Quantiles(0.5, 0.9, 0.95, 0.99, 0.999)
-		bound := func(d time.Duration) time.Duration { return min(max(d, s.Min), s.Max) }
-		f.Median, f.P90, f.P95, f.P99, f.P999 = bound(q[0]), bound(q[1]), bound(q[2]), bound(q[3]), bound(q[4])
+		f.Median, f.P90, f.P95, f.P99, f.P999 = q[0], q[1], q[2], q[3], q[4]
 	}
 	f.Rate = s.Rate(window)
-	for _, o := range metrics.ErrorClasses {
+	for _, o := range metrics.ErrorClasses() {
 		if n := s.Outcomes[o]; n > 0 {
 			f.ErrorsByClass = append(f.ErrorsByClass, ClassCount{o.String(), n})
 		}

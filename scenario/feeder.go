@@ -8,6 +8,8 @@ import (
 	"os"
 	"slices"
 	"sync"
+
+	"github.com/stampede-go/stampede/loadgen"
 )
 
 // Mode is how a [Feeder] hands out rows.
@@ -20,7 +22,10 @@ const (
 	PerVU
 	// Random draws a row at random (from the VU's random source) each time.
 	Random
-	// Unique hands each row out at most once across all VUs; see [OnEnd].
+	// Unique hands each row out at most once in the whole run: across all
+	// VUs, and across the segments of a run spread over several processes
+	// (segment i of n takes rows i, i+n, i+2n …). When the rows run out the
+	// scenario ends, so Unique needs [Stop].
 	Unique
 )
 
@@ -71,7 +76,9 @@ func (r Row) Get(col string) (string, bool) {
 	return r.values[i], true
 }
 
-// Feeder hands rows of test data (user names, ids) to virtual users. It is
+// Feeder hands rows of test data (user names, ids) to virtual users. A
+// Feeder is read-only: the cursors that walk it belong to each run of the
+// scenarios that use it, so every run starts from the first row. It is
 // safe for concurrent use.
 type Feeder struct {
 	name  string
@@ -79,9 +86,6 @@ type Feeder struct {
 	rows  []Row
 	mode  Mode
 	onEnd OnEnd
-
-	mu   sync.Mutex
-	next int
 }
 
 // NewFeeder returns a feeder over rows with the given column names. Every
@@ -113,6 +117,8 @@ func NewFeeder(name string, columns []string, rows [][]string, mode Mode, onEnd 
 	}
 	if onEnd != Wrap && onEnd != Stop {
 		errs = append(errs, fmt.Errorf("scenario: feeder %q: onEnd must be Wrap or Stop, got %d", name, onEnd))
+	} else if mode == Unique && onEnd != Stop {
+		errs = append(errs, fmt.Errorf("scenario: feeder %q: Unique hands each row out at most once, so onEnd must be Stop, got Wrap", name))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -152,9 +158,29 @@ func ReadCSV(name string, r io.Reader, mode Mode, onEnd OnEnd) (*Feeder, error) 
 // Len returns the number of rows.
 func (f *Feeder) Len() int { return len(f.rows) }
 
-// draw returns the row for vu's next iteration. cursor is the VU's own
-// cursor (PerVU).
-func (f *Feeder) draw(vu *VU) (Row, error) {
+// feedRun is one run's state of a feeder: the rows it hands out (for
+// Unique, this segment's share) and its shared cursor.
+type feedRun struct {
+	f    *Feeder
+	rows []Row
+	mu   sync.Mutex
+	next int
+}
+
+func newFeedRun(f *Feeder, seg loadgen.Segment) *feedRun {
+	r := &feedRun{f: f, rows: f.rows}
+	if f.mode == Unique && !seg.IsWhole() {
+		r.rows = nil
+		for i := seg.Index; i < len(f.rows); i += seg.Count {
+			r.rows = append(r.rows, f.rows[i])
+		}
+	}
+	return r
+}
+
+// draw returns the row for vu's next iteration.
+func (r *feedRun) draw(vu *VU) (Row, error) {
+	f := r.f
 	switch f.mode {
 	case Random:
 		return f.rows[vu.Rand.IntN(len(f.rows))], nil
@@ -162,26 +188,26 @@ func (f *Feeder) draw(vu *VU) (Row, error) {
 		c := vu.cursors[f]
 		if c >= len(f.rows) {
 			if f.onEnd == Stop {
-				return Row{}, f.exhausted()
+				return Row{}, r.exhausted()
 			}
 			c = 0
 		}
 		vu.cursors[f] = c + 1
 		return f.rows[c], nil
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.next >= len(f.rows) {
-		if f.mode == Unique && f.onEnd == Stop || f.mode == Sequential && f.onEnd == Stop {
-			return Row{}, f.exhausted()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.next >= len(r.rows) {
+		if f.onEnd == Stop {
+			return Row{}, r.exhausted()
 		}
-		f.next = 0
+		r.next = 0
 	}
-	r := f.rows[f.next]
-	f.next++
-	return r, nil
+	row := r.rows[r.next]
+	r.next++
+	return row, nil
 }
 
-func (f *Feeder) exhausted() error {
-	return fmt.Errorf("%w (%q, %d rows): %w", ErrNoRows, f.name, len(f.rows), errStop)
+func (r *feedRun) exhausted() error {
+	return fmt.Errorf("%w (%q, %d rows): %w", ErrNoRows, r.f.name, len(r.rows), errStop)
 }

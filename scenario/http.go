@@ -43,17 +43,6 @@ const (
 
 var phaseKinds = [numPhases]metrics.Kind{KindDNS, KindConnect, KindTLS, KindTTFB, KindReceive}
 
-func newTransport(vus int) *http.Transport {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConns = 0 // no limit overall
-	t.MaxIdleConnsPerHost = max(vus, 2)
-	t.MaxConnsPerHost = 0
-	t.IdleConnTimeout = 90 * time.Second
-	t.ForceAttemptHTTP2 = false
-	t.TLSClientConfig = &tls.Config{}
-	return t
-}
-
 // httpState is a VU's reusable request state: its trace hooks write the
 // phase instants here, so tracing allocates nothing per request. The hooks
 // of a dial run on the transport's own goroutine, which can outlive the
@@ -256,7 +245,8 @@ func Body(tmpl string) HTTPOption {
 }
 
 // Timeout bounds the whole request, body included; past it the step fails
-// as a timeout. It must be > 0.
+// as a timeout. It must be > 0. Without it, the journey's [Client.Timeout]
+// applies ([DefaultTimeout] unless set).
 func Timeout(d time.Duration) HTTPOption {
 	return func(s *httpStep) error {
 		if d <= 0 {
@@ -420,11 +410,12 @@ func (s *httpStep) do(ctx context.Context, vu *VU, h metrics.Handle, ph *[numPha
 		body = bytes.NewReader(st.body)
 		sent = int64(len(st.body))
 	}
-	if s.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, s.timeout)
-		defer cancel()
+	timeout := s.timeout
+	if timeout == 0 {
+		timeout = vu.client.cfg.timeout()
 	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, st.trace), s.method, string(st.url), body)
 	if err != nil {
 		return metrics.WithOutcome(err, metrics.Other)
@@ -451,7 +442,8 @@ func (s *httpStep) do(ctx context.Context, vu *VU, h metrics.Handle, ph *[numPha
 	}
 	resp.Body.Close()
 	end := time.Now()
-	vu.shard.AddBytes(h, sent, recv)
+	vu.shard.AddBytes(h, end, sent, recv)
+	vu.shard.Status(h, end, resp.StatusCode)
 	s.recordPhases(vu, ph, end)
 	if err != nil {
 		return classify(err)
@@ -493,19 +485,19 @@ func (s *httpStep) recordPhases(vu *VU, ph *[numPhases]metrics.Handle, end time.
 	st := &vu.http
 	rec := func(p, a, b int) {
 		if d, ok := st.span(a, b); ok {
-			vu.shard.Record(ph[p], d, metrics.OK)
+			vu.shard.Record(ph[p], end, d, metrics.OK)
 		}
 	}
 	rec(phDNS, inDNSStart, inDNSDone)
 	if st.reused.Load() {
-		vu.shard.Record(ph[phConnect], 0, metrics.OK)
+		vu.shard.Record(ph[phConnect], end, 0, metrics.OK)
 	} else {
 		rec(phConnect, inConnStart, inConnDone)
 	}
 	rec(phTLS, inTLSStart, inTLSDone)
 	rec(phTTFB, inWrote, inFirstByte)
 	if fb := st.at[inFirstByte].Load(); fb != 0 {
-		vu.shard.Record(ph[phReceive], end.Sub(clockBase)-time.Duration(fb-1), metrics.OK)
+		vu.shard.Record(ph[phReceive], end, end.Sub(clockBase)-time.Duration(fb-1), metrics.OK)
 	}
 }
 

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/http/cookiejar"
+	"slices"
 	"time"
 
 	"github.com/stampede-go/stampede/loadgen"
@@ -82,15 +84,19 @@ type VU struct {
 	Rand *rand.Rand
 	// Row is the row drawn by the last Feed of this iteration.
 	Row Row
-	// HTTP is the VU's client: its own cookie jar over the scenario's shared
-	// transport.
+	// HTTP is the VU's client for the journey it is running: its own
+	// cookie jar over the connections the journey's [Client] sets up.
 	HTTP *http.Client
 
+	jar     http.CookieJar
+	clients []*http.Client // per journey of the mix
+	client  *clientRun     // of the journey being run
 	store   map[string]string
 	cursors map[*Feeder]int
 	shard   *metrics.Shard
 	timer   *time.Timer
 	http    httpState
+	run     *mixRun
 }
 
 // Set stores a value for later steps of this VU (an id from a list, a
@@ -142,6 +148,7 @@ type Journey struct {
 	ops    []op
 	pacing time.Duration
 	seed   uint64
+	client Client
 }
 
 // Option configures a Journey.
@@ -150,6 +157,9 @@ type Option func(*Journey)
 // Seed sets the seed of the VUs' random sources (default 1): VU i draws
 // from a source seeded with (seed, i).
 func Seed(s uint64) Option { return func(j *Journey) { j.seed = s } }
+
+// WithClient sets how the journey's HTTP steps connect: see [Client].
+func WithClient(c Client) Option { return func(j *Journey) { j.client = c } }
 
 // New builds a journey, reporting every problem at once: steps without a
 // name or function, duplicate step names, bad think-time parameters, more
@@ -181,6 +191,7 @@ func New(name string, parts []Part, opts ...Option) (*Journey, error) {
 				walk(prefix+p.name+"/", p.parts)
 			case badPart:
 				bad("step %q: %v", prefix+p.name, p.err)
+				seen[prefix+p.name] = true // a step, if a broken one
 			case stepPart:
 				full := prefix + p.name
 				switch {
@@ -225,6 +236,9 @@ func New(name string, parts []Part, opts ...Option) (*Journey, error) {
 	if len(seen) == 0 {
 		bad("needs at least one step")
 	}
+	if err := j.client.validate(); err != nil {
+		bad("%v", err)
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -255,8 +269,9 @@ func (j *Journey) Steps() []string {
 }
 
 // Scenario returns a loadgen scenario named after the journey that runs it
-// under exec. Its HTTP steps share one transport, sized for exec's VUs and
-// closed when the scenario ends.
+// under exec. Each run of it gets fresh state: the journey's HTTP
+// transport (sized for exec's VUs and closed when the scenario ends), its
+// feeders' cursors and its VUs.
 func (j *Journey) Scenario(exec loadgen.Executor) loadgen.Scenario {
 	return Mix(j.name, exec, Weighted{Weight: 1, Journey: j})
 }
@@ -269,72 +284,94 @@ type Weighted struct {
 
 // Mix returns a scenario whose every iteration runs one of the journeys,
 // picked at random by weight (for example 80 % browse, 20 % sign up). In a
-// mix of several journeys, steps are named "journey/step".
+// mix of several journeys, steps are named "journey/step". Bad weights are
+// reported when the plan runs, before any load starts.
 func Mix(name string, exec loadgen.Executor, journeys ...Weighted) loadgen.Scenario {
-	m := &mix{name: name, journeys: journeys}
-	sc := loadgen.Scenario{Name: name, Executor: exec, Iteration: m.iterate, Teardown: m.teardown}
-	sc.Setup = func(ctx context.Context, rec *metrics.Recorder) error { return m.setup(rec, exec) }
-	return sc
+	js := slices.Clone(journeys) // later changes to the caller's slice do not reach the scenario
+	return loadgen.Scenario{Name: name, Executor: exec, Setup: func(ctx context.Context, env *loadgen.Env) (loadgen.Instance, error) {
+		m, err := newMixRun(name, js, env)
+		if err != nil {
+			return loadgen.Instance{}, err
+		}
+		return loadgen.Instance{Iteration: m.iterate, Teardown: m.teardown}, nil
+	}}
 }
 
-type mix struct {
-	name      string
-	journeys  []Weighted
-	total     int
-	handles   [][]metrics.Handle // per journey, per op: the step's handle
-	phases    [][][numPhases]metrics.Handle
-	transport *http.Transport
+// mixRun is one run of a mix: everything that must not outlive the run.
+type mixRun struct {
+	name     string
+	journeys []Weighted
+	total    int
+	handles  [][]metrics.Handle // per journey, per op: the step's handle
+	phases   [][][numPhases]metrics.Handle
+	clients  []*clientRun // per journey
+	feeds    map[*Feeder]*feedRun
+	segment  loadgen.Segment
 }
 
-func (m *mix) setup(rec *metrics.Recorder, exec loadgen.Executor) error {
+func newMixRun(name string, journeys []Weighted, env *loadgen.Env) (*mixRun, error) {
+	m := &mixRun{name: name, journeys: journeys, feeds: map[*Feeder]*feedRun{}, segment: env.Segment}
 	var errs []error
-	if len(m.journeys) == 0 {
-		errs = append(errs, fmt.Errorf("scenario: mix %q needs at least one journey", m.name))
+	if len(journeys) == 0 {
+		errs = append(errs, fmt.Errorf("scenario: mix %q needs at least one journey", name))
 	}
-	for i, w := range m.journeys {
+	for i, w := range journeys {
 		if w.Weight <= 0 {
-			errs = append(errs, fmt.Errorf("scenario: mix %q: journey %d weight must be > 0, got %d", m.name, i, w.Weight))
+			errs = append(errs, fmt.Errorf("scenario: mix %q: journey %d weight must be > 0, got %d", name, i, w.Weight))
+		} else if m.total > math.MaxInt-w.Weight {
+			errs = append(errs, fmt.Errorf("scenario: mix %q: the weights add up to more than %d", name, math.MaxInt))
+		} else {
+			m.total += w.Weight
 		}
 		if w.Journey == nil {
-			errs = append(errs, fmt.Errorf("scenario: mix %q: journey %d is nil", m.name, i))
+			errs = append(errs, fmt.Errorf("scenario: mix %q: journey %d is nil", name, i))
 		}
-		m.total += w.Weight
 	}
 	if err := errors.Join(errs...); err != nil {
-		return err
+		return nil, err
 	}
-	m.transport = newTransport(loadgen.MaxVUs(exec))
-	for _, w := range m.journeys {
-		hs := make([]metrics.Handle, len(w.Journey.ops))
-		ph := make([][numPhases]metrics.Handle, len(w.Journey.ops))
-		for i, o := range w.Journey.ops {
+	rec := env.Recorder
+	for _, w := range journeys {
+		j := w.Journey
+		c, err := j.client.build(env.MaxVUs)
+		if err != nil {
+			m.teardown()
+			return nil, fmt.Errorf("scenario: journey %q: %w", j.name, err)
+		}
+		m.clients = append(m.clients, c)
+		hs := make([]metrics.Handle, len(j.ops))
+		ph := make([][numPhases]metrics.Handle, len(j.ops))
+		for i, o := range j.ops {
+			if o.feeder != nil && m.feeds[o.feeder] == nil {
+				m.feeds[o.feeder] = newFeedRun(o.feeder, env.Segment)
+			}
 			if o.step == nil {
 				continue
 			}
 			step := o.key
-			if len(m.journeys) > 1 {
-				step = w.Journey.name + "/" + o.key
+			if len(journeys) > 1 {
+				step = j.name + "/" + o.key
 			}
-			hs[i] = rec.Handle(metrics.Key{Scenario: m.name, Step: step, Kind: metrics.KindStep})
+			hs[i] = rec.Handle(metrics.Key{Scenario: name, Step: step, Kind: metrics.KindStep})
 			if o.step.http != nil {
 				for p := range numPhases {
-					ph[i][p] = rec.Handle(metrics.Key{Scenario: m.name, Step: step, Kind: phaseKinds[p]})
+					ph[i][p] = rec.Handle(metrics.Key{Scenario: name, Step: step, Kind: phaseKinds[p]})
 				}
 			}
 		}
 		m.handles = append(m.handles, hs)
 		m.phases = append(m.phases, ph)
 	}
-	return nil
+	return m, nil
 }
 
-func (m *mix) teardown() {
-	if m.transport != nil {
-		m.transport.CloseIdleConnections()
+func (m *mixRun) teardown() {
+	for _, c := range m.clients {
+		c.close()
 	}
 }
 
-func (m *mix) vu(it *loadgen.Iteration) *VU {
+func (m *mixRun) vu(it *loadgen.Iteration) *VU {
 	if vu, ok := it.VU.State.(*VU); ok {
 		return vu
 	}
@@ -343,17 +380,23 @@ func (m *mix) vu(it *loadgen.Iteration) *VU {
 	vu := &VU{
 		ID:      it.VU.ID,
 		Rand:    rand.New(rand.NewPCG(seed, uint64(it.VU.ID))),
-		HTTP:    &http.Client{Transport: m.transport, Jar: jar},
+		jar:     jar,
 		store:   map[string]string{},
 		cursors: map[*Feeder]int{},
 		shard:   it.Shard,
+		run:     m,
 	}
+	vu.clients = make([]*http.Client, len(m.clients))
+	for i, c := range m.clients {
+		vu.clients[i] = c.forVU(vu)
+	}
+	vu.HTTP, vu.client = vu.clients[0], m.clients[0]
 	vu.http.init()
 	it.VU.State = vu
 	return vu
 }
 
-func (m *mix) iterate(ctx context.Context, it *loadgen.Iteration) error {
+func (m *mixRun) iterate(ctx context.Context, it *loadgen.Iteration) error {
 	vu := m.vu(it)
 	vu.Iteration = it.Number
 	ji := 0
@@ -365,6 +408,8 @@ func (m *mix) iterate(ctx context.Context, it *loadgen.Iteration) error {
 		}
 	}
 	j := m.journeys[ji].Journey
+	vu.HTTP, vu.client = vu.clients[ji], m.clients[ji]
+	defer m.clients[ji].iterationDone(vu, ji)
 	start := time.Now()
 	for i := range j.ops {
 		o := &j.ops[i]
@@ -378,7 +423,7 @@ func (m *mix) iterate(ctx context.Context, it *loadgen.Iteration) error {
 				return err
 			}
 		case o.feeder != nil:
-			row, err := o.feeder.draw(vu)
+			row, err := m.feeds[o.feeder].draw(vu)
 			if err != nil {
 				return err
 			}
@@ -391,14 +436,21 @@ func (m *mix) iterate(ctx context.Context, it *loadgen.Iteration) error {
 	return nil
 }
 
-func (m *mix) runStep(ctx context.Context, vu *VU, o *op, h metrics.Handle, ph *[numPhases]metrics.Handle) (err error) {
+// runStep runs one step and records it. A step cut off by the run's hard
+// stop (ctx cancelled) is counted as interrupted, with no latency.
+func (m *mixRun) runStep(ctx context.Context, vu *VU, o *op, h metrics.Handle, ph *[numPhases]metrics.Handle) (err error) {
 	start := time.Now()
 	defer func() {
+		end := time.Now()
 		if p := recover(); p != nil {
-			vu.shard.Record(h, time.Since(start), metrics.Panic)
+			vu.shard.Record(h, end, end.Sub(start), metrics.Panic)
 			panic(p) // the engine counts the iteration and keeps the stack
 		}
-		vu.shard.Record(h, time.Since(start), metrics.OutcomeOf(err))
+		if err != nil && ctx.Err() != nil {
+			vu.shard.Count(h, end, metrics.Interrupted, 1)
+			return
+		}
+		vu.shard.Record(h, end, end.Sub(start), metrics.OutcomeOf(err))
 	}()
 	if o.step.http != nil {
 		return o.step.http.do(ctx, vu, h, ph)

@@ -261,9 +261,9 @@ func TestPacingAndThinkTime(t *testing.T) {
 		res := run(t, j.Scenario(loadgen.ConstantVUs{VUs: 2, Duration: 9500 * time.Millisecond}))
 		it := res.Iterations("paced")
 		assert.Equal(t, int64(20), it.Count(), "one iteration per second per VU")
-		assert.Equal(t, time.Second, it.Min)
-		assert.Equal(t, time.Second, it.Max)
-		assert.Equal(t, 100*time.Millisecond, step(res, "paced", "a").Max, "think time is not in step latency")
+		assert.Equal(t, time.Second, it.Latency.Min)
+		assert.Equal(t, time.Second, it.Latency.Max)
+		assert.Equal(t, 100*time.Millisecond, step(res, "paced", "a").Latency.Max, "think time is not in step latency")
 	})
 }
 
@@ -417,4 +417,134 @@ func TestHTTPAllocationsPerRequest(t *testing.T) {
 	assert.Equal(t, int64(100), n.Load())
 	assert.True(t, strings.HasPrefix(srv.URL, "http://127.0.0.1:"))
 	_ = errors.New
+}
+
+// TestPlanRunsAgain runs one plan three times: a two-journey mix, a
+// feeder that stops the scenario when its rows run out, a per-VU feeder,
+// per-VU stored values and HTTP connections are all set up afresh for
+// every run.
+func TestPlanRunsAgain(t *testing.T) {
+	var conns atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") }))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	rows := [][]string{{"1"}, {"2"}, {"3"}, {"4"}, {"5"}, {"6"}}
+	seq, err := NewFeeder("seq", []string{"n"}, rows, Sequential, Stop)
+	require.NoError(t, err)
+	per, err := NewFeeder("per", []string{"p"}, [][]string{{"x"}, {"y"}}, PerVU, Wrap)
+	require.NoError(t, err)
+	var mu sync.Mutex
+	var stale []string
+	body := func(ctx context.Context, vu *VU) error {
+		if vu.Iteration == 0 {
+			if v, ok := vu.Get("mark"); ok {
+				mu.Lock()
+				stale = append(stale, v)
+				mu.Unlock()
+			}
+		}
+		vu.Set("mark", "set")
+		if p, _ := vu.Row.Get("p"); p != []string{"x", "y"}[vu.Iteration%2] {
+			return fmt.Errorf("per-VU row %q at iteration %d", p, vu.Iteration)
+		}
+		return nil
+	}
+	a := Must("a", Parts{Feed(seq), Feed(per), Step("mark", body), GET("get", srv.URL+"/")})
+	b := Must("b", Parts{Feed(seq), Feed(per), Step("mark", body), GET("get", srv.URL+"/")})
+	plan := &loadgen.Plan{Scenarios: []loadgen.Scenario{
+		Mix("mix", loadgen.ConstantVUs{VUs: 2, Duration: 10 * time.Second}, Weighted{1, a}, Weighted{1, b}),
+	}}
+	for i := range 3 {
+		before := conns.Load()
+		res, err := loadgen.Run(t.Context(), plan)
+		require.NoError(t, err, "run %d", i)
+		it := res.Iterations("mix")
+		assert.Equal(t, int64(6), it.Count(), "run %d: one iteration per row of the sequential feeder", i)
+		assert.Zero(t, it.Errors(), "run %d: %v", i, res.Errors)
+		assert.Empty(t, res.Panics, "run %d", i)
+		assert.Equal(t, int64(6), step(res, "mix", "a/get").Count()+step(res, "mix", "b/get").Count())
+		assert.Positive(t, conns.Load()-before, "run %d opens its own connections", i)
+	}
+	assert.Empty(t, stale, "values stored in one run are not seen in the next")
+}
+
+// TestUniqueAcrossSegments runs the three segments of a plan: together they
+// use every row of a Unique feeder exactly once.
+func TestUniqueAcrossSegments(t *testing.T) {
+	var rows [][]string
+	for i := range 10 {
+		rows = append(rows, []string{fmt.Sprint(i)})
+	}
+	f, err := NewFeeder("ids", []string{"id"}, rows, Unique, Stop)
+	require.NoError(t, err)
+	var mu sync.Mutex
+	used := map[string]int{}
+	j := Must("u", Parts{Feed(f), Step("use", func(ctx context.Context, vu *VU) error {
+		id, _ := vu.Row.Get("id")
+		mu.Lock()
+		used[id]++
+		mu.Unlock()
+		return nil
+	})})
+	for seg := range 3 {
+		_, err := loadgen.Run(t.Context(), &loadgen.Plan{
+			Segment:   loadgen.Segment{Index: seg, Count: 3},
+			Scenarios: []loadgen.Scenario{j.Scenario(loadgen.SharedIterations{VUs: 3, Iterations: 30})},
+		})
+		require.NoError(t, err)
+	}
+	assert.Len(t, used, 10)
+	for id, n := range used {
+		assert.Equal(t, 1, n, "row %s", id)
+	}
+	_, err = NewFeeder("bad", []string{"id"}, rows, Unique, Wrap)
+	assert.ErrorContains(t, err, "Unique hands each row out at most once, so onEnd must be Stop")
+}
+
+// TestHardStopInterruptsStepAndIteration: a request cut off at the hard
+// stop is interrupted in the step's row as in the iteration's, and adds no
+// latency to either.
+func TestHardStopInterruptsStepAndIteration(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		j := Must("hang", Parts{Step("wait", func(ctx context.Context, vu *VU) error {
+			<-ctx.Done() // a target that never answers
+			return ctx.Err()
+		})})
+		sc := j.Scenario(loadgen.ConstantVUs{VUs: 3, Duration: time.Second})
+		sc.GracefulStop = 500 * time.Millisecond
+		res := run(t, sc)
+		st, it := step(res, "hang", "wait"), res.Iterations("hang")
+		assert.Equal(t, int64(3), st.Outcomes[metrics.Interrupted])
+		assert.Equal(t, int64(3), it.Outcomes[metrics.Interrupted])
+		assert.Zero(t, st.Errors())
+		assert.Zero(t, st.Latency.Count()+st.Failed.Count(), "no latency from cut-off work")
+		assert.Equal(t, 1500*time.Millisecond, res.Duration())
+	})
+}
+
+func TestStatusCodesAreCounted(t *testing.T) {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch n.Add(1) % 4 {
+		case 0:
+			http.Error(w, "down", http.StatusServiceUnavailable)
+		case 1:
+			http.NotFound(w, r)
+		default:
+			fmt.Fprint(w, "ok")
+		}
+	}))
+	defer srv.Close()
+	j := Must("s", Parts{GET("get", srv.URL+"/")})
+	res := run(t, j.Scenario(loadgen.PerVUIterations{VUs: 1, Iterations: 8}))
+	st := step(res, "s", "get")
+	assert.Equal(t, metrics.StatusCounts{{Code: 200, Count: 4}, {Code: 404, Count: 2}, {Code: 503, Count: 2}}, st.Status)
+	assert.Equal(t, int64(2), st.Outcomes[metrics.HTTP5xx])
+	assert.Equal(t, int64(4), st.Failed.Count(), "the latency of failed requests is kept apart")
+	assert.Equal(t, int64(4), st.Latency.Count())
 }

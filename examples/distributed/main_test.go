@@ -162,7 +162,7 @@ func TestFourProcessesMergeToTheWhole(t *testing.T) {
 			sum.Merge(&p.Stats)
 		}
 		assert.Equal(t, m.Total.Outcomes, sum.Outcomes, "%v: intervals vs total", m.Key)
-		assert.True(t, m.Total.Latency.Equal(&sum.Latency), "%v: interval histograms vs total", m.Key)
+		assert.True(t, m.Total.Latency.Hist.Equal(&sum.Latency.Hist), "%v: interval histograms vs total", m.Key)
 	}
 
 	// Percentiles: the merge's are those of the segments' totals merged by
@@ -182,9 +182,9 @@ func TestFourProcessesMergeToTheWhole(t *testing.T) {
 		for _, q := range []float64{0.5, 0.95, 0.99} {
 			assert.Equal(t, hand.Quantile(q), got.Quantile(q), "%v q=%v", k, q)
 		}
-		assert.True(t, hand.Latency.Equal(&got.Latency), "%v: histograms", k)
-		assert.Equal(t, hand.Min, got.Min, k)
-		assert.Equal(t, hand.Max, got.Max, k)
+		assert.True(t, hand.Latency.Hist.Equal(&got.Latency.Hist), "%v: histograms", k)
+		assert.Equal(t, hand.Latency.Min, got.Latency.Min, k)
+		assert.Equal(t, hand.Latency.Max, got.Latency.Max, k)
 	}
 
 	// Refusals reach the user, naming what is wrong.

@@ -4,15 +4,19 @@
 // millisecond granularity on Linux: a 20 µs timer fires about 1.1 ms late
 // there. An open-model scheduler that wakes for every arrival would then
 // start most of them a millisecond late. [Sleep] instead blocks the calling
-// OS thread in nanosleep, which wakes within about 0.1 ms; callers lock
-// their goroutine to its thread (runtime.LockOSThread) so the cost is one
-// thread, not a spinning core.
+// OS thread in nanosleep with the thread's timer slack lowered to 1 ns
+// (on Linux), which wakes within about 40 µs here. The cost is a thread
+// blocked for the sleep, not a spinning core.
 package clock
 
-import "time"
+import (
+	"runtime"
+	"time"
+)
 
-// Threshold is the wait below which [Sleep] is worth using; longer waits
-// use ordinary Go timers, whose lateness is small relative to the wait.
+// Threshold is the wait below which [Sleep] is worth using. A longer wait
+// is best spent on an ordinary Go timer until Threshold before its end
+// (timers fire up to about a millisecond late), and the rest in Sleep.
 const Threshold = 2 * time.Millisecond
 
 // Sleep blocks the calling thread for d (precisely where the platform
@@ -23,4 +27,30 @@ func Sleep(d time.Duration) {
 		return
 	}
 	sleepPrecise(d)
+}
+
+// Spin is how long [SleepUntil] may spin before a due time that follows a
+// long wait: after a few milliseconds idle, a thread wakes from a sleep
+// 50–100 µs late; spinning the last few microseconds, while yielding to
+// other goroutines, makes the wake-up punctual at a cost of at most Spin of
+// CPU per wait (0.5 % of a core at 100 waits a second).
+const Spin = 50 * time.Microsecond
+
+// SleepUntil blocks until due: it sleeps precisely until spin before due,
+// then spins, yielding the processor, until due. A spin of 0 only sleeps.
+func SleepUntil(due time.Time, spin time.Duration) {
+	Sleep(time.Until(due) - spin)
+	for spin > 0 && time.Now().Before(due) {
+		runtime.Gosched()
+	}
+}
+
+// Fake reports whether time.Now is a fake clock, as inside a
+// testing/synctest bubble: a real sleep of a microsecond does not move it.
+// Precise sleeps and spins are pointless, even endless, on a fake clock;
+// callers use ordinary timers there instead.
+func Fake() bool {
+	before := time.Now()
+	sleepPrecise(time.Microsecond)
+	return !time.Now().After(before)
 }

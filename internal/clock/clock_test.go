@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"slices"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -27,4 +28,18 @@ func TestSleepWaitsAtLeastD(t *testing.T) {
 	t.Logf("lateness median %v", late[25]) // informative: speed is measured by loadgen's BenchmarkOpenRate
 	Sleep(0)
 	Sleep(-time.Second)
+}
+
+func TestFakeTellsASyntheticClock(t *testing.T) {
+	assert.False(t, Fake(), "the real clock")
+	synctest.Test(t, func(t *testing.T) {
+		assert.True(t, Fake(), "a synctest bubble's clock")
+	})
+}
+
+func TestSleepUntilSpinsToTheDueTime(t *testing.T) {
+	due := time.Now().Add(3 * time.Millisecond)
+	SleepUntil(due, Spin)
+	assert.False(t, time.Now().Before(due))
+	SleepUntil(time.Now().Add(-time.Second), Spin) // past: returns at once
 }

@@ -8,25 +8,30 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 )
 
-// CheckVersion reads the top-level "version" field of b and returns an
-// error wrapping errVersion unless it is want.
-func CheckVersion(b []byte, want int, errVersion error) error {
+// Version reads the top-level "version" field of b and returns it; a
+// version not among accepted is an error wrapping errVersion.
+func Version(b []byte, errVersion error, accepted ...int) (int, error) {
 	var v struct {
 		Version *int `json:"version"`
 	}
 	if err := json.Unmarshal(b, &v); err != nil {
-		return err
+		return 0, err
 	}
-	if v.Version == nil || *v.Version != want {
+	if v.Version == nil || !slices.Contains(accepted, *v.Version) {
 		got := "none"
 		if v.Version != nil {
 			got = fmt.Sprint(*v.Version)
 		}
-		return fmt.Errorf("%w: got %s, want %d", errVersion, got, want)
+		want := fmt.Sprint(accepted[0])
+		for _, a := range accepted[1:] {
+			want += " or " + fmt.Sprint(a)
+		}
+		return 0, fmt.Errorf("%w: got %s, want %s", errVersion, got, want)
 	}
-	return nil
+	return *v.Version, nil
 }
 
 // Strict decodes exactly one JSON value from r into v, refusing unknown

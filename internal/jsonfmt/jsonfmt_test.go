@@ -13,12 +13,16 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 var errV = errors.New("bad version")
 
 func TestCheckVersion(t *testing.T) {
-	assert.NoError(t, CheckVersion([]byte(`{"version":2}`), 2, errV))
-	err := CheckVersion([]byte(`{"version":3}`), 2, errV)
+	v, err := Version([]byte(`{"version":2}`), errV, 1, 2)
+	assert.NoError(t, err)
+	assert.Equal(t, 2, v)
+	_, err = Version([]byte(`{"version":3}`), errV, 2)
 	assert.ErrorIs(t, err, errV)
 	assert.EqualError(t, err, "bad version: got 3, want 2")
-	assert.EqualError(t, CheckVersion([]byte(`{}`), 2, errV), "bad version: got none, want 2")
-	assert.Error(t, CheckVersion([]byte(`[`), 2, errV))
+	_, err = Version([]byte(`{}`), errV, 1, 2)
+	assert.EqualError(t, err, "bad version: got none, want 1 or 2")
+	_, err = Version([]byte(`[`), errV, 2)
+	assert.Error(t, err)
 }
 
 func TestStrict(t *testing.T) {
