@@ -502,14 +502,12 @@ func (r *runner) newVU() *vuState {
 	return v
 }
 
-// iterate runs one iteration and records it.
-func (r *runner) iterate(v *vuState, intended time.Time, open bool) {
+// iterate runs one iteration, due at intended and begun at began, and
+// records it.
+func (r *runner) iterate(v *vuState, intended, began time.Time, open bool) {
 	v.it.Intended = intended
-	began := time.Now()
 	if open {
 		v.shard.Record(r.lagH, began, began.Sub(intended), metrics.OK)
-	} else {
-		v.it.Intended = began
 	}
 	err := r.call(v)
 	end := time.Now()
@@ -563,8 +561,9 @@ func (r *runner) closed(start time.Time, spec closedSpec) {
 		r.vus.Add(int64(max(n-len(active), 0))) // before any VU can finish
 		for len(active) < n {
 			v := r.newVU()
+			slot := len(active)
 			active = append(active, v)
-			r.vuWG.Go(func() { r.closedVU(v, &spec) })
+			r.vuWG.Go(func() { r.closedVU(v, slot, start, &spec) })
 		}
 		for len(active) > n {
 			v := active[len(active)-1]
@@ -601,7 +600,13 @@ func (r *runner) closed(start time.Time, spec closedSpec) {
 	r.vuWG.Wait()
 }
 
-func (r *runner) closedVU(v *vuState, spec *closedSpec) {
+// closedVU loops over iterations as the VU in the given slot of the
+// population (slot k stays while the target is above k). It starts an
+// iteration only while the executor's time lasts and its slot is wanted,
+// judged by the clock at that instant: a VU that would start exactly at
+// the end, or when the ramp goes below it, does not, whatever order the
+// goroutines of that instant run in.
+func (r *runner) closedVU(v *vuState, slot int, start time.Time, spec *closedSpec) {
 	// Every VU of a budget executor starts at once; the last to finish
 	// ends the scenario.
 	defer func() {
@@ -610,11 +615,19 @@ func (r *runner) closedVU(v *vuState, spec *closedSpec) {
 		}
 	}()
 	defer v.cancel()
+	endAt := start.Add(spec.end)
 	for !v.leaving.Load() && !r.stopping.Load() {
+		now := time.Now()
+		if !now.Before(endAt) {
+			return
+		}
+		if n, _ := spec.target(now.Sub(start)); n <= slot {
+			return
+		}
 		if spec.shared != nil && spec.shared.Add(-1) < 0 {
 			return
 		}
-		r.iterate(v, time.Time{}, false)
+		r.iterate(v, now, now, false)
 		if spec.perVU > 0 && v.it.Number >= spec.perVU {
 			return
 		}
@@ -720,7 +733,7 @@ func (r *runner) openVU(v *vuState, idle chan<- *vuState) {
 	defer r.vus.Add(-1)
 	defer v.cancel()
 	for due := range v.ch {
-		r.iterate(v, due, true)
+		r.iterate(v, due, time.Now(), true)
 		idle <- v // never blocks: idle holds every VU
 	}
 }

@@ -32,6 +32,7 @@ func synthRun(rng *rand.Rand, level time.Duration, n int, errs int64) *loadgen.R
 		d := time.Duration(float64(level) * math.Exp(0.25*x))
 		st.Latency.Record(d)
 	}
+	st.Latency.Hist = st.Latency.Hist.Frozen() // as in a recorded run
 	st.Outcomes[metrics.OK] = int64(n) - errs
 	st.Outcomes[metrics.HTTP5xx] = errs
 	return wrapRun(st, "apply")
@@ -78,27 +79,41 @@ func delta(t *testing.T, c *Comparison, row Row, metric string) MetricDelta {
 
 var apply = Row{"signup", "apply"}
 
-// TestAATest: two sets of 7 runs from the same process are judged "no
-// significant change" in at least 95 % of 200 seeded trials.
+// TestAATest: two sets of 7 runs from the same process, in 100 seeded
+// trials, are judged "no significant change" in at least 85.
+//
+// How often it could fail: the exact Mann-Whitney test of 7+7 runs at
+// α = 0.05 calls a change with probability at most 0.038 when there is
+// none (0.035 in 1000 trials of these runs); the false calls among 100
+// trials are then at most Binomial(100, 0.038), which exceeds 15 with
+// probability 1.2e-6. The seeds are fixed, so the test is also repeatable;
+// the bound is what keeps it safe when the runs or the code change.
 func TestAATest(t *testing.T) {
 	same := 0
-	for trial := range 200 {
+	for trial := range 100 {
 		rng := rand.New(rand.NewPCG(uint64(trial), 1))
 		c := Compare(runs(rng, 7, 100*time.Millisecond, 0.03), runs(rng, 7, 100*time.Millisecond, 0.03))
 		if delta(t, c, apply, "p95").Verdict == NoChange {
 			same++
 		}
 	}
-	t.Logf("A/A: %d of 200 trials judged no significant change", same)
-	assert.GreaterOrEqual(t, same, 190)
+	t.Logf("A/A: %d of 100 trials judged no significant change", same)
+	assert.GreaterOrEqual(t, same, 85)
 }
 
 // TestPower: a 20 % shift in p95, 7 runs per side, ~3 % run-to-run spread:
-// significant in at least 80 % of 200 trials, and the interval covers the
-// true shift in at least 90 % of them.
+// significant in at least 95 of 100 seeded trials, and the interval covers
+// the true shift in at least 85.
+//
+// How often it could fail: these runs are 4.7 standard deviations apart,
+// and 1000 of 1000 trials found the change, so the power is above 0.997
+// (95 % confidence); fewer than 95 of 100 would then have probability
+// below 1e-6. The interval has 95 % nominal coverage (96.3 % in 1000
+// trials): 16 or more misses in 100 have probability 8.6e-7 at a miss
+// rate of 0.037.
 func TestPower(t *testing.T) {
 	significant, covered := 0, 0
-	for trial := range 200 {
+	for trial := range 100 {
 		rng := rand.New(rand.NewPCG(uint64(trial), 2))
 		c := Compare(runs(rng, 7, 100*time.Millisecond, 0.03), runs(rng, 7, 120*time.Millisecond, 0.03))
 		d := delta(t, c, apply, "p95")
@@ -109,9 +124,9 @@ func TestPower(t *testing.T) {
 			covered++
 		}
 	}
-	t.Logf("power: %d of 200 significant, interval covers +20%% in %d", significant, covered)
-	assert.GreaterOrEqual(t, significant, 160)
-	assert.GreaterOrEqual(t, covered, 180)
+	t.Logf("power: %d of 100 significant, interval covers +20%% in %d", significant, covered)
+	assert.GreaterOrEqual(t, significant, 95)
+	assert.GreaterOrEqual(t, covered, 85)
 }
 
 func TestRegressionBudget(t *testing.T) {

@@ -22,16 +22,35 @@ import (
 	"github.com/stampede-go/stampede/metrics"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files")
+var (
+	update         = flag.Bool("update", false, "rewrite the golden files")
+	updateFixtures = flag.Bool("update-fixtures", false, "rewrite ../testdata/results/v2-fixed.json from the fixed plan (when the result format changes)")
+)
+
+// fixedFile is the stored result that the renderers' golden files are made
+// from: today's format, written by runFixed.
+const fixedFile = "../testdata/results/v2-fixed.json"
+
+// fixedResult reads the stored result of the fixed plan (see runFixed).
+func fixedResult(t *testing.T) *loadgen.Result {
+	t.Helper()
+	if *updateFixtures {
+		res := runFixed(t)
+		require.NoError(t, SaveFile(fixedFile, res))
+	}
+	res, err := LoadFile(fixedFile)
+	require.NoError(t, err)
+	return res
+}
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// fixedResult runs a small deterministic plan on a fake clock: one VU per
+// runFixed runs a small deterministic plan on a fake clock: one VU per
 // scenario, latencies that depend only on the iteration number, and no
 // recording at an interval boundary (where goroutine order would decide the
 // interval): step latencies carry odd microseconds, and the open scenario
 // starts 10 ms in.
-func fixedResult(t *testing.T) *loadgen.Result {
+func runFixed(t *testing.T) *loadgen.Result {
 	t.Helper()
 	var res *loadgen.Result
 	synctest.Test(t, func(t *testing.T) {

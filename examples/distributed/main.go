@@ -36,7 +36,7 @@ func main() {
 	// Ctrl-C and the partial result is still written.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, false); err != nil {
 		fmt.Fprintln(os.Stderr, "distributed:", err)
 		os.Exit(1)
 	}
@@ -49,7 +49,9 @@ const usage = `usage:
 
 // run is the command: "merge" as the first argument selects merge mode;
 // anything else (or "run") runs this process's segment of the plan.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// inMemory serves the demo service in memory instead of on a loopback port
+// when there is no -target: the tests do, on a fake clock.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, inMemory bool) error {
 	if len(args) > 0 {
 		switch args[0] {
 		case "merge":
@@ -58,10 +60,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			args = args[1:]
 		}
 	}
-	return runSegment(ctx, args, stdout, stderr)
+	return runSegment(ctx, args, stdout, stderr, inMemory)
 }
 
-func runSegment(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runSegment(ctx context.Context, args []string, stdout, stderr io.Writer, inMemory bool) error {
 	fs := flag.NewFlagSet("distributed", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, usage, "\nrun flags:\n"); fs.PrintDefaults() }
@@ -97,13 +99,14 @@ func runSegment(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 
 	base := *target
+	var dial func(context.Context, string, string) (net.Conn, error)
 	if base == "" {
-		svc, err := demo.Start(demo.Options{})
+		svc, err := demo.Start(demo.Options{InMemory: inMemory})
 		if err != nil {
 			return err
 		}
 		defer svc.Close()
-		base = svc.URL
+		base, dial = svc.URL, svc.Dial
 		fmt.Fprintf(stderr, "no -target: started the demo service at %s\n", base)
 	} else if err := checkLoopback(base); err != nil {
 		return err
@@ -120,7 +123,7 @@ func runSegment(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintf(stderr, "segment %v: warning: the start time %s passed %v ago; starting late, arrivals already due start at once\n",
 			seg, startAt.Format(time.RFC3339Nano), (-wait).Round(time.Millisecond))
 	}
-	res, runErr := loadgen.Run(ctx, examplePlan(strings.TrimSuffix(base, "/"), seg, startAt))
+	res, runErr := loadgen.Run(ctx, examplePlan(strings.TrimSuffix(base, "/"), dial, seg, startAt))
 	if res == nil {
 		return runErr // invalid plan, or cancelled while waiting for the start
 	}
@@ -160,11 +163,13 @@ func checkLoopback(raw string) error {
 // examplePlan is the plan every segment runs: a closed scenario of 7 VUs
 // sharing 201 iterations of GET /meetings, and an open scenario of 45
 // arrivals per second for 2 s of GET /meetings/1, against the demo service
-// at base. seg and startAt are the only things that differ between
-// processes, and neither is part of the plan's description in the result.
-func examplePlan(base string, seg loadgen.Segment, startAt time.Time) *loadgen.Plan {
-	browse := scenario.Must("browse", scenario.Parts{scenario.GET("list", base+"/meetings", scenario.Timeout(5*time.Second))})
-	open := scenario.Must("open", scenario.Parts{scenario.GET("detail", base+"/meetings/1", scenario.Timeout(5*time.Second))})
+// at base (reached through dial, if not nil: the demo service in memory).
+// seg and startAt are the only things that differ between processes, and
+// neither is part of the plan's description in the result.
+func examplePlan(base string, dial func(context.Context, string, string) (net.Conn, error), seg loadgen.Segment, startAt time.Time) *loadgen.Plan {
+	client := scenario.WithClient(scenario.Client{Dial: dial})
+	browse := scenario.Must("browse", scenario.Parts{scenario.GET("list", base+"/meetings", scenario.Timeout(5*time.Second))}, client)
+	open := scenario.Must("open", scenario.Parts{scenario.GET("detail", base+"/meetings/1", scenario.Timeout(5*time.Second))}, client)
 	return &loadgen.Plan{
 		Name:     planName,
 		Interval: interval,

@@ -7,8 +7,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -39,7 +42,7 @@ func TestSegmentChild(t *testing.T) {
 		t.Skip("runs only as a child process of TestFourProcessesMergeToTheWhole")
 	}
 	var stdout bytes.Buffer
-	require.NoError(t, run(t.Context(), []string{"-target", os.Getenv(envChildTarget), "-out", out}, &stdout, os.Stderr))
+	require.NoError(t, run(t.Context(), []string{"-target", os.Getenv(envChildTarget), "-out", out}, &stdout, os.Stderr, false))
 	assert.Empty(t, stdout.String(), "the result goes to -out")
 }
 
@@ -88,7 +91,7 @@ func TestFourProcessesMergeToTheWhole(t *testing.T) {
 	whole := filepath.Join(dir, "whole.json")
 	var stdout, stderr bytes.Buffer
 	require.NoError(t, run(t.Context(), []string{"run", "-target", svc.URL, "-segment", "1/1",
-		"-start-at", time.Now().Add(100 * time.Millisecond).Format(time.RFC3339Nano), "-out", whole}, &stdout, &stderr), stderr.String())
+		"-start-at", time.Now().Add(100 * time.Millisecond).Format(time.RFC3339Nano), "-out", whole}, &stdout, &stderr, false), stderr.String())
 	wholeRes, err := report.LoadFile(whole)
 	require.NoError(t, err)
 
@@ -106,7 +109,7 @@ func TestFourProcessesMergeToTheWhole(t *testing.T) {
 	mergedPath, htmlPath := filepath.Join(dir, "merged.json"), filepath.Join(dir, "report.html")
 	stdout.Reset()
 	stderr.Reset()
-	require.NoError(t, run(t.Context(), append([]string{"merge", "-json", mergedPath, "-html", htmlPath}, files...), &stdout, &stderr), stderr.String())
+	require.NoError(t, run(t.Context(), append([]string{"merge", "-json", mergedPath, "-html", htmlPath}, files...), &stdout, &stderr, false), stderr.String())
 	t.Log(stdout.String())
 	assert.Contains(t, stdout.String(), planName)
 	assert.Contains(t, stdout.String(), fmt.Sprintf("iterations: %d started = %d completed", browseIterations, browseIterations))
@@ -190,7 +193,7 @@ func TestFourProcessesMergeToTheWhole(t *testing.T) {
 	// Refusals reach the user, naming what is wrong.
 	mergeErr := func(files ...string) string {
 		t.Helper()
-		err := run(t.Context(), append([]string{"merge"}, files...), &bytes.Buffer{}, &bytes.Buffer{})
+		err := run(t.Context(), append([]string{"merge"}, files...), &bytes.Buffer{}, &bytes.Buffer{}, false)
 		require.Error(t, err)
 		return err.Error()
 	}
@@ -221,7 +224,7 @@ func TestRunErrors(t *testing.T) {
 		{"merge missing file", []string{"merge", "does-not-exist.json"}, "report: open does-not-exist.json: no such file or directory"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := run(t.Context(), tc.args, &bytes.Buffer{}, &bytes.Buffer{})
+			err := run(t.Context(), tc.args, &bytes.Buffer{}, &bytes.Buffer{}, true)
 			assert.EqualError(t, err, tc.err)
 		})
 	}
@@ -231,27 +234,81 @@ func TestSegmentFromEnvironment(t *testing.T) {
 	t.Setenv(loadgen.EnvSegmentIndex, "")
 	t.Setenv(loadgen.EnvJobCompletionIndex, "2")
 	t.Setenv(loadgen.EnvSegmentCount, "")
-	err := run(t.Context(), []string{"-target", "http://127.0.0.1:1"}, &bytes.Buffer{}, &bytes.Buffer{})
+	err := run(t.Context(), []string{"-target", "http://127.0.0.1:1"}, &bytes.Buffer{}, &bytes.Buffer{}, false)
 	assert.EqualError(t, err, `loadgen: JOB_COMPLETION_INDEX is set ("2") but STAMPEDE_SEGMENT_COUNT is not: set both, or neither for the whole plan`)
 	t.Setenv(loadgen.EnvSegmentCount, "4")
 	t.Setenv(loadgen.EnvStartAt, "__START_AT__")
-	err = run(t.Context(), []string{"-target", "http://127.0.0.1:1"}, &bytes.Buffer{}, &bytes.Buffer{})
+	err = run(t.Context(), []string{"-target", "http://127.0.0.1:1"}, &bytes.Buffer{}, &bytes.Buffer{}, false)
 	assert.EqualError(t, err, `loadgen: STAMPEDE_START_AT must be an RFC 3339 time such as "2026-05-01T12:00:00Z", got "__START_AT__"`)
 }
 
 // TestWithoutTargetStartsTheDemo runs the whole plan with no -target, to
-// stdout: the command starts its own demo service.
+// stdout: the command starts its own demo service (here in memory, on a
+// fake clock, so the counts are exact).
 func TestWithoutTargetStartsTheDemo(t *testing.T) {
 	t.Setenv(loadgen.EnvSegmentIndex, "")
 	t.Setenv(loadgen.EnvJobCompletionIndex, "")
 	t.Setenv(loadgen.EnvSegmentCount, "")
 	t.Setenv(loadgen.EnvStartAt, "")
-	var stdout, stderr bytes.Buffer
-	require.NoError(t, run(t.Context(), nil, &stdout, &stderr), stderr.String())
-	assert.Contains(t, stderr.String(), "no -target: started the demo service at http://127.0.0.1:")
-	res, err := report.ReadJSON(&stdout)
-	require.NoError(t, err)
-	assert.True(t, res.Segment.IsWhole())
-	assert.Equal(t, int64(browseIterations), res.Iterations("browse").Outcomes[metrics.OK])
-	assert.Equal(t, int64(openRate*openDuration/time.Second), res.Iterations("open").Count())
+	synctest.Test(t, func(t *testing.T) {
+		var stdout, stderr bytes.Buffer
+		require.NoError(t, run(t.Context(), nil, &stdout, &stderr, true), stderr.String())
+		assert.Contains(t, stderr.String(), "no -target: started the demo service at http://demo.internal")
+		res, err := report.ReadJSON(&stdout)
+		require.NoError(t, err)
+		assert.True(t, res.Segment.IsWhole())
+		assert.Equal(t, int64(browseIterations), res.Iterations("browse").Outcomes[metrics.OK])
+		assert.Equal(t, int64(openRate*openDuration/time.Second), res.Iterations("open").Outcomes[metrics.OK])
+		assert.Equal(t, time.Millisecond, res.Metrics.Metric(metrics.Key{Scenario: "open", Step: "detail", Kind: metrics.KindStep}).Total.Latency.Max)
+	})
+}
+
+// TestSegmentsMergeExactlyInMemory runs the four segments side by side and
+// the whole plan, on a fake clock with the demo service in memory, and
+// merges the segments through the command: every request takes exactly
+// 1 ms there, so the merge equals the whole plan's result in every count
+// and every histogram bucket of the steps, iterations and schedule lag.
+// (Not of the connection phases: four processes open more connections
+// than one, and reuse each fewer times.)
+func TestSegmentsMergeExactlyInMemory(t *testing.T) {
+	for _, v := range []string{loadgen.EnvSegmentIndex, loadgen.EnvJobCompletionIndex, loadgen.EnvSegmentCount, loadgen.EnvStartAt} {
+		t.Setenv(v, "")
+	}
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		startAt := time.Now().Add(time.Second)
+		files := make([]string, segments)
+		var wg sync.WaitGroup
+		for i := range segments {
+			files[i] = filepath.Join(dir, fmt.Sprintf("segment-%d.json", i))
+			wg.Go(func() {
+				var out, errOut bytes.Buffer
+				assert.NoError(t, run(t.Context(), []string{"-segment", fmt.Sprintf("%d/%d", i+1, segments),
+					"-start-at", startAt.Format(time.RFC3339Nano), "-out", files[i]}, &out, &errOut, true), errOut.String())
+			})
+		}
+		wg.Wait()
+		var out, errOut bytes.Buffer
+		whole := filepath.Join(dir, "whole.json")
+		require.NoError(t, run(t.Context(), []string{"-out", whole}, &out, &errOut, true), errOut.String())
+		merged := filepath.Join(dir, "merged.json")
+		require.NoError(t, run(t.Context(), append([]string{"merge", "-json", merged}, files...), &out, &errOut, true), errOut.String())
+		w, err := report.LoadFile(whole)
+		require.NoError(t, err)
+		m, err := report.LoadFile(merged)
+		require.NoError(t, err)
+		require.Equal(t, len(w.Metrics.Metrics), len(m.Metrics.Metrics))
+		for _, wm := range w.Metrics.Metrics {
+			if !slices.Contains([]metrics.Kind{metrics.KindStep, metrics.KindIteration, metrics.KindScheduleLag}, wm.Kind) {
+				continue
+			}
+			mm := m.Metrics.Metric(wm.Key)
+			require.NotNil(t, mm, "%v", wm.Key)
+			assert.Equal(t, wm.Total.Outcomes, mm.Total.Outcomes, "%v", wm.Key)
+			assert.True(t, wm.Total.Latency.Hist.Equal(&mm.Total.Latency.Hist), "%v: histograms", wm.Key)
+			assert.Equal(t, wm.Total.Latency.Sum, mm.Total.Latency.Sum, "%v", wm.Key)
+		}
+		assert.Equal(t, int64(browseIterations), m.Iterations("browse").Outcomes[metrics.OK])
+		assert.Equal(t, int64(openRate*openDuration/time.Second), m.Iterations("open").Outcomes[metrics.OK])
+	})
 }

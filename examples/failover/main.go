@@ -26,13 +26,15 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, false); err != nil {
 		fmt.Fprintln(os.Stderr, "failover:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// run runs the command. inMemory serves the demo service in memory instead
+// of on a loopback port: the tests do, on a fake clock.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, inMemory bool) error {
 	fs := flag.NewFlagSet("failover", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	duration := fs.Duration("duration", time.Minute, "length of the run; the failover happens halfway")
@@ -43,13 +45,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	svc, err := demo.Start(demo.Options{})
+	svc, err := demo.Start(demo.Options{InMemory: inMemory})
 	if err != nil {
 		return err
 	}
 	defer svc.Close()
 	const event = "fail over cache primary"
-	j := scenario.Must("read", scenario.Parts{scenario.GET("detail", svc.URL+"/meetings/1", scenario.Timeout(5*time.Second))})
+	j := scenario.Must("read", scenario.Parts{scenario.GET("detail", svc.URL+"/meetings/1", scenario.Timeout(5*time.Second))},
+		scenario.WithClient(scenario.Client{Dial: svc.Dial})) // svc.Dial: nil unless in memory
 	res, err := loadgen.Run(ctx, &loadgen.Plan{
 		Name: "cache failover under load",
 		Scenarios: []loadgen.Scenario{j.Scenario(loadgen.ConstantRate{

@@ -27,13 +27,15 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, false); err != nil {
 		fmt.Fprintln(os.Stderr, "open-vs-closed:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// run runs the command. inMemory serves the demo service in memory instead
+// of on a loopback port: the tests do, on a fake clock.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, inMemory bool) error {
 	fs := flag.NewFlagSet("open-vs-closed", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	duration := fs.Duration("duration", 10*time.Second, "length of each run; the stall starts halfway")
@@ -41,12 +43,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	svc, err := demo.Start(demo.Options{})
+	svc, err := demo.Start(demo.Options{InMemory: inMemory})
 	if err != nil {
 		return err
 	}
 	defer svc.Close()
-	j := scenario.Must("get", scenario.Parts{scenario.GET("report", svc.URL+"/v2/report")})
+	j := scenario.Must("get", scenario.Parts{scenario.GET("report", svc.URL+"/v2/report")},
+		scenario.WithClient(scenario.Client{Dial: svc.Dial})) // svc.Dial: nil unless in memory
 	const vus, rate = 10, 500 // 10 users × ~2 ms per request ≈ 5000/s closed; 500/s open
 	models := []struct {
 		name string

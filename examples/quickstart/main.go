@@ -28,13 +28,15 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, false); err != nil {
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// run runs the command. inMemory serves the demo service in memory instead
+// of on a loopback port: the tests do, on a fake clock.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, inMemory bool) error {
 	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	duration := fs.Duration("duration", 20*time.Second, "how long the test runs (ramp up a quarter, hold half, ramp down a quarter)")
@@ -47,7 +49,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("-duration must be >= 1s and -vus >= 1, got %v and %d", *duration, *vus)
 	}
 
-	svc, err := demo.Start(demo.Options{Rows: 5000})
+	svc, err := demo.Start(demo.Options{Rows: 5000, InMemory: inMemory})
 	if err != nil {
 		return err
 	}
@@ -73,7 +75,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			scenario.Header("Content-Type", "application/json"), scenario.Expect(201)),
 		think,
 		scenario.GET("detail-again", svc.URL+"/meetings/{{meeting}}"),
-	})
+	}, scenario.WithClient(scenario.Client{Dial: svc.Dial})) // svc.Dial: nil unless in memory
 	if err != nil {
 		return err
 	}

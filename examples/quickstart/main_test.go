@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"testing/synctest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -13,17 +15,40 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
+// TestQuickstart runs the quickstart on a fake clock with the demo service
+// in memory. The service's costs are then its sleeps, exactly: every
+// request takes 1 ms (4 VUs never queue for its 8 database connections),
+// and think times come from each VU's seeded source, so the counts and
+// every latency below are exact.
 func TestQuickstart(t *testing.T) {
-	html := filepath.Join(t.TempDir(), "report.html")
+	synctest.Test(t, func(t *testing.T) {
+		html := filepath.Join(t.TempDir(), "report.html")
+		var out, errOut bytes.Buffer
+		require.NoError(t, run(t.Context(), []string{"-duration", "4s", "-vus", "4", "-html", html}, &out, &errOut, true), errOut.String())
+		s := out.String()
+		for _, want := range []string{
+			"duration: 4.49s", // 4 s and the last iteration's ramp-down grace
+			"iterations: 21 started = 21 completed + 0 failed + 0 interrupted",
+			"  list             18  5.2/s       0  1.00ms  1.00ms  1.00ms  1.00ms  1.00ms  1.00ms  1.00ms  1.00ms\n",
+			"  detail           19  5.4/s       0  1.00ms  1.00ms  1.00ms  1.00ms  1.00ms  1.00ms  1.00ms  1.00ms\n",
+			"  apply            20  5.7/s       0  1.00ms  1.00ms  1.00ms  1.00ms  1.00ms  1.00ms  1.00ms  1.00ms\n",
+			"  detail-again     21  6.0/s       0  1.00ms  1.00ms  1.00ms  1.00ms  1.00ms  1.00ms  1.00ms  1.00ms\n",
+			"  list          ttfb     1.00ms  1.00ms  1.00ms  1.00ms\n",
+			"  list          connect       0       0       0       0\n", // reused connections
+			"  apply: p95<500ms  1.00ms  pass\n",
+			"  error_rate<1%         0%  pass\n",
+			"HTML report: " + html,
+		} {
+			assert.Contains(t, s, want)
+		}
+		assert.True(t, strings.HasSuffix(strings.TrimSpace(errOut.String()), "| done"), "the progress line ends: %q", errOut.String())
+		page, err := os.ReadFile(html)
+		require.NoError(t, err)
+		assert.Contains(t, string(page), `data-chart="latency-0"`)
+	})
+}
+
+func TestQuickstartRefusesBadFlags(t *testing.T) {
 	var out, errOut bytes.Buffer
-	require.NoError(t, run(t.Context(), []string{"-duration", "3s", "-vus", "4", "-html", html}, &out, &errOut), errOut.String())
-	s := out.String()
-	for _, want := range []string{"scenario signup", "list", "detail", "apply", "detail-again", "(iteration)", "thresholds", "apply: p95<500ms", "HTML report: "} {
-		assert.Contains(t, s, want)
-	}
-	assert.Contains(t, errOut.String(), "done", "the progress line ends")
-	page, err := os.ReadFile(html)
-	require.NoError(t, err)
-	assert.Contains(t, string(page), `data-chart="latency-0"`)
-	assert.Error(t, run(t.Context(), []string{"-vus", "0"}, &out, &errOut))
+	assert.EqualError(t, run(t.Context(), []string{"-vus", "0"}, &out, &errOut, true), "-duration must be >= 1s and -vus >= 1, got 20s and 0")
 }

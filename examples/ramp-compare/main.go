@@ -27,7 +27,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, false); err != nil {
 		fmt.Fprintln(os.Stderr, "ramp-compare:", err)
 		os.Exit(1)
 	}
@@ -40,7 +40,9 @@ type level struct {
 	from, till time.Duration
 }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// run runs the command. inMemory serves the demo service in memory instead
+// of on a loopback port: the tests do, on a fake clock.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, inMemory bool) error {
 	fs := flag.NewFlagSet("ramp-compare", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	scale := fs.Float64("scale", 1, "multiplies the VU levels 100, 200, 300")
@@ -51,7 +53,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *hold < time.Second || *hold%time.Second != 0 || *scale <= 0 {
 		return fmt.Errorf("-hold must be a whole number of seconds >= 1s and -scale > 0, got %v and %v", *hold, *scale)
 	}
-	svc, err := demo.Start(demo.Options{})
+	svc, err := demo.Start(demo.Options{InMemory: inMemory})
 	if err != nil {
 		return err
 	}
@@ -73,7 +75,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		j := scenario.Must("report-"+api, scenario.Parts{
 			scenario.GET("report", svc.URL+"/"+api+"/report"),
 			scenario.Pacing(100 * time.Millisecond), // each user asks for a report ten times a second at most
-		})
+		}, scenario.WithClient(scenario.Client{Dial: svc.Dial})) // svc.Dial: nil unless in memory
 		fmt.Fprintf(stderr, "running /%s/report through %d levels…\n", api, len(levels))
 		res, err := loadgen.Run(ctx, &loadgen.Plan{
 			Name:      "/" + api + "/report",

@@ -27,13 +27,15 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, false); err != nil {
 		fmt.Fprintln(os.Stderr, "signup-rush:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// run runs the command. inMemory serves the demo service in memory instead
+// of on a loopback port: the tests do, on a fake clock.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, inMemory bool) error {
 	fs := flag.NewFlagSet("signup-rush", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	duration := fs.Duration("duration", 10*time.Second, "length of each run")
@@ -44,7 +46,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	svc, err := demo.Start(demo.Options{Rows: *rows})
+	svc, err := demo.Start(demo.Options{Rows: *rows, InMemory: inMemory})
 	if err != nil {
 		return err
 	}
@@ -64,7 +66,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		scenario.GET("detail", svc.URL+"/meetings/{{meeting}}"),
 		scenario.POST("apply", svc.URL+"/meetings/{{meeting}}/apply", `{"name":"{{name}}"}`, scenario.Expect(201)),
 		scenario.GET("detail-again", svc.URL+"/meetings/{{meeting}}"),
-	})
+	}, scenario.WithClient(scenario.Client{Dial: svc.Dial})) // svc.Dial: nil unless in memory
 	warmup := time.Duration(0)
 	if *duration >= 4*time.Second {
 		warmup = time.Second

@@ -2,15 +2,17 @@
 // stampede's stories, for the examples and tests: a meetings list, a
 // meeting page and a sign-up endpoint over an in-memory table, an index
 // that can be dropped, a cache whose primary can fail over, a stall switch,
-// and an old and a refactored report endpoint. It listens on loopback only.
+// and an old and a refactored report endpoint. It listens on loopback only,
+// or in memory ([Options.InMemory]) for tests.
 // Its costs are simulated with short sleeps, so its latencies do not depend
 // on the speed of the machine running it; it is not a benchmark target.
+// Served in memory inside a testing/synctest bubble, its latencies are
+// exactly those sleeps, and a test can assert them to the nanosecond.
 package demo
 
 import (
 	"context"
 	"encoding/json"
-
 	"fmt"
 	"net"
 	"net/http"
@@ -18,6 +20,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/stampede-go/stampede/internal/memnet"
 )
 
 // Options configures a Service. The zero value is a small, indexed table.
@@ -31,12 +35,19 @@ type Options struct {
 	// DBConns is the number of concurrent queries the "database" serves;
 	// 0 means 8.
 	DBConns int
+	// InMemory serves the service on an in-memory network instead of a
+	// loopback port: clients reach it only through [Service.Dial].
+	InMemory bool
 }
 
 // Service is a running demo service.
 type Service struct {
-	// URL is the base URL, http://127.0.0.1:port.
+	// URL is the base URL: http://127.0.0.1:port, or http://demo.internal
+	// in memory.
 	URL string
+	// Dial connects to the service in memory (use it as an HTTP
+	// transport's DialContext); nil for a service on a loopback port.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 
 	rows    atomic.Int64
 	noIndex atomic.Bool
@@ -51,8 +62,9 @@ type Service struct {
 	botched   bool
 	signups   atomic.Int64
 	inflight  atomic.Int64
-	missed    atomic.Int64 // requests that missed the cache
-	v1Buffers sync.Map     // the old report endpoint keeps a buffer per request in flight
+	missed    atomic.Int64  // requests that missed the cache
+	v1Buffers sync.Map      // the old report endpoint keeps a buffer per request in flight
+	v1Lock    chan struct{} // the old report endpoint's global lock (a channel: waiting on it is durable in a synctest bubble)
 }
 
 // Start starts a service on an ephemeral loopback port.
@@ -66,11 +78,17 @@ func Start(o Options) (*Service, error) {
 	if o.DBConns == 0 {
 		o.DBConns = 8
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("demo: %w", err)
+	s := &Service{db: make(chan struct{}, o.DBConns), v1Lock: make(chan struct{}, 1), done: make(chan struct{})}
+	if o.InMemory {
+		ml := memnet.Listen()
+		s.ln, s.URL, s.Dial = ml, "http://demo.internal", ml.Dial
+	} else {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("demo: %w", err)
+		}
+		s.ln, s.URL = ln, "http://"+ln.Addr().String()
 	}
-	s := &Service{URL: "http://" + ln.Addr().String(), db: make(chan struct{}, o.DBConns), ln: ln, done: make(chan struct{})}
 	s.rows.Store(int64(o.Rows))
 	s.noIndex.Store(o.NoIndex)
 	mux := http.NewServeMux()
@@ -82,7 +100,7 @@ func Start(o Options) (*Service, error) {
 	s.srv = &http.Server{Handler: s.middleware(mux), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		defer close(s.done)
-		_ = s.srv.Serve(ln) // returns on Close
+		_ = s.srv.Serve(s.ln) // returns on Close
 	}()
 	return s, nil
 }
@@ -232,16 +250,18 @@ func (s *Service) apply(w http.ResponseWriter, r *http.Request) {
 // reportV1 is the old endpoint: one global lock around 3 ms of work, so
 // its latency grows with concurrency, and a 256 KiB buffer per request in
 // flight, so the heap grows with it too.
-var v1Lock sync.Mutex
-
 func (s *Service) reportV1(w http.ResponseWriter, r *http.Request) {
 	buf := make([]byte, 256<<10)
 	buf[0] = 1
 	s.v1Buffers.Store(r, buf)
 	defer s.v1Buffers.Delete(r)
-	v1Lock.Lock()
+	select {
+	case s.v1Lock <- struct{}{}:
+	case <-r.Context().Done():
+		return
+	}
 	ok := sleep(r.Context(), 3*time.Millisecond)
-	v1Lock.Unlock()
+	<-s.v1Lock
 	if !ok {
 		return
 	}
