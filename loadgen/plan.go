@@ -47,7 +47,7 @@ type VU struct {
 // a plan run at the same time.
 //
 // A Scenario is a description: a plan may run any number of times (see
-// report.Repeat), and nothing of one run may leak into the next. A
+// compare.Repeat in package report/compare), and nothing of one run may leak into the next. A
 // scenario that needs state of its own in a run (metric handles, a
 // connection pool, a cursor over test data) builds it in Setup, which Run
 // calls afresh for every run; Iteration, if used instead, must not keep
@@ -275,6 +275,9 @@ type Progress struct {
 	IntervalStart time.Time
 	// Warmup is true while the interval that just closed was in warm-up.
 	Warmup bool
+	// Measured is the part of Elapsed after the warm-up: the window that
+	// the running totals (MetricProgress.Total) cover.
+	Measured time.Duration
 	// Final is true for the last report, after the run has ended and its
 	// last, possibly partial, interval has closed.
 	Final bool
@@ -283,6 +286,14 @@ type Progress struct {
 	// Metrics has, for every metric key in the order keys were registered,
 	// the interval that just closed and the running totals.
 	Metrics []MetricProgress
+	// Gauges has every gauge's samples of the interval that just closed.
+	Gauges []GaugeProgress
+}
+
+// GaugeProgress is one gauge's samples in the latest interval.
+type GaugeProgress struct {
+	Name string
+	Last metrics.GaugePoint
 }
 
 // ScenarioProgress is one scenario's state at the end of an interval.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"time"
 
@@ -156,6 +157,38 @@ func (r *Result) WriteJSON(w io.Writer) error {
 		return fmt.Errorf("loadgen: writing result: %w", err)
 	}
 	return nil
+}
+
+// Save writes the result to a file in its JSON format (see
+// [Result.WriteJSON]); [LoadResult] reads it back.
+func (r *Result) Save(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("loadgen: %w", err)
+	}
+	if err := r.WriteJSON(f); err != nil {
+		f.Close()
+		return fmt.Errorf("loadgen: %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("loadgen: %w", err)
+	}
+	return nil
+}
+
+// LoadResult reads a result file written by [Result.Save] (see
+// [ReadResult]).
+func LoadResult(path string) (*Result, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("loadgen: %w", err)
+	}
+	defer f.Close()
+	res, err := ReadResult(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return res, nil
 }
 
 // ErrResultVersion is returned (wrapped) by ReadResult for JSON of another

@@ -240,6 +240,14 @@ func (e *engine) progress(final bool) *Progress {
 		Final:   final,
 		Metrics: make([]MetricProgress, len(keys)),
 	}
+	p.Measured = max(p.Elapsed-e.plan.Warmup, 0)
+	for _, g := range e.rec.LatestGauges() {
+		gp := GaugeProgress{Name: g.Name}
+		if len(g.Points) > 0 {
+			gp.Last = g.Points[0]
+		}
+		p.Gauges = append(p.Gauges, gp)
+	}
 	byKey := map[metrics.Key]int{}
 	for h, k := range keys {
 		p.Metrics[h] = MetricProgress{Key: k, Progress: e.rec.Progress(metrics.Handle(h))}

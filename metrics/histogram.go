@@ -240,15 +240,6 @@ func (h *Histogram) Merge(o *Histogram) {
 	}
 }
 
-// mergeDense adds a dense histogram of the shared geometry into h.
-func (h *Histogram) mergeDense(d *hdr.Histogram) {
-	if d.TotalCount() == 0 {
-		return
-	}
-	h.thaw()
-	h.live.Merge(d)
-}
-
 // Clone returns an independent copy of h (a frozen histogram shares its
 // read-only buckets).
 func (h *Histogram) Clone() Histogram {

@@ -706,6 +706,23 @@ func (r *Recorder) Progress(h Handle) Progress {
 	return p
 }
 
+// LatestGauges returns every gauge with one point: that of the latest
+// closed interval (with N = 0 if it had no sample), in the order the
+// gauges were first observed.
+func (r *Recorder) LatestGauges() []Gauge {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]Gauge, 0, len(r.gaugeIDs))
+	for _, name := range r.gaugeIDs {
+		g := Gauge{Name: name}
+		if pts := r.gauges[name].points; len(pts) > 0 {
+			g.Points = []GaugePoint{pts[len(pts)-1]}
+		}
+		out = append(out, g)
+	}
+	return out
+}
+
 // Keys returns the registered keys in handle order: Keys()[h] is the key of
 // Handle h.
 func (r *Recorder) Keys() []Key {

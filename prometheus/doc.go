@@ -41,19 +41,23 @@
 // scenario and step names, the metric kind and the outcome; never a URL, a
 // VU or an error message. [Options.ConstLabels] adds labels of your own.
 //
-//	name                                 type       labels
-//	stampede_operations_total            counter    scenario, step, kind, outcome
-//	stampede_operation_duration_seconds  histogram  scenario, step, kind
-//	stampede_sent_bytes_total            counter    scenario, step, kind
-//	stampede_received_bytes_total        counter    scenario, step, kind
-//	stampede_iterations_total            counter    scenario, outcome
-//	stampede_iteration_duration_seconds  histogram  scenario
-//	stampede_dropped_iterations_total    counter    scenario
-//	stampede_schedule_lag_seconds        histogram  scenario
-//	stampede_active_vus                  gauge      scenario
-//	stampede_run_elapsed_seconds         gauge      (none)
-//	stampede_run_finished                gauge      (none)
-//	stampede_exporter_reports_total      counter    (none)
+//	name                                        type       labels
+//	stampede_operations_total                   counter    scenario, step, kind, outcome
+//	stampede_operation_duration_seconds         histogram  scenario, step, kind
+//	stampede_failed_operation_duration_seconds  histogram  scenario, step, kind
+//	stampede_responses_total                    counter    scenario, step, code
+//	stampede_sent_bytes_total                   counter    scenario, step, kind
+//	stampede_received_bytes_total               counter    scenario, step, kind
+//	stampede_iterations_total                   counter    scenario, outcome
+//	stampede_iteration_duration_seconds         histogram  scenario
+//	stampede_failed_iteration_duration_seconds  histogram  scenario
+//	stampede_dropped_iterations_total           counter    scenario
+//	stampede_schedule_lag_seconds               histogram  scenario
+//	stampede_active_vus                         gauge      scenario
+//	stampede_gauge                              gauge      name
+//	stampede_run_elapsed_seconds                gauge      (none)
+//	stampede_run_finished                       gauge      (none)
+//	stampede_exporter_reports_total             counter    (none)
 //
 // The operation metrics come from every metric key other than a scenario's
 // iterations and schedule lag: steps (kind "step") and, for HTTP steps,
@@ -64,7 +68,16 @@
 // "interrupted"; every one is exported from the first report on, zeros
 // included, so that rate() sees the first error. Dropped arrivals never
 // started and have their own counter. The byte counters appear once a key
-// has sent or received any payload.
+// has sent or received any payload, the response counters once a code has
+// been seen.
+//
+// As everywhere in stampede, the duration histograms hold successful
+// operations: failed ones never make a service look fast. Their latency
+// has histograms of its own (stampede_failed_…), and dropped arrivals and
+// schedule lag are metrics like any other. The plan's gauges
+// ([loadgen.Plan.Gauges], the target's heap, say) are exported as
+// stampede_gauge, by name, with the mean of their samples in the latest
+// interval.
 //
 // # The numbers
 //
@@ -86,7 +99,4 @@
 //
 // for native histograms, or with the same over the _bucket series summed
 // by le for classic ones.
-//
-// User gauges ([loadgen.Plan.Gauges]) are not in the interval reports and
-// so are not exported.
 package stampedeprom

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -15,15 +16,17 @@ import (
 	"github.com/stampede-go/stampede/metrics"
 )
 
-// DefaultBuckets are the classic histogram bucket upper bounds used when
-// [Options.Buckets] is empty: 500 µs to 60 s.
-var DefaultBuckets = []time.Duration{
-	500 * time.Microsecond,
-	time.Millisecond, 2500 * time.Microsecond, 5 * time.Millisecond,
-	10 * time.Millisecond, 25 * time.Millisecond, 50 * time.Millisecond,
-	100 * time.Millisecond, 250 * time.Millisecond, 500 * time.Millisecond,
-	time.Second, 2500 * time.Millisecond, 5 * time.Second,
-	10 * time.Second, 30 * time.Second, 60 * time.Second,
+// DefaultBuckets returns the classic histogram bucket upper bounds used
+// when [Options.Buckets] is empty: 500 µs to 60 s.
+func DefaultBuckets() []time.Duration {
+	return []time.Duration{
+		500 * time.Microsecond,
+		time.Millisecond, 2500 * time.Microsecond, 5 * time.Millisecond,
+		10 * time.Millisecond, 25 * time.Millisecond, 50 * time.Millisecond,
+		100 * time.Millisecond, 250 * time.Millisecond, 500 * time.Millisecond,
+		time.Second, 2500 * time.Millisecond, 5 * time.Second,
+		10 * time.Second, 30 * time.Second, 60 * time.Second,
+	}
 }
 
 // NativeSchema is the schema of the native histograms the exporter writes:
@@ -90,9 +93,11 @@ type Exporter struct {
 	reg     *prometheus.Registry
 
 	descs struct {
-		ops, opDur, sent, recv         *prometheus.Desc
-		iters, iterDur, dropped, lag   *prometheus.Desc
-		vus, elapsed, finished, report *prometheus.Desc
+		ops, opDur, failedDur, sent, recv      *prometheus.Desc
+		responses                              *prometheus.Desc
+		iters, iterDur, failedIterDur, dropped *prometheus.Desc
+		lag, vus, gauge                        *prometheus.Desc
+		elapsed, finished, report              *prometheus.Desc
 	}
 
 	mu     sync.Mutex // guards latest and gen
@@ -116,6 +121,7 @@ type state struct {
 	final     bool
 	scenarios []scenarioState
 	keys      []keyState
+	gauges    []loadgen.GaugeProgress
 }
 
 type scenarioState struct {
@@ -137,7 +143,7 @@ func New(o Options) (*Exporter, error) {
 	}
 	buckets := o.Buckets
 	if len(buckets) == 0 {
-		buckets = DefaultBuckets
+		buckets = DefaultBuckets()
 	}
 	e := &Exporter{classic: make([]float64, len(buckets))}
 	for i, b := range buckets {
@@ -152,8 +158,14 @@ func New(o Options) (*Exporter, error) {
 		"Operations recorded by steps (kind \"step\") and their phases, by outcome; warm-up included.",
 		"scenario", "step", "kind", "outcome")
 	d.opDur = desc("stampede_operation_duration_seconds",
-		"Latency of the operations recorded by steps and their phases; warm-up included.",
+		"Latency of the successful operations recorded by steps and their phases; warm-up included.",
 		"scenario", "step", "kind")
+	d.failedDur = desc("stampede_failed_operation_duration_seconds",
+		"Latency of the failed operations recorded by steps; warm-up included.",
+		"scenario", "step", "kind")
+	d.responses = desc("stampede_responses_total",
+		"Responses by status code, where steps report them (HTTP steps); warm-up included.",
+		"scenario", "step", "code")
 	d.sent = desc("stampede_sent_bytes_total",
 		"Payload bytes sent by steps; only keys that sent any.",
 		"scenario", "step", "kind")
@@ -164,7 +176,10 @@ func New(o Options) (*Exporter, error) {
 		"Iterations started, by outcome (ok, an error class or interrupted); warm-up included.",
 		"scenario", "outcome")
 	d.iterDur = desc("stampede_iteration_duration_seconds",
-		"Latency of whole iterations, from their intended start; warm-up included.",
+		"Latency of whole successful iterations, from their intended start; warm-up included.",
+		"scenario")
+	d.failedIterDur = desc("stampede_failed_iteration_duration_seconds",
+		"Latency of whole failed iterations, from their intended start; warm-up included.",
 		"scenario")
 	d.dropped = desc("stampede_dropped_iterations_total",
 		"Open-model arrivals that found no free VU and never started.",
@@ -173,6 +188,7 @@ func New(o Options) (*Exporter, error) {
 		"How late open-model iterations started after their intended time.",
 		"scenario")
 	d.vus = desc("stampede_active_vus", "Live virtual users at the end of the latest interval.", "scenario")
+	d.gauge = desc("stampede_gauge", "The plan's gauges (loadgen.Plan.Gauges): the mean of their samples in the latest interval.", "name")
 	d.elapsed = desc("stampede_run_elapsed_seconds", "Time since the run started, as of the latest interval.")
 	d.finished = desc("stampede_run_finished", "1 once the run has ended and its final figures are shown, else 0.")
 	d.report = desc("stampede_exporter_reports_total", "Interval reports the exporter has received from the engine.")
@@ -216,6 +232,7 @@ func (e *Exporter) OnInterval(p *loadgen.Progress) {
 		m := &p.Metrics[i]
 		s.keys[i] = keyState{key: m.Key, all: m.All}
 	}
+	s.gauges = slices.Clone(p.Gauges)
 	e.mu.Lock()
 	e.latest = s
 	e.gen++
@@ -251,8 +268,8 @@ func Chain(fns ...func(*loadgen.Progress)) func(*loadgen.Progress) {
 func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
 	d := &e.descs
 	for _, x := range []*prometheus.Desc{
-		d.ops, d.opDur, d.sent, d.recv, d.iters, d.iterDur, d.dropped, d.lag,
-		d.vus, d.elapsed, d.finished, d.report,
+		d.ops, d.opDur, d.failedDur, d.sent, d.recv, d.responses, d.iters, d.iterDur, d.failedIterDur,
+		d.dropped, d.lag, d.vus, d.gauge, d.elapsed, d.finished, d.report,
 	} {
 		ch <- x
 	}
@@ -293,8 +310,8 @@ func (e *Exporter) build(s *state, reports uint64) []prometheus.Metric {
 	counter := func(desc *prometheus.Desc, v int64, labels ...string) {
 		add(prometheus.NewConstMetric(desc, prometheus.CounterValue, float64(v), labels...))
 	}
-	hist := func(desc *prometheus.Desc, st *metrics.Stats, labels ...string) {
-		add(newHistogram(desc, &st.Latency, e.classic, labels))
+	hist := func(desc *prometheus.Desc, d *metrics.Distribution, labels ...string) {
+		add(newHistogram(desc, d, e.classic, labels))
 	}
 	for i := range s.keys {
 		k := &s.keys[i]
@@ -307,16 +324,23 @@ func (e *Exporter) build(s *state, reports uint64) []prometheus.Metric {
 				}
 			}
 			counter(d.dropped, k.all.Outcomes[metrics.Dropped], sc)
-			hist(d.iterDur, &k.all, sc)
+			hist(d.iterDur, &k.all.Latency, sc)
+			hist(d.failedIterDur, &k.all.Failed, sc)
 		case k.key.Kind == metrics.KindScheduleLag && k.key.Step == "":
-			hist(d.lag, &k.all, sc)
+			hist(d.lag, &k.all.Latency, sc)
 		default:
 			for o := range metrics.NumOutcomes {
 				if o != metrics.Dropped {
 					counter(d.ops, k.all.Outcomes[o], sc, step, kind, o.String())
 				}
 			}
-			hist(d.opDur, &k.all, sc, step, kind)
+			hist(d.opDur, &k.all.Latency, sc, step, kind)
+			if k.key.Kind == metrics.KindStep {
+				hist(d.failedDur, &k.all.Failed, sc, step, kind)
+			}
+			for _, c := range k.all.Status {
+				counter(d.responses, c.Count, sc, step, strconv.Itoa(c.Code))
+			}
 			if k.all.BytesSent > 0 {
 				counter(d.sent, k.all.BytesSent, sc, step, kind)
 			}
@@ -327,6 +351,11 @@ func (e *Exporter) build(s *state, reports uint64) []prometheus.Metric {
 	}
 	for _, sc := range s.scenarios {
 		add(prometheus.NewConstMetric(d.vus, prometheus.GaugeValue, float64(sc.vus), valid(sc.name)))
+	}
+	for _, g := range s.gauges {
+		if g.Last.N > 0 {
+			add(prometheus.NewConstMetric(d.gauge, prometheus.GaugeValue, g.Last.Mean(), valid(g.Name)))
+		}
 	}
 	add(prometheus.NewConstMetric(d.elapsed, prometheus.GaugeValue, s.elapsed.Seconds()))
 	finished := 0.0

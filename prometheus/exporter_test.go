@@ -102,8 +102,10 @@ stampede_exporter_reports_total{run="r1"} 1
 	assert.Equal(t, describedNames(t, e), byName, "the fixture shows every described metric, and nothing else")
 
 	families := map[string]int{}
+	byFamily := map[string]*dto.MetricFamily{}
 	for _, mf := range mfs {
 		families[mf.GetName()] = len(mf.GetMetric())
+		byFamily[mf.GetName()] = mf
 	}
 	assert.Equal(t, 20, families["stampede_operations_total"], "2 keys × 10 outcomes (all but dropped)")
 	assert.Equal(t, 10, families["stampede_iterations_total"], "10 outcomes (all but dropped)")
@@ -123,17 +125,24 @@ stampede_exporter_reports_total{run="r1"} 1
 	assert.Equal(t, 4.0, count("stampede_operations_total", labels("kind", "http_ttfb")))
 	assert.Equal(t, 3.0, count("stampede_iterations_total", labels("outcome", "ok")))
 	assert.Equal(t, 4.0, count("stampede_iterations_total", nil), "dropped arrivals never started")
+	assert.Equal(t, 1, families["stampede_failed_operation_duration_seconds"], "the step only")
+	assert.Equal(t, 2, families["stampede_responses_total"], "200 and 503")
+	assert.Equal(t, 1.0, count("stampede_responses_total", labels("code", "503")))
+	assert.Equal(t, 64.0, count("stampede_gauge", labels("name", "heap MiB")), "the mean of the interval's samples")
+	failed := find(byFamily, "stampede_failed_operation_duration_seconds", labels("kind", "step")).GetHistogram()
+	assert.Equal(t, uint64(1), failed.GetSampleCount())
+	assert.InDelta(t, 0.050, failed.GetSampleSum(), 1e-12, "the 50 ms failure")
 
 	for _, mf := range mfs {
 		if mf.GetName() != "stampede_operation_duration_seconds" {
 			continue
 		}
 		h := find(map[string]*dto.MetricFamily{mf.GetName(): mf}, mf.GetName(), labels("kind", "step")).GetHistogram()
-		assert.Equal(t, uint64(4), h.GetSampleCount())
-		assert.InDelta(t, 0.059, h.GetSampleSum(), 1e-12, "exact sum of 2+3+4+50 ms")
+		assert.Equal(t, uint64(3), h.GetSampleCount(), "successes only")
+		assert.InDelta(t, 0.009, h.GetSampleSum(), 1e-12, "exact sum of 2+3+4 ms")
 		assert.Equal(t, int32(stampedeprom.NativeSchema), h.GetSchema())
 		assert.NotEmpty(t, h.GetPositiveSpan(), "native buckets")
-		assert.Len(t, h.GetBucket(), len(stampedeprom.DefaultBuckets), "classic buckets")
+		assert.Len(t, h.GetBucket(), len(stampedeprom.DefaultBuckets()), "classic buckets")
 	}
 }
 

@@ -144,16 +144,23 @@ func describedNames(t *testing.T, e *stampedeprom.Exporter) map[string]bool {
 // HTTP phase with payload bytes, a scenario's iterations with drops, and
 // its schedule lag.
 func fixture(final bool) *loadgen.Progress {
+	// stats records the latencies of ok successes, then of failed
+	// failures (the last values).
 	stats := func(ok, failed int64, lat ...time.Duration) metrics.Stats {
 		var s metrics.Stats
-		for _, d := range lat {
-			s.Latency.Record(d)
+		for i, d := range lat {
+			if int64(i) < ok {
+				s.Latency.Record(d)
+			} else {
+				s.Failed.Record(d)
+			}
 		}
 		s.Outcomes[metrics.OK] = ok
 		s.Outcomes[metrics.HTTP5xx] = failed
 		return s
 	}
 	step := stats(3, 1, 2*time.Millisecond, 3*time.Millisecond, 4*time.Millisecond, 50*time.Millisecond)
+	step.Status = metrics.StatusCounts{{Code: 200, Count: 3}, {Code: 503, Count: 1}}
 	ttfb := stats(4, 0, time.Millisecond, time.Millisecond, 2*time.Millisecond, 40*time.Millisecond)
 	ttfb.BytesSent, ttfb.BytesReceived = 400, 12000
 	iter := stats(3, 1, 5*time.Millisecond, 6*time.Millisecond, 7*time.Millisecond, 60*time.Millisecond)
@@ -173,6 +180,7 @@ func fixture(final bool) *loadgen.Progress {
 		},
 	}
 	p.Scenarios = []loadgen.ScenarioProgress{{Name: "shop", VUs: 3, Iterations: p.Metrics[0]}}
+	p.Gauges = []loadgen.GaugeProgress{{Name: "heap MiB", Last: metrics.GaugePoint{Min: 60, Max: 68, Sum: 128, N: 2}}}
 	return p
 }
 

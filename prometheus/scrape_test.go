@@ -129,5 +129,5 @@ func TestScrapeMatchesResult(t *testing.T) {
 		n += c
 	}
 	assert.Equal(t, total.Latency.Count(), n, "native buckets hold every value")
-	assert.Len(t, nh.GetBucket(), len(stampedeprom.DefaultBuckets))
+	assert.Len(t, nh.GetBucket(), len(stampedeprom.DefaultBuckets()))
 }

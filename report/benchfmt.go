@@ -3,51 +3,87 @@ package report
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"unicode"
 
 	"github.com/stampede-go/stampede/loadgen"
+	"github.com/stampede-go/stampede/metrics"
 )
 
-// benchUnits are the units WriteBenchmark writes, with whether higher is
-// better.
-var benchUnits = []struct {
-	unit   string
-	better string
-}{
-	{"p50-ns", "lower"}, {"p90-ns", "lower"}, {"p95-ns", "lower"}, {"p99-ns", "lower"},
-	{"mean-ns", "lower"}, {"max-ns", "lower"}, {"req/s", "higher"}, {"errors", "lower"}, {"error-rate", "lower"},
+// BenchmarkMetrics are the metrics [WriteBenchmark] writes for every row,
+// in order.
+func BenchmarkMetrics() []Metric {
+	return []Metric{Quantile(0.5), Quantile(0.9), Quantile(0.95), Quantile(0.99), Mean(), Max(), Rate(), Errors(), ErrorRate()}
+}
+
+// BenchmarkUnit returns the unit name under which the Go benchmark format
+// carries m: the metric's name with "-ns" for latencies (p95-ns,
+// p95(failed)-ns), "ops/s" for the rate, the name otherwise (errors,
+// error_rate, dropped_share).
+func BenchmarkUnit(m Metric) string {
+	switch {
+	case m.Unit() == Latency:
+		return m.String() + "-ns"
+	case m == Rate():
+		return "ops/s"
+	}
+	return m.String()
 }
 
 // WriteBenchmark writes runs in the Go benchmark format, one line per run,
 // scenario and step (and one for each scenario's iterations), so that
 // benchstat compares them: write the baseline's repetitions to one file,
 // the candidate's to another, and run `benchstat old.txt new.txt`. Names are
-// Benchmark<name>/scenario=<s>/step=<step>; the units' metadata (assume=
-// nothing, better=lower/higher) is written first, so the unit names survive
+// Benchmark<name>/scenario=<s>/step=<step>, with step=iteration for the
+// iterations and step=schedule_lag for an open scenario's lag; each line
+// carries the [BenchmarkMetrics] that apply to it (and, for an open
+// scenario's iterations, dropped_share). The units' metadata (assume=nothing,
+// better=lower/higher) is written first, so the unit names survive
 // benchstat's tidying.
 func WriteBenchmark(w io.Writer, name string, runs ...*loadgen.Result) error {
 	var b strings.Builder
-	for _, u := range benchUnits {
-		fmt.Fprintf(&b, "Unit %s assume=nothing better=%s\n", u.unit, u.better)
+	ms := BenchmarkMetrics()
+	for _, m := range append(ms, DroppedShare()) {
+		better := "lower"
+		if m.HigherIsBetter() {
+			better = "higher"
+		}
+		fmt.Fprintf(&b, "Unit %s assume=nothing better=%s\n", BenchmarkUnit(m), better)
 	}
 	base := "Benchmark" + benchName(name)
 	for _, res := range runs {
-		s := Summarize(res)
-		for _, sc := range s.Scenarios {
-			for _, st := range sc.Steps {
-				benchLine(&b, fmt.Sprintf("%s/scenario=%s/step=%s", base, benchName(sc.Name), benchName(st.Name)), st.Figures)
+		for _, sc := range res.Plan.Scenarios {
+			for _, r := range Rows(res) {
+				if r.Scenario != sc.Name {
+					continue
+				}
+				st, window, _ := RowStats(res, r)
+				step := benchName(r.Step)
+				switch r.Key().Kind {
+				case metrics.KindIteration:
+					step = "iteration"
+				case metrics.KindScheduleLag:
+					step = "schedule_lag"
+				}
+				fmt.Fprintf(&b, "%s/scenario=%s/step=%s %d", base, benchName(sc.Name), step, max(st.Count(), 1))
+				line := ms
+				if r.Key().Kind == metrics.KindIteration && sc.Open {
+					line = append(ms[:len(ms):len(ms)], DroppedShare())
+				}
+				for _, m := range line {
+					if !r.Applies(m) {
+						continue
+					}
+					v, _ := m.Value(st, window)
+					fmt.Fprintf(&b, " %s %s", strconv.FormatFloat(v, 'f', -1, 64), BenchmarkUnit(m))
+				}
+				b.WriteByte('\n')
 			}
-			benchLine(&b, fmt.Sprintf("%s/scenario=%s/step=iteration", base, benchName(sc.Name)), sc.Iteration)
 		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
-}
-
-func benchLine(b *strings.Builder, name string, f Figures) {
-	fmt.Fprintf(b, "%s %d %d p50-ns %d p90-ns %d p95-ns %d p99-ns %.0f mean-ns %d max-ns %.6g req/s %d errors %.6g error-rate\n",
-		name, max(f.Count, 1), f.Median, f.P90, f.P95, f.P99, float64(f.Mean), f.Max, f.Rate, f.Errors, f.ErrorRate)
 }
 
 // benchName makes s safe inside a benchmark name: no spaces, slashes or

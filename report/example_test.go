@@ -28,60 +28,57 @@ func run() *loadgen.Result {
 	return res
 }
 
-// ExampleSummarize reads the counts of a run from its summary.
-func ExampleSummarize() {
-	s := report.Summarize(run())
+// Example is the whole pipeline: run a plan, summarise it, check
+// thresholds, render the summary.
+func Example() {
+	res := run()
+	s := report.Summarize(res)
 	sc := s.Scenarios[0]
 	fmt.Printf("%s: %d started, %d completed, %d failed (%s)\n",
-		sc.Name, sc.Started, sc.Completed, sc.Failed, report.Percent(sc.Iteration.ErrorRate))
-	// Output: checkout: 100 started, 96 completed, 4 failed (4.00%)
+		sc.Name, sc.Started, sc.Completed, sc.Failed, report.ErrorRate().Format(sc.Iteration.ErrorRate))
+	verdicts := report.Check(res, report.MustParseThresholds("error_rate<5%", "checkout: count>=100")...)
+	fmt.Println("passed:", verdicts.Passed())
+	// s.WriteText(os.Stdout) would print the tables, for a terminal.
+	// Output:
+	// checkout: 100 started, 96 completed, 4 failed (4.00%)
+	// passed: true
 }
 
-// ExampleCheck checks thresholds parsed from strings and built in Go.
+// ExampleCheck checks thresholds parsed from strings and built in Go; a
+// threshold whose selector matches nothing fails, saying why.
 func ExampleCheck() {
-	ts := report.MustParseThresholds("error_rate<1%", "checkout: count>=100")
-	ts = append(ts, report.P99("checkout").Below(time.Second))
-	verdicts := report.Check(run(), ts...)
-	for _, v := range verdicts {
-		fmt.Printf("%-22s pass=%v\n", v.Threshold, v.Pass)
+	ts := report.MustParseThresholds("error_rate<1%", "checkout: count>=100", "checkout: status(502)<=0")
+	ts = append(ts,
+		report.OnLatency("checkout", report.Quantile(0.99)).Below(time.Second),
+		report.OnLatency("chekout", report.Quantile(0.99)).Below(time.Second), // a typo
+	)
+	for _, v := range report.Check(run(), ts...) {
+		fmt.Printf("%-26s pass=%-5v error=%v\n", v.Threshold, v.Pass, v.Err != nil)
 	}
 	// Output:
-	// error_rate<1%          pass=false
-	// checkout: count>=100   pass=true
-	// checkout: p99<1s       pass=true
+	// error_rate<1%              pass=false error=false
+	// checkout: count>=100       pass=true  error=false
+	// checkout: status(502)<=0   pass=true  error=false
+	// checkout: p99<1s           pass=true  error=false
+	// chekout: p99<1s            pass=false error=true
+}
+
+// ExampleParseThreshold reads a threshold and writes it back.
+func ExampleParseThreshold() {
+	t, err := report.ParseThreshold("apply: p95(failed) < 2s")
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(t, t.Metric.Side() == report.Failures, t == report.OnLatency("apply", report.Quantile(0.95).Of(report.Failures)).Below(2*time.Second))
+	_, err = report.ParseThreshold("p95th < 12ms")
+	fmt.Println(err != nil)
+	// Output:
+	// apply: p95(failed)<2s true true
+	// true
 }
 
 // ExampleWriteBenchmark writes a run in the Go benchmark format, for
 // benchstat.
 func ExampleWriteBenchmark() {
 	_ = report.WriteBenchmark(os.Stdout, "Checkout", run())
-}
-
-// ExampleCompare compares a slower baseline with a faster candidate over
-// five interleaved repetitions each.
-func ExampleCompare() {
-	plan := func(delay time.Duration) func(int) *loadgen.Plan {
-		return func(run int) *loadgen.Plan {
-			return &loadgen.Plan{Scenarios: []loadgen.Scenario{{
-				Name:     "api",
-				Executor: loadgen.PerVUIterations{VUs: 2, Iterations: 20},
-				Iteration: func(ctx context.Context, it *loadgen.Iteration) error {
-					time.Sleep(delay + time.Duration(it.Number%3)*100*time.Microsecond)
-					return nil
-				},
-			}}}
-		}
-	}
-	base, cand, err := report.RepeatInterleaved(context.Background(), 5, 0, plan(4*time.Millisecond), plan(time.Millisecond))
-	if err != nil {
-		panic(err)
-	}
-	c := report.Compare(base, cand)
-	for _, d := range c.Rows[0].Metrics[:1] {
-		fmt.Println(d.Metric, d.Verdict, len(d.PerRunBase), "runs per side")
-	}
-	fmt.Println(len(c.Violations(report.Budget{Metric: "p95", Max: 0.10})), "budget violations")
-	// Output:
-	// median better 5 runs per side
-	// 0 budget violations
 }

@@ -2,12 +2,19 @@ package report
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"fmt"
 	"image/png"
+	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -21,11 +28,14 @@ import (
 type svgChart struct {
 	id       string
 	series   []string
-	labels   []string // axis labels
+	paths    map[string]string // series name → path
+	labels   []string          // axis labels
 	events   []string
+	eventX   []float64
+	clipped  int
 	xticks   int
 	warmup   bool
-	noData   bool
+	noData   string
 	hasTitle bool
 }
 
@@ -56,20 +66,25 @@ func parseCharts(t *testing.T, page []byte) (map[string]*svgChart, *html.Node) {
 			cls := attr(n, "class")
 			switch {
 			case n.Data == "svg" && attr(n, "data-chart") != "":
-				cur = &svgChart{id: attr(n, "data-chart")}
+				cur = &svgChart{id: attr(n, "data-chart"), paths: map[string]string{}}
 				charts[cur.id] = cur
 			case cur != nil && n.Data == "path" && cls == "series":
 				cur.series = append(cur.series, attr(n, "data-series"))
+				cur.paths[attr(n, "data-series")] = attr(n, "d")
+			case cur != nil && n.Data == "path" && cls == "clipped":
+				cur.clipped++
 			case cur != nil && n.Data == "text" && strings.HasPrefix(cls, "axis-label"):
 				cur.labels = append(cur.labels, text(n))
 			case cur != nil && n.Data == "line" && cls == "event":
 				cur.events = append(cur.events, attr(n, "data-event"))
+				x, _ := strconv.ParseFloat(attr(n, "x1"), 64)
+				cur.eventX = append(cur.eventX, x)
 			case cur != nil && n.Data == "text" && cls == "tick x-tick":
 				cur.xticks++
 			case cur != nil && n.Data == "rect" && cls == "warmup":
 				cur.warmup = true
 			case cur != nil && n.Data == "text" && cls == "nodata":
-				cur.noData = true
+				cur.noData = text(n)
 			case cur != nil && n.Data == "text" && cls == "title":
 				cur.hasTitle = true
 			}
@@ -82,33 +97,166 @@ func parseCharts(t *testing.T, page []byte) (map[string]*svgChart, *html.Node) {
 	return charts, doc
 }
 
-func TestHTMLReportCharts(t *testing.T) {
-	res := fixedResult(t)
+// The geometry of every chart (see internal/chart): the plot spans x from
+// 70 to 840 and y from 28 (top) to 218 (the zero line).
+const plotL, plotR, plotBottom = 70.0, 840.0, 218.0
+
+// xAt is the pixel position of t seconds on a time axis of end seconds.
+func xAt(t, end float64) float64 { return plotL + t/end*(plotR-plotL) }
+
+// points parses an SVG path of M and L commands.
+func points(t *testing.T, d string) [][2]float64 {
+	t.Helper()
+	var out [][2]float64
+	f := strings.Fields(d)
+	for i := 0; i+1 < len(f); i += 2 {
+		x, err := strconv.ParseFloat(strings.TrimLeft(f[i], "ML"), 64)
+		require.NoError(t, err, d)
+		y, err := strconv.ParseFloat(f[i+1], 64)
+		require.NoError(t, err, d)
+		out = append(out, [2]float64{x, y})
+	}
+	return out
+}
+
+// outageRun is a 12 s run on a fake clock with a known story: an open
+// scenario "api" whose step "orders" answers in 1 ms, except early in the
+// 2 s warm-up (100 ms until 1.5 s: a spike) and from 6 s to 8 s (fast
+// 503s, with an event "fault" at 6 s); and a closed scenario "users"
+// ramping from 0 to 50 VUs over 4.5 s and holding them (so that no VU
+// starts at the instant a count is sampled).
+func outageRun(t *testing.T) *loadgen.Result {
+	var res *loadgen.Result
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		key := metrics.Key{Scenario: "api", Step: "orders", Kind: metrics.KindStep}
+		plan := &loadgen.Plan{Name: "outage", Warmup: 2 * time.Second, Scenarios: []loadgen.Scenario{
+			{Name: "api", Executor: loadgen.ConstantRate{Rate: 100, Duration: 12 * time.Second, PreAllocatedVUs: 20, MaxVUs: 20},
+				Setup: func(ctx context.Context, env *loadgen.Env) (loadgen.Instance, error) {
+					h := env.Recorder.Handle(key)
+					return loadgen.Instance{Iteration: func(ctx context.Context, it *loadgen.Iteration) error {
+						began := time.Now()
+						switch off := began.Sub(start); {
+						case off >= 6*time.Second && off < 8*time.Second:
+							time.Sleep(60 * time.Microsecond)
+							it.Shard.Record(h, time.Now(), time.Since(began), metrics.HTTP5xx)
+							return metrics.WithOutcome(errors.New("GET /orders: status 503"), metrics.HTTP5xx)
+						case off < 1500*time.Millisecond:
+							time.Sleep(100 * time.Millisecond)
+						default:
+							time.Sleep(time.Millisecond)
+						}
+						it.Shard.Record(h, time.Now(), time.Since(began), metrics.OK)
+						return nil
+					}}, nil
+				}},
+			{Name: "users", Executor: loadgen.RampingVUs{Stages: []loadgen.Stage{{Duration: 4500 * time.Millisecond, Target: 50}, {Duration: 7500 * time.Millisecond, Target: 50}}},
+				Iteration: func(ctx context.Context, it *loadgen.Iteration) error { time.Sleep(100 * time.Millisecond); return nil }},
+		},
+			Events: []loadgen.Event{loadgen.At(6*time.Second, "fault", nil)},
+			Gauges: []loadgen.Gauge{{Name: "heap MiB", Sample: func() float64 { return 64 }}},
+		}
+		var err error
+		res, err = loadgen.Run(t.Context(), plan)
+		require.NoError(t, err)
+	})
+	return res
+}
+
+// TestHTMLDrawsTimeTruthfully renders the outage and checks the SVG
+// coordinates: the errors rise exactly at the fault's line (6 s) and fall
+// at 8 s; each interval's value covers its interval; the VU count, sampled
+// at each interval's end, is drawn there (44 at 4 s, 50 at 5 s); the
+// warm-up's spike does not set the latency scale and is marked as clipped.
+func TestHTMLDrawsTimeTruthfully(t *testing.T) {
+	res := outageRun(t)
+	end := res.End.Sub(res.Start).Seconds()
 	var buf bytes.Buffer
-	require.NoError(t, WriteHTML(&buf, res, HTMLOptions{Verdicts: Check(res, P95("apply").Below(time.Second), ErrorRate("").Below(0.01))}))
-	page := buf.String()
+	require.NoError(t, Summarize(res).WriteHTML(&buf, HTMLOptions{}))
 	charts, _ := parseCharts(t, buf.Bytes())
-	for _, id := range []string{"latency-0", "latency-1", "throughput", "errors", "vus", "gauge-0", "dist"} {
-		c := charts[id]
-		require.NotNil(t, c, "chart %s", id)
-		assert.True(t, c.hasTitle, id)
-		assert.Len(t, c.labels, 2, "%s has both axis labels", id)
-		assert.Greater(t, c.xticks, 1, "%s has x ticks", id)
-		assert.False(t, c.noData, id)
-		if id != "dist" {
-			assert.Equal(t, []string{"fail over cache"}, c.events, "%s marks the event", id)
-			assert.True(t, c.warmup, "%s shades the warm-up", id)
+	const px = 0.051 // coordinates are written to a tenth of a pixel
+
+	errs := charts["errors"]
+	require.NotNil(t, errs)
+	assert.Equal(t, []string{"http_5xx"}, errs.series)
+	pts := points(t, errs.paths["http_5xx"])
+	require.NotEmpty(t, pts)
+	for i := 0; i+1 < len(pts); i += 2 { // a step per interval: (start, y), (end, y)
+		a, b := pts[i], pts[i+1]
+		sec := math.Round((a[0] - plotL) / (plotR - plotL) * end)
+		assert.InDelta(t, xAt(sec, end), a[0], px, "interval %v starts at its time", sec)
+		assert.InDelta(t, a[1], b[1], 1e-9, "interval %v is flat", sec)
+		if sec == 6 || sec == 7 {
+			assert.Less(t, a[1], plotBottom, "errors in the interval from %v s", sec)
+		} else {
+			assert.Equal(t, plotBottom, a[1], "no errors in the interval from %v s", sec)
 		}
 	}
-	assert.Equal(t, []string{"p50", "p90", "p99"}, charts["latency-0"].series)
-	assert.Equal(t, []string{"signup/list", "signup/apply"}, charts["throughput"].series)
-	assert.Equal(t, []string{"http_5xx"}, charts["errors"].series)
-	assert.Equal(t, []string{"signup VUs", "api VUs", "api dropped/s"}, charts["vus"].series)
-	assert.Equal(t, []string{"signup/list", "signup/apply", "api (iterations)"}, charts["dist"].series)
-	assert.Contains(t, charts["latency-0"].labels, "latency")
-	assert.Contains(t, charts["dist"].labels, "percentile (log scale of nines)")
-	assert.Contains(t, page, ">FAIL<")
-	assert.Contains(t, page, "error_rate&lt;1%")
+	require.Len(t, errs.eventX, 1)
+	assert.InDelta(t, xAt(6, end), errs.eventX[0], px, "the fault's line")
+
+	vus := points(t, charts["vus"].paths["users VUs"])
+	require.GreaterOrEqual(t, len(vus), 6)
+	assert.InDelta(t, xAt(1, end), vus[0][0], px, "the first count is the one at the end of the first interval")
+	assert.InDelta(t, xAt(5, end), vus[4][0], px)
+	// The y axis of counts up to 50 tops at 50: 190 px for 50 VUs.
+	assert.InDelta(t, plotBottom-190, vus[4][1], px, "50 VUs at 5 s")
+	assert.InDelta(t, plotBottom-190*44/50.0, vus[3][1], px, "44 VUs at 4 s")
+	assert.NotContains(t, charts["vus"].series, "users dropped/s", "a closed model cannot drop")
+	assert.Contains(t, charts["vus"].series, "api dropped/s")
+
+	lat := charts["latency-0"]
+	assert.Positive(t, lat.clipped, "the warm-up's 100 ms are above the scale, marked")
+	assert.True(t, lat.warmup, "the warm-up is shaded")
+	assert.Contains(t, buf.String(), "above the scale (the warm-up's values do not set it)")
+}
+
+// TestHTMLHasEverythingTheTextHas parses the page's sections.
+func TestHTMLHasEverythingTheTextHas(t *testing.T) {
+	res := outageRun(t)
+	s := Summarize(res)
+	vs := Check(res, MustParseThresholds("orders: p95<50ms", "orders: error_rate<1%")...)
+	var buf bytes.Buffer
+	require.NoError(t, s.WriteHTML(&buf, HTMLOptions{Verdicts: vs}))
+	page := buf.String()
+	_, doc := parseCharts(t, buf.Bytes())
+	ids := map[string]bool{}
+	var captions, notes []string
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.ElementNode {
+			for _, a := range n.Attr {
+				if a.Key == "id" {
+					ids[a.Val] = true
+				}
+			}
+			if n.FirstChild != nil && n.FirstChild.Type == html.TextNode {
+				switch n.Data {
+				case "caption":
+					captions = append(captions, n.FirstChild.Data)
+				case "p":
+					notes = append(notes, n.FirstChild.Data)
+				}
+			}
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(doc)
+	for _, id := range []string{"thresholds", "summary", "scenario-api", "scenario-users", "gauges", "events", "charts"} {
+		assert.True(t, ids[id], "section %s", id)
+	}
+	for _, c := range []string{"latency of successful operations", "latency of failed operations (apart from the figures above)", "errors by class"} {
+		assert.Contains(t, captions, c)
+	}
+	assert.Contains(t, notes, "no errors", "the users scenario says it had none")
+	assert.Contains(t, page, "http_5xx: GET /orders: status 503", "example messages")
+	assert.Contains(t, page, "(schedule lag)", "the schedule lag")
+	assert.Contains(t, page, "<td>fault</td>", "the events table")
+	assert.Contains(t, page, "<td>heap MiB</td>", "the gauges table")
+	assert.Contains(t, page, "<tr class=\"fail\"><td>orders: error_rate&lt;1%</td>", "the failed threshold")
+	assert.Contains(t, page, "<tr class=\"pass\"><td>orders: p95&lt;50ms</td>", "the passed threshold")
 	for _, forbidden := range []string{"<script", "http://", "https://", "@import", "url("} {
 		if forbidden == "http://" {
 			// the only URL allowed is the SVG namespace, which is not fetched
@@ -116,34 +264,73 @@ func TestHTMLReportCharts(t *testing.T) {
 		}
 		assert.NotContains(t, page, forbidden, "the page is self-contained")
 	}
+
+	// Status codes, HTTP phases and warnings, from a stored HTTP run.
+	buf.Reset()
+	require.NoError(t, Summarize(load(t, "v2-http.json")).WriteHTML(&buf, HTMLOptions{}))
+	page = buf.String()
+	for _, want := range []string{"<caption>status codes</caption>", "<caption>HTTP phases</caption>", `<td class="r">404</td>`,
+		"status 404", "<td>ttfb</td>"} {
+		assert.Contains(t, page, want)
+	}
+	buf.Reset()
+	require.NoError(t, Summarize(load(t, "v1-fixed.json")).WriteHTML(&buf, HTMLOptions{}))
+	assert.Contains(t, buf.String(), `<p class="warn">this result was saved in format version 1`)
 }
 
-func TestHTMLEmptySeriesSayNoData(t *testing.T) {
+func TestHTMLNoErrorsSaysSo(t *testing.T) {
 	res := fixedResult(t)
 	res.Metrics = res.Metrics.Clone()
 	for i := range res.Metrics.Metrics {
-		for j := range res.Metrics.Metrics[i].Series {
-			res.Metrics.Metrics[i].Series[j].Outcomes = metrics.Counts{}
+		m := &res.Metrics.Metrics[i]
+		m.Total.Outcomes = metrics.Counts{metrics.OK: m.Total.Latency.Count()}
+		m.Total.Failed = metrics.Distribution{}
+		for j := range m.Series {
+			m.Series[j].Outcomes = metrics.Counts{metrics.OK: m.Series[j].Latency.Count()}
+			m.Series[j].Failed = metrics.Distribution{}
 		}
 	}
 	var buf bytes.Buffer
-	require.NoError(t, WriteHTML(&buf, res, HTMLOptions{}))
+	require.NoError(t, Summarize(res).WriteHTML(&buf, HTMLOptions{}))
 	charts, _ := parseCharts(t, buf.Bytes())
-	assert.True(t, charts["errors"].noData || len(charts["errors"].series) == 0)
-	assert.Contains(t, buf.String(), ">no data<")
+	assert.Equal(t, "no errors", charts["errors"].noData)
+	assert.Empty(t, charts["latency-0"].noData)
 }
 
-func TestComparisonHTML(t *testing.T) {
-	a, b := fixedResult(t), fixedResult(t)
-	c := Compare([]*loadgen.Result{a}, []*loadgen.Result{b})
-	var buf bytes.Buffer
-	require.NoError(t, WriteComparisonHTML(&buf, []*loadgen.Result{a}, []*loadgen.Result{b}, c))
-	charts, _ := parseCharts(t, buf.Bytes())
-	require.NotNil(t, charts["latency-0"])
-	assert.Equal(t, []string{"baseline p50", "baseline p90", "baseline p99", "candidate p50", "candidate p90", "candidate p99"}, charts["latency-0"].series)
-	assert.Contains(t, charts["dist"].series, "candidate signup/apply")
-	assert.Contains(t, buf.String(), "inconclusive")
-	assert.Error(t, WriteComparisonHTML(&buf, nil, nil, c))
+// BenchmarkHTML10Min renders the HTML report of a 10-minute, 10-step run
+// (600 intervals of 10 steps, each over ~2 000 latencies).
+func BenchmarkHTML10Min(b *testing.B) {
+	start := time.Date(2026, 1, 2, 12, 0, 0, 0, time.UTC)
+	rec, err := metrics.New(metrics.Options{Start: start})
+	require.NoError(b, err)
+	var hs []metrics.Handle
+	for i := range 10 {
+		hs = append(hs, rec.Handle(metrics.Key{Scenario: "s", Step: fmt.Sprintf("step-%d", i), Kind: metrics.KindStep}))
+	}
+	it := rec.Handle(metrics.Key{Scenario: "s", Kind: metrics.KindIteration})
+	sh := rec.Shard(0)
+	v := time.Duration(0)
+	for sec := range 600 {
+		now := start.Add(time.Duration(sec) * time.Second)
+		for _, h := range hs {
+			for range 2000 {
+				v = (v*31 + 7919*time.Microsecond) % (200 * time.Millisecond)
+				sh.Record(h, now, v, metrics.OK)
+			}
+		}
+		sh.Record(it, now, time.Second, metrics.OK)
+		rec.Flush(now.Add(time.Second))
+	}
+	rec.Finish(start.Add(600 * time.Second))
+	res := &loadgen.Result{Version: loadgen.ResultVersion, Start: start, End: start.Add(600 * time.Second), Metrics: rec.Snapshot(),
+		Plan: loadgen.PlanInfo{Name: "ten minutes", Interval: time.Second, Duration: 600 * time.Second,
+			Scenarios: []loadgen.ScenarioInfo{{Name: "s", Description: "constant-vus: 300 VUs for 10m0s"}}}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := Summarize(res).WriteHTML(io.Discard, HTMLOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
 
 // TestHTMLInChromium renders the report in headless Chromium: the page
@@ -158,7 +345,7 @@ func TestHTMLInChromium(t *testing.T) {
 	res := fixedResult(t)
 	f, err := os.Create(page)
 	require.NoError(t, err)
-	require.NoError(t, WriteHTML(f, res, HTMLOptions{}))
+	require.NoError(t, Summarize(res).WriteHTML(f, HTMLOptions{}))
 	require.NoError(t, f.Close())
 	args := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -213,7 +400,7 @@ func TestProgressGolden(t *testing.T) {
 	}{{"terminal", true}, {"plain", false}} {
 		var buf bytes.Buffer
 		term := mode.term
-		cb := NewProgress(&buf, ProgressOptions{Terminal: &term, Every: 5 * time.Second})
+		cb := NewProgress(&buf, ProgressOptions{Terminal: &term, Every: 5 * time.Second, Label: "baseline 2/7"})
 		for s := 1; s <= 12; s++ {
 			cb(mk(time.Duration(s)*time.Second, false))
 		}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stampede-go/stampede/internal/format"
 	"github.com/stampede-go/stampede/loadgen"
 	"github.com/stampede-go/stampede/metrics"
 )
@@ -20,6 +21,10 @@ type ProgressOptions struct {
 	// Every is how often the plain mode prints; 0 means 10 s. The final
 	// line is always printed.
 	Every time.Duration
+	// Label, if set, begins every line: which run of a series this is
+	// ("baseline 3/7"). The repetitions of package report/compare set it
+	// for you.
+	Label string
 }
 
 // NewProgress returns a live callback for [loadgen.Plan.OnInterval] that
@@ -48,6 +53,9 @@ func NewProgress(w io.Writer, opts ProgressOptions) func(*loadgen.Progress) {
 		}
 		last = p.Elapsed
 		line := progressLine(p)
+		if opts.Label != "" {
+			line = opts.Label + " | " + line
+		}
 		buf = buf[:0]
 		if term {
 			buf = append(buf, "\r\033[K"...)
@@ -80,7 +88,7 @@ func progressLine(p *loadgen.Progress) string {
 		fmt.Fprintf(&b, ", %d err", all.Errors())
 		p95 := "-"
 		if last.Latency.Count() > 0 {
-			p95 = Duration(last.Quantile(0.95))
+			p95 = format.Duration(last.Quantile(0.95))
 		}
 		fmt.Fprintf(&b, ", p95 %s", p95)
 	}

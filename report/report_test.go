@@ -5,7 +5,7 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,9 +36,9 @@ func fixedResult(t *testing.T) *loadgen.Result {
 	t.Helper()
 	if *updateFixtures {
 		res := runFixed(t)
-		require.NoError(t, SaveFile(fixedFile, res))
+		require.NoError(t, res.Save(fixedFile))
 	}
-	res, err := LoadFile(fixedFile)
+	res, err := loadgen.LoadResult(fixedFile)
 	require.NoError(t, err)
 	return res
 }
@@ -112,51 +112,60 @@ func golden(t *testing.T, name string, got []byte) {
 	}
 }
 
+// load reads a stored result file of ../testdata/results.
+func load(t *testing.T, name string) *loadgen.Result {
+	t.Helper()
+	res, err := loadgen.LoadResult(filepath.Join("..", "testdata", "results", name))
+	require.NoError(t, err)
+	return res
+}
+
+// TestTextAndMarkdownGolden renders every stored result file as text and
+// Markdown and compares with the golden files.
 func TestTextAndMarkdownGolden(t *testing.T) {
-	res := fixedResult(t)
-	var txt, md bytes.Buffer
-	require.NoError(t, WriteText(&txt, Summarize(res)))
-	require.NoError(t, WriteMarkdown(&md, Summarize(res)))
-	golden(t, "TestTextAndMarkdownGolden.golden.txt", txt.Bytes())
-	golden(t, "TestTextAndMarkdownGolden.golden.md", md.Bytes())
+	for _, name := range []string{"v2-fixed.json", "v2-http.json", "v1-fixed.json"} {
+		t.Run(name, func(t *testing.T) {
+			s := Summarize(load(t, name))
+			var txt, md bytes.Buffer
+			require.NoError(t, s.WriteText(&txt))
+			require.NoError(t, s.WriteMarkdown(&md))
+			base := strings.TrimSuffix(name, ".json")
+			golden(t, "summary-"+base+".golden.txt", txt.Bytes())
+			golden(t, "summary-"+base+".golden.md", md.Bytes())
+		})
+	}
 }
 
 func TestSummaryFigures(t *testing.T) {
-	res := fixedResult(t)
-	s := Summarize(res)
+	s := Summarize(fixedResult(t))
 	require.Len(t, s.Scenarios, 2)
 	sc := s.Scenarios[0]
 	assert.Equal(t, []string{"list", "apply"}, []string{sc.Steps[0].Name, sc.Steps[1].Name}, "journey order")
 	assert.Equal(t, sc.Started, sc.Completed+sc.Failed+sc.Interrupted)
+	apply := sc.Steps[1].Figures
+	assert.Equal(t, int64(3), apply.Errors)
+	assert.Equal(t, int64(3), apply.Failed.Count, "the failures' latency is kept apart")
+	assert.Equal(t, apply.Count-3, apply.Latency.Count)
+	assert.Equal(t, []ClassCount{{"http_5xx", 3}}, apply.ErrorsByClass)
 	api := s.Scenarios[1]
 	assert.True(t, api.Open)
 	require.NotNil(t, api.Lag)
 	// 60 arrivals, 1 s of warm-up left out: 40 measured.
 	assert.Equal(t, int64(40), api.Started+api.Dropped)
 	assert.InDelta(t, 40/s.Window.Seconds(), api.Iteration.Rate, 1e-9)
-	assert.Equal(t, 20*time.Millisecond, api.Iteration.P99)
+	assert.Equal(t, 20*time.Millisecond, api.Iteration.Latency.P99)
 	require.Len(t, s.Gauges, 1)
 	assert.Equal(t, 64.0, s.Gauges[0].Mean)
+	assert.Equal(t, "completed", s.Status())
 }
 
-func TestJSONRoundTripRendersIdentically(t *testing.T) {
-	res := fixedResult(t)
-	var js bytes.Buffer
-	require.NoError(t, WriteJSON(&js, res))
-	back, err := ReadJSON(&js)
-	require.NoError(t, err)
-	var a, b bytes.Buffer
-	require.NoError(t, WriteText(&a, Summarize(res)))
-	require.NoError(t, WriteText(&b, Summarize(back)))
-	assert.Equal(t, a.String(), b.String())
-
-	path := filepath.Join(t.TempDir(), "run.json")
-	require.NoError(t, SaveFile(path, res))
-	again, err := LoadFile(path)
-	require.NoError(t, err)
-	assert.Equal(t, res.Iterations("signup").Outcomes, again.Iterations("signup").Outcomes)
-	_, err = LoadFile(filepath.Join(t.TempDir(), "missing.json"))
-	assert.ErrorContains(t, err, "no such file")
+// TestVersion1ResultSaysItsLatencyIncludesFailures: a result of format
+// version 1 renders, with a warning that its latencies mix in failures.
+func TestVersion1ResultSaysItsLatencyIncludesFailures(t *testing.T) {
+	s := Summarize(load(t, "v1-fixed.json"))
+	require.NotEmpty(t, s.Warnings)
+	assert.Contains(t, s.Warnings[0], "format version 1")
+	assert.Contains(t, s.Warnings[0], "include failures")
 }
 
 func TestBenchmarkFormatReadsBack(t *testing.T) {
@@ -182,59 +191,91 @@ func TestBenchmarkFormatReadsBack(t *testing.T) {
 	require.NoError(t, r.Err())
 	assert.Contains(t, names, "signup_rush/scenario=signup/step=apply", "benchfmt drops the Benchmark prefix")
 	assert.Contains(t, names, "signup_rush/scenario=api/step=iteration")
-	assert.Len(t, names, 2*4, "two runs × (two steps + two scenarios' iterations)")
-	st, _, _ := RunStats(res, Row{"signup", "apply"})
+	assert.Contains(t, names, "signup_rush/scenario=api/step=schedule_lag")
+	assert.Len(t, names, 2*5, "two runs × (two steps + two scenarios' iterations + the open one's schedule lag)")
+	st, _, _ := RowStats(res, Row{Scenario: "signup", Step: "apply"})
 	require.Len(t, p95, 2)
 	assert.Equal(t, float64(st.Quantile(0.95)), p95[0]*1e9, "benchfmt tidies p95-ns into seconds")
 	u := r.Units().Get("p95-ns", "better")
 	require.NotNil(t, u)
 	assert.Equal(t, "lower", u.Value)
 	assert.Equal(t, "p95-ns", u.OrigUnit, "the unit name survives")
-	assert.Equal(t, "higher", r.Units().Get("req/s", "better").Value)
+	assert.Equal(t, "higher", r.Units().Get("ops/s", "better").Value)
 }
 
 func TestParseThreshold(t *testing.T) {
+	ms := time.Millisecond
 	valid := []struct {
 		in   string
 		want Threshold
 	}{
-		{"p95<500ms", Threshold{"", "p95", "<", float64(500 * time.Millisecond)}},
-		{"apply: p99<=1s", Threshold{"apply", "p99", "<=", float64(time.Second)}},
-		{"signup/apply:p99.9 < 2.5s", Threshold{"signup/apply", "p99.9", "<", float64(2500 * time.Millisecond)}},
-		{"error_rate<1%", Threshold{"", "error_rate", "<", 0.01}},
-		{"error_rate <= 0.05", Threshold{"", "error_rate", "<=", 0.05}},
-		{"rate>=100/s", Threshold{"", "rate", ">=", 100}},
-		{"checkout: median > 1ms", Threshold{"checkout", "median", ">", float64(time.Millisecond)}},
-		{"mean<300ms", Threshold{"", "mean", "<", float64(300 * time.Millisecond)}},
-		{"max<10s", Threshold{"", "max", "<", float64(10 * time.Second)}},
-		{"errors<=0", Threshold{"", "errors", "<=", 0}},
-		{"count>=1000", Threshold{"", "count", ">=", 1000}},
-		{"p100<1s", Threshold{"", "p100", "<", float64(time.Second)}},
+		{"p95<500ms", OnLatency("", Quantile(0.95)).Below(500 * ms)},
+		{"apply: p99<=1s", OnLatency("apply", Quantile(0.99)).AtMost(time.Second)},
+		{"signup/apply:p99.9 < 2.5s", OnLatency("signup/apply", Quantile(0.999)).Below(2500 * ms)},
+		{"apply: p95(failed)<2s", OnLatency("apply", Quantile(0.95).Of(Failures)).Below(2 * time.Second)},
+		{"max(all)<10s", OnLatency("", Max().Of(All)).Below(10 * time.Second)},
+		{"error_rate<1%", On("", ErrorRate()).Below(0.01)},
+		{"error_rate <= 0.05", On("", ErrorRate()).AtMost(0.05)},
+		{"rate>=100/s", On("", Rate()).AtLeast(100)},
+		{"checkout: p50 > 1ms", OnLatency("checkout", Quantile(0.5)).Above(ms)},
+		{"mean<300ms", OnLatency("", Mean()).Below(300 * ms)},
+		{"min>=1ms", OnLatency("", Min()).AtLeast(ms)},
+		{"errors<=0", On("", Errors()).AtMost(0)},
+		{"count>=1000000", On("", Count()).AtLeast(1e6)},
+		{"checkout: status(503)<=0", On("checkout", Status(503)).AtMost(0)},
+		{"dropped<1", On("", Dropped()).Below(1)},
+		{"checkout: dropped_share<0.1%", On("checkout", DroppedShare()).Below(0.001)},
+		{"dropped_rate<=5/s", On("", DroppedRate()).AtMost(5)},
+		{"[schedule_lag]: p99<1ms", OnLatency("[schedule_lag]", Quantile(0.99)).Below(ms)},
+		{"apply[http_ttfb]: p95<100ms", OnLatency("apply[http_ttfb]", Quantile(0.95)).Below(100 * ms)},
 	}
 	for _, tc := range valid {
 		t.Run(tc.in, func(t *testing.T) {
 			got, err := ParseThreshold(tc.in)
 			require.NoError(t, err)
-			assert.Equal(t, tc.want, got)
+			assert.Equal(t, tc.want, got, "parsed and built thresholds are the same value")
 			again, err := ParseThreshold(got.String())
 			require.NoError(t, err, "String() parses back: %q", got.String())
 			assert.Equal(t, got, again)
 		})
 	}
+	assert.Equal(t, "count>=1000000", On("", Count()).AtLeast(1e6).String(), "no exponent in a count")
+}
+
+// TestWrongThresholdsAreErrors: typos of metrics, operators, selectors and
+// units are errors that say what is allowed.
+func TestWrongThresholdsAreErrors(t *testing.T) {
 	invalid := []struct{ in, msg string }{
-		{"", "at column 1: expected a metric"},
-		{"p95", "at column 4: expected an operator"},
+		{"", "at column 1: expected a metric (p<N> (0 < N < 100), mean, min, max"},
+		{"p95", "at column 4: expected an operator: <, <=, > or >="},
 		{"p95<", "at column 5: expected a value"},
-		{"p95<5xx", `at column 5: expected a duration such as 500ms or 1.5s, got "5xx"`},
-		{"p101<1s", `unknown metric "p101"`},
+		{"p95th<12ms", `unknown metric "p95th" (want p<N>`},
+		{"p101<1s", "quantile p101 must be above p0 and below p100 (use min or max)"},
+		{"p100<1s", "use min or max"},
+		{"p0>1ms", "use min or max"},
+		{"median<1s", `unknown metric "median"`},
 		{"latency<1s", `at column 1: unknown metric "latency"`},
+		{"p95(failure)<1s", `unknown qualifier "failure" (want failed or all)`},
+		{"error_rate(failed)<1%", "only p<N>, mean, min and max take (failed) or (all)"},
+		{"status(5xx)<=0", "want status(<code>), such as status(503)"},
+		{"status(42)<=0", "status code must be 100..999, got 42"},
+		{"p95 = 1s", "at column 5: expected an operator"},
+		{"p95=<1s", "expected an operator"},
+		{"p95<5xx", `at column 5: expected a duration such as 500ms or 1.5s, got "5xx"`},
+		{"p95<-1s", "expected a duration"},
+		{"p95<500", "expected a duration"},
 		{"error_rate<abc", "expected a percentage"},
+		{"error_rate<NaN", "expected a percentage"},
+		{"error_rate<Inf%", "expected a percentage"},
 		{"rate>100", `expected a rate such as 100/s, got "100"`},
 		{"count>1.5", "expected a whole number"},
+		{"count>1e6", "expected a whole number"},
 		{": p95<1s", "empty selector"},
-		{"apply: p95 = 1s", "at column 12: expected an operator"},
-		{"p95<-1s", "expected a duration"},
+		{"a/: p95<1s", "want scenario/step with both parts"},
+		{"apply[http_ttfb: p95<1s", "want name[kind]"},
+		{"apply]: p95<1s", "unexpected bracket"},
 	}
+	require.GreaterOrEqual(t, len(invalid), 20)
 	for _, tc := range invalid {
 		t.Run("bad "+tc.in, func(t *testing.T) {
 			_, err := ParseThreshold(tc.in)
@@ -247,10 +288,22 @@ func TestParseThreshold(t *testing.T) {
 	_, err := ParseThresholds("p95<1s", "bogus", "rate>x")
 	assert.ErrorContains(t, err, "bogus")
 	assert.ErrorContains(t, err, "rate>x")
+	// Built thresholds are checked when checked.
+	for _, th := range []Threshold{
+		{Metric: Metric{}, Op: Less},
+		{Metric: Quantile(0.95), Op: Op(9)},
+		{Metric: Quantile(0.95), Op: Less, Value: math.NaN()},
+		{Metric: Count(), Op: Less, Value: 1.5},
+		{Selector: "a/", Metric: Count(), Op: Less},
+		{Metric: ErrorRate().Of(Failures), Op: Less},
+	} {
+		assert.Error(t, th.Validate(), "%+v", th)
+	}
 }
 
 func FuzzParseThreshold(f *testing.F) {
-	for _, s := range []string{"p95<500ms", "apply: p99<=1s", "error_rate<1%", "rate>=100/s", "count>=3", "a/b:max>1h"} {
+	for _, s := range []string{"p95<500ms", "apply: p99<=1s", "error_rate<1%", "rate>=100/s", "count>=3", "a/b:max>1h",
+		"p95(failed)<1s", "status(503)<=0", "[schedule_lag]: p99<1ms", "x[http_ttfb]: min>0s", "dropped_share<0.5%"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -261,6 +314,9 @@ func FuzzParseThreshold(f *testing.F) {
 				t.Fatalf("bad error for %q: %v", s, err)
 			}
 			return
+		}
+		if err := th.Validate(); err != nil {
+			t.Fatalf("%q parsed to an invalid threshold: %v", s, err)
 		}
 		again, err := ParseThreshold(th.String())
 		if err != nil {
@@ -275,52 +331,96 @@ func FuzzParseThreshold(f *testing.F) {
 func TestCheckThresholds(t *testing.T) {
 	res := fixedResult(t)
 	vs := Check(res,
-		P95("apply").Below(200*time.Millisecond),
-		ErrorRate("signup").Below(0.05),
+		OnLatency("apply", Quantile(0.95)).Below(200*time.Millisecond),
+		On("signup", ErrorRate()).Below(0.05),
 		MustParseThresholds("api: rate>=10/s")[0],
-		Throughput("").AtLeast(1e6),
-		P99("nothing-here").Below(time.Second),
-		Count("signup/list").AtLeast(1),
+		On("", Rate()).AtLeast(1e6),
+		OnLatency("nothing-here", Quantile(0.99)).Below(time.Second),
+		On("signup/list", Count()).AtLeast(1),
+		On("list", Dropped()).AtMost(0),
+		On("api", Dropped()).AtMost(0),
+		OnLatency("apply", Quantile(0.95).Of(Failures)).Below(time.Second),
+		OnLatency("list", Quantile(0.95).Of(Failures)).Below(time.Second),
+		OnLatency("[schedule_lag]", Quantile(0.99)).AtMost(0),
 	)
 	assert.True(t, vs[0].Pass)
 	assert.False(t, vs[1].Pass, "10%% of sign-ups fail")
 	assert.InDelta(t, 3.0/27, vs[1].Actual, 1e-9, "3 of the 27 measured iterations")
 	assert.True(t, vs[2].Pass)
 	assert.False(t, vs[3].Pass)
-	assert.True(t, vs[4].NoData)
-	assert.False(t, vs[4].Pass, "no data fails")
+	require.Error(t, vs[4].Err, "a selector that matches nothing")
+	assert.Contains(t, vs[4].Err.Error(), `selector "nothing-here" matches nothing in this run (scenarios: signup, api; steps: signup/list, signup/apply`)
+	assert.False(t, vs[4].Pass, "and so fails")
 	assert.True(t, vs[5].Pass)
-	assert.False(t, Passed(vs))
+	assert.ErrorContains(t, vs[6].Err, "dropped counts a scenario's arrivals: select a scenario")
+	assert.True(t, vs[7].Pass)
+	assert.True(t, vs[8].Pass, "the three failures took 77 ms")
+	assert.True(t, vs[9].NoData, "list never failed: no failed latency")
+	assert.False(t, vs[9].Pass, "no data fails")
+	assert.True(t, vs[10].Pass, "a fake clock: no schedule lag")
+	assert.False(t, vs.Passed())
+	assert.Error(t, vs.Err())
 	var b bytes.Buffer
-	require.NoError(t, WriteVerdicts(&b, vs))
+	require.NoError(t, vs.WriteText(&b))
 	assert.Contains(t, b.String(), "nothing-here: p99<1s")
 	assert.Contains(t, b.String(), "no data")
+	assert.Contains(t, b.String(), "FAIL: selector")
 }
 
-type fakeT struct{ errs []string }
-
-func (f *fakeT) Errorf(format string, args ...any) {
-	f.errs = append(f.errs, fmt.Sprintf(format, args...))
-}
-func (f *fakeT) Helper() {}
-
-func TestRequire(t *testing.T) {
-	res := fixedResult(t)
-	ok := &fakeT{}
-	assert.True(t, Require(ok, res, P95("list").Below(time.Second), ErrorRate("list").AtMost(0)))
-	assert.Empty(t, ok.errs)
-	bad := &fakeT{}
-	assert.False(t, Require(bad, res, P95("list").Below(time.Millisecond), ErrorRate("").Below(0.01), Median("list").Below(time.Second)))
-	require.Len(t, bad.errs, 2, "every failed threshold is reported")
-	assert.Contains(t, bad.errs[0], "threshold list: p95<1ms failed: actual 16.0ms")
-	assert.Contains(t, bad.errs[0], "FAIL")
-	assert.Contains(t, bad.errs[1], "error_rate<1%")
-	assert.Contains(t, bad.errs[1], "list: median<1s", "the table lists passing ones too")
+// TestFaultStory: a target answers 10 ms, except for 2 s of a 12 s run
+// when it answers 503 in 60 µs. The p95 of successful requests does not
+// dip, the failures' latency is shown apart, a p95 threshold is judged on
+// the successes and passes, and the error-rate threshold fails.
+func TestFaultStory(t *testing.T) {
+	var res *loadgen.Result
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		key := metrics.Key{Scenario: "shop", Step: "orders", Kind: metrics.KindStep}
+		plan := &loadgen.Plan{Scenarios: []loadgen.Scenario{{
+			Name: "shop", Executor: loadgen.ConstantRate{Rate: 100, Duration: 12 * time.Second, PreAllocatedVUs: 5, MaxVUs: 5},
+			Setup: func(ctx context.Context, env *loadgen.Env) (loadgen.Instance, error) {
+				h := env.Recorder.Handle(key)
+				return loadgen.Instance{Iteration: func(ctx context.Context, it *loadgen.Iteration) error {
+					began := time.Now()
+					if off := began.Sub(start); off >= 6*time.Second && off < 8*time.Second {
+						time.Sleep(60 * time.Microsecond)
+						it.Shard.Record(h, time.Now(), time.Since(began), metrics.HTTP5xx)
+						return metrics.WithOutcome(errors.New("GET /orders: status 503"), metrics.HTTP5xx)
+					}
+					time.Sleep(10 * time.Millisecond)
+					it.Shard.Record(h, time.Now(), time.Since(began), metrics.OK)
+					return nil
+				}}, nil
+			},
+		}}}
+		var err error
+		res, err = loadgen.Run(t.Context(), plan)
+		require.NoError(t, err)
+	})
+	m := res.Metrics.Metric(metrics.Key{Scenario: "shop", Step: "orders", Kind: metrics.KindStep})
+	for i, p := range m.Series {
+		if p.Latency.Count() > 0 {
+			assert.Equal(t, 10*time.Millisecond, p.Quantile(0.5), "interval %d: the p50 of successes does not dip", i)
+		}
+	}
+	f := Summarize(res).Scenarios[0].Steps[0].Figures
+	assert.Equal(t, 10*time.Millisecond, f.Latency.P95)
+	assert.Equal(t, int64(200), f.Failed.Count)
+	assert.Equal(t, 60*time.Microsecond, f.Failed.P95)
+	vs := Check(res, MustParseThresholds("orders: p95<50ms", "orders: error_rate<1%", "orders: p95(all)<50ms")...)
+	assert.True(t, vs[0].Pass, "judged on successes")
+	assert.False(t, vs[1].Pass, "200 of 1200 failed")
+	assert.InDelta(t, 200.0/1200, vs[1].Actual, 1e-12)
+	assert.True(t, vs[2].Pass)
+	var b bytes.Buffer
+	require.NoError(t, Summarize(res).WriteText(&b))
+	assert.Contains(t, b.String(), "latency of failed operations")
+	assert.Contains(t, b.String(), "  orders          200  60.0µs  60.0µs  60.0µs\n")
 }
 
 func TestAbortOnThreshold(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		plan := &loadgen.Plan{Scenarios: []loadgen.Scenario{{
+		plan := &loadgen.Plan{Warmup: time.Second, Scenarios: []loadgen.Scenario{{
 			Name: "s", Executor: loadgen.ConstantVUs{VUs: 1, Duration: time.Minute},
 			Iteration: func(ctx context.Context, it *loadgen.Iteration) error {
 				time.Sleep(90 * time.Millisecond)
@@ -330,55 +430,44 @@ func TestAbortOnThreshold(t *testing.T) {
 				return nil
 			},
 		}}}
-		plan.AbortWhen = AbortOn(5*time.Second, 0, ErrorRate("").Below(0.05))
+		plan.AbortWhen = AbortOn(5*time.Second, On("", ErrorRate()).Below(0.05))
 		res, err := loadgen.Run(t.Context(), plan)
 		require.ErrorIs(t, err, loadgen.ErrAborted)
 		assert.Contains(t, err.Error(), "threshold error_rate<5% failed")
 		// Errors start after ~2.8 s, but the abort waits for the 5 s delay.
 		assert.Equal(t, 5040*time.Millisecond, res.Duration())
+		plan.AbortWhen = AbortOn(0, OnLatency("typo", Quantile(0.5)).Below(time.Second))
+		_, err = loadgen.Run(t.Context(), plan)
+		assert.ErrorContains(t, err, `threshold typo: p50<1s cannot be checked: report: selector "typo" matches nothing`)
 	})
 }
 
-func TestRepetitions(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		mk := func(run int) *loadgen.Plan {
-			return &loadgen.Plan{Scenarios: []loadgen.Scenario{{
-				Name: "s", Executor: loadgen.PerVUIterations{VUs: 1, Iterations: 10},
-				Iteration: func(ctx context.Context, it *loadgen.Iteration) error {
-					time.Sleep(time.Duration(10*(run+1)+int(it.Number)) * time.Millisecond)
-					return nil
-				},
-			}}}
-		}
-		runs, err := Repeat(t.Context(), 5, time.Second, mk)
-		require.NoError(t, err)
-		require.Len(t, runs, 5)
-		rows := SummarizeRuns(runs)
-		require.Len(t, rows, 1)
-		r := rows[0]
-		require.Len(t, r.PerRun, 5)
-		// Run k takes 10(k+1) … 10(k+1)+9 ms; the median run is run 2.
-		assert.Equal(t, r.PerRun[2].P95, r.MedianOfRuns.P95)
-		assert.Equal(t, int64(50), r.Merged.Count)
-		assert.Equal(t, 59*time.Millisecond, r.Merged.Max)
-		assert.Greater(t, r.Merged.P95, r.MedianOfRuns.P95, "merged and median-of-runs differ and are both shown")
-		var b bytes.Buffer
-		require.NoError(t, WriteRuns(&b, rows))
-		assert.Contains(t, b.String(), "p95 (merged)")
-		_, err = Repeat(t.Context(), 0, 0, mk)
-		assert.Error(t, err)
-	})
-}
-
-func TestFormat(t *testing.T) {
-	for d, want := range map[time.Duration]string{
-		0: "0", 950: "950ns", 12345: "12.3µs", 4567891: "4.57ms", 3853 * time.Millisecond: "3.85s",
-		125 * time.Second: "2m05s", -5 * time.Millisecond: "-5.00ms", 469 * time.Millisecond: "469ms",
-	} {
-		assert.Equal(t, want, Duration(d))
+func TestMetricsAndSelectors(t *testing.T) {
+	for _, s := range []string{"p50", "p99.9", "p95(failed)", "max(all)", "count", "rate", "errors", "error_rate", "status(503)", "dropped", "dropped_rate", "dropped_share"} {
+		m, err := ParseMetric(s)
+		require.NoError(t, err, s)
+		assert.Equal(t, s, m.String())
 	}
-	assert.Equal(t, "1.23%", Percent(0.0123))
-	assert.Equal(t, "<0.01%", Percent(0.00001))
-	assert.Equal(t, "12.3/s", Rate(12.34))
-	assert.Equal(t, "12.3kB", Bytes(12345))
+	assert.Equal(t, Quantile(0.999), MustMetric(t, "p99.9"), "built and parsed quantiles are equal")
+	keys := []metrics.Key{
+		{Scenario: "a", Kind: metrics.KindIteration}, {Scenario: "a", Kind: metrics.KindScheduleLag},
+		{Scenario: "a", Step: "get", Kind: metrics.KindStep}, {Scenario: "a", Step: "get", Kind: "http_ttfb"},
+		{Scenario: "b", Kind: metrics.KindIteration}, {Scenario: "b", Step: "get", Kind: metrics.KindStep},
+	}
+	for sel, want := range map[Selector][]int{
+		"": {0, 4}, "get": {2, 5}, "a/get": {2}, "b": {4}, "[schedule_lag]": {1}, "get[http_ttfb]": {3}, "a[schedule_lag]": {1},
+	} {
+		got, err := sel.Match(keys)
+		require.NoError(t, err, sel)
+		assert.Equal(t, want, got, "selector %q", sel)
+	}
+	_, err := Selector("c/get").Match(keys)
+	assert.ErrorContains(t, err, "scenarios: a, b; steps: a/get, b/get; kinds: iteration, schedule_lag, step, http_ttfb")
+}
+
+func MustMetric(t *testing.T, s string) Metric {
+	t.Helper()
+	m, err := ParseMetric(s)
+	require.NoError(t, err)
+	return m
 }

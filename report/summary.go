@@ -5,26 +5,37 @@ import (
 	"slices"
 	"time"
 
+	"github.com/stampede-go/stampede/internal/format"
 	"github.com/stampede-go/stampede/loadgen"
 	"github.com/stampede-go/stampede/metrics"
 )
 
+// LatencyFigures are the latency statistics of one side (successful or
+// failed operations) of a metric.
+type LatencyFigures struct {
+	Count               int64 // operations with a latency on this side
+	Min, Mean, P50, P90 time.Duration
+	P95, P99, P999, Max time.Duration
+}
+
 // Figures are the figures of one metric over the measured window (warm-up
-// excluded), all read from its histogram and counters.
+// excluded), all read from its histograms and counters through the
+// definitions of [Metric].
 type Figures struct {
 	Count     int64   // operations started
 	Errors    int64   // operations that failed
 	ErrorRate float64 // Errors / Count, a fraction
+	Rate      float64 // operations started per second of the measured window
 	// ErrorsByClass counts errors by outcome name, in the fixed class order.
 	ErrorsByClass []ClassCount
-	Rate          float64 // operations started per second of the measured window
-	Min, Mean     time.Duration
-	Median        time.Duration
-	P90, P95, P99 time.Duration
-	P999, Max     time.Duration
-	BytesSent     int64
-	BytesReceived int64
-	Clamped       int64 // latencies above one hour, recorded as one hour
+	// Status counts responses by status code, where the metric has them.
+	Status metrics.StatusCounts
+	// Latency is the latency of the successful operations; Failed that
+	// of the failed ones (Count 0 when nothing failed).
+	Latency, Failed LatencyFigures
+	BytesSent       int64
+	BytesReceived   int64
+	Clamped         int64 // latencies above one hour, recorded as one hour
 }
 
 // ClassCount is a count of one outcome class.
@@ -34,23 +45,20 @@ type ClassCount struct {
 }
 
 // FiguresOf computes the figures of s over a window of the given length.
-func FiguresOf(s metrics.Stats, window time.Duration) Figures {
+func FiguresOf(s *metrics.Stats, window time.Duration) Figures {
+	num := func(m Metric) float64 { v, _ := m.Value(s, window); return v }
 	f := Figures{
-		Count:         s.Count(),
-		Errors:        s.Errors(),
-		ErrorRate:     s.ErrorRate(),
-		Min:           s.Latency.Min,
-		Mean:          s.Mean(),
-		Max:           s.Latency.Max,
+		Count:         int64(num(Count())),
+		Errors:        int64(num(Errors())),
+		ErrorRate:     num(ErrorRate()),
+		Rate:          num(Rate()),
+		Status:        s.Status,
+		Latency:       latencyFigures(s, Successes),
+		Failed:        latencyFigures(s, Failures),
 		BytesSent:     s.BytesSent,
 		BytesReceived: s.BytesReceived,
 		Clamped:       s.Latency.Clamped + s.Failed.Clamped,
 	}
-	if s.Latency.Count() > 0 {
-		q := s.Latency.Quantiles(0.5, 0.9, 0.95, 0.99, 0.999)
-		f.Median, f.P90, f.P95, f.P99, f.P999 = q[0], q[1], q[2], q[3], q[4]
-	}
-	f.Rate = s.Rate(window)
 	for _, o := range metrics.ErrorClasses() {
 		if n := s.Outcomes[o]; n > 0 {
 			f.ErrorsByClass = append(f.ErrorsByClass, ClassCount{o.String(), n})
@@ -59,30 +67,22 @@ func FiguresOf(s metrics.Stats, window time.Duration) Figures {
 	return f
 }
 
-// Quantile returns the figure for quantile q if it is one of the summary's
-// (0, 0.5, 0.9, 0.95, 0.99, 0.999, 1), and false otherwise.
-func (f Figures) Quantile(q float64) (time.Duration, bool) {
-	switch q {
-	case 0:
-		return f.Min, true
-	case 0.5:
-		return f.Median, true
-	case 0.9:
-		return f.P90, true
-	case 0.95:
-		return f.P95, true
-	case 0.99:
-		return f.P99, true
-	case 0.999:
-		return f.P999, true
-	case 1:
-		return f.Max, true
+func latencyFigures(s *metrics.Stats, side Side) LatencyFigures {
+	d := func(m Metric) time.Duration { v, _ := m.Of(side).Value(s, 0); return time.Duration(v) }
+	n := s.Latency.Count()
+	if side == Failures {
+		n = s.Failed.Count()
 	}
-	return 0, false
+	return LatencyFigures{
+		Count: n, Min: d(Min()), Mean: d(Mean()), P50: d(Quantile(0.5)), P90: d(Quantile(0.9)),
+		P95: d(Quantile(0.95)), P99: d(Quantile(0.99)), P999: d(Quantile(0.999)), Max: d(Max()),
+	}
 }
 
 // Summary is what a reader wants to know about a run, computed from a
-// [loadgen.Result]: per scenario the iterations and per step the figures.
+// [loadgen.Result]: per scenario the iterations and per step the figures,
+// the gauges, the events, example errors and the caveats. Render it with
+// its Write methods.
 type Summary struct {
 	Plan      loadgen.PlanInfo
 	Segment   loadgen.Segment
@@ -101,31 +101,46 @@ type Summary struct {
 	Events      []loadgen.EventRecord
 	Errors      []loadgen.ErrorSample
 	// Warnings are caveats a reader must see: clamped values, a late start,
-	// recovered panics, dropped iterations.
+	// recovered panics, dropped arrivals, work cut off at the hard stop,
+	// latencies of an old result that include failures.
 	Warnings []string
+
+	res *loadgen.Result
 }
 
-// Status returns "completed", or "aborted: reason" or "interrupted: cause".
+// Result returns the run the summary was made from.
+func (s *Summary) Result() *loadgen.Result { return s.res }
+
+// Status returns "completed", "aborted: reason" or "interrupted: cause",
+// followed by the iterations cut off at the hard stop, if any.
 func (s *Summary) Status() string {
+	st := "completed"
 	switch {
 	case s.Aborted:
-		return "aborted: " + s.AbortReason
+		st = "aborted: " + s.AbortReason
 	case s.Interrupted:
-		return "interrupted: " + s.Cause
+		st = "interrupted: " + s.Cause
 	}
-	return "completed"
+	var cut int64
+	for _, sc := range s.Scenarios {
+		cut += sc.Interrupted
+	}
+	if cut > 0 {
+		st += fmt.Sprintf(" (%d iterations cut off at the hard stop)", cut)
+	}
+	return st
 }
 
 // meta lists the run's header lines, shared by every renderer.
 func (s *Summary) meta() [][2]string {
 	meta := [][2]string{
 		{"started", s.Start.UTC().Format(time.RFC3339)},
-		{"duration", Duration(s.End.Sub(s.Start))},
-		{"measured", Duration(s.Window)},
+		{"duration", format.Duration(s.End.Sub(s.Start))},
+		{"measured", format.Duration(s.Window)},
 		{"status", s.Status()},
 	}
 	if s.WarmupEnd.After(s.Start) {
-		meta = append(meta, [2]string{"warm-up", Duration(s.WarmupEnd.Sub(s.Start)) + " (left out of the figures)"})
+		meta = append(meta, [2]string{"warm-up", format.Duration(s.WarmupEnd.Sub(s.Start)) + " (left out of the figures)"})
 	}
 	if !s.Segment.IsWhole() {
 		meta = append(meta, [2]string{"segment", s.Segment.String()})
@@ -176,9 +191,12 @@ func Summarize(res *loadgen.Result) *Summary {
 	s := &Summary{
 		Plan: res.Plan, Segment: res.Segment, Start: res.Start, End: res.End, WarmupEnd: snap.WarmupEnd(),
 		Aborted: res.Aborted, AbortReason: res.AbortReason, Interrupted: res.Interrupted, Cause: res.Cause,
-		Events: res.Events, Errors: res.Errors,
+		Events: res.Events, Errors: res.Errors, res: res,
 	}
-	s.Window = max(res.End.Sub(s.WarmupEnd), 0)
+	s.Window = measured(res)
+	if snap.LatencyIncludesFailures {
+		s.Warnings = append(s.Warnings, "this result was saved in format version 1, which did not keep failed operations apart: its latencies include failures")
+	}
 	if res.StartLate > 0 {
 		s.Warnings = append(s.Warnings, fmt.Sprintf("this process started %v after the plan's StartAt", res.StartLate))
 	}
@@ -187,11 +205,12 @@ func Summarize(res *loadgen.Result) *Summary {
 	}
 	for _, sc := range res.Plan.Scenarios {
 		ss := ScenarioSummary{Name: sc.Name, Executor: sc.Description, Open: sc.Open}
-		for _, m := range snap.Metrics {
+		for i := range snap.Metrics {
+			m := &snap.Metrics[i]
 			if m.Scenario != sc.Name {
 				continue
 			}
-			f := FiguresOf(m.Total, s.Window)
+			f := FiguresOf(&m.Total, s.Window)
 			if f.Clamped > 0 {
 				s.Warnings = append(s.Warnings, fmt.Sprintf("%v: %d latencies above %v were recorded as %v", m.Key, f.Clamped, metrics.MaxValue, metrics.MaxValue))
 			}
@@ -217,7 +236,12 @@ func Summarize(res *loadgen.Result) *Summary {
 			}
 		}
 		if ss.Dropped > 0 {
-			s.Warnings = append(s.Warnings, fmt.Sprintf("scenario %q dropped %d iterations: no VU was free (raise MaxVUs, or the target is too slow for the rate)", sc.Name, ss.Dropped))
+			s.Warnings = append(s.Warnings, fmt.Sprintf("scenario %q dropped %d of %d arrivals (%s): no VU was free (raise MaxVUs, or the target is too slow for the rate)",
+				sc.Name, ss.Dropped, ss.Started+ss.Dropped, format.Percent(float64(ss.Dropped)/float64(ss.Started+ss.Dropped))))
+		}
+		if ss.Interrupted > 0 {
+			s.Warnings = append(s.Warnings, fmt.Sprintf("scenario %q: %d iterations were still running at the hard stop (GracefulStop %v) and were cut off; they count as interrupted, with no latency",
+				sc.Name, ss.Interrupted, sc.GracefulStop))
 		}
 		s.Scenarios = append(s.Scenarios, ss)
 	}

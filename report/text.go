@@ -3,62 +3,141 @@ package report
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
+
+	"github.com/stampede-go/stampede/internal/format"
+	"github.com/stampede-go/stampede/internal/table"
+	"github.com/stampede-go/stampede/metrics"
 )
 
 // WriteText writes the summary as aligned tables for a terminal.
-func WriteText(w io.Writer, s *Summary) error {
+func (s *Summary) WriteText(w io.Writer) error {
 	var b strings.Builder
-	render(&b, s, false)
+	s.render(&b, false)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
-// WriteMarkdown writes the summary as Markdown tables, for a pull request.
-func WriteMarkdown(w io.Writer, s *Summary) error {
+// WriteMarkdown writes the summary as Markdown, for a pull request.
+func (s *Summary) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
-	render(&b, s, true)
+	s.render(&b, true)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
-func stepTable() *table {
-	return &table{
-		head:  []string{"step", "count", "rate", "errors", "mean", "min", "median", "p90", "p95", "p99", "p99.9", "max"},
-		right: []bool{false, true, true, true, true, true, true, true, true, true, true, true},
-	}
+// stepTable is the main table of a scenario: per row the count, rate,
+// errors and the latency of successful operations.
+func stepTable() *table.Table {
+	return table.New("step", ">count", ">rate", ">errors", ">mean", ">min", ">p50", ">p90", ">p95", ">p99", ">p99.9", ">max")
 }
 
 func figureRow(name string, f Figures) []string {
-	errs := fmt.Sprint(f.Errors)
+	errs := strconv.FormatInt(f.Errors, 10)
 	if f.Errors > 0 {
-		errs = fmt.Sprintf("%d (%s)", f.Errors, Percent(f.ErrorRate))
+		errs = fmt.Sprintf("%d (%s)", f.Errors, format.Percent(f.ErrorRate))
 	}
-	if f.Count == 0 && f.Errors == 0 {
-		return []string{name, "0", Rate(0), "0", "-", "-", "-", "-", "-", "-", "-", "-"}
+	l := f.Latency
+	if l.Count == 0 {
+		return []string{name, strconv.FormatInt(f.Count, 10), format.Rate(f.Rate), errs, "-", "-", "-", "-", "-", "-", "-", "-"}
 	}
-	return []string{name, fmt.Sprint(f.Count), Rate(f.Rate), errs,
-		Duration(f.Mean), Duration(f.Min), Duration(f.Median), Duration(f.P90), Duration(f.P95),
-		Duration(f.P99), Duration(f.P999), Duration(f.Max)}
+	d := format.Duration
+	return []string{name, strconv.FormatInt(f.Count, 10), format.Rate(f.Rate), errs,
+		d(l.Mean), d(l.Min), d(l.P50), d(l.P90), d(l.P95), d(l.P99), d(l.P999), d(l.Max)}
 }
 
-func render(b *strings.Builder, s *Summary, md bool) {
+// rows lists a scenario's rows: its steps, its iterations and its
+// schedule lag.
+func (sc *ScenarioSummary) rows() []namedFigures {
+	var out []namedFigures
+	for _, st := range sc.Steps {
+		out = append(out, namedFigures{st.Name, st.Figures})
+	}
+	out = append(out, namedFigures{"(iteration)", sc.Iteration})
+	if sc.Lag != nil {
+		out = append(out, namedFigures{"(schedule lag)", *sc.Lag})
+	}
+	return out
+}
+
+type namedFigures struct {
+	name string
+	f    Figures
+}
+
+// scenarioTables returns a scenario's tables, each with its heading
+// ("" for the main one): latency of successes, failed latency, HTTP
+// phases, errors by class, status codes.
+func (sc *ScenarioSummary) tables() []struct {
+	heading string
+	t       *table.Table
+} {
+	type titled = struct {
+		heading string
+		t       *table.Table
+	}
+	main := stepTable()
+	failed := table.New("step", ">failed", ">p50", ">p95", ">max")
+	errs := table.New("step", "class", ">count")
+	codes := table.New("step", ">status", ">count")
+	for _, r := range sc.rows() {
+		main.Add(figureRow(r.name, r.f)...)
+		if l := r.f.Failed; l.Count > 0 {
+			failed.Add(r.name, strconv.FormatInt(l.Count, 10), format.Duration(l.P50), format.Duration(l.P95), format.Duration(l.Max))
+		}
+		for _, c := range r.f.ErrorsByClass {
+			errs.Add(r.name, c.Class, strconv.FormatInt(c.Count, 10))
+		}
+		for _, c := range r.f.Status {
+			codes.Add(r.name, strconv.Itoa(c.Code), strconv.FormatInt(c.Count, 10))
+		}
+	}
+	phases := table.New("step", "phase", ">p50", ">p95", ">p99", ">max")
+	for _, st := range sc.Steps {
+		for _, p := range st.Phases {
+			l := p.Figures.Latency
+			phases.Add(st.Name, strings.TrimPrefix(p.Phase, "http_"), format.Duration(l.P50), format.Duration(l.P95), format.Duration(l.P99), format.Duration(l.Max))
+		}
+	}
+	out := []titled{{"", main}}
+	for _, t := range []titled{
+		{"latency of failed operations (apart from the figures above)", failed},
+		{"HTTP phases", phases},
+		{"errors by class", errs},
+		{"status codes", codes},
+	} {
+		if t.t.Len() > 0 {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func (s *Summary) render(b *strings.Builder, md bool) {
 	title := s.Plan.Name
 	if title == "" {
 		title = "load test"
 	}
 	heading := func(level int, text string) {
-		if md {
+		switch {
+		case md:
 			fmt.Fprintf(b, "\n%s %s\n\n", strings.Repeat("#", level), text)
-		} else if level == 1 {
+		case level == 1:
 			fmt.Fprintf(b, "%s\n%s\n", text, strings.Repeat("=", len([]rune(text))))
-		} else {
+		default:
 			fmt.Fprintf(b, "\n%s\n", text)
 		}
 	}
+	emit := func(t *table.Table) {
+		if md {
+			t.Markdown(b)
+		} else {
+			t.Text(b, "  ")
+		}
+	}
 	heading(1, title)
-	meta := s.meta()
-	for _, m := range meta {
+	for _, m := range s.meta() {
 		if md {
 			fmt.Fprintf(b, "- **%s**: %s\n", m[0], m[1])
 		} else {
@@ -72,41 +151,11 @@ func render(b *strings.Builder, s *Summary, md bool) {
 			it += fmt.Sprintf("; %d dropped", sc.Dropped)
 		}
 		b.WriteString(it + "\n\n")
-		t := stepTable()
-		for _, st := range sc.Steps {
-			t.add(figureRow(st.Name, st.Figures)...)
-		}
-		t.add(figureRow("(iteration)", sc.Iteration)...)
-		if sc.Lag != nil {
-			t.add(figureRow("(schedule lag)", *sc.Lag)...)
-		}
-		emit(b, t, md)
-		var phases *table
-		for _, st := range sc.Steps {
-			for _, p := range st.Phases {
-				if phases == nil {
-					phases = &table{head: []string{"step", "phase", "median", "p95", "p99", "max"}, right: []bool{false, false, true, true, true, true}}
-				}
-				f := p.Figures
-				phases.add(st.Name, strings.TrimPrefix(p.Phase, "http_"), Duration(f.Median), Duration(f.P95), Duration(f.P99), Duration(f.Max))
+		for _, t := range sc.tables() {
+			if t.heading != "" {
+				b.WriteString("\n" + t.heading + ":\n\n")
 			}
-		}
-		if phases != nil {
-			b.WriteString("\nHTTP phases:\n\n")
-			emit(b, phases, md)
-		}
-		var errs *table
-		for _, st := range append(sc.Steps, StepSummary{Name: "(iteration)", Figures: sc.Iteration}) {
-			for _, c := range st.Figures.ErrorsByClass {
-				if errs == nil {
-					errs = &table{head: []string{"step", "class", "count"}, right: []bool{false, false, true}}
-				}
-				errs.add(st.Name, c.Class, fmt.Sprint(c.Count))
-			}
-		}
-		if errs != nil {
-			b.WriteString("\nerrors by class:\n\n")
-			emit(b, errs, md)
+			emit(t.t)
 		}
 		var samples []string
 		for _, e := range s.Errors {
@@ -117,32 +166,17 @@ func render(b *strings.Builder, s *Summary, md bool) {
 		if len(samples) > 0 {
 			b.WriteString("\nexample errors:\n")
 			for _, m := range samples {
-				fmt.Fprintf(b, "  - %s\n", m)
+				fmt.Fprintf(b, "  - %s\n", strings.ReplaceAll(m, "\n", " "))
 			}
 		}
 	}
 	if len(s.Gauges) > 0 {
 		heading(2, "gauges")
-		t := &table{head: []string{"gauge", "min", "mean", "max", "samples"}, right: []bool{false, true, true, true, true}}
-		for _, g := range s.Gauges {
-			t.add(g.Name, num(g.Min), num(g.Mean), num(g.Max), fmt.Sprint(g.Samples))
-		}
-		emit(b, t, md)
+		emit(s.gaugeTable())
 	}
 	if len(s.Events) > 0 {
 		heading(2, "events")
-		t := &table{head: []string{"at", "event", "took", "result"}, right: []bool{true, false, true, false}}
-		for _, e := range s.Events {
-			result := "ok"
-			switch {
-			case e.Skipped:
-				result = "not run (the run ended first)"
-			case e.Error != "":
-				result = "error: " + e.Error
-			}
-			t.add(Duration(e.Offset), e.Name, Duration(e.Took), result)
-		}
-		emit(b, t, md)
+		emit(s.eventTable())
 	}
 	if len(s.Warnings) > 0 {
 		heading(2, "warnings")
@@ -152,18 +186,99 @@ func render(b *strings.Builder, s *Summary, md bool) {
 	}
 }
 
-func emit(b *strings.Builder, t *table, md bool) {
-	if md {
-		t.markdown(b)
-	} else {
-		t.text(b, "  ")
+func (s *Summary) gaugeTable() *table.Table {
+	t := table.New("gauge", ">min", ">mean", ">max", ">samples")
+	for _, g := range s.Gauges {
+		t.Add(g.Name, format.Number(g.Min), format.Number(g.Mean), format.Number(g.Max), strconv.FormatInt(g.Samples, 10))
 	}
+	return t
 }
 
-func num(v float64) string {
-	switch {
-	case v == float64(int64(v)) && v < 1e15 && v > -1e15:
-		return fmt.Sprint(int64(v))
+func (s *Summary) eventTable() *table.Table {
+	t := table.New(">at", "event", ">took", "result")
+	for _, e := range s.Events {
+		result := "ok"
+		switch {
+		case e.Skipped:
+			result = "not run (the run ended first)"
+		case e.Error != "":
+			result = "error: " + e.Error
+		}
+		t.Add(format.Duration(e.Offset), e.Name, format.Duration(e.Took), result)
 	}
-	return fmt.Sprintf("%.3g", v)
+	return t
+}
+
+// WriteFailure writes why a run failed its thresholds, so that a red load
+// test in CI needs no re-run to be understood: the verdicts as a table
+// (once), then the figures of the rows the failed thresholds look at, the
+// errors by class with example messages, the dropped arrivals and the
+// warnings.
+func (s *Summary) WriteFailure(w io.Writer, vs Verdicts) error {
+	var b strings.Builder
+	b.WriteString("thresholds:\n")
+	vs.table().Text(&b, "  ")
+	keys := make([]metrics.Key, len(s.res.Metrics.Metrics))
+	for i, m := range s.res.Metrics.Metrics {
+		keys[i] = m.Key
+	}
+	involved := map[metrics.Key]bool{}
+	for _, v := range vs.Failed() {
+		idx, err := v.Threshold.Selector.Match(keys)
+		if err != nil {
+			continue
+		}
+		for _, i := range idx {
+			involved[keys[i]] = true
+		}
+	}
+	rows := stepTable()
+	errs := table.New("row", "class", ">count")
+	for _, sc := range s.Scenarios {
+		for _, r := range sc.rows() {
+			k := metrics.Key{Scenario: sc.Name, Step: r.name, Kind: metrics.KindStep}
+			switch r.name {
+			case "(iteration)":
+				k = metrics.Key{Scenario: sc.Name, Kind: metrics.KindIteration}
+			case "(schedule lag)":
+				k = metrics.Key{Scenario: sc.Name, Kind: metrics.KindScheduleLag}
+			}
+			label := sc.Name + "/" + r.name
+			if involved[k] {
+				rows.Add(figureRow(label, r.f)...)
+			}
+			if k.Kind != metrics.KindScheduleLag {
+				for _, c := range r.f.ErrorsByClass {
+					errs.Add(label, c.Class, strconv.FormatInt(c.Count, 10))
+				}
+			}
+		}
+	}
+	if rows.Len() > 0 {
+		b.WriteString("\nthe rows they look at (latency of successful operations):\n")
+		rows.Text(&b, "  ")
+	}
+	if errs.Len() > 0 {
+		b.WriteString("\nerrors by class:\n")
+		errs.Text(&b, "  ")
+	}
+	if len(s.Errors) > 0 {
+		b.WriteString("\nexample errors:\n")
+		for _, e := range s.Errors {
+			fmt.Fprintf(&b, "  - %s %s: %s\n", e.Scenario, e.Outcome, strings.ReplaceAll(e.Message, "\n", " "))
+		}
+	}
+	for _, sc := range s.Scenarios {
+		if sc.Dropped > 0 {
+			fmt.Fprintf(&b, "\nscenario %s dropped %d of %d arrivals: no VU was free\n", sc.Name, sc.Dropped, sc.Started+sc.Dropped)
+		}
+	}
+	if len(s.Warnings) > 0 {
+		b.WriteString("\nwarnings:\n")
+		for _, w := range s.Warnings {
+			fmt.Fprintf(&b, "  - %s\n", w)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }

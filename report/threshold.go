@@ -9,157 +9,114 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stampede-go/stampede/internal/table"
 	"github.com/stampede-go/stampede/loadgen"
 	"github.com/stampede-go/stampede/metrics"
 )
 
 // Threshold is a pass/fail criterion on one figure of a run, such as
-// "p95 < 500ms" or "apply: error_rate < 1%". Build one in Go with [P95],
-// [ErrorRate] and friends, or parse one with [ParseThreshold].
+// "p95 < 500ms" or "apply: error_rate < 1%". Parse one with
+// [ParseThreshold], or build one in Go ([Quantile]("apply",
+// 0.95).Below(500*time.Millisecond)): both give the same value.
 type Threshold struct {
-	// Selector picks what the threshold looks at: "" for every scenario's
-	// iterations together, "scenario/step" for one step, a step name for
-	// that step in every scenario, or a scenario name for its iterations.
-	Selector string
-	// Metric is "p50" … "p99.9" (any "pN"), "median", "mean", "min",
-	// "max", "error_rate", "rate", "count" or "errors".
-	Metric string
-	// Op is "<", "<=", ">" or ">=".
-	Op string
+	// Selector picks the rows the threshold looks at ("" for every
+	// scenario's iterations).
+	Selector Selector
+	// Metric is the figure bounded.
+	Metric Metric
+	// Op compares the figure with Value.
+	Op Op
 	// Value is the bound in the metric's unit: nanoseconds for latencies,
-	// a fraction for error_rate, per second for rate, a count otherwise.
+	// per second for rates, a fraction for shares, a count otherwise.
 	Value float64
 }
 
-// String returns the threshold in the syntax ParseThreshold reads.
+// String returns the threshold in the syntax ParseThreshold reads back
+// exactly.
 func (t Threshold) String() string {
-	s := t.Metric + t.Op + formatValue(t.Metric, t.Value)
+	s := t.Metric.String() + t.Op.String() + t.Metric.literal(t.Value)
 	if t.Selector != "" {
-		s = t.Selector + ": " + s
+		s = string(t.Selector) + ": " + s
 	}
 	return s
 }
 
-func formatValue(metric string, v float64) string {
-	switch kindOf(metric) {
-	case latencyMetric:
-		return time.Duration(v).String()
-	case ratioMetric:
-		return strconv.FormatFloat(100*v, 'g', -1, 64) + "%"
-	case rateMetric:
-		return strconv.FormatFloat(v, 'g', -1, 64) + "/s"
+// Validate reports every problem with t at once: a selector that does not
+// parse, a metric or operator that is not one, a bound that is not a
+// finite number of the metric's unit.
+func (t Threshold) Validate() error {
+	var errs []error
+	if err := t.Selector.Validate(); err != nil {
+		errs = append(errs, err)
 	}
-	return strconv.FormatFloat(v, 'g', -1, 64)
+	if err := t.Metric.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := t.Op.validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if math.IsNaN(t.Value) || math.IsInf(t.Value, 0) || t.Value < 0 {
+		errs = append(errs, fmt.Errorf("report: threshold bound must be a finite number >= 0, got %v", t.Value))
+	} else if u := t.Metric.Unit(); (u == Number || u == Latency) && t.Value != math.Trunc(t.Value) {
+		errs = append(errs, fmt.Errorf("report: a bound on %s must be a whole number, got %v", t.Metric, t.Value))
+	}
+	return errors.Join(errs...)
 }
 
-type metricKind int
-
-const (
-	unknownMetric metricKind = iota
-	latencyMetric
-	ratioMetric
-	rateMetric
-	countMetric
-)
-
-func kindOf(m string) metricKind {
-	switch m {
-	case "median", "mean", "min", "max":
-		return latencyMetric
-	case "error_rate":
-		return ratioMetric
-	case "rate":
-		return rateMetric
-	case "count", "errors":
-		return countMetric
-	}
-	if q, ok := quantileOf(m); ok && q >= 0 && q <= 1 {
-		return latencyMetric
-	}
-	return unknownMetric
+// LatencyBound is a latency metric of a selection, waiting for its bound;
+// see [Quantile].
+type LatencyBound struct {
+	sel Selector
+	m   Metric
 }
 
-// quantileOf reads "p95" as 0.95 and "p99.9" as 0.999.
-func quantileOf(m string) (float64, bool) {
-	if len(m) < 2 || m[0] != 'p' {
-		return 0, false
-	}
-	v, err := strconv.ParseFloat(m[1:], 64)
-	if err != nil || strings.ContainsAny(m[1:], "eE+-") {
-		return 0, false
-	}
-	return v / 100, true
+// Bound is a metric of a selection, waiting for its bound; see [On].
+type Bound struct {
+	sel Selector
+	m   Metric
 }
 
-// LatencyMetric is a latency figure of a selection, to be bounded.
-type LatencyMetric struct{ sel, metric string }
+// On starts a threshold on metric m of what sel selects, bounded by a
+// number in m's unit: On("", ErrorRate()).Below(0.01),
+// On("checkout", Status(503)).AtMost(0). For a latency, [OnLatency] takes
+// the bound as a duration.
+func On(sel Selector, m Metric) Bound { return Bound{sel, m} }
 
-// Quantile selects the latency at quantile q (0.95 for p95) of sel.
-func Quantile(q float64, sel string) LatencyMetric {
-	return LatencyMetric{sel, "p" + strconv.FormatFloat(q*100, 'f', -1, 64)}
-}
-
-// P50 selects the median latency of sel, a selector as in
-// [Threshold.Selector].
-func P50(sel string) LatencyMetric { return LatencyMetric{sel, "p50"} }
-
-// P90 selects the 90th percentile latency of sel.
-func P90(sel string) LatencyMetric { return LatencyMetric{sel, "p90"} }
-
-// P95 selects the 95th percentile latency of sel.
-func P95(sel string) LatencyMetric { return LatencyMetric{sel, "p95"} }
-
-// P99 selects the 99th percentile latency of sel.
-func P99(sel string) LatencyMetric { return LatencyMetric{sel, "p99"} }
-
-// P999 selects the 99.9th percentile latency of sel.
-func P999(sel string) LatencyMetric { return LatencyMetric{sel, "p99.9"} }
-
-// Median selects the median latency of sel.
-func Median(sel string) LatencyMetric { return LatencyMetric{sel, "median"} }
-
-// Mean selects the exact mean latency of sel.
-func Mean(sel string) LatencyMetric { return LatencyMetric{sel, "mean"} }
-
-// Max selects the exact maximum latency of sel.
-func Max(sel string) LatencyMetric { return LatencyMetric{sel, "max"} }
+// OnLatency starts a threshold on the latency metric m of what sel
+// selects, bounded by a duration: OnLatency("apply", Quantile(0.95)).Below(500*time.Millisecond).
+func OnLatency(sel Selector, m Metric) LatencyBound { return LatencyBound{sel, m} }
 
 // Below is the threshold "metric < d".
-func (m LatencyMetric) Below(d time.Duration) Threshold {
-	return Threshold{m.sel, m.metric, "<", float64(d)}
+func (b LatencyBound) Below(d time.Duration) Threshold {
+	return Threshold{b.sel, b.m, Less, float64(d)}
 }
 
 // AtMost is the threshold "metric <= d".
-func (m LatencyMetric) AtMost(d time.Duration) Threshold {
-	return Threshold{m.sel, m.metric, "<=", float64(d)}
+func (b LatencyBound) AtMost(d time.Duration) Threshold {
+	return Threshold{b.sel, b.m, LessOrEqual, float64(d)}
 }
 
-// ValueMetric is a rate, ratio or count figure of a selection.
-type ValueMetric struct{ sel, metric string }
+// Above is the threshold "metric > d".
+func (b LatencyBound) Above(d time.Duration) Threshold {
+	return Threshold{b.sel, b.m, Greater, float64(d)}
+}
 
-// ErrorRate selects the error rate (a fraction: 0.01 is 1 %) of sel.
-func ErrorRate(sel string) ValueMetric { return ValueMetric{sel, "error_rate"} }
-
-// Throughput selects the rate (operations per second) of sel.
-func Throughput(sel string) ValueMetric { return ValueMetric{sel, "rate"} }
-
-// Count selects the number of operations of sel.
-func Count(sel string) ValueMetric { return ValueMetric{sel, "count"} }
-
-// Errors selects the number of failed operations of sel.
-func Errors(sel string) ValueMetric { return ValueMetric{sel, "errors"} }
+// AtLeast is the threshold "metric >= d".
+func (b LatencyBound) AtLeast(d time.Duration) Threshold {
+	return Threshold{b.sel, b.m, GreaterOrEqual, float64(d)}
+}
 
 // Below is the threshold "metric < v".
-func (m ValueMetric) Below(v float64) Threshold { return Threshold{m.sel, m.metric, "<", v} }
+func (b Bound) Below(v float64) Threshold { return Threshold{b.sel, b.m, Less, v} }
 
 // AtMost is the threshold "metric <= v".
-func (m ValueMetric) AtMost(v float64) Threshold { return Threshold{m.sel, m.metric, "<=", v} }
+func (b Bound) AtMost(v float64) Threshold { return Threshold{b.sel, b.m, LessOrEqual, v} }
 
 // Above is the threshold "metric > v".
-func (m ValueMetric) Above(v float64) Threshold { return Threshold{m.sel, m.metric, ">", v} }
+func (b Bound) Above(v float64) Threshold { return Threshold{b.sel, b.m, Greater, v} }
 
 // AtLeast is the threshold "metric >= v".
-func (m ValueMetric) AtLeast(v float64) Threshold { return Threshold{m.sel, m.metric, ">=", v} }
+func (b Bound) AtLeast(v float64) Threshold { return Threshold{b.sel, b.m, GreaterOrEqual, v} }
 
 // SyntaxError is a threshold expression that does not parse; Pos is the
 // byte offset of the offending character.
@@ -183,75 +140,92 @@ func ParseThreshold(s string) (Threshold, error) {
 	var t Threshold
 	body, off := s, 0
 	if i := strings.LastIndexByte(s, ':'); i >= 0 {
-		t.Selector = strings.TrimSpace(s[:i])
-		if t.Selector == "" {
-			return fail(i, "empty selector before ':'")
+		sel := strings.TrimSpace(s[:i])
+		if sel == "" {
+			return fail(i, "empty selector before ':' (leave out the ':' for every scenario)")
+		}
+		t.Selector = Selector(sel)
+		if err := t.Selector.Validate(); err != nil {
+			return fail(strings.Index(s, sel), "%s", strings.TrimPrefix(err.Error(), "report: "))
 		}
 		body, off = s[i+1:], i+1
 	}
-	// metric
 	p := skipSpace(body, 0)
 	start := p
-	for p < len(body) && (isAlnum(body[p]) || body[p] == '_' || body[p] == '.') {
+	for p < len(body) && (isAlnum(body[p]) || body[p] == '_' || body[p] == '.' || body[p] == '(' || body[p] == ')') {
 		p++
 	}
-	t.Metric = body[start:p]
-	if t.Metric == "" {
-		return fail(off+start, "expected a metric (p95, median, mean, min, max, error_rate, rate, count, errors)")
+	name := body[start:p]
+	if name == "" {
+		return fail(off+start, "expected a metric (%s)", metricNames)
 	}
-	kind := kindOf(t.Metric)
-	if kind == unknownMetric {
-		return fail(off+start, "unknown metric %q (want p<N> with 0 <= N <= 100, median, mean, min, max, error_rate, rate, count or errors)", t.Metric)
+	m, err := ParseMetric(name)
+	if err != nil {
+		return fail(off+start, "%s", strings.TrimPrefix(err.Error(), "report: "))
 	}
-	// operator
+	t.Metric = m
 	p = skipSpace(body, p)
 	switch {
-	case strings.HasPrefix(body[p:], "<="), strings.HasPrefix(body[p:], ">="):
-		t.Op = body[p : p+2]
-		p += 2
-	case p < len(body) && (body[p] == '<' || body[p] == '>'):
-		t.Op = body[p : p+1]
-		p++
+	case strings.HasPrefix(body[p:], "<="):
+		t.Op, p = LessOrEqual, p+2
+	case strings.HasPrefix(body[p:], ">="):
+		t.Op, p = GreaterOrEqual, p+2
+	case strings.HasPrefix(body[p:], "<"):
+		t.Op, p = Less, p+1
+	case strings.HasPrefix(body[p:], ">"):
+		t.Op, p = Greater, p+1
 	default:
 		return fail(off+p, "expected an operator: <, <=, > or >=")
 	}
-	// value
 	p = skipSpace(body, p)
 	vs := strings.TrimSpace(body[p:])
 	if vs == "" {
 		return fail(off+p, "expected a value")
 	}
-	switch kind {
-	case latencyMetric:
-		d, err := time.ParseDuration(vs)
-		if err != nil || d < 0 {
-			return fail(off+p, "expected a duration such as 500ms or 1.5s, got %q", vs)
-		}
-		t.Value = float64(d)
-	case ratioMetric:
-		v, err := strconv.ParseFloat(strings.TrimSuffix(vs, "%"), 64)
-		if err != nil || v < 0 || math.IsInf(v, 0) {
-			return fail(off+p, "expected a percentage such as 1%% or a fraction such as 0.01, got %q", vs)
-		}
-		if strings.HasSuffix(vs, "%") {
-			v /= 100
-		}
-		t.Value = v
-	case rateMetric:
-		num, ok := strings.CutSuffix(vs, "/s")
-		v, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
-		if !ok || err != nil || v < 0 || math.IsInf(v, 0) {
-			return fail(off+p, "expected a rate such as 100/s, got %q", vs)
-		}
-		t.Value = v
-	case countMetric:
-		v, err := strconv.ParseUint(vs, 10, 63)
-		if err != nil {
-			return fail(off+p, "expected a whole number, got %q", vs)
-		}
-		t.Value = float64(v)
+	v, err := parseValue(m, vs)
+	if err != nil {
+		return fail(off+p, "%s", err)
+	}
+	t.Value = v
+	if err := t.Validate(); err != nil {
+		return fail(off+p, "%s", strings.TrimPrefix(err.Error(), "report: "))
 	}
 	return t, nil
+}
+
+// parseValue reads a bound in the unit of m.
+func parseValue(m Metric, vs string) (float64, error) {
+	finite := func(v float64, err error) bool { return err == nil && !math.IsNaN(v) && !math.IsInf(v, 0) && v >= 0 }
+	switch m.Unit() {
+	case Latency:
+		d, err := time.ParseDuration(vs)
+		if err != nil || d < 0 {
+			return 0, fmt.Errorf("expected a duration such as 500ms or 1.5s, got %q", vs)
+		}
+		return float64(d), nil
+	case Fraction:
+		num, pct := strings.CutSuffix(vs, "%")
+		v, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
+		if !finite(v, err) {
+			return 0, fmt.Errorf("expected a percentage such as 1%% or a fraction such as 0.01, got %q", vs)
+		}
+		if pct {
+			v /= 100
+		}
+		return v, nil
+	case PerSecond:
+		num, ok := strings.CutSuffix(vs, "/s")
+		v, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
+		if !ok || !finite(v, err) {
+			return 0, fmt.Errorf("expected a rate such as 100/s, got %q", vs)
+		}
+		return v, nil
+	}
+	v, err := strconv.ParseUint(vs, 10, 53)
+	if err != nil {
+		return 0, fmt.Errorf("expected a whole number, got %q", vs)
+	}
+	return float64(v), nil
 }
 
 // MustParseThresholds parses expressions known at compile time; it panics
@@ -296,140 +270,32 @@ type Verdict struct {
 	// Actual is the measured value, in the metric's unit.
 	Actual float64
 	Pass   bool
-	// NoData is set when the selector matched nothing or nothing was
-	// recorded: the threshold fails, it is not silently passed.
+	// NoData is set when nothing was recorded for the metric (a latency
+	// of steps that never succeeded, say): the threshold fails, it is not
+	// silently passed.
 	NoData bool
+	// Err is set when the threshold cannot be checked on this run: it does
+	// not validate, its selector matches nothing, or its metric does not
+	// apply to what it selects. The threshold fails.
+	Err error
 }
 
 // ActualString formats Actual in the metric's unit.
 func (v Verdict) ActualString() string {
-	if v.NoData {
+	switch {
+	case v.Err != nil:
+		return "error"
+	case v.NoData:
 		return "no data"
 	}
-	switch kindOf(v.Threshold.Metric) {
-	case latencyMetric:
-		return Duration(time.Duration(v.Actual))
-	case ratioMetric:
-		return Percent(v.Actual)
-	case rateMetric:
-		return Rate(v.Actual)
-	}
-	return num(v.Actual)
+	return v.Threshold.Metric.Format(v.Actual)
 }
 
-// source is what thresholds read: stats by key over a window.
-type source struct {
-	keys   []metrics.Key
-	stats  func(i int) metrics.Stats
-	window time.Duration
-}
-
-func resultSource(res *loadgen.Result) source {
-	snap := res.Metrics
-	src := source{window: max(res.End.Sub(snap.WarmupEnd()), 0)}
-	for _, m := range snap.Metrics {
-		src.keys = append(src.keys, m.Key)
-	}
-	src.stats = func(i int) metrics.Stats { return snap.Metrics[i].Total }
-	return src
-}
-
-func progressSource(p *loadgen.Progress, warmup time.Duration) source {
-	src := source{window: max(p.Elapsed-warmup, 0)}
-	for _, m := range p.Metrics {
-		src.keys = append(src.keys, m.Key)
-	}
-	src.stats = func(i int) metrics.Stats { return p.Metrics[i].Total }
-	return src
-}
-
-// selectStats merges the stats the selector picks.
-func (src source) selectStats(sel string) (metrics.Stats, bool) {
-	var out metrics.Stats
-	found := false
-	add := func(i int) {
-		st := src.stats(i)
-		out.Merge(&st)
-		found = true
-	}
-	scen, step, hasSlash := strings.Cut(sel, "/")
-	for i, k := range src.keys {
-		switch {
-		case sel == "":
-			if k.Kind == metrics.KindIteration {
-				add(i)
-			}
-		case hasSlash && k.Kind == metrics.KindStep && k.Scenario == scen && k.Step == step:
-			add(i)
-		case !hasSlash && k.Kind == metrics.KindStep && k.Step == sel:
-			add(i)
-		}
-	}
-	if !found && !hasSlash && sel != "" {
-		for i, k := range src.keys {
-			if k.Kind == metrics.KindIteration && k.Scenario == sel {
-				add(i)
-			}
-		}
-	}
-	return out, found
-}
-
-func (src source) check(t Threshold) Verdict {
-	v := Verdict{Threshold: t}
-	st, ok := src.selectStats(t.Selector)
-	if !ok || st.Count() == 0 && t.Metric != "count" && t.Metric != "errors" && t.Metric != "rate" {
-		v.NoData = true
-		return v
-	}
-	f := FiguresOf(st, src.window)
-	switch t.Metric {
-	case "median":
-		v.Actual = float64(f.Median)
-	case "mean":
-		v.Actual = float64(f.Mean)
-	case "min":
-		v.Actual = float64(f.Min)
-	case "max":
-		v.Actual = float64(f.Max)
-	case "error_rate":
-		v.Actual = f.ErrorRate
-	case "rate":
-		v.Actual = f.Rate
-	case "count":
-		v.Actual = float64(f.Count)
-	case "errors":
-		v.Actual = float64(f.Errors)
-	default:
-		q, _ := quantileOf(t.Metric)
-		v.Actual = float64(st.Quantile(q))
-	}
-	switch t.Op {
-	case "<":
-		v.Pass = v.Actual < t.Value
-	case "<=":
-		v.Pass = v.Actual <= t.Value
-	case ">":
-		v.Pass = v.Actual > t.Value
-	case ">=":
-		v.Pass = v.Actual >= t.Value
-	}
-	return v
-}
-
-// Check checks thresholds against a finished run (the measured window,
-// warm-up excluded) and returns one verdict per threshold, in order.
-func Check(res *loadgen.Result, ts ...Threshold) []Verdict {
-	src := resultSource(res)
-	out := make([]Verdict, len(ts))
-	for i, t := range ts {
-		out[i] = src.check(t)
-	}
-	return out
-}
+// Verdicts are the outcomes of a set of thresholds.
+type Verdicts []Verdict
 
 // Passed reports whether every verdict passed.
-func Passed(vs []Verdict) bool {
+func (vs Verdicts) Passed() bool {
 	for _, v := range vs {
 		if !v.Pass {
 			return false
@@ -438,42 +304,131 @@ func Passed(vs []Verdict) bool {
 	return true
 }
 
-// WriteVerdicts writes the verdicts as an aligned table.
-func WriteVerdicts(w io.Writer, vs []Verdict) error {
+// Failed returns the verdicts that did not pass.
+func (vs Verdicts) Failed() Verdicts {
+	var out Verdicts
+	for _, v := range vs {
+		if !v.Pass {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// Err joins the errors of the thresholds that could not be checked.
+func (vs Verdicts) Err() error {
+	var errs []error
+	for _, v := range vs {
+		if v.Err != nil {
+			errs = append(errs, fmt.Errorf("threshold %s: %w", v.Threshold, v.Err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (vs Verdicts) table() *table.Table {
+	t := table.New("threshold", ">actual", "result")
+	for _, v := range vs {
+		r := "pass"
+		if !v.Pass {
+			r = "FAIL"
+			if v.Err != nil {
+				r = "FAIL: " + strings.TrimPrefix(v.Err.Error(), "report: ")
+			}
+		}
+		t.Add(v.Threshold.String(), v.ActualString(), r)
+	}
+	return t
+}
+
+// WriteText writes the verdicts as an aligned table.
+func (vs Verdicts) WriteText(w io.Writer) error {
 	var b strings.Builder
-	verdictTable(vs, false).text(&b, "  ")
+	vs.table().Text(&b, "  ")
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
-func verdictTable(vs []Verdict, onlyFailed bool) *table {
-	t := &table{head: []string{"threshold", "actual", "result"}, right: []bool{false, true, false}}
-	for _, v := range vs {
-		if onlyFailed && v.Pass {
-			continue
-		}
-		r := "pass"
-		if !v.Pass {
-			r = "FAIL"
-		}
-		t.add(v.Threshold.String(), v.ActualString(), r)
+// WriteMarkdown writes the verdicts as a Markdown table.
+func (vs Verdicts) WriteMarkdown(w io.Writer) error {
+	var b strings.Builder
+	vs.table().Markdown(&b)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// resultSource reads a finished run: every key's totals over the measured
+// window (the warm-up left out).
+func resultSource(res *loadgen.Result) rowSource {
+	snap := res.Metrics
+	src := rowSource{window: measured(res)}
+	for _, m := range snap.Metrics {
+		src.keys = append(src.keys, m.Key)
 	}
-	return t
+	src.stats = func(i int) *metrics.Stats { return &snap.Metrics[i].Total }
+	return src
+}
+
+// measured returns a run's measured window: from the end of the warm-up to
+// the end.
+func measured(res *loadgen.Result) time.Duration {
+	return max(res.End.Sub(res.Metrics.WarmupEnd()), 0)
+}
+
+func (src rowSource) check(t Threshold) Verdict {
+	v := Verdict{Threshold: t}
+	if err := t.Validate(); err != nil {
+		v.Err = err
+		return v
+	}
+	actual, ok, err := src.eval(t.Selector, t.Metric)
+	switch {
+	case err != nil:
+		v.Err = err
+	case !ok:
+		v.NoData = true
+	default:
+		v.Actual = actual
+		v.Pass = t.Op.Holds(actual, t.Value)
+	}
+	return v
+}
+
+// Check checks thresholds against a finished run (the measured window,
+// warm-up excluded) and returns one verdict per threshold, in order. A
+// threshold that cannot be checked fails, with its reason in Verdict.Err
+// (see [Verdicts.Err]).
+func Check(res *loadgen.Result, ts ...Threshold) Verdicts {
+	src := resultSource(res)
+	out := make(Verdicts, len(ts))
+	for i, t := range ts {
+		out[i] = src.check(t)
+	}
+	return out
 }
 
 // AbortOn returns a [loadgen.Plan.AbortWhen] hook that stops a run as soon
 // as one of the thresholds fails on the running totals (warm-up excluded),
 // but not before delay has passed since the start, so that early noise does
-// not end a run. Set warmup to the plan's Warmup. A threshold with no data
-// yet does not abort.
-func AbortOn(delay, warmup time.Duration, ts ...Threshold) func(*loadgen.Progress) string {
+// not end a run. A threshold with no data yet does not abort; one that
+// cannot be checked (a selector that matches nothing) aborts at once,
+// saying why.
+func AbortOn(delay time.Duration, ts ...Threshold) func(*loadgen.Progress) string {
 	return func(p *loadgen.Progress) string {
 		if p.Elapsed < delay || p.Warmup {
 			return ""
 		}
-		src := progressSource(p, warmup)
+		src := rowSource{window: p.Measured}
+		for _, m := range p.Metrics {
+			src.keys = append(src.keys, m.Key)
+		}
+		src.stats = func(i int) *metrics.Stats { return &p.Metrics[i].Total }
 		for _, t := range ts {
-			if v := src.check(t); !v.Pass && !v.NoData {
+			v := src.check(t)
+			switch {
+			case v.Err != nil:
+				return fmt.Sprintf("threshold %s cannot be checked: %v", t, v.Err)
+			case !v.Pass && !v.NoData:
 				return fmt.Sprintf("threshold %s failed: %s", t, v.ActualString())
 			}
 		}

@@ -21,6 +21,7 @@ import (
 	"github.com/stampede-go/stampede/internal/demo"
 	"github.com/stampede-go/stampede/loadgen"
 	"github.com/stampede-go/stampede/report"
+	"github.com/stampede-go/stampede/report/compare"
 	"github.com/stampede-go/stampede/scenario"
 )
 
@@ -39,7 +40,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, inMemory 
 	fs := flag.NewFlagSet("baseline-file", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	save := fs.String("save", "", "run the baseline and save its runs as JSON files in this directory")
-	compare := fs.String("compare", "", "run the candidate and compare it with the runs saved in this directory")
+	compareDir := fs.String("compare", "", "run the candidate and compare it with the runs saved in this directory")
 	reps := fs.Int("reps", 5, "runs (at least 4 per side for a verdict)")
 	duration := fs.Duration("duration", 2*time.Second, "length of each run")
 	budget := fs.Float64("budget", 0.10, "allowed p95 regression, as a fraction")
@@ -48,7 +49,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, inMemory 
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if (*save == "") == (*compare == "") {
+	if (*save == "") == (*compareDir == "") {
 		return errors.New("give exactly one of -save DIR or -compare DIR")
 	}
 	// Without the index, each query scans 20 000 rows (20 ms) instead of
@@ -66,7 +67,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, inMemory 
 	plan := func(int) *loadgen.Plan {
 		return &loadgen.Plan{Name: "browse", Scenarios: []loadgen.Scenario{j.Scenario(loadgen.ConstantVUs{VUs: 8, Duration: *duration})}}
 	}
-	runs, err := report.Repeat(ctx, *reps, 200*time.Millisecond, plan)
+	runs, err := compare.Repeat(ctx, *reps, plan, compare.RepeatOptions{Pause: 200 * time.Millisecond})
 	if err != nil {
 		return err
 	}
@@ -80,30 +81,36 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, inMemory 
 			return err
 		}
 		for i, res := range runs {
-			if err := report.SaveFile(filepath.Join(*save, fmt.Sprintf("run-%d.json", i)), res); err != nil {
+			if err := res.Save(filepath.Join(*save, fmt.Sprintf("run-%d.json", i))); err != nil {
 				return err
 			}
 		}
 		fmt.Fprintf(stdout, "saved %d baseline runs in %s\n", len(runs), *save)
 		return nil
 	}
-	files, err := filepath.Glob(filepath.Join(*compare, "run-*.json"))
+	files, err := filepath.Glob(filepath.Join(*compareDir, "run-*.json"))
 	if err != nil || len(files) == 0 {
-		return fmt.Errorf("no baseline runs (run-*.json) in %s", *compare)
+		return fmt.Errorf("no baseline runs (run-*.json) in %s", *compareDir)
 	}
 	var base []*loadgen.Result
 	for _, f := range files {
-		res, err := report.LoadFile(f)
+		res, err := loadgen.LoadResult(f)
 		if err != nil {
 			return err
 		}
 		base = append(base, res)
 	}
-	c := report.Compare(base, runs)
-	if err := report.WriteComparison(stdout, c); err != nil {
+	c, err := compare.Compare(base, runs)
+	if err != nil {
 		return err
 	}
-	vs := c.Violations(report.Budget{Metric: "p95", Max: *budget})
+	if err := c.WriteText(stdout); err != nil {
+		return err
+	}
+	vs, err := c.Violations(compare.Budget{Metric: report.Quantile(0.95), Max: *budget})
+	if err != nil {
+		return err
+	}
 	for _, v := range vs {
 		fmt.Fprintf(stdout, "REGRESSION %v: %s\n", v.Row, v.Reason)
 	}

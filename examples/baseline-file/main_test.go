@@ -32,23 +32,23 @@ func TestSaveThenCompare(t *testing.T) {
 		assert.Equal(t, "saved 4 baseline runs in "+dir+"\n", out.String())
 		b, err := os.ReadFile(bench)
 		require.NoError(t, err)
-		assert.Equal(t, 4, strings.Count(string(b), "BenchmarkBrowse/scenario=browse/step=list 400 1000000 p50-ns 1000000 p90-ns 1000000 p95-ns "),
+		assert.Equal(t, 4, strings.Count(string(b), "BenchmarkBrowse/scenario=browse/step=list 400 1000000 p50-ns 1000000 p90-ns 1000000 p95-ns 1000000 p99-ns 1000000 mean-ns 1000000 max-ns 400 ops/s 0 errors 0 error_rate\n"),
 			"4 runs of 400 requests of 1 ms to list")
 
 		out.Reset()
 		require.NoError(t, run(t.Context(), append([]string{"-compare", dir}, short...), &out, &errOut, true))
-		assert.Contains(t, out.String(), "  browse/list          median        1.00ms     1.00ms     +0.0%  [+0.0%, +0.0%]        1.000  4+4  ~\n")
+		assert.Contains(t, out.String(), "  browse/list          p50           1.00ms     1.00ms            +0.0%  +0.0% [+0.0%, +0.0%]           1.000  4+4  ~\n")
 		assert.Contains(t, out.String(), "no p95 regression beyond 10%\n")
 
 		out.Reset()
 		err = run(t.Context(), append([]string{"-compare", dir, "-slow"}, short...), &out, &errOut, true)
 		assert.EqualError(t, err, "3 regression(s) beyond the 10% p95 budget")
 		for _, want := range []string{
-			"  browse/list          median        1.00ms     20.0ms  +1900.0%  [+1900.0%, +1900.0%]  0.029  4+4  worse\n",
-			"                       rate           400/s      200/s    −50.0%  [−50.0%, −50.0%]      0.029  4+4  worse\n",
-			"REGRESSION browse/list: p95 worse by +1900.0%, 95% interval [+1900.0%, +1900.0%], beyond the +10.0% budget (p=0.029)\n",
-			"REGRESSION browse/detail: p95 worse by +1900.0%, 95% interval [+1900.0%, +1900.0%], beyond the +10.0% budget (p=0.029)\n",
-			"REGRESSION browse (iterations): p95 worse by +100.0%, 95% interval [+100.0%, +100.0%], beyond the +10.0% budget (p=0.029)\n",
+			"  browse/list          p50           1.00ms     20.0ms         +1900.0%  +1900.0% [+1900.0%, +1900.0%]  0.029  4+4  worse\n",
+			"                       rate           400/s      200/s           −50.0%  −50.0% [−50.0%, −50.0%]        0.029  4+4  worse\n",
+			"REGRESSION browse/list: p95 worse: estimate +1900.0%, 95% interval [+1900.0%, +1900.0%], beyond the budget of +10.0% (p=0.029)\n",
+			"REGRESSION browse/detail: p95 worse: estimate +1900.0%, 95% interval [+1900.0%, +1900.0%], beyond the budget of +10.0% (p=0.029)\n",
+			"REGRESSION browse (iterations): p95 worse: estimate +100.0%, 95% interval [+100.0%, +100.0%], beyond the budget of +10.0% (p=0.029)\n",
 		} {
 			assert.Contains(t, out.String(), want)
 		}

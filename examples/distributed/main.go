@@ -129,9 +129,9 @@ func runSegment(ctx context.Context, args []string, stdout, stderr io.Writer, in
 	}
 	var werr error
 	if *out == "" {
-		werr = report.WriteJSON(stdout, res)
+		werr = res.WriteJSON(stdout)
 	} else {
-		werr = report.SaveFile(*out, res)
+		werr = res.Save(*out)
 	}
 	if werr != nil {
 		return errors.Join(runErr, werr)
@@ -203,7 +203,7 @@ func merge(args []string, stdout, stderr io.Writer) error {
 	}
 	results := make([]*loadgen.Result, len(files))
 	for i, f := range files {
-		r, err := report.LoadFile(f)
+		r, err := loadgen.LoadResult(f)
 		if err != nil {
 			return err
 		}
@@ -213,17 +213,18 @@ func merge(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("merging %d files: %w\n%s", len(files), err, diagnose(files, results))
 	}
-	if err := report.WriteText(stdout, report.Summarize(merged)); err != nil {
+	summary := report.Summarize(merged)
+	if err := summary.WriteText(stdout); err != nil {
 		return err
 	}
 	if *jsonPath != "" {
-		if err := report.SaveFile(*jsonPath, merged); err != nil {
+		if err := merged.Save(*jsonPath); err != nil {
 			return err
 		}
 		fmt.Fprintf(stderr, "merged result written to %s\n", *jsonPath)
 	}
 	if *htmlPath != "" {
-		if err := report.SaveHTML(*htmlPath, merged, report.HTMLOptions{}); err != nil {
+		if err := summary.SaveHTML(*htmlPath, report.HTMLOptions{}); err != nil {
 			return err
 		}
 		fmt.Fprintf(stderr, "HTML report written to %s\n", *htmlPath)

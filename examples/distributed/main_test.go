@@ -21,7 +21,6 @@ import (
 	"github.com/stampede-go/stampede/internal/demo"
 	"github.com/stampede-go/stampede/loadgen"
 	"github.com/stampede-go/stampede/metrics"
-	"github.com/stampede-go/stampede/report"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -92,12 +91,12 @@ func TestFourProcessesMergeToTheWhole(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	require.NoError(t, run(t.Context(), []string{"run", "-target", svc.URL, "-segment", "1/1",
 		"-start-at", time.Now().Add(100 * time.Millisecond).Format(time.RFC3339Nano), "-out", whole}, &stdout, &stderr, false), stderr.String())
-	wholeRes, err := report.LoadFile(whole)
+	wholeRes, err := loadgen.LoadResult(whole)
 	require.NoError(t, err)
 
 	parts := make([]*loadgen.Result, segments)
 	for i, f := range files {
-		parts[i], err = report.LoadFile(f)
+		parts[i], err = loadgen.LoadResult(f)
 		require.NoError(t, err)
 		assert.Equal(t, loadgen.Segment{Index: i, Count: segments}, parts[i].Segment)
 		if parts[i].StartLate > 0 {
@@ -116,7 +115,7 @@ func TestFourProcessesMergeToTheWhole(t *testing.T) {
 	html, err := os.ReadFile(htmlPath)
 	require.NoError(t, err)
 	assert.Contains(t, string(html), "<svg")
-	merged, err := report.LoadFile(mergedPath)
+	merged, err := loadgen.LoadResult(mergedPath)
 	require.NoError(t, err)
 
 	// Counts: exactly the plan's, and the same as the one-process run's.
@@ -221,7 +220,7 @@ func TestRunErrors(t *testing.T) {
 		{"stray argument", []string{"-segment", "1/4", "extra"}, `run takes no arguments besides flags, got ["extra"]`},
 		{"merge without files", []string{"merge"}, "merge needs the result file of every segment, e.g. merge -html report.html results/*.json"},
 		{"merge flag after files", []string{"merge", "a.json", "-html", "r.html"}, `merge: flags go before the files, got "-html" after "a.json"`},
-		{"merge missing file", []string{"merge", "does-not-exist.json"}, "report: open does-not-exist.json: no such file or directory"},
+		{"merge missing file", []string{"merge", "does-not-exist.json"}, "loadgen: open does-not-exist.json: no such file or directory"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := run(t.Context(), tc.args, &bytes.Buffer{}, &bytes.Buffer{}, true)
@@ -254,7 +253,7 @@ func TestWithoutTargetStartsTheDemo(t *testing.T) {
 		var stdout, stderr bytes.Buffer
 		require.NoError(t, run(t.Context(), nil, &stdout, &stderr, true), stderr.String())
 		assert.Contains(t, stderr.String(), "no -target: started the demo service at http://demo.internal")
-		res, err := report.ReadJSON(&stdout)
+		res, err := loadgen.ReadResult(&stdout)
 		require.NoError(t, err)
 		assert.True(t, res.Segment.IsWhole())
 		assert.Equal(t, int64(browseIterations), res.Iterations("browse").Outcomes[metrics.OK])
@@ -293,9 +292,9 @@ func TestSegmentsMergeExactlyInMemory(t *testing.T) {
 		require.NoError(t, run(t.Context(), []string{"-out", whole}, &out, &errOut, true), errOut.String())
 		merged := filepath.Join(dir, "merged.json")
 		require.NoError(t, run(t.Context(), append([]string{"merge", "-json", merged}, files...), &out, &errOut, true), errOut.String())
-		w, err := report.LoadFile(whole)
+		w, err := loadgen.LoadResult(whole)
 		require.NoError(t, err)
-		m, err := report.LoadFile(merged)
+		m, err := loadgen.LoadResult(merged)
 		require.NoError(t, err)
 		require.Equal(t, len(w.Metrics.Metrics), len(m.Metrics.Metrics))
 		for _, wm := range w.Metrics.Metrics {

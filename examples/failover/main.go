@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/stampede-go/stampede/internal/demo"
+	"github.com/stampede-go/stampede/internal/format"
 	"github.com/stampede-go/stampede/loadgen"
 	"github.com/stampede-go/stampede/metrics"
 	"github.com/stampede-go/stampede/report"
@@ -68,7 +69,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, inMemory 
 		return err
 	}
 	if *htmlPath != "" {
-		if err := report.SaveHTML(*htmlPath, res, report.HTMLOptions{}); err != nil {
+		if err := report.Summarize(res).SaveHTML(*htmlPath, report.HTMLOptions{}); err != nil {
 			return err
 		}
 	}
@@ -90,7 +91,7 @@ func analyse(w io.Writer, res *loadgen.Result, event string) error {
 	if at.IsZero() {
 		return fmt.Errorf("the event %q did not run", event)
 	}
-	fmt.Fprintf(w, "event %q at %s\n", event, report.Duration(at.Sub(res.Start)))
+	fmt.Fprintf(w, "event %q at %s\n", event, format.Duration(at.Sub(res.Start)))
 	var before []time.Duration
 	for _, p := range m.Series {
 		if p.Start.Add(snap.Interval).Before(at) && p.Latency.Count() > 0 {
@@ -121,16 +122,16 @@ func analyse(w io.Writer, res *loadgen.Result, event string) error {
 		}
 	}
 	total := m.Total
-	fmt.Fprintf(w, "requests: %d, failed: %d (%s)\n", total.Count(), total.Errors(), report.Percent(total.ErrorRate()))
-	for _, c := range report.FiguresOf(total, res.End.Sub(res.Start)).ErrorsByClass {
+	fmt.Fprintf(w, "requests: %d, failed: %d (%s)\n", total.Count(), total.Errors(), format.Percent(total.ErrorRate()))
+	for _, c := range report.FiguresOf(&total, res.End.Sub(res.Start)).ErrorsByClass {
 		fmt.Fprintf(w, "  %s: %d\n", c.Class, c.Count)
 	}
-	fmt.Fprintf(w, "p99 before the event: %s (median of the per-second p99s)\n", report.Duration(normal))
+	fmt.Fprintf(w, "p99 before the event: %s (median of the per-second p99s)\n", format.Duration(normal))
 	if spikeFrom == 0 {
-		fmt.Fprintf(w, "no spike: p99 stayed under 3× normal (peak %s)\n", report.Duration(peak))
+		fmt.Fprintf(w, "no spike: p99 stayed under 3× normal (peak %s)\n", format.Duration(peak))
 		return nil
 	}
 	fmt.Fprintf(w, "spike: p99 peaked at %s in the second from %s; above 3× normal from %s to %s (%s)\n",
-		report.Duration(peak), report.Duration(peakAt), report.Duration(spikeFrom), report.Duration(spikeTo), report.Duration(spikeTo-spikeFrom))
+		format.Duration(peak), format.Duration(peakAt), format.Duration(spikeFrom), format.Duration(spikeTo), format.Duration(spikeTo-spikeFrom))
 	return nil
 }

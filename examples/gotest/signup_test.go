@@ -10,6 +10,7 @@ import (
 	"github.com/stampede-go/stampede/internal/demo"
 	"github.com/stampede-go/stampede/loadgen"
 	"github.com/stampede-go/stampede/report"
+	"github.com/stampede-go/stampede/report/reporttest"
 	"github.com/stampede-go/stampede/scenario"
 )
 
@@ -33,9 +34,7 @@ func TestSignupMeetsSLO(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	report.Require(t, res,
-		report.P95("apply").Below(500*time.Millisecond),
-		report.ErrorRate("").Below(0.01))
+	reporttest.Require(t, res, report.MustParseThresholds("apply: p95<500ms", "error_rate<1%")...)
 }
 
 // TestThresholdsFromStrings does the same with thresholds parsed from
@@ -49,14 +48,15 @@ func TestThresholdsFromStrings(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		report.Require(t, res, report.MustParseThresholds(
+		reporttest.Require(t, res, report.MustParseThresholds(
 			"error_rate<1%", "list: p99<=1ms", "apply: p95<=1ms", "apply: min>=1ms", "count>=1000")...)
 	})
 }
 
-// BenchmarkSignup reports p50, p95, p99 and iterations per second.
+// BenchmarkSignup reports, per step and for the iterations, the mean
+// latency as ns/op and p50, p95, p99, ops/s and errors.
 func BenchmarkSignup(b *testing.B) {
-	report.Benchmark(b, signupPlan(b, 10, time.Second, false))
+	reporttest.Benchmark(b, signupPlan(b, 10, time.Second, false))
 }
 
 func signupPlan(t testing.TB, vus int, d time.Duration, inMemory bool) *loadgen.Plan {

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/stampede-go/stampede/internal/demo"
+	"github.com/stampede-go/stampede/internal/format"
 	"github.com/stampede-go/stampede/loadgen"
 	"github.com/stampede-go/stampede/report"
 	"github.com/stampede-go/stampede/scenario"
@@ -71,16 +72,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, inMemory 
 		if err != nil {
 			return err
 		}
-		st, w, _ := report.RunStats(res, report.Row{Scenario: "get", Step: "report"})
+		st, w, _ := report.RowStats(res, report.Row{Scenario: "get", Step: "report"})
 		figs[m.name] = report.FiguresOf(st, w)
 	}
 	fmt.Fprintf(stdout, "the service stalled for %s in the middle of each %s run\n\n", *stall, *duration)
 	fmt.Fprintf(stdout, "  %-7s %9s %9s %9s %9s %9s\n", "model", "requests", "p50", "p99", "p99.9", "max")
 	for _, name := range []string{"closed", "open"} {
 		f := figs[name]
-		fmt.Fprintf(stdout, "  %-7s %9d %9s %9s %9s %9s\n", name, f.Count, report.Duration(f.Median), report.Duration(f.P99), report.Duration(f.P999), report.Duration(f.Max))
+		fmt.Fprintf(stdout, "  %-7s %9d %9s %9s %9s %9s\n", name, f.Count, format.Duration(f.Latency.P50), format.Duration(f.Latency.P99), format.Duration(f.Latency.P999), format.Duration(f.Latency.Max))
 	}
 	fmt.Fprintf(stdout, "\nclosed-model p99 %s vs open-model p99 %s: the closed model waited out the stall with %d requests in flight and timed only those; the open model timed every request from when it was due.\n",
-		report.Duration(figs["closed"].P99), report.Duration(figs["open"].P99), vus)
+		format.Duration(figs["closed"].Latency.P99), format.Duration(figs["open"].Latency.P99), vus)
 	return nil
 }

@@ -14,7 +14,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"time"
@@ -103,22 +102,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, inMemory 
 		fmt.Fprintln(stderr, "run stopped early:", err)
 	}
 
-	if err := report.WriteText(stdout, report.Summarize(res)); err != nil {
+	summary := report.Summarize(res)
+	if err := summary.WriteText(stdout); err != nil {
 		return err
 	}
-	verdicts := report.Check(res,
-		report.P95("apply").Below(500*time.Millisecond),
-		report.ErrorRate("").Below(0.01),
-	)
+	verdicts := report.Check(res, report.MustParseThresholds("apply: p95<500ms", "error_rate<1%")...)
 	fmt.Fprintln(stdout, "\nthresholds")
-	if err := report.WriteVerdicts(stdout, verdicts); err != nil {
+	if err := verdicts.WriteText(stdout); err != nil {
 		return err
 	}
-	if err := report.SaveHTML(*htmlPath, res, report.HTMLOptions{Verdicts: verdicts}); err != nil {
+	if err := summary.SaveHTML(*htmlPath, report.HTMLOptions{Verdicts: verdicts}); err != nil {
 		return err
 	}
-	abs, _ := filepath.Abs(*htmlPath)
-	fmt.Fprintf(stdout, "\nHTML report: %s\n", abs)
+	fmt.Fprintf(stdout, "\nHTML report: %s\n", *htmlPath)
 	return nil
 }
 

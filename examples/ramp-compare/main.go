@@ -18,9 +18,9 @@ import (
 	"time"
 
 	"github.com/stampede-go/stampede/internal/demo"
+	"github.com/stampede-go/stampede/internal/format"
 	"github.com/stampede-go/stampede/loadgen"
 	"github.com/stampede-go/stampede/metrics"
-	"github.com/stampede-go/stampede/report"
 	"github.com/stampede-go/stampede/scenario"
 )
 
@@ -95,7 +95,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, inMemory 
 		v2, h2 := window(results["v2"], "report-v2", l)
 		change := float64(v2.Quantile(0.95))/float64(v1.Quantile(0.95)) - 1
 		fmt.Fprintf(stdout, "  %5d  %10s  %10s  %+7.1f%%  %9.1f MiB  %9.1f MiB\n", l.vus,
-			report.Duration(v1.Quantile(0.95)), report.Duration(v2.Quantile(0.95)), 100*change, h1, h2)
+			format.Duration(v1.Quantile(0.95)), format.Duration(v2.Quantile(0.95)), 100*change, h1, h2)
 	}
 	return nil
 }

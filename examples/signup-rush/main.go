@@ -21,6 +21,7 @@ import (
 	"github.com/stampede-go/stampede/internal/demo"
 	"github.com/stampede-go/stampede/loadgen"
 	"github.com/stampede-go/stampede/report"
+	"github.com/stampede-go/stampede/report/compare"
 	"github.com/stampede-go/stampede/scenario"
 )
 
@@ -82,32 +83,30 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, inMemory 
 		}
 	}
 	fmt.Fprintf(stderr, "running %d × baseline (no index) and %d × candidate (index), interleaved, %v each…\n", *reps, *reps, *duration)
-	base, cand, err := report.RepeatInterleaved(ctx, *reps, 500*time.Millisecond, plan(false), plan(true))
+	base, cand, err := compare.RepeatInterleaved(ctx, *reps, plan(false), plan(true), compare.RepeatOptions{Pause: 500 * time.Millisecond})
 	if err != nil {
 		return err
 	}
-	c := report.Compare(base, cand)
+	c, err := compare.Compare(base, cand)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintln(stdout, "before (no index) vs after (index):")
-	if err := report.WriteComparison(stdout, c); err != nil {
+	if err := c.WriteText(stdout); err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, "\nheadlines:")
 	for _, r := range c.Rows {
-		for _, d := range r.Metrics {
-			if d.Metric == "median" || d.Metric == "p95" {
+		if r.Repeats {
+			continue
+		}
+		for _, m := range []report.Metric{report.Quantile(0.5), report.Quantile(0.95)} {
+			if d := r.Delta(m); d != nil {
 				fmt.Fprintf(stdout, "  %-22s %s\n", r.Row.String(), d.Line())
 			}
 		}
 	}
-	f, err := os.Create(*htmlPath)
-	if err != nil {
-		return err
-	}
-	if err := report.WriteComparisonHTML(f, base, cand, c); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
+	if err := c.SaveHTML(*htmlPath); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "\nHTML comparison: %s\n", *htmlPath)

@@ -28,16 +28,16 @@ func TestSignupRushCandidateIsBetter(t *testing.T) {
 		html := filepath.Join(t.TempDir(), "c.html")
 		require.NoError(t, run(t.Context(), []string{"-duration", "1s", "-vus", "8", "-reps", "4", "-rows", "50000", "-html", html}, &out, &errOut, true), errOut.String())
 		assert.Contains(t, out.String(), `headlines:
-  signup/list            median 50.0ms → 1.00ms −98.0% [−98.0%, −98.0%] (p=0.029 n=4+4) better
-  signup/list            p95 50.0ms → 1.00ms −98.0% [−98.0%, −98.0%] (p=0.029 n=4+4) better
-  signup/detail          median 50.0ms → 1.00ms −98.0% [−98.0%, −98.0%] (p=0.029 n=4+4) better
-  signup/detail          p95 50.0ms → 1.00ms −98.0% [−98.0%, −98.0%] (p=0.029 n=4+4) better
-  signup/apply           median 50.0ms → 1.00ms −98.0% [−98.0%, −98.0%] (p=0.029 n=4+4) better
-  signup/apply           p95 50.0ms → 1.00ms −98.0% [−98.0%, −98.0%] (p=0.029 n=4+4) better
-  signup/detail-again    median 50.0ms → 1.00ms −98.0% [−98.0%, −98.0%] (p=0.029 n=4+4) better
-  signup/detail-again    p95 50.0ms → 1.00ms −98.0% [−98.0%, −98.0%] (p=0.029 n=4+4) better
-  signup (iterations)    median 200ms → 4.00ms −98.0% [−98.0%, −98.0%] (p=0.029 n=4+4) better
-  signup (iterations)    p95 200ms → 4.00ms −98.0% [−98.0%, −98.0%] (p=0.029 n=4+4) better
+  signup/list            p50 50.0ms → 1.00ms: change −98.0%, estimate −98.0% [−98.0%, −98.0%] (p=0.029 n=4+4) better
+  signup/list            p95 50.0ms → 1.00ms: change −98.0%, estimate −98.0% [−98.0%, −98.0%] (p=0.029 n=4+4) better
+  signup/detail          p50 50.0ms → 1.00ms: change −98.0%, estimate −98.0% [−98.0%, −98.0%] (p=0.029 n=4+4) better
+  signup/detail          p95 50.0ms → 1.00ms: change −98.0%, estimate −98.0% [−98.0%, −98.0%] (p=0.029 n=4+4) better
+  signup/apply           p50 50.0ms → 1.00ms: change −98.0%, estimate −98.0% [−98.0%, −98.0%] (p=0.029 n=4+4) better
+  signup/apply           p95 50.0ms → 1.00ms: change −98.0%, estimate −98.0% [−98.0%, −98.0%] (p=0.029 n=4+4) better
+  signup/detail-again    p50 50.0ms → 1.00ms: change −98.0%, estimate −98.0% [−98.0%, −98.0%] (p=0.029 n=4+4) better
+  signup/detail-again    p95 50.0ms → 1.00ms: change −98.0%, estimate −98.0% [−98.0%, −98.0%] (p=0.029 n=4+4) better
+  signup (iterations)    p50 200ms → 4.00ms: change −98.0%, estimate −98.0% [−98.0%, −98.0%] (p=0.029 n=4+4) better
+  signup (iterations)    p95 200ms → 4.00ms: change −98.0%, estimate −98.0% [−98.0%, −98.0%] (p=0.029 n=4+4) better
 `)
 		page, err := os.ReadFile(html)
 		require.NoError(t, err)

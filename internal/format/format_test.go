@@ -1,0 +1,33 @@
+package format
+
+import (
+	"math"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestFormat(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		0: "0", 34: "<1µs", 999: "<1µs", 12345: "12.3µs", 4567891: "4.57ms", 3853 * time.Millisecond: "3.85s",
+		125 * time.Second: "2m05s", -5 * time.Millisecond: "-5.00ms", 469 * time.Millisecond: "469ms",
+	} {
+		assert.Equal(t, want, Duration(d), "%d", d)
+	}
+	assert.Equal(t, "1.23%", Percent(0.0123))
+	assert.Equal(t, "<0.01%", Percent(0.00001))
+	assert.Equal(t, "n/a", Percent(math.NaN()))
+	assert.Equal(t, "12.3/s", Rate(12.34))
+	assert.Equal(t, "1235/s", Rate(1234.5))
+	assert.Equal(t, "12.3kB", Bytes(12345))
+	assert.Equal(t, "1000000", Number(1e6), "no exponent")
+	assert.Equal(t, "1.23", Number(1.2345))
+	assert.Equal(t, "−12.5%", Change(-0.125), "a minus sign")
+	assert.Equal(t, "+3.0%", Change(0.03))
+	assert.Equal(t, "n/a", Change(math.Inf(1)))
+	assert.Equal(t, "+1.20 pp", Points(0.012))
+}

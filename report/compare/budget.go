@@ -1,0 +1,206 @@
+package compare
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/stampede-go/stampede/internal/format"
+	"github.com/stampede-go/stampede/metrics"
+	"github.com/stampede-go/stampede/report"
+)
+
+// Budget is a regression budget: on the rows Selector picks, the
+// candidate may be worse than the baseline on Metric by at most Max — a
+// fraction of the baseline for latencies, rates and counts (0.10 is 10 %),
+// a difference for shares (0.01 is one percentage point of error rate).
+// Its text form, read by [ParseBudget], is "[selector:] metric +max":
+// "p95 +10%", "checkout: error_rate +1pp".
+type Budget struct {
+	Selector report.Selector
+	Metric   report.Metric
+	Max      float64
+}
+
+// String returns the budget in the syntax ParseBudget reads.
+func (b Budget) String() string {
+	s := b.Metric.String() + " +"
+	if b.Metric.Unit() == report.Fraction {
+		s += strconv.FormatFloat(100*b.Max, 'f', -1, 64) + "pp"
+	} else {
+		s += strconv.FormatFloat(100*b.Max, 'f', -1, 64) + "%"
+	}
+	if b.Selector != "" {
+		s = string(b.Selector) + ": " + s
+	}
+	return s
+}
+
+// Validate reports every problem with b at once.
+func (b Budget) Validate() error {
+	var errs []error
+	if err := b.Selector.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := b.Metric.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if math.IsNaN(b.Max) || math.IsInf(b.Max, 0) || b.Max < 0 {
+		errs = append(errs, fmt.Errorf("compare: budget Max must be a finite number >= 0, got %v", b.Max))
+	}
+	return errors.Join(errs...)
+}
+
+// ParseBudget reads a budget: "[selector:] metric +N%" for latencies, rates
+// and counts, "[selector:] metric +Npp" for shares.
+func ParseBudget(s string) (Budget, error) {
+	var b Budget
+	body := s
+	if i := strings.LastIndexByte(s, ':'); i >= 0 {
+		b.Selector = report.Selector(strings.TrimSpace(s[:i]))
+		if b.Selector == "" {
+			return Budget{}, fmt.Errorf("compare: budget %q: empty selector before ':'", s)
+		}
+		body = s[i+1:]
+	}
+	name, limit, ok := strings.Cut(strings.TrimSpace(body), "+")
+	if !ok {
+		return Budget{}, fmt.Errorf("compare: budget %q: want [selector:] metric +max, such as p95 +10%% or error_rate +1pp", s)
+	}
+	m, err := report.ParseMetric(strings.TrimSpace(name))
+	if err != nil {
+		return Budget{}, fmt.Errorf("compare: budget %q: %w", s, err)
+	}
+	b.Metric = m
+	limit = strings.TrimSpace(limit)
+	unit := "%"
+	if m.Unit() == report.Fraction {
+		unit = "pp"
+	}
+	num, ok := strings.CutSuffix(limit, unit)
+	v, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
+	if !ok || err != nil || math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+		return Budget{}, fmt.Errorf("compare: budget %q: the limit of %s must be a number followed by %s, got %q", s, m, unit, limit)
+	}
+	b.Max = v / 100
+	return b, b.Validate()
+}
+
+// MustParseBudget is ParseBudget for budgets known at compile time; it
+// panics on an error.
+func MustParseBudget(s string) Budget {
+	b, err := ParseBudget(s)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// Violation is a row and metric that broke a budget.
+type Violation struct {
+	Budget Budget
+	Row    Row
+	Delta  Delta
+	// Reason says what broke the budget, naming the figures it uses.
+	Reason string
+}
+
+// Violations returns every row and metric that broke a budget. With enough
+// runs, a row breaks its budget only when the change is significant and
+// the whole 95 % interval of its estimate lies past the budget (the bound
+// nearest to no change is worse than Max). With too few runs there is no
+// interval: the headline change of the merged values is held against the
+// budget instead, and the reason says that no significance was
+// established. A budget that does not validate, whose metric the
+// comparison did not cover, or whose selector matches no row, is an error.
+func (c *Comparison) Violations(budgets ...Budget) ([]Violation, error) {
+	var out []Violation
+	var errs []error
+	keys := make([]metrics.Key, len(c.Rows))
+	for i, r := range c.Rows {
+		keys[i] = r.Key()
+	}
+	for _, b := range budgets {
+		if err := b.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("budget %s: %w", b, err))
+			continue
+		}
+		covered := false
+		for _, m := range c.Metrics {
+			covered = covered || m == b.Metric
+		}
+		if !covered {
+			errs = append(errs, fmt.Errorf("budget %s: the comparison does not cover %s (it covers %s)", b, b.Metric, metricList(c.Metrics)))
+			continue
+		}
+		var idx []int
+		if b.Selector == "" {
+			for i := range c.Rows {
+				idx = append(idx, i)
+			}
+		} else {
+			var err error
+			if idx, err = b.Selector.Match(keys); err != nil {
+				errs = append(errs, fmt.Errorf("budget %s: %w", b, err))
+				continue
+			}
+		}
+		for _, i := range idx {
+			r := c.Rows[i]
+			if r.Presence != Both || r.Repeats {
+				continue
+			}
+			if d := r.Delta(b.Metric); d != nil {
+				if why, ok := violates(b, *d); ok {
+					out = append(out, Violation{Budget: b, Row: r, Delta: *d, Reason: why})
+				}
+			}
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+func metricList(ms []report.Metric) string {
+	var s []string
+	for _, m := range ms {
+		s = append(s, m.String())
+	}
+	return strings.Join(s, ", ")
+}
+
+// worse returns how much worse a change of x is, as a positive number.
+func worse(m report.Metric, x float64) float64 {
+	if m.HigherIsBetter() {
+		return -x
+	}
+	return x
+}
+
+func violates(b Budget, d Delta) (string, bool) {
+	m := d.Metric
+	amount := func(x float64) string {
+		if d.Relative() {
+			return format.Change(x)
+		}
+		return format.Points(x)
+	}
+	if d.HasInterval {
+		bound := d.Low
+		if m.HigherIsBetter() {
+			bound = d.High
+		}
+		if d.Verdict == Worse && worse(m, bound) > b.Max {
+			return fmt.Sprintf("%s worse: estimate %s, 95%% interval [%s, %s], beyond the budget of %s (p=%.3f)",
+				m, amount(d.Estimate), amount(d.Low), amount(d.High), amount(b.Max), d.P), true
+		}
+		return "", false
+	}
+	change := d.Change()
+	if !math.IsNaN(change) && worse(m, change) > b.Max {
+		return fmt.Sprintf("%s worse: change of the merged values %s, beyond the budget of %s (no significance: fewer than %d runs per side)",
+			m, amount(change), amount(b.Max), MinRuns), true
+	}
+	return "", false
+}

@@ -1,0 +1,368 @@
+package compare
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/aclements/go-moremath/stats"
+	"golang.org/x/perf/benchmath"
+
+	"github.com/stampede-go/stampede/loadgen"
+	"github.com/stampede-go/stampede/metrics"
+	"github.com/stampede-go/stampede/report"
+)
+
+// Alpha is the significance level of comparisons: a change is reported as
+// real when the two-sided Mann-Whitney U test gives p < Alpha.
+const Alpha = 0.05
+
+// MinRuns is the fewest runs per side for a verdict; RecommendedRuns is
+// what to aim for (with 6 or more, benchstat also shows an interval).
+const (
+	MinRuns         = 4
+	RecommendedRuns = 7
+)
+
+// Verdict is what a comparison concludes about one metric of one row.
+type Verdict int
+
+// The verdicts.
+const (
+	Same         Verdict = iota // no significant change ("~")
+	Better                      // significantly better
+	Worse                       // significantly worse
+	Inconclusive                // too few runs to tell
+)
+
+// String returns "~", "better", "worse" or "inconclusive".
+func (v Verdict) String() string {
+	switch v {
+	case Same:
+		return "~"
+	case Better:
+		return "better"
+	case Worse:
+		return "worse"
+	case Inconclusive:
+		return "inconclusive"
+	}
+	return fmt.Sprintf("verdict(%d)", int(v))
+}
+
+// DefaultMetrics are the metrics a comparison covers when none are given:
+// p50, p90, p95, p99, mean and max of successful operations, the rate and
+// the error rate.
+func DefaultMetrics() []report.Metric {
+	return []report.Metric{
+		report.Quantile(0.5), report.Quantile(0.9), report.Quantile(0.95), report.Quantile(0.99),
+		report.Mean(), report.Max(), report.Rate(), report.ErrorRate(),
+	}
+}
+
+// Delta compares one metric of one row.
+type Delta struct {
+	Metric report.Metric
+	// Baseline and Candidate are the headline values, from the merged
+	// histograms (and summed counts) of each side's runs, in the metric's
+	// unit. Either is NaN when its side has no data for the metric.
+	Baseline, Candidate float64
+	// BaselineRuns and CandidateRuns are each run's own value, from its own
+	// histogram: the samples the test runs on.
+	BaselineRuns, CandidateRuns []float64
+	// P is the two-sided Mann-Whitney U p-value over the per-run values (1
+	// when not computed).
+	P float64
+	// Estimate is the Hodges-Lehmann estimate of the change, with its
+	// distribution-free 95 % interval [Low, High]: a relative change
+	// (0.1 is +10 %) for latencies, rates and counts, a difference for
+	// shares (error rate). HasInterval is false when the runs are too few.
+	Estimate, Low, High float64
+	HasInterval         bool
+	Verdict             Verdict
+}
+
+// Relative reports whether the changes of d are relative (a fraction of
+// the baseline) rather than differences.
+func (d Delta) Relative() bool { return d.Metric.Unit() != report.Fraction }
+
+// Change returns the headline change: Candidate/Baseline - 1 for a
+// relative metric, Candidate - Baseline for a share; NaN when undefined.
+func (d Delta) Change() float64 {
+	if !d.Relative() {
+		return d.Candidate - d.Baseline
+	}
+	if d.Baseline == 0 || math.IsNaN(d.Baseline) {
+		return math.NaN()
+	}
+	return d.Candidate/d.Baseline - 1
+}
+
+// Presence says which sides have a row.
+type Presence int
+
+// The presences of a row.
+const (
+	Both          Presence = iota
+	BaselineOnly           // the candidate lost the row (a step removed)
+	CandidateOnly          // the candidate added the row
+)
+
+// String returns "", "removed" or "added".
+func (p Presence) String() string {
+	switch p {
+	case BaselineOnly:
+		return "removed"
+	case CandidateOnly:
+		return "added"
+	}
+	return ""
+}
+
+// Row compares one row (a step, or a scenario's iterations).
+type Row struct {
+	report.Row
+	Presence Presence
+	// Repeats is set for a scenario's iterations when the scenario has
+	// exactly one step: the two rows hold the same operations, and
+	// renderers show the row once.
+	Repeats bool
+	Deltas  []Delta
+}
+
+// Delta returns the row's delta for m, or nil.
+func (r *Row) Delta(m report.Metric) *Delta {
+	for i := range r.Deltas {
+		if r.Deltas[i].Metric == m {
+			return &r.Deltas[i]
+		}
+	}
+	return nil
+}
+
+// Comparison is a baseline-versus-candidate comparison, row by row. It
+// keeps the runs it was made from, for its HTML page.
+type Comparison struct {
+	Baseline, Candidate []*loadgen.Result
+	Metrics             []report.Metric
+	Rows                []Row
+	// Warnings are caveats: too few runs, plans that differ.
+	Warnings []string
+}
+
+// Compare compares the runs of a baseline with those of a candidate (one
+// run each, or repetitions; see [RepeatInterleaved]) row by row — steps,
+// iterations and an open scenario's schedule lag — on the metrics given,
+// or [DefaultMetrics], where they apply (see [report.Row.Applies]); an open
+// scenario's iterations are compared on dropped_share too. Headline values come from each side's merged
+// histograms; the verdict comes from the per-run values of each side (never
+// from pooled requests, which are autocorrelated): a two-sided
+// Mann-Whitney U test at [Alpha], with a Hodges-Lehmann estimate and its
+// 95 % interval. With fewer than [MinRuns] runs on a side, verdicts are
+// [Inconclusive] but the values and changes are still shown. A metric that
+// does not validate is an error.
+func Compare(baseline, candidate []*loadgen.Result, ms ...report.Metric) (*Comparison, error) {
+	if len(ms) == 0 {
+		ms = DefaultMetrics()
+	}
+	for _, m := range ms {
+		if err := m.Validate(); err != nil {
+			return nil, fmt.Errorf("compare: %w", err)
+		}
+	}
+	c := &Comparison{Baseline: baseline, Candidate: candidate, Metrics: ms}
+	nb, nc := len(baseline), len(candidate)
+	if nb < MinRuns || nc < MinRuns {
+		c.Warnings = append(c.Warnings, fmt.Sprintf("inconclusive: need ≥ %d runs per side (%d recommended); have %d and %d",
+			MinRuns, RecommendedRuns, nb, nc))
+	}
+	if nb == 0 || nc == 0 {
+		return c, nil
+	}
+	if d := planDiff(baseline[0].Plan, candidate[0].Plan); d != "" {
+		c.Warnings = append(c.Warnings, "the plans differ: "+d)
+	}
+	for _, side := range [][]*loadgen.Result{baseline, candidate} {
+		for _, r := range side {
+			if r.Metrics.LatencyIncludesFailures {
+				c.Warnings = append(c.Warnings, "a run was saved in format version 1: its latencies include failed operations")
+				break
+			}
+		}
+	}
+	baseRows, candRows := report.Rows(baseline[0]), report.Rows(candidate[0])
+	for _, r := range baseRows {
+		if !slices.Contains(candRows, r) {
+			c.Rows = append(c.Rows, Row{Row: r, Presence: BaselineOnly})
+			continue
+		}
+		rms := ms
+		if r.Key().Kind == metrics.KindIteration && open(baseline[0], r.Scenario) && !slices.Contains(ms, report.DroppedShare()) {
+			rms = append(ms[:len(ms):len(ms)], report.DroppedShare())
+		}
+		c.Rows = append(c.Rows, compareRow(r, baseline, candidate, rms))
+	}
+	for _, r := range candRows {
+		if !slices.Contains(baseRows, r) {
+			c.Rows = append(c.Rows, Row{Row: r, Presence: CandidateOnly})
+		}
+	}
+	steps := map[string]int{}
+	for _, r := range c.Rows {
+		if r.Step != "" {
+			steps[r.Scenario]++
+		}
+	}
+	for i := range c.Rows {
+		c.Rows[i].Repeats = c.Rows[i].Key().Kind == metrics.KindIteration && steps[c.Rows[i].Scenario] == 1
+	}
+	return c, nil
+}
+
+func open(res *loadgen.Result, scenario string) bool {
+	sc := res.Plan.Scenario(scenario)
+	return sc != nil && sc.Open
+}
+
+func planDiff(a, b loadgen.PlanInfo) string {
+	if len(a.Scenarios) != len(b.Scenarios) {
+		return fmt.Sprintf("%d scenarios vs %d", len(a.Scenarios), len(b.Scenarios))
+	}
+	for i := range a.Scenarios {
+		if a.Scenarios[i].Description != b.Scenarios[i].Description {
+			return fmt.Sprintf("scenario %q: %s vs %s", a.Scenarios[i].Name, a.Scenarios[i].Description, b.Scenarios[i].Description)
+		}
+	}
+	return ""
+}
+
+// side holds one side's stats of a row: per run, and merged.
+type side struct {
+	runs    []*metrics.Stats
+	windows []time.Duration
+	merged  metrics.Stats
+	window  time.Duration
+}
+
+func sideOf(runs []*loadgen.Result, r report.Row) side {
+	var s side
+	for _, res := range runs {
+		st, w, ok := report.RowStats(res, r)
+		if !ok {
+			continue
+		}
+		s.runs = append(s.runs, st)
+		s.windows = append(s.windows, w)
+		s.merged.Merge(st)
+		s.window += w
+	}
+	return s
+}
+
+func value(m report.Metric, st *metrics.Stats, w time.Duration) float64 {
+	v, ok := m.Value(st, w)
+	if !ok {
+		return math.NaN()
+	}
+	return v
+}
+
+func compareRow(r report.Row, baseline, candidate []*loadgen.Result, ms []report.Metric) Row {
+	b, c := sideOf(baseline, r), sideOf(candidate, r)
+	row := Row{Row: r}
+	for _, m := range ms {
+		if !r.Applies(m) {
+			continue
+		}
+		d := Delta{Metric: m, Baseline: value(m, &b.merged, b.window), Candidate: value(m, &c.merged, c.window), P: 1}
+		for i, st := range b.runs {
+			if v := value(m, st, b.windows[i]); !math.IsNaN(v) {
+				d.BaselineRuns = append(d.BaselineRuns, v)
+			}
+		}
+		for i, st := range c.runs {
+			if v := value(m, st, c.windows[i]); !math.IsNaN(v) {
+				d.CandidateRuns = append(d.CandidateRuns, v)
+			}
+		}
+		assess(&d)
+		row.Deltas = append(row.Deltas, d)
+	}
+	return row
+}
+
+// assess computes the test, the estimate and the verdict of d.
+func assess(d *Delta) {
+	nb, nc := len(d.BaselineRuns), len(d.CandidateRuns)
+	if nb < MinRuns || nc < MinRuns {
+		d.Verdict = Inconclusive
+		d.Estimate = d.Change()
+		return
+	}
+	th := benchmath.DefaultThresholds
+	th.CompareAlpha = Alpha
+	cmp := benchmath.AssumeNothing.Compare(
+		benchmath.NewSample(slices.Clone(d.BaselineRuns), &th),
+		benchmath.NewSample(slices.Clone(d.CandidateRuns), &th))
+	d.P = cmp.P
+	d.Estimate, d.Low, d.High, d.HasInterval = hodgesLehmann(d.BaselineRuns, d.CandidateRuns, d.Relative())
+	better := d.Estimate > 0 == d.Metric.HigherIsBetter()
+	switch {
+	case d.P >= Alpha || d.Estimate == 0:
+		d.Verdict = Same
+	case better:
+		d.Verdict = Better
+	default:
+		d.Verdict = Worse
+	}
+}
+
+// hodgesLehmann estimates the shift from base to cand as the median of all
+// pairwise differences (of logarithms, for a relative change, when every
+// value is positive), with the distribution-free interval between the k-th
+// smallest and k-th largest differences, k from the exact Mann-Whitney U
+// distribution at 95 %.
+func hodgesLehmann(base, cand []float64, relative bool) (est, lo, hi float64, ok bool) {
+	logs := relative
+	for _, v := range slices.Concat(base, cand) {
+		if v <= 0 {
+			logs = false
+		}
+	}
+	var diffs []float64
+	for _, b := range base {
+		for _, c := range cand {
+			if logs {
+				diffs = append(diffs, math.Log(c)-math.Log(b))
+			} else {
+				diffs = append(diffs, c-b)
+			}
+		}
+	}
+	sort.Float64s(diffs)
+	n := len(diffs)
+	med := diffs[n/2]
+	if n%2 == 0 {
+		med = (diffs[n/2-1] + diffs[n/2]) / 2
+	}
+	// k: the largest k with P(U <= k-1) <= alpha/2.
+	dist := stats.UDist{N1: len(base), N2: len(cand)}
+	k := 0
+	for k < n/2 && dist.CDF(float64(k)) <= Alpha/2 {
+		k++
+	}
+	// Logarithms convert back to a relative change; with a zero value among
+	// the runs the estimate stays a plain difference.
+	conv := func(x float64) float64 {
+		if logs {
+			return math.Exp(x) - 1
+		}
+		return x
+	}
+	if k == 0 {
+		return conv(med), 0, 0, false
+	}
+	return conv(med), conv(diffs[k-1]), conv(diffs[n-k]), true
+}

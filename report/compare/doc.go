@@ -1,0 +1,37 @@
+// Package compare sets a candidate's runs against a baseline's and says,
+// per step and metric, what changed and whether the change is real.
+//
+// # Model
+//
+// [Compare] takes each side's runs (one each, or repetitions; see
+// [RepeatInterleaved], which runs them in turn so that drift of the machine
+// does not look like a change) and compares them on a list of
+// [report.Metric]s. The values shown come from each side's merged
+// histograms. Whether a change is real is decided on the per-run values,
+// one per run, each from that run's own histogram: a two-sided
+// Mann-Whitney U test (golang.org/x/perf/benchmath, assuming nothing about
+// the distribution) at [Alpha], with the size of the change estimated by
+// Hodges-Lehmann, as a ratio for latencies and rates, with a
+// distribution-free 95 % interval from the exact U distribution. Pooled
+// per-request samples are never tested: requests of one run are
+// autocorrelated, and a test on them finds differences that are not there.
+// Fewer than [MinRuns] runs per side give the verdict [Inconclusive]
+// ([RecommendedRuns] are recommended).
+//
+// Two numbers describe a change, and every renderer names them: the
+// change of the merged values (the headline), and the estimate with its
+// interval (what the verdict rests on).
+//
+// # Budgets
+//
+// A [Budget] turns "p95 worse by more than 10 %" into a failure: a row
+// violates it when the change is significant and the whole interval lies
+// beyond the budget ([Comparison.Violations]). Budgets read from text
+// with [ParseBudget]: "p95 +10%", "checkout: error_rate +1pp".
+//
+// # Repetitions
+//
+// [Repeat] runs one plan n times; [Summarize] gives per row each metric's
+// median over the runs, their quartiles, and the value of all runs merged,
+// each labelled.
+package compare

@@ -1,0 +1,172 @@
+package compare
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+
+	"github.com/stampede-go/stampede/internal/format"
+	"github.com/stampede-go/stampede/internal/table"
+	"github.com/stampede-go/stampede/report"
+)
+
+func (d Delta) amount(x float64) string {
+	if d.Relative() {
+		return format.Change(x)
+	}
+	return format.Points(x)
+}
+
+// ChangeString formats the headline change (of the merged values).
+func (d Delta) ChangeString() string { return d.amount(d.Change()) }
+
+// EstimateString formats the estimate with its 95 % interval, or "" when
+// the runs are too few for one.
+func (d Delta) EstimateString() string {
+	if !d.HasInterval {
+		return ""
+	}
+	return d.amount(d.Estimate) + " [" + d.amount(d.Low) + ", " + d.amount(d.High) + "]"
+}
+
+// Line renders one metric in a line, each number named, e.g.
+// "p95 4.67s → 1.03s: change −78.0%, estimate −78.0% [−79.1%, −76.8%] (p=0.001 n=7+7) better".
+func (d Delta) Line() string {
+	s := fmt.Sprintf("%s %s → %s: change %s", d.Metric, fmtValue(d.Metric, d.Baseline), fmtValue(d.Metric, d.Candidate), d.ChangeString())
+	if d.HasInterval {
+		s += ", estimate " + d.EstimateString()
+	}
+	if d.Verdict != Inconclusive {
+		s += fmt.Sprintf(" (p=%.3f n=%d+%d)", d.P, len(d.BaselineRuns), len(d.CandidateRuns))
+	}
+	return s + " " + d.Verdict.String()
+}
+
+func (c *Comparison) table() *table.Table {
+	t := table.New("row", "metric", ">baseline", ">candidate", ">change (merged)", "estimate [95% interval]", ">p", ">n", "verdict")
+	for _, r := range c.Rows {
+		if r.Repeats {
+			continue
+		}
+		if r.Presence != Both {
+			t.AddClass("", r.Row.String(), "", "", "", "", "", "", "", r.Presence.String())
+			continue
+		}
+		for i, d := range r.Deltas {
+			name := ""
+			if i == 0 {
+				name = r.Row.String()
+			}
+			p := ""
+			if d.Verdict != Inconclusive {
+				p = fmt.Sprintf("%.3f", d.P)
+			}
+			class := ""
+			switch d.Verdict {
+			case Better:
+				class = "better"
+			case Worse:
+				class = "worse"
+			}
+			t.AddClass(class, name, d.Metric.String(), fmtValue(d.Metric, d.Baseline), fmtValue(d.Metric, d.Candidate),
+				d.ChangeString(), d.EstimateString(), p, fmt.Sprintf("%d+%d", len(d.BaselineRuns), len(d.CandidateRuns)), d.Verdict.String())
+		}
+	}
+	return t
+}
+
+const legend = "change: of the values of all runs merged; estimate: Hodges-Lehmann, from the per-run values, with its 95 % interval; p: Mann-Whitney U; verdict ~: no significant change"
+
+// WriteText writes the comparison as an aligned table: per row and metric
+// the baseline and candidate (from merged histograms), the change of those
+// merged values, the Hodges-Lehmann estimate with its 95 % interval, the
+// p-value, the runs per side and the verdict. A scenario's iterations are
+// left out when its only step already shows them.
+func (c *Comparison) WriteText(w io.Writer) error {
+	var b strings.Builder
+	c.table().Text(&b, "  ")
+	fmt.Fprintf(&b, "  (%s)\n", legend)
+	for _, n := range c.Warnings {
+		fmt.Fprintf(&b, "  note: %s\n", n)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteMarkdown writes the comparison as a Markdown table.
+func (c *Comparison) WriteMarkdown(w io.Writer) error {
+	var b strings.Builder
+	c.table().Markdown(&b)
+	fmt.Fprintf(&b, "\n%s\n", legend)
+	for _, n := range c.Warnings {
+		fmt.Fprintf(&b, "\n> note: %s\n", n)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// JSONVersion is the version of the comparison's JSON form.
+const JSONVersion = 1
+
+// WriteJSON writes the comparison as JSON: per row and metric the headline
+// values, the per-run values, the change, p, the estimate with its interval
+// and the verdict, in base units (latencies in nanoseconds, with "_ns" in
+// the key names; rates per second; shares as fractions). A value or change
+// that is undefined (no data, a zero baseline) is null.
+func (c *Comparison) WriteJSON(w io.Writer) error {
+	type jm struct {
+		Metric     string    `json:"metric"`
+		Unit       string    `json:"unit"`
+		Base       *float64  `json:"baseline"`
+		Cand       *float64  `json:"candidate"`
+		PerRunBase []float64 `json:"baseline_runs"`
+		PerRunCand []float64 `json:"candidate_runs"`
+		Change     *float64  `json:"change"`
+		Relative   bool      `json:"change_is_relative"`
+		P          float64   `json:"p"`
+		Estimate   *float64  `json:"estimate,omitempty"`
+		Low        *float64  `json:"estimate_low,omitempty"`
+		High       *float64  `json:"estimate_high,omitempty"`
+		Verdict    string    `json:"verdict"`
+	}
+	type jr struct {
+		Scenario string `json:"scenario"`
+		Step     string `json:"step,omitempty"`
+		Presence string `json:"presence,omitempty"`
+		Repeats  bool   `json:"repeats_its_step,omitempty"`
+		Metrics  []jm   `json:"metrics,omitempty"`
+	}
+	out := struct {
+		Version  int      `json:"version"`
+		BaseRuns int      `json:"baseline_runs"`
+		CandRuns int      `json:"candidate_runs"`
+		Alpha    float64  `json:"alpha"`
+		Rows     []jr     `json:"rows"`
+		Warnings []string `json:"warnings,omitempty"`
+	}{Version: JSONVersion, BaseRuns: len(c.Baseline), CandRuns: len(c.Candidate), Alpha: Alpha, Warnings: c.Warnings}
+	fin := func(x float64) *float64 {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil
+		}
+		return &x
+	}
+	units := map[report.Unit]string{report.Latency: "ns", report.Number: "count", report.PerSecond: "per_second", report.Fraction: "fraction"}
+	for _, r := range c.Rows {
+		row := jr{Scenario: r.Scenario, Step: r.Step, Presence: r.Presence.String(), Repeats: r.Repeats}
+		for _, d := range r.Deltas {
+			m := jm{Metric: d.Metric.String(), Unit: units[d.Metric.Unit()], Base: fin(d.Baseline), Cand: fin(d.Candidate),
+				PerRunBase: d.BaselineRuns, PerRunCand: d.CandidateRuns, Change: fin(d.Change()), Relative: d.Relative(),
+				P: d.P, Verdict: d.Verdict.String()}
+			if d.HasInterval {
+				m.Estimate, m.Low, m.High = fin(d.Estimate), fin(d.Low), fin(d.High)
+			}
+			row.Metrics = append(row.Metrics, m)
+		}
+		out.Rows = append(out.Rows, row)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", " ")
+	return enc.Encode(out)
+}

@@ -1,0 +1,101 @@
+// Package reporttest holds the go test helpers of stampede: a test that
+// fails, with everything needed to understand why, when a run misses its
+// thresholds or a candidate regresses; and a benchmark that reports each
+// step of a plan in the Go benchmark format. It is the only package of the
+// module that imports testing, so programs that use report and compare
+// outside tests do not link it.
+package reporttest
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stampede-go/stampede/loadgen"
+	"github.com/stampede-go/stampede/report"
+	"github.com/stampede-go/stampede/report/compare"
+)
+
+// Require checks thresholds against a run and, unless every one passes,
+// fails t once with the verdicts, the figures of the rows the failed ones
+// look at, the errors by class with example messages, the dropped arrivals
+// and the warnings (see [report.Summary.WriteFailure]). A threshold that
+// cannot be checked (its selector matches nothing) fails too. It returns
+// whether all passed.
+func Require(t testing.TB, res *loadgen.Result, ts ...report.Threshold) bool {
+	t.Helper()
+	vs := report.Check(res, ts...)
+	if vs.Passed() {
+		return true
+	}
+	var b strings.Builder
+	b.WriteString("the load test failed its thresholds\n")
+	_ = report.Summarize(res).WriteFailure(&b, vs) // a strings.Builder does not fail
+	t.Error(b.String())
+	return false
+}
+
+// RequireNoRegression fails t, with the comparison table and one line per
+// violation, when the candidate breaks a budget or a budget cannot be
+// checked; it returns whether none was broken.
+func RequireNoRegression(t testing.TB, c *compare.Comparison, budgets ...compare.Budget) bool {
+	t.Helper()
+	vs, err := c.Violations(budgets...)
+	if len(vs) == 0 && err == nil {
+		return true
+	}
+	var b strings.Builder
+	b.WriteString("the candidate regressed\n")
+	_ = c.WriteText(&b)
+	for _, v := range vs {
+		b.WriteString("REGRESSION " + v.Row.String() + ": " + v.Reason + "\n")
+	}
+	if err != nil {
+		b.WriteString("budgets that could not be checked: " + err.Error() + "\n")
+	}
+	t.Error(b.String())
+	return false
+}
+
+// Benchmark runs the plan once inside a Go benchmark and reports each row
+// of the run — every step, and each scenario's iterations — as a
+// sub-benchmark named scenario=<s>/step=<step> (step=iteration for the
+// iterations), so that benchstat compares steps, not only whole
+// iterations. Each reports ns/op as the mean latency of its successful
+// operations, then p50-ns, p95-ns, p99-ns, ops/s and errors. A run is the
+// unit of repetition: use -count for several, as benchstat wants. It fails
+// the benchmark if the run fails, and returns the Result.
+func Benchmark(b *testing.B, plan *loadgen.Plan) *loadgen.Result {
+	b.Helper()
+	res, err := loadgen.Run(b.Context(), plan)
+	if err != nil {
+		b.Fatalf("reporttest.Benchmark: %v", err)
+	}
+	for _, r := range report.Rows(res) {
+		st, window, _ := report.RowStats(res, r)
+		step := r.Step
+		if step == "" {
+			step = "iteration"
+		}
+		b.Run("scenario="+name(r.Scenario)+"/step="+name(step), func(b *testing.B) {
+			for _, m := range []report.Metric{report.Mean(), report.Quantile(0.5), report.Quantile(0.95), report.Quantile(0.99), report.Rate(), report.Errors()} {
+				v, _ := m.Value(st, window)
+				unit := report.BenchmarkUnit(m)
+				if m == report.Mean() {
+					unit = "ns/op"
+				}
+				b.ReportMetric(v, unit)
+			}
+		})
+	}
+	return res
+}
+
+// name makes s safe inside a sub-benchmark name.
+func name(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == ' ' || r == '/' || r == '=' || r == '\t' || r == '\n' {
+			return '_'
+		}
+		return r
+	}, s)
+}

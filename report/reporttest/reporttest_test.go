@@ -1,0 +1,115 @@
+package reporttest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/stampede-go/stampede/loadgen"
+	"github.com/stampede-go/stampede/metrics"
+	"github.com/stampede-go/stampede/report"
+	"github.com/stampede-go/stampede/report/compare"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// recorder is a testing.TB that keeps what the helpers report.
+type recorder struct {
+	testing.TB
+	errs []string
+}
+
+func (r *recorder) Helper()           {}
+func (r *recorder) Error(args ...any) { r.errs = append(r.errs, fmt.Sprint(args...)) }
+func (r *recorder) Errorf(format string, args ...any) {
+	r.errs = append(r.errs, fmt.Sprintf(format, args...))
+}
+
+// shop runs 2 s of an open scenario, with one VU for 50 arrivals a second
+// of 30 ms (so that some are dropped), whose step fails one request in ten
+// with a 503, on a fake clock.
+func shop(t *testing.T) *loadgen.Result {
+	var res *loadgen.Result
+	synctest.Test(t, func(t *testing.T) {
+		key := metrics.Key{Scenario: "shop", Step: "pay", Kind: metrics.KindStep}
+		var err error
+		res, err = loadgen.Run(t.Context(), &loadgen.Plan{Scenarios: []loadgen.Scenario{{
+			Name: "shop", Executor: loadgen.ConstantRate{Rate: 50, Duration: 2 * time.Second, MaxVUs: 1},
+			Setup: func(ctx context.Context, env *loadgen.Env) (loadgen.Instance, error) {
+				h := env.Recorder.Handle(key)
+				return loadgen.Instance{Iteration: func(ctx context.Context, it *loadgen.Iteration) error {
+					time.Sleep(30 * time.Millisecond)
+					if it.Number%10 == 9 {
+						it.Shard.Record(h, time.Now(), 30*time.Millisecond, metrics.HTTP5xx)
+						return metrics.WithOutcome(errors.New("POST /pay: status 503"), metrics.HTTP5xx)
+					}
+					it.Shard.Record(h, time.Now(), 30*time.Millisecond, metrics.OK)
+					return nil
+				}}, nil
+			},
+		}}})
+		require.NoError(t, err)
+	})
+	return res
+}
+
+// TestRequireExplainsWhy: a failing Require reports, once, the verdicts,
+// the rows involved, the errors with example messages and the drops.
+func TestRequireExplainsWhy(t *testing.T) {
+	res := shop(t)
+	ok := &recorder{TB: t}
+	assert.True(t, Require(ok, res, report.MustParseThresholds("pay: p95<1s", "pay: error_rate<20%")...))
+	assert.Empty(t, ok.errs)
+	bad := &recorder{TB: t}
+	assert.False(t, Require(bad, res, report.MustParseThresholds("pay: p95<10ms", "error_rate<1%", "pay: p50<1s", "typo: count>0")...))
+	require.Len(t, bad.errs, 1, "one report, not one per threshold")
+	msg := bad.errs[0]
+	for _, want := range []string{
+		"pay: p95<10ms", "30.0ms", "FAIL",
+		"error_rate<1%", "10.00%",
+		"pay: p50<1s", "pass", // the table lists passing ones too
+		`FAIL: selector "typo" matches nothing`,
+		"the rows they look at", "shop/pay ", // the figures of the rows involved
+		"errors by class", "http_5xx",
+		"shop http_5xx: POST /pay: status 503", // example messages
+		"dropped",                              // one VU cannot hold 50/s of 30 ms
+	} {
+		assert.Contains(t, msg, want)
+	}
+	assert.Equal(t, 1, strings.Count(msg, "thresholds:"), "the table is printed once")
+}
+
+func TestRequireNoRegression(t *testing.T) {
+	base, cand := []*loadgen.Result{shop(t)}, []*loadgen.Result{shop(t)}
+	c, err := compare.Compare(base, cand)
+	require.NoError(t, err)
+	ok := &recorder{TB: t}
+	assert.True(t, RequireNoRegression(ok, c, compare.Budget{Metric: report.Quantile(0.95), Max: 0.1}))
+	bad := &recorder{TB: t}
+	assert.False(t, RequireNoRegression(bad, c, compare.Budget{Selector: "nope", Metric: report.Quantile(0.95), Max: 0.1}))
+	require.Len(t, bad.errs, 1)
+	assert.Contains(t, bad.errs[0], "budgets that could not be checked")
+}
+
+// TestBenchmarkReportsEachStep runs Benchmark inside testing.Benchmark and
+// reads back one result per row.
+func TestBenchmarkReportsEachStep(t *testing.T) {
+	var res *loadgen.Result
+	r := testing.Benchmark(func(b *testing.B) {
+		res = Benchmark(b, &loadgen.Plan{Scenarios: []loadgen.Scenario{{
+			Name: "api", Executor: loadgen.PerVUIterations{VUs: 1, Iterations: 20},
+			Iteration: func(context.Context, *loadgen.Iteration) error { return nil },
+		}}})
+	})
+	require.NotNil(t, res)
+	assert.Equal(t, int64(20), res.Iterations("api").Count(), "the plan ran once")
+	_ = r
+}
