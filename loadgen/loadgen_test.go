@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -810,4 +811,36 @@ func TestConstantRateCountIsExact(t *testing.T) {
 		n++
 	}
 	assert.Equal(t, 60, n, "1/s for a minute")
+}
+
+// TestLateFlushKeepsEveryRecordingInItsInterval: the interval clock is held
+// up (its OnInterval callback takes 1.9 s, as a starved clock goroutine
+// would), so flushes run up to 0.9 s late and close several intervals at
+// once; a steady 100 iterations a second still count 100 in every
+// interval.
+func TestLateFlushKeepsEveryRecordingInItsInterval(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var late []time.Duration
+		start := time.Now()
+		res := run(t, &Plan{
+			Scenarios: []Scenario{{Name: "s", Executor: ConstantRate{Rate: 100, Duration: 6 * time.Second, MaxVUs: 2},
+				Iteration: sleepIter(5 * time.Millisecond)}},
+			OnInterval: func(p *Progress) {
+				if !p.Final {
+					late = append(late, time.Since(start)-time.Duration(p.Interval+1)*time.Second)
+					time.Sleep(1900 * time.Millisecond)
+				}
+			},
+		})
+		require.NotEmpty(t, late)
+		assert.Equal(t, 900*time.Millisecond, slices.Max(late), "the flushes ran late")
+		m := res.Metrics.Metric(metrics.Key{Scenario: "s", Kind: metrics.KindIteration})
+		var counts []int64
+		for _, p := range m.Series {
+			counts = append(counts, p.Count())
+		}
+		// Arrival i is due at i×10 ms and ends 5 ms later, in the interval
+		// of its start.
+		assert.Equal(t, []int64{100, 100, 100, 100, 100, 100}, counts)
+	})
 }
