@@ -38,6 +38,7 @@ var allowed = map[string][]string{
 	"internal/clock":           nil,
 	"internal/demo":            {"internal/memnet"},
 	"internal/format":          {"metrics"},
+	"internal/golden":          nil,
 	"internal/jsonfmt":         nil,
 	"internal/memnet":          nil,
 	"internal/page":            {"internal/chart", "internal/table"},

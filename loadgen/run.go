@@ -90,6 +90,9 @@ type engine struct {
 	stopOnce    sync.Once
 	abortReason string // set before stopAll, read after done
 	interrupted bool
+
+	endMu sync.Mutex // orders the clock's flushes before the run's end
+	ended bool
 }
 
 // setUp calls a scenario's Setup, turning a panic into an error.
@@ -147,7 +150,10 @@ func (e *engine) run(ctx context.Context) *Result {
 		}
 	})
 	wg.Wait()
+	e.endMu.Lock()
 	end := time.Now()
+	e.ended = true
+	e.endMu.Unlock()
 	close(e.done)
 	cancelEvents()
 	bg.Wait()
@@ -193,8 +199,16 @@ func (e *engine) clock() {
 		case <-e.done:
 			return
 		}
+		// A flush never closes an interval past the run's end: run sets the
+		// end under the same lock, and Finish closes the rest.
+		e.endMu.Lock()
+		if e.ended {
+			e.endMu.Unlock()
+			return
+		}
 		e.sample()
 		closed = e.rec.Flush(time.Now())
+		e.endMu.Unlock()
 		if e.plan.OnInterval != nil || e.plan.AbortWhen != nil {
 			p := e.progress(false)
 			if e.plan.OnInterval != nil {

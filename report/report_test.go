@@ -6,7 +6,6 @@ import (
 	"errors"
 	"flag"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,12 +17,12 @@ import (
 	"go.uber.org/goleak"
 	"golang.org/x/perf/benchfmt"
 
+	goldenfile "github.com/stampede-go/stampede/internal/golden"
 	"github.com/stampede-go/stampede/loadgen"
 	"github.com/stampede-go/stampede/metrics"
 )
 
 var (
-	update         = flag.Bool("update", false, "rewrite the golden files")
 	updateFixtures = flag.Bool("update-fixtures", false, "rewrite ../testdata/results/v2-fixed.json from the fixed plan (when the result format changes)")
 )
 
@@ -97,20 +96,7 @@ func runFixed(t *testing.T) *loadgen.Result {
 	return res
 }
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		require.NoError(t, os.WriteFile(path, got, 0o644))
-		return
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "run go test ./report -update to create it")
-	if !bytes.Equal(want, got) {
-		_ = os.WriteFile(path+".got", got, 0o644)
-		t.Errorf("%s differs from the golden file; see %s.got (run with -update to accept)", name, path)
-	}
-}
+func golden(t *testing.T, name string, got []byte) { t.Helper(); goldenfile.Check(t, name, got) }
 
 // load reads a stored result file of ../testdata/results.
 func load(t *testing.T, name string) *loadgen.Result {
