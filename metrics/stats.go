@@ -257,6 +257,7 @@ type Stats struct {
 }
 
 // Count returns the number of operations that started ([Counts.Total]).
+// Each is counted in the interval in which it ended.
 func (s Stats) Count() int64 { return s.Outcomes.Total() }
 
 // Errors returns the number of operations that ended in an error class.
@@ -271,8 +272,8 @@ func (s Stats) ErrorRate() float64 {
 	return float64(s.Errors()) / float64(n)
 }
 
-// Rate returns the operations started per second over a window of the
-// given length (0 for a window <= 0).
+// Rate returns [Stats.Count] per second over a window of the given length
+// (0 for a window <= 0).
 func (s Stats) Rate(window time.Duration) float64 {
 	if window <= 0 {
 		return 0

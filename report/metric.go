@@ -102,11 +102,11 @@ func Min() Metric { return Metric{stat: statMin} }
 // Max is the exact largest latency of successful operations.
 func Max() Metric { return Metric{stat: statMax} }
 
-// Count is the number of operations that started.
+// Count is the number of operations that started (dropped arrivals never
+// did), each counted in the interval in which it ended.
 func Count() Metric { return Metric{stat: statCount} }
 
-// Rate is the number of operations that started per second of the
-// measured window.
+// Rate is [Count] per second of the measured window.
 func Rate() Metric { return Metric{stat: statRate} }
 
 // Errors is the number of operations that failed.

@@ -25,7 +25,7 @@ type Figures struct {
 	Count     int64   // operations started
 	Errors    int64   // operations that failed
 	ErrorRate float64 // Errors / Count, a fraction
-	Rate      float64 // operations started per second of the measured window
+	Rate      float64 // Count per second of the measured window
 	// ErrorsByClass counts errors by outcome name, in the fixed class order.
 	ErrorsByClass []ClassCount
 	// Status counts responses by status code, where the metric has them.

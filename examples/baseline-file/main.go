@@ -41,7 +41,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, inMemory 
 	fs.SetOutput(stderr)
 	save := fs.String("save", "", "run the baseline and save its runs as JSON files in this directory")
 	compareDir := fs.String("compare", "", "run the candidate and compare it with the runs saved in this directory")
-	reps := fs.Int("reps", 5, "runs (at least 4 per side for a verdict)")
+	reps := fs.Int("reps", 7, "runs (at least 4 per side for a verdict; 6 or more for an interval in benchstat)")
 	duration := fs.Duration("duration", 2*time.Second, "length of each run")
 	budget := fs.Float64("budget", 0.10, "allowed p95 regression, as a fraction")
 	slow := fs.Bool("slow", false, "simulate a regression: the candidate's table has lost its index")

@@ -2,10 +2,10 @@
 // list the meetings, open one, apply and reload it, looping without pause.
 // The baseline runs against a table that lost its index, the candidate
 // against the fixed one; baseline and candidate run in turn (B C B C …),
-// five times each, and the comparison says per step what changed and
+// seven times each, and the comparison says per step what changed and
 // whether the change is real. An HTML comparison is written too.
 //
-//	go run ./examples/signup-rush [-duration 10s] [-vus 50] [-reps 5]
+//	go run ./examples/signup-rush [-duration 10s] [-vus 50] [-reps 7]
 package main
 
 import (
@@ -41,7 +41,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, inMemory 
 	fs.SetOutput(stderr)
 	duration := fs.Duration("duration", 10*time.Second, "length of each run")
 	vus := fs.Int("vus", 50, "virtual users looping without pause")
-	reps := fs.Int("reps", 5, "runs per side (at least 4 for a verdict)")
+	reps := fs.Int("reps", 7, "runs per side (at least 4 for a verdict; 6 or more for an interval in benchstat)")
 	rows := fs.Int("rows", 20000, "meetings in the table")
 	htmlPath := fs.String("html", "signup-rush.html", "where to write the HTML comparison")
 	if err := fs.Parse(args); err != nil {

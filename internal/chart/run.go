@@ -182,7 +182,7 @@ func Runs(runs []Run, durFmt func(float64) string) []*Chart {
 		}
 	}
 	charts = append(charts,
-		spec("throughput", "Operations started per second", "per second", Count, tput, ""),
+		spec("throughput", "Operations per second (each counted when it ended)", "per second", Count, tput, ""),
 		spec("errors", "Errors per second by class", "errors per second", Count, errs, "no errors"))
 	if open {
 		charts = append(charts, spec("vus", "Active virtual users, and arrivals dropped per second", "VUs, dropped per second", Count, vus, ""))
