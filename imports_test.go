@@ -28,10 +28,10 @@ const module = "github.com/stampede-go/stampede"
 var allowed = map[string][]string{
 	"":                         nil,
 	"metrics":                  {"internal/jsonfmt"},
-	"loadgen":                  {"metrics", "internal/clock", "internal/jsonfmt"},
+	"loadgen":                  {"metrics", "internal/clock", "internal/jsonfmt", "internal/save"},
 	"scenario":                 {"loadgen", "metrics"},
-	"report":                   {"loadgen", "metrics", "internal/chart", "internal/format", "internal/page", "internal/table", "report/internal/runchart"},
-	"report/compare":           {"loadgen", "metrics", "report", "internal/chart", "internal/format", "internal/page", "internal/table", "report/internal/runchart"},
+	"report":                   {"loadgen", "metrics", "internal/chart", "internal/format", "internal/page", "internal/save", "internal/table", "report/internal/runchart"},
+	"report/compare":           {"loadgen", "metrics", "report", "internal/chart", "internal/format", "internal/page", "internal/save", "internal/table", "report/internal/runchart"},
 	"report/reporttest":        {"loadgen", "report", "report/compare"},
 	"report/internal/runchart": {"loadgen", "metrics", "internal/chart", "internal/format"},
 	"internal/chart":           {"metrics"},
@@ -42,6 +42,7 @@ var allowed = map[string][]string{
 	"internal/jsonfmt":         nil,
 	"internal/memnet":          nil,
 	"internal/page":            {"internal/chart", "internal/table"},
+	"internal/save":            nil,
 	"internal/table":           nil,
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/stampede-go/stampede/internal/jsonfmt"
+	"github.com/stampede-go/stampede/internal/save"
 	"github.com/stampede-go/stampede/metrics"
 )
 
@@ -162,15 +163,7 @@ func (r *Result) WriteJSON(w io.Writer) error {
 // Save writes the result to a file in its JSON format (see
 // [Result.WriteJSON]); [LoadResult] reads it back.
 func (r *Result) Save(path string) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("loadgen: %w", err)
-	}
-	if err := r.WriteJSON(f); err != nil {
-		f.Close()
-		return fmt.Errorf("loadgen: %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
+	if err := save.File(path, r.WriteJSON); err != nil {
 		return fmt.Errorf("loadgen: %w", err)
 	}
 	return nil

@@ -3,11 +3,11 @@ package report
 import (
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/stampede-go/stampede/internal/chart"
 	"github.com/stampede-go/stampede/internal/page"
+	"github.com/stampede-go/stampede/internal/save"
 	"github.com/stampede-go/stampede/loadgen"
 	"github.com/stampede-go/stampede/metrics"
 	"github.com/stampede-go/stampede/report/internal/runchart"
@@ -199,21 +199,7 @@ func RowStats(res *loadgen.Result, r Row) (*metrics.Stats, time.Duration, bool) 
 // SaveHTML writes the summary's HTML report (see [Summary.WriteHTML]) to a
 // file.
 func (s *Summary) SaveHTML(path string, opts HTMLOptions) error {
-	return saveFile(path, func(w io.Writer) error { return s.WriteHTML(w, opts) })
-}
-
-// saveFile creates path and writes it with write, reporting the path in
-// any error.
-func saveFile(path string, write func(io.Writer) error) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	if err := write(f); err != nil {
-		f.Close()
-		return fmt.Errorf("report: writing %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
+	if err := save.File(path, func(w io.Writer) error { return s.WriteHTML(w, opts) }); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
 	return nil

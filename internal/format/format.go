@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/stampede-go/stampede/metrics"
@@ -103,11 +104,7 @@ func Change(x float64) string {
 	if math.IsNaN(x) || math.IsInf(x, 0) {
 		return "n/a"
 	}
-	s := fmt.Sprintf("%+.1f%%", 100*x)
-	if s[0] == '-' {
-		return "−" + s[1:]
-	}
-	return s
+	return minus(fmt.Sprintf("%+.1f%%", 100*x))
 }
 
 // Points formats a difference of fractions in percentage points: +1.20 pp.
@@ -115,9 +112,14 @@ func Points(x float64) string {
 	if math.IsNaN(x) || math.IsInf(x, 0) {
 		return "n/a"
 	}
-	s := fmt.Sprintf("%+.2f pp", 100*x)
-	if s[0] == '-' {
-		return "−" + s[1:]
+	return minus(fmt.Sprintf("%+.2f pp", 100*x))
+}
+
+// minus replaces the leading hyphen of a formatted negative number with a
+// minus sign.
+func minus(s string) string {
+	if rest, ok := strings.CutPrefix(s, "-"); ok {
+		return "−" + rest
 	}
 	return s
 }

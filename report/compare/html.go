@@ -3,11 +3,11 @@ package compare
 import (
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/stampede-go/stampede/internal/chart"
 	"github.com/stampede-go/stampede/internal/page"
+	"github.com/stampede-go/stampede/internal/save"
 	"github.com/stampede-go/stampede/loadgen"
 	"github.com/stampede-go/stampede/metrics"
 	"github.com/stampede-go/stampede/report"
@@ -60,15 +60,7 @@ func (c *Comparison) WriteHTML(w io.Writer) error {
 // SaveHTML writes the comparison's HTML page (see [Comparison.WriteHTML])
 // to a file.
 func (c *Comparison) SaveHTML(path string) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("compare: %w", err)
-	}
-	if err := c.WriteHTML(f); err != nil {
-		f.Close()
-		return fmt.Errorf("compare: writing %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
+	if err := save.File(path, c.WriteHTML); err != nil {
 		return fmt.Errorf("compare: %w", err)
 	}
 	return nil
