@@ -44,8 +44,10 @@ func Example() {
 	// passed: true
 }
 
-// ExampleCheck checks thresholds parsed from strings and built in Go; a
-// threshold whose selector matches nothing fails, saying why.
+// ExampleCheck checks thresholds parsed from strings and built in Go. A
+// threshold whose selector matches nothing fails, saying why; one with no
+// data to look at fails too: checkout is a plain Go step, which records no
+// HTTP status codes, so status(502) has nothing to count.
 func ExampleCheck() {
 	ts := report.MustParseThresholds("error_rate<1%", "checkout: count>=100", "checkout: status(502)<=0")
 	ts = append(ts,
@@ -53,14 +55,14 @@ func ExampleCheck() {
 		report.OnLatency("chekout", report.Quantile(0.99)).Below(time.Second), // a typo
 	)
 	for _, v := range report.Check(run(), ts...) {
-		fmt.Printf("%-26s pass=%-5v error=%v\n", v.Threshold, v.Pass, v.Err != nil)
+		fmt.Printf("%-26s pass=%-5v error=%-5v no data=%v\n", v.Threshold, v.Pass, v.Err != nil, v.NoData)
 	}
 	// Output:
-	// error_rate<1%              pass=false error=false
-	// checkout: count>=100       pass=true  error=false
-	// checkout: status(502)<=0   pass=true  error=false
-	// checkout: p99<1s           pass=true  error=false
-	// chekout: p99<1s            pass=false error=true
+	// error_rate<1%              pass=false error=false no data=false
+	// checkout: count>=100       pass=true  error=false no data=false
+	// checkout: status(502)<=0   pass=false error=false no data=true
+	// checkout: p99<1s           pass=true  error=false no data=false
+	// chekout: p99<1s            pass=false error=true  no data=false
 }
 
 // ExampleParseThreshold reads a threshold and writes it back.

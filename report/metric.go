@@ -163,8 +163,8 @@ func (m Metric) Unit() Unit {
 }
 
 // HigherIsBetter reports whether a larger value of m is an improvement
-// (rates of started operations), rather than a regression.
-func (m Metric) HigherIsBetter() bool { return m.stat == statRate }
+// (the count and rate of operations, throughput), rather than a regression.
+func (m Metric) HigherIsBetter() bool { return m.stat == statRate || m.stat == statCount }
 
 // String returns the metric's name, as ParseMetric reads it: p95,
 // p99.9(failed), mean(all), error_rate, status(503), dropped_share.
@@ -318,6 +318,9 @@ func (m Metric) Value(s *metrics.Stats, window time.Duration) (v float64, ok boo
 	case statErrorRate:
 		return s.ErrorRate(), true
 	case statStatus:
+		if len(s.Status) == 0 {
+			return 0, false // no status codes recorded: not an HTTP row
+		}
 		return float64(s.Status.Get(m.code)), true
 	case statDropped:
 		return float64(s.Outcomes[metrics.Dropped]), true
@@ -512,15 +515,18 @@ func orNone(s []string) string {
 	return strings.Join(s, ", ")
 }
 
-// checkApplies reports a metric that has no meaning for the selected rows.
+// checkApplies reports a metric that has no meaning for the selected rows
+// (see [Row.Applies]).
 func checkApplies(m Metric, keys []metrics.Key, idx []int) error {
-	switch m.stat {
-	case statDropped, statDroppedRate, statDroppedShare:
-		for _, i := range idx {
-			if keys[i].Kind != metrics.KindIteration {
-				return fmt.Errorf("report: %s counts a scenario's arrivals: select a scenario (or nothing), not %v", m, keys[i])
-			}
+	for _, i := range idx {
+		k := keys[i]
+		if (Row{Scenario: k.Scenario, Step: k.Step, Kind: k.Kind}).Applies(m) {
+			continue
 		}
+		if k.Kind == metrics.KindScheduleLag {
+			return fmt.Errorf("report: %s does not apply to the schedule lag, which has latencies only (its count is its scenario's iterations): select the scenario for counts, not %v", m, k)
+		}
+		return fmt.Errorf("report: %s counts a scenario's arrivals: select a scenario (or nothing), not %v", m, k)
 	}
 	return nil
 }

@@ -328,6 +328,8 @@ func TestCheckThresholds(t *testing.T) {
 		OnLatency("apply", Quantile(0.95).Of(Failures)).Below(time.Second),
 		OnLatency("list", Quantile(0.95).Of(Failures)).Below(time.Second),
 		OnLatency("[schedule_lag]", Quantile(0.99)).AtMost(0),
+		On("[schedule_lag]", ErrorRate()).Below(0.01),
+		On("signup/list", Status(502)).AtMost(0),
 	)
 	assert.True(t, vs[0].Pass)
 	assert.False(t, vs[1].Pass, "10%% of sign-ups fail")
@@ -344,6 +346,9 @@ func TestCheckThresholds(t *testing.T) {
 	assert.True(t, vs[9].NoData, "list never failed: no failed latency")
 	assert.False(t, vs[9].Pass, "no data fails")
 	assert.True(t, vs[10].Pass, "a fake clock: no schedule lag")
+	assert.ErrorContains(t, vs[11].Err, "error_rate does not apply to the schedule lag", "not a vacuous pass")
+	assert.True(t, vs[12].NoData, "a plain Go step records no status codes")
+	assert.False(t, vs[12].Pass)
 	assert.False(t, vs.Passed())
 	assert.Error(t, vs.Err())
 	var b bytes.Buffer
@@ -435,6 +440,13 @@ func TestMetricsAndSelectors(t *testing.T) {
 		assert.Equal(t, s, m.String())
 	}
 	assert.Equal(t, Quantile(0.999), MustMetric(t, "p99.9"), "built and parsed quantiles are equal")
+	var higher []string
+	for _, m := range []Metric{Quantile(0.5), Mean(), Min(), Max(), Count(), Rate(), Errors(), ErrorRate(), Status(503), Dropped(), DroppedRate(), DroppedShare()} {
+		if m.HigherIsBetter() {
+			higher = append(higher, m.String())
+		}
+	}
+	assert.Equal(t, []string{"count", "rate"}, higher, "more operations is better; everything else is better lower")
 	keys := []metrics.Key{
 		{Scenario: "a", Kind: metrics.KindIteration}, {Scenario: "a", Kind: metrics.KindScheduleLag},
 		{Scenario: "a", Step: "get", Kind: metrics.KindStep}, {Scenario: "a", Step: "get", Kind: "http_ttfb"},

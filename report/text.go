@@ -268,12 +268,7 @@ func (s *Summary) WriteFailure(w io.Writer, vs Verdicts) error {
 			fmt.Fprintf(&b, "  - %s %s: %s\n", e.Scenario, e.Outcome, strings.ReplaceAll(e.Message, "\n", " "))
 		}
 	}
-	for _, sc := range s.Scenarios {
-		if sc.Dropped > 0 {
-			fmt.Fprintf(&b, "\nscenario %s dropped %d of %d arrivals: no VU was free\n", sc.Name, sc.Dropped, sc.Started+sc.Dropped)
-		}
-	}
-	if len(s.Warnings) > 0 {
+	if len(s.Warnings) > 0 { // drops among them
 		b.WriteString("\nwarnings:\n")
 		for _, w := range s.Warnings {
 			fmt.Fprintf(&b, "  - %s\n", w)

@@ -16,8 +16,9 @@ import (
 
 // Threshold is a pass/fail criterion on one figure of a run, such as
 // "p95 < 500ms" or "apply: error_rate < 1%". Parse one with
-// [ParseThreshold], or build one in Go ([Quantile]("apply",
-// 0.95).Below(500*time.Millisecond)): both give the same value.
+// [ParseThreshold], or build one in Go
+// ([OnLatency]("apply", [Quantile](0.95)).Below(500*time.Millisecond)):
+// both give the same value.
 type Threshold struct {
 	// Selector picks the rows the threshold looks at ("" for every
 	// scenario's iterations).

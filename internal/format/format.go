@@ -99,10 +99,15 @@ func Number(v float64) string {
 }
 
 // Change formats a relative change with a sign: +12.3%, −4.5% (with a
-// minus sign, not a hyphen); "n/a" when undefined.
+// minus sign, not a hyphen); +∞ from a baseline of 0; "n/a" when undefined.
 func Change(x float64) string {
-	if math.IsNaN(x) || math.IsInf(x, 0) {
+	switch {
+	case math.IsNaN(x):
 		return "n/a"
+	case math.IsInf(x, 1):
+		return "+∞"
+	case math.IsInf(x, -1):
+		return "−∞"
 	}
 	return minus(fmt.Sprintf("%+.1f%%", 100*x))
 }

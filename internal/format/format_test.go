@@ -28,6 +28,7 @@ func TestFormat(t *testing.T) {
 	assert.Equal(t, "1.23", Number(1.2345))
 	assert.Equal(t, "−12.5%", Change(-0.125), "a minus sign")
 	assert.Equal(t, "+3.0%", Change(0.03))
-	assert.Equal(t, "n/a", Change(math.Inf(1)))
+	assert.Equal(t, "+∞", Change(math.Inf(1)), "from a baseline of 0")
+	assert.Equal(t, "n/a", Change(math.NaN()))
 	assert.Equal(t, "+1.20 pp", Points(0.012))
 }

@@ -4,10 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
-	"github.com/stampede-go/stampede/internal/format"
 	"github.com/stampede-go/stampede/metrics"
 	"github.com/stampede-go/stampede/report"
 )
@@ -16,6 +16,7 @@ import (
 // candidate may be worse than the baseline on Metric by at most Max — a
 // fraction of the baseline for latencies, rates and counts (0.10 is 10 %),
 // a difference for shares (0.01 is one percentage point of error rate).
+// An empty Selector picks every row: steps, iterations and schedule lag.
 // Its text form, read by [ParseBudget], is "[selector:] metric +max":
 // "p95 +10%", "checkout: error_rate +1pp".
 type Budget struct {
@@ -113,8 +114,12 @@ type Violation struct {
 // nearest to no change is worse than Max). With too few runs there is no
 // interval: the headline change of the merged values is held against the
 // budget instead, and the reason says that no significance was
-// established. A budget that does not validate, whose metric the
-// comparison did not cover, or whose selector matches no row, is an error.
+// established. A row the candidate lost (a removed step), or on which the
+// candidate has no data where the baseline had some (a latency of
+// successes when every request failed), breaks every budget that selects
+// it: a gate never passes for want of data. A budget that does not
+// validate, whose metric no row was compared on, whose selector matches no
+// row, or that selects no row both sides have, is an error.
 func (c *Comparison) Violations(budgets ...Budget) ([]Violation, error) {
 	var out []Violation
 	var errs []error
@@ -127,11 +132,7 @@ func (c *Comparison) Violations(budgets ...Budget) ([]Violation, error) {
 			errs = append(errs, fmt.Errorf("budget %s: %w", b, err))
 			continue
 		}
-		covered := false
-		for _, m := range c.Metrics {
-			covered = covered || m == b.Metric
-		}
-		if !covered {
+		if !c.covers(b.Metric) {
 			errs = append(errs, fmt.Errorf("budget %s: the comparison does not cover %s (it covers %s)", b, b.Metric, metricList(c.Metrics)))
 			continue
 		}
@@ -147,19 +148,55 @@ func (c *Comparison) Violations(budgets ...Budget) ([]Violation, error) {
 				continue
 			}
 		}
+		checked := 0
 		for _, i := range idx {
 			r := c.Rows[i]
-			if r.Presence != Both || r.Repeats {
+			switch {
+			case r.Presence == CandidateOnly:
+				continue // nothing to compare with
+			case r.Repeats && selectsStepOf(c.Rows, idx, r.Scenario):
+				continue // the same operations as its step, checked there
+			case r.Presence == BaselineOnly:
+				if r.Applies(b.Metric) {
+					checked++
+					out = append(out, Violation{Budget: b, Row: r, Reason: "the candidate has no such row (removed)"})
+				}
 				continue
 			}
-			if d := r.Delta(b.Metric); d != nil {
-				if why, ok := violates(b, *d); ok {
-					out = append(out, Violation{Budget: b, Row: r, Delta: *d, Reason: why})
-				}
+			d := r.Delta(b.Metric)
+			if d == nil {
+				continue // the metric does not apply to the row
 			}
+			checked++
+			if why, ok := violates(b, *d); ok {
+				out = append(out, Violation{Budget: b, Row: r, Delta: *d, Reason: why})
+			}
+		}
+		if checked == 0 {
+			errs = append(errs, fmt.Errorf("budget %s: selects no row that both sides have and %s applies to", b, b.Metric))
 		}
 	}
 	return out, errors.Join(errs...)
+}
+
+// covers reports whether some row was compared on m.
+func (c *Comparison) covers(m report.Metric) bool {
+	for i := range c.Rows {
+		if c.Rows[i].Delta(m) != nil {
+			return true
+		}
+	}
+	return slices.Contains(c.Metrics, m)
+}
+
+// selectsStepOf reports whether the rows at idx include a step of scenario.
+func selectsStepOf(rows []Row, idx []int, scenario string) bool {
+	for _, i := range idx {
+		if rows[i].Scenario == scenario && rows[i].Key().Kind == metrics.KindStep {
+			return true
+		}
+	}
+	return false
 }
 
 func metricList(ms []report.Metric) string {
@@ -180,27 +217,32 @@ func worse(m report.Metric, x float64) float64 {
 
 func violates(b Budget, d Delta) (string, bool) {
 	m := d.Metric
-	amount := func(x float64) string {
-		if d.Relative() {
-			return format.Change(x)
-		}
-		return format.Points(x)
-	}
-	if d.HasInterval {
+	switch {
+	case math.IsNaN(d.Candidate) && !math.IsNaN(d.Baseline):
+		return fmt.Sprintf("%s: the candidate has no data (the baseline had %s)", m, fmtValue(m, d.Baseline)), true
+	case d.HasInterval:
 		bound := d.Low
 		if m.HigherIsBetter() {
 			bound = d.High
 		}
 		if d.Verdict == Worse && worse(m, bound) > b.Max {
 			return fmt.Sprintf("%s worse: estimate %s, 95%% interval [%s, %s], beyond the budget of %s (p=%.3f)",
-				m, amount(d.Estimate), amount(d.Low), amount(d.High), amount(b.Max), d.P), true
+				m, d.amount(d.Estimate), d.amount(d.Low), d.amount(d.High), d.amount(b.Max), d.P), true
 		}
 		return "", false
 	}
 	change := d.Change()
-	if !math.IsNaN(change) && worse(m, change) > b.Max {
+	if math.IsNaN(change) || worse(m, change) <= b.Max {
+		return "", false
+	}
+	if d.Verdict == Inconclusive {
 		return fmt.Sprintf("%s worse: change of the merged values %s, beyond the budget of %s (no significance: fewer than %d runs per side)",
-			m, amount(change), amount(b.Max), MinRuns), true
+			m, d.amount(change), d.amount(b.Max), MinRuns), true
+	}
+	// Enough runs, but no relative interval: the baseline's runs were all 0.
+	if d.Verdict == Worse {
+		return fmt.Sprintf("%s worse: change of the merged values %s, beyond the budget of %s (p=%.3f; the baseline's runs were all 0, so there is no relative interval)",
+			m, d.amount(change), d.amount(b.Max), d.P), true
 	}
 	return "", false
 }

@@ -78,7 +78,9 @@ type Delta struct {
 	// Estimate is the Hodges-Lehmann estimate of the change, with its
 	// distribution-free 95 % interval [Low, High]: a relative change
 	// (0.1 is +10 %) for latencies, rates and counts, a difference for
-	// shares (error rate). HasInterval is false when the runs are too few.
+	// shares (error rate). HasInterval is false when the runs are too few,
+	// or when a relative change is undefined because the baseline's runs
+	// were all 0 (the verdict then rests on the test alone).
 	Estimate, Low, High float64
 	HasInterval         bool
 	Verdict             Verdict
@@ -89,13 +91,16 @@ type Delta struct {
 func (d Delta) Relative() bool { return d.Metric.Unit() != report.Fraction }
 
 // Change returns the headline change: Candidate/Baseline - 1 for a
-// relative metric, Candidate - Baseline for a share; NaN when undefined.
+// relative metric (+Inf when the baseline is 0 and the candidate is not),
+// Candidate - Baseline for a share; NaN when a side has no data.
 func (d Delta) Change() float64 {
-	if !d.Relative() {
+	switch {
+	case !d.Relative():
 		return d.Candidate - d.Baseline
-	}
-	if d.Baseline == 0 || math.IsNaN(d.Baseline) {
-		return math.NaN()
+	case d.Baseline == 0 && d.Candidate == 0:
+		return 0
+	case d.Baseline == 0:
+		return math.Inf(1)
 	}
 	return d.Candidate/d.Baseline - 1
 }
@@ -320,17 +325,14 @@ func assess(d *Delta) {
 }
 
 // hodgesLehmann estimates the shift from base to cand as the median of all
-// pairwise differences (of logarithms, for a relative change, when every
-// value is positive), with the distribution-free interval between the k-th
-// smallest and k-th largest differences, k from the exact Mann-Whitney U
-// distribution at 95 %.
+// pairwise differences, with the distribution-free interval between the
+// k-th smallest and k-th largest differences, k from the exact Mann-Whitney
+// U distribution at 95 %. A relative shift is computed on logarithms when
+// every value is positive; with a 0 among the runs, the differences are
+// taken as they are and divided by the median of the baseline's runs, and
+// when that median is 0 too the estimate is ±Inf (or 0), with no interval.
 func hodgesLehmann(base, cand []float64, relative bool) (est, lo, hi float64, ok bool) {
-	logs := relative
-	for _, v := range slices.Concat(base, cand) {
-		if v <= 0 {
-			logs = false
-		}
-	}
+	logs := relative && !slices.ContainsFunc(slices.Concat(base, cand), func(v float64) bool { return v <= 0 })
 	var diffs []float64
 	for _, b := range base {
 		for _, c := range cand {
@@ -343,23 +345,31 @@ func hodgesLehmann(base, cand []float64, relative bool) (est, lo, hi float64, ok
 	}
 	sort.Float64s(diffs)
 	n := len(diffs)
-	med := diffs[n/2]
-	if n%2 == 0 {
-		med = (diffs[n/2-1] + diffs[n/2]) / 2
-	}
+	med := stats.Sample{Xs: diffs, Sorted: true}.Quantile(0.5)
 	// k: the largest k with P(U <= k-1) <= alpha/2.
 	dist := stats.UDist{N1: len(base), N2: len(cand)}
 	k := 0
 	for k < n/2 && dist.CDF(float64(k)) <= Alpha/2 {
 		k++
 	}
-	// Logarithms convert back to a relative change; with a zero value among
-	// the runs the estimate stays a plain difference.
-	conv := func(x float64) float64 {
-		if logs {
-			return math.Exp(x) - 1
+	// Back to a relative change: from logarithms, or as a fraction of the
+	// baseline's median run.
+	conv := func(x float64) float64 { return x }
+	switch {
+	case logs:
+		conv = func(x float64) float64 { return math.Exp(x) - 1 }
+	case relative:
+		scale := stats.Sample{Xs: base}.Quantile(0.5)
+		if scale <= 0 {
+			switch {
+			case med > 0:
+				return math.Inf(1), 0, 0, false
+			case med < 0:
+				return math.Inf(-1), 0, 0, false
+			}
+			return 0, 0, 0, false
 		}
-		return x
+		conv = func(x float64) float64 { return x / scale }
 	}
 	if k == 0 {
 		return conv(med), 0, 0, false

@@ -181,6 +181,111 @@ func TestRegressionBudget(t *testing.T) {
 	assert.Contains(t, vs[0].Reason, "no significance")
 }
 
+// TestBudgetsNeverPassForWantOfData: a gate fails, or is an error, when
+// it cannot look at what it selects — never passes silently.
+func TestBudgetsNeverPassForWantOfData(t *testing.T) {
+	rng := rand.New(rand.NewPCG(10, 10))
+	p95 := Budget{Metric: report.Quantile(0.95), Max: 0.10}
+	// Every candidate request failed: no latency of successes at all.
+	var failed []*loadgen.Result
+	for range 7 {
+		var st metrics.Stats
+		st.Failed.Record(time.Millisecond)
+		st.Outcomes[metrics.HTTP5xx] = 1
+		failed = append(failed, wrapRun(st, "apply"))
+	}
+	c := mustCompare(t, runs(rng, 7, 100*time.Millisecond, 0.01), failed)
+	vs, err := c.Violations(p95)
+	require.NoError(t, err)
+	require.NotEmpty(t, vs)
+	assert.Regexp(t, `^p95: the candidate has no data \(the baseline had 1\d\dms\)$`, vs[0].Reason)
+
+	// A step the candidate lost breaks the budgets that select it.
+	var st metrics.Stats
+	st.Latency.Record(time.Millisecond)
+	st.Outcomes[metrics.OK] = 1
+	c = mustCompare(t, []*loadgen.Result{wrapRun(st, "list", "old")}, []*loadgen.Result{wrapRun(st, "list", "new")})
+	vs, err = c.Violations(Budget{Selector: "signup/old", Metric: report.Quantile(0.95), Max: 0.10})
+	require.NoError(t, err)
+	require.Len(t, vs, 1)
+	assert.Equal(t, "the candidate has no such row (removed)", vs[0].Reason)
+	// A budget that selects only a row the candidate added checks nothing:
+	// an error, not a pass.
+	_, err = c.Violations(Budget{Selector: "signup/new", Metric: report.Quantile(0.95), Max: 0.10})
+	assert.ErrorContains(t, err, "selects no row that both sides have and p95 applies to")
+
+	// A one-step journey's iterations, selected alone, are checked: they
+	// repeat the step, but the step is not selected.
+	c = mustCompare(t, runs(rng, 7, 100*time.Millisecond, 0.01), runs(rng, 7, 125*time.Millisecond, 0.01))
+	vs, err = c.Violations(Budget{Selector: "signup", Metric: report.Quantile(0.95), Max: 0.10})
+	require.NoError(t, err)
+	require.Len(t, vs, 1)
+	assert.Equal(t, report.Row{Scenario: "signup"}, vs[0].Row.Row)
+	vs, err = c.Violations(p95)
+	require.NoError(t, err)
+	assert.Len(t, vs, 1, "with its step selected too, the repeated row is checked once, on the step")
+}
+
+// TestDroppedShareBudget: an open scenario's iterations are compared on
+// dropped_share though it is not among the metrics asked for, and a budget
+// on it is checked, not refused as uncovered.
+func TestDroppedShareBudget(t *testing.T) {
+	mk := func(dropped int64) []*loadgen.Result {
+		var out []*loadgen.Result
+		for range 7 {
+			var st metrics.Stats
+			st.Latency.Record(time.Millisecond)
+			st.Outcomes[metrics.OK] = 100
+			st.Outcomes[metrics.Dropped] = dropped
+			r := wrapRun(st, "apply")
+			r.Plan.Scenarios[0].Open = true
+			out = append(out, r)
+		}
+		return out
+	}
+	c := mustCompare(t, mk(0), mk(25))
+	vs, err := c.Violations(MustParseBudget("signup: dropped_share +1pp"))
+	require.NoError(t, err)
+	require.Len(t, vs, 1)
+	assert.Contains(t, vs[0].Reason, "dropped_share worse: estimate +20.00 pp")
+}
+
+// TestCountsFromZero: errors that go from none to some are +∞, never a
+// difference shown as a percentage, and break a budget on errors.
+func TestCountsFromZero(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 11))
+	var base, cand []*loadgen.Result
+	for i := range 7 {
+		base = append(base, synthRun(rng, 100*time.Millisecond, 1000, 0))
+		cand = append(cand, synthRun(rng, 100*time.Millisecond, 1000, int64(3+i%2)))
+	}
+	c, err := Compare(base, cand, report.Errors())
+	require.NoError(t, err)
+	d := delta(t, c, apply, "errors")
+	assert.True(t, math.IsInf(d.Change(), 1), "0 → 3 errors")
+	assert.Equal(t, "+∞", d.ChangeString())
+	assert.Equal(t, Worse, d.Verdict)
+	assert.False(t, d.HasInterval, "no relative interval from a baseline of 0")
+	vs, err := c.Violations(Budget{Selector: "signup/apply", Metric: report.Errors(), Max: 0.5})
+	require.NoError(t, err)
+	require.Len(t, vs, 1)
+	assert.Contains(t, vs[0].Reason, "errors worse: change of the merged values +∞")
+	assert.Contains(t, vs[0].Reason, "the baseline's runs were all 0")
+
+	// With a 0 among runs but a positive baseline median, the estimate is
+	// relative to that median: 2 → 4 errors is about +100 %, not "+200%".
+	base, cand = nil, nil
+	for i := range 7 {
+		base = append(base, synthRun(rng, 100*time.Millisecond, 1000, int64([]int{0, 2, 2, 2, 2, 2, 3}[i])))
+		cand = append(cand, synthRun(rng, 100*time.Millisecond, 1000, 4))
+	}
+	c, err = Compare(base, cand, report.Errors())
+	require.NoError(t, err)
+	d = delta(t, c, apply, "errors")
+	assert.True(t, d.HasInterval)
+	assert.InDelta(t, 1.0, d.Estimate, 1e-9, "(4 − 2) / 2")
+}
+
 func TestParseBudget(t *testing.T) {
 	for in, want := range map[string]Budget{
 		"p95 +10%":                     {Metric: report.Quantile(0.95), Max: 0.10},

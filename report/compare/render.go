@@ -110,11 +110,13 @@ func (c *Comparison) WriteMarkdown(w io.Writer) error {
 // JSONVersion is the version of the comparison's JSON form.
 const JSONVersion = 1
 
-// WriteJSON writes the comparison as JSON: per row and metric the headline
-// values, the per-run values, the change, p, the estimate with its interval
-// and the verdict, in base units (latencies in nanoseconds, with "_ns" in
-// the key names; rates per second; shares as fractions). A value or change
-// that is undefined (no data, a zero baseline) is null.
+// WriteJSON writes the comparison as JSON: per row (scenario, step and
+// kind: step, iteration or schedule_lag) and metric the headline values,
+// the per-run values, the change, p, the estimate with its interval and
+// the verdict, in the base unit each metric names in its "unit" key (ns
+// for latencies, per_second, fraction, count). A value or change that has
+// no finite value (no data; a relative change from a baseline of 0) is
+// null.
 func (c *Comparison) WriteJSON(w io.Writer) error {
 	type jm struct {
 		Metric     string    `json:"metric"`
@@ -134,6 +136,7 @@ func (c *Comparison) WriteJSON(w io.Writer) error {
 	type jr struct {
 		Scenario string `json:"scenario"`
 		Step     string `json:"step,omitempty"`
+		Kind     string `json:"kind"`
 		Presence string `json:"presence,omitempty"`
 		Repeats  bool   `json:"repeats_its_step,omitempty"`
 		Metrics  []jm   `json:"metrics,omitempty"`
@@ -154,7 +157,7 @@ func (c *Comparison) WriteJSON(w io.Writer) error {
 	}
 	units := map[report.Unit]string{report.Latency: "ns", report.Number: "count", report.PerSecond: "per_second", report.Fraction: "fraction"}
 	for _, r := range c.Rows {
-		row := jr{Scenario: r.Scenario, Step: r.Step, Presence: r.Presence.String(), Repeats: r.Repeats}
+		row := jr{Scenario: r.Scenario, Step: r.Step, Kind: string(r.Key().Kind), Presence: r.Presence.String(), Repeats: r.Repeats}
 		for _, d := range r.Deltas {
 			m := jm{Metric: d.Metric.String(), Unit: units[d.Metric.Unit()], Base: fin(d.Baseline), Cand: fin(d.Candidate),
 				PerRunBase: d.BaselineRuns, PerRunCand: d.CandidateRuns, Change: fin(d.Change()), Relative: d.Relative(),

@@ -57,13 +57,14 @@ func RequireNoRegression(t testing.TB, c *compare.Comparison, budgets ...compare
 }
 
 // Benchmark runs the plan once inside a Go benchmark and reports each row
-// of the run — every step, and each scenario's iterations — as a
-// sub-benchmark named scenario=<s>/step=<step> (step=iteration for the
-// iterations), so that benchstat compares steps, not only whole
-// iterations. Each reports ns/op as the mean latency of its successful
-// operations, then p50-ns, p95-ns, p99-ns, ops/s and errors. A run is the
-// unit of repetition: use -count for several, as benchstat wants. It fails
-// the benchmark if the run fails, and returns the Result.
+// of the run — every step, each scenario's iterations and an open
+// scenario's schedule lag — as a sub-benchmark named by
+// [report.BenchmarkName], so that benchstat compares steps, not only whole
+// iterations. Each reports the row's [report.BenchmarkValues], with ns/op
+// set to the mean latency of its successful operations (and left out when
+// none succeeded). A run is the unit of repetition: use -count for
+// several, as benchstat wants. It fails the benchmark if the run fails,
+// and returns the Result.
 func Benchmark(b *testing.B, plan *loadgen.Plan) *loadgen.Result {
 	b.Helper()
 	res, err := loadgen.Run(b.Context(), plan)
@@ -71,31 +72,17 @@ func Benchmark(b *testing.B, plan *loadgen.Plan) *loadgen.Result {
 		b.Fatalf("reporttest.Benchmark: %v", err)
 	}
 	for _, r := range report.Rows(res) {
-		st, window, _ := report.RowStats(res, r)
-		step := r.Step
-		if step == "" {
-			step = "iteration"
-		}
-		b.Run("scenario="+name(r.Scenario)+"/step="+name(step), func(b *testing.B) {
-			for _, m := range []report.Metric{report.Mean(), report.Quantile(0.5), report.Quantile(0.95), report.Quantile(0.99), report.Rate(), report.Errors()} {
-				v, _ := m.Value(st, window)
-				unit := report.BenchmarkUnit(m)
-				if m == report.Mean() {
+		vs := report.BenchmarkValues(res, r)
+		b.Run(report.BenchmarkName(r), func(b *testing.B) {
+			b.ReportMetric(0, "ns/op") // 0 leaves the loop's own timing out
+			for _, v := range vs {
+				unit := v.Unit
+				if v.Metric == report.Mean() {
 					unit = "ns/op"
 				}
-				b.ReportMetric(v, unit)
+				b.ReportMetric(v.Value, unit)
 			}
 		})
 	}
 	return res
-}
-
-// name makes s safe inside a sub-benchmark name.
-func name(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == ' ' || r == '/' || r == '=' || r == '\t' || r == '\n' {
-			return '_'
-		}
-		return r
-	}, s)
 }

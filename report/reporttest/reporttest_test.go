@@ -1,9 +1,12 @@
 package reporttest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -12,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+	"golang.org/x/perf/benchfmt"
 
 	"github.com/stampede-go/stampede/loadgen"
 	"github.com/stampede-go/stampede/metrics"
@@ -99,17 +103,72 @@ func TestRequireNoRegression(t *testing.T) {
 	assert.Contains(t, bad.errs[0], "budgets that could not be checked")
 }
 
-// TestBenchmarkReportsEachStep runs Benchmark inside testing.Benchmark and
-// reads back one result per row.
-func TestBenchmarkReportsEachStep(t *testing.T) {
-	var res *loadgen.Result
-	r := testing.Benchmark(func(b *testing.B) {
-		res = Benchmark(b, &loadgen.Plan{Scenarios: []loadgen.Scenario{{
-			Name: "api", Executor: loadgen.PerVUIterations{VUs: 1, Iterations: 20},
+// BenchmarkChild is run by TestBenchmarkOutput in a child process of this
+// test binary; it does nothing in a normal run.
+func BenchmarkChild(b *testing.B) {
+	if os.Getenv("STAMPEDE_BENCHMARK_CHILD") != "1" {
+		b.Skip("run by TestBenchmarkOutput")
+	}
+	Benchmark(b, &loadgen.Plan{Scenarios: []loadgen.Scenario{
+		{
+			Name: "ok", Executor: loadgen.PerVUIterations{VUs: 1, Iterations: 5},
 			Iteration: func(context.Context, *loadgen.Iteration) error { return nil },
-		}}})
-	})
-	require.NotNil(t, res)
-	assert.Equal(t, int64(20), res.Iterations("api").Count(), "the plan ran once")
-	_ = r
+		},
+		{
+			Name: "down", Executor: loadgen.ConstantRate{Rate: 50, Duration: 100 * time.Millisecond, PreAllocatedVUs: 2, MaxVUs: 2},
+			Iteration: func(context.Context, *loadgen.Iteration) error {
+				return metrics.WithOutcome(errors.New("status 503"), metrics.HTTP5xx)
+			},
+		},
+	}})
+}
+
+// TestBenchmarkOutput runs BenchmarkChild in a child process and reads its
+// output as benchstat would: one result per row, named as in
+// report.WriteBenchmark; a row with no successful operation reports no
+// latency (not 0, which benchstat would read as an improvement); the
+// schedule lag reports latencies only.
+func TestBenchmarkOutput(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$", "-test.bench=^BenchmarkChild$", "-test.benchtime=1x", "-test.cpu=1")
+	cmd.Env = append(os.Environ(), "STAMPEDE_BENCHMARK_CHILD=1")
+	out, err := cmd.Output()
+	require.NoError(t, err, "%s", out)
+	r := benchfmt.NewReader(bytes.NewReader(out), "child")
+	got := map[string]*benchfmt.Result{}
+	for r.Scan() {
+		if rec, ok := r.Result().(*benchfmt.Result); ok {
+			got[string(rec.Name.Full())] = rec.Clone()
+		}
+	}
+	require.NoError(t, r.Err())
+	var names []string
+	for n := range got {
+		names = append(names, n)
+	}
+	assert.ElementsMatch(t, []string{
+		"Child/scenario=ok/step=iteration", "Child/scenario=down/step=iteration", "Child/scenario=down/step=schedule_lag",
+	}, names, "%s", out)
+	has := func(name, unit string) bool {
+		rec := got[name]
+		if rec == nil {
+			return false
+		}
+		_, ok := rec.Value(unit)
+		return ok
+	}
+	assert.True(t, has("Child/scenario=ok/step=iteration", "sec/op"), "ns/op is the mean latency")
+	down := "Child/scenario=down/step=iteration"
+	assert.False(t, has(down, "sec/op"), "no successes: no latency, not 0")
+	assert.False(t, has(down, "p95-sec"))
+	if rec := got[down]; assert.NotNil(t, rec) {
+		v, _ := rec.Value("error_rate")
+		assert.Equal(t, 1.0, v)
+		assert.True(t, has(down, "dropped_share"), "an open scenario's iterations carry dropped_share")
+	}
+	lag := "Child/scenario=down/step=schedule_lag"
+	assert.True(t, has(lag, "p95-sec"))
+	assert.False(t, has(lag, "ops/s"), "the lag's count is its iterations'")
+	assert.False(t, has(lag, "errors"))
 }
