@@ -818,6 +818,20 @@ func TestConstantRateCountIsExact(t *testing.T) {
 // would), so flushes run up to 0.9 s late and close several intervals at
 // once; a steady 100 iterations a second still count 100 in every
 // interval.
+// TestSlowGaugeDoesNotStretchTheRun: a gauge that takes 800 ms to sample,
+// sampled at 1 s, does not hold back the end of a 1.5 s run.
+func TestSlowGaugeDoesNotStretchTheRun(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		res := run(t, &Plan{
+			Scenarios: []Scenario{{Name: "s", Executor: ConstantVUs{VUs: 1, Duration: 1500 * time.Millisecond},
+				Iteration: sleepIter(100 * time.Millisecond)}},
+			Gauges: []Gauge{{Name: "slow", Sample: func() float64 { time.Sleep(800 * time.Millisecond); return 1 }}},
+		})
+		assert.Equal(t, 1500*time.Millisecond, res.End.Sub(res.Start))
+		assert.Equal(t, int64(15), res.Iterations("s").Count())
+	})
+}
+
 func TestLateFlushKeepsEveryRecordingInItsInterval(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var late []time.Duration
@@ -829,6 +843,16 @@ func TestLateFlushKeepsEveryRecordingInItsInterval(t *testing.T) {
 				if !p.Final {
 					late = append(late, time.Since(start)-time.Duration(p.Interval+1)*time.Second)
 					time.Sleep(1900 * time.Millisecond)
+				}
+				// The window of the running totals: the closed intervals,
+				// however late the report; rates from it stay at 100/s.
+				total := p.Scenarios[0].Iterations.Total
+				if !p.Final {
+					assert.Equal(t, time.Duration(p.Interval+1)*time.Second, p.Measured)
+					assert.Equal(t, 100.0, total.Rate(p.Measured), "interval %d", p.Interval)
+				} else {
+					assert.Equal(t, 6*time.Second, p.Measured)
+					assert.Equal(t, 100.0, total.Rate(p.Measured), "final")
 				}
 			},
 		})

@@ -275,8 +275,10 @@ type Progress struct {
 	IntervalStart time.Time
 	// Warmup is true while the interval that just closed was in warm-up.
 	Warmup bool
-	// Measured is the part of Elapsed after the warm-up: the window that
-	// the running totals (MetricProgress.Total) cover.
+	// Measured is the window that the running totals (MetricProgress.Total)
+	// cover: the closed intervals after the warm-up (the whole run after
+	// the warm-up in the final report). A late interval boundary does not
+	// stretch it, so rates computed from it stay true.
 	Measured time.Duration
 	// Final is true for the last report, after the run has ended and its
 	// last, possibly partial, interval has closed.

@@ -163,8 +163,7 @@ func (e *engine) run(ctx context.Context) *Result {
 	e.tearDown()
 	e.rec.Finish(end)
 	if e.plan.OnInterval != nil {
-		p := e.progress(true)
-		e.plan.OnInterval(p)
+		e.plan.OnInterval(e.progress(end))
 	}
 	res := &Result{
 		Plan:        describe(e.plan),
@@ -199,6 +198,9 @@ func (e *engine) clock() {
 		case <-e.done:
 			return
 		}
+		// Gauges are user code: sampled outside the lock, so that a slow one
+		// cannot hold back the run's end.
+		e.sample()
 		// A flush never closes an interval past the run's end: run sets the
 		// end under the same lock, and Finish closes the rest.
 		e.endMu.Lock()
@@ -206,11 +208,10 @@ func (e *engine) clock() {
 			e.endMu.Unlock()
 			return
 		}
-		e.sample()
 		closed = e.rec.Flush(time.Now())
 		e.endMu.Unlock()
 		if e.plan.OnInterval != nil || e.plan.AbortWhen != nil {
-			p := e.progress(false)
+			p := e.progress(time.Time{})
 			if e.plan.OnInterval != nil {
 				e.plan.OnInterval(p)
 			}
@@ -245,16 +246,29 @@ func sampleGauge(f func() float64) (v float64, ok bool) {
 	return f(), true
 }
 
-func (e *engine) progress(final bool) *Progress {
-	now := time.Now()
+// progress reports the run's state after the latest closed interval; end
+// is the run's end for the final report, zero before.
+func (e *engine) progress(end time.Time) *Progress {
+	final := !end.IsZero()
+	now := end
+	if !final {
+		now = time.Now()
+	}
 	keys := e.rec.Keys()
+	iv := e.rec.Interval()
 	p := &Progress{
 		Elapsed: now.Sub(e.start),
 		Planned: e.plan.Duration(),
 		Final:   final,
 		Metrics: make([]MetricProgress, len(keys)),
 	}
-	p.Measured = max(p.Elapsed-e.plan.Warmup, 0)
+	// The running totals cover the closed intervals (all of the run once it
+	// has ended), not the time elapsed since the last one closed.
+	covered := time.Duration(e.rec.Closed()) * iv
+	if final {
+		covered = end.Sub(e.start)
+	}
+	p.Measured = max(covered-e.plan.Warmup, 0)
 	for _, g := range e.rec.LatestGauges() {
 		gp := GaugeProgress{Name: g.Name}
 		if len(g.Points) > 0 {
@@ -267,7 +281,6 @@ func (e *engine) progress(final bool) *Progress {
 		p.Metrics[h] = MetricProgress{Key: k, Progress: e.rec.Progress(metrics.Handle(h))}
 		byKey[k] = h
 	}
-	iv := e.rec.Interval()
 	if n := e.rec.Closed(); n > 0 {
 		p.Interval = n - 1
 		p.IntervalStart = e.start.Add(time.Duration(n-1) * iv)

@@ -2,7 +2,6 @@ package metrics
 
 import (
 	"encoding/binary"
-	"math"
 	"sort"
 )
 
@@ -44,11 +43,7 @@ func (z *freezer) add(idx int, count int64) {
 	z.f.data = appendPair(z.f.data, idx-z.last, count)
 	z.last = idx
 	z.k++
-	if count > math.MaxInt64-z.f.n {
-		z.f.n = math.MaxInt64 // saturate: a count this large is not a measurement
-	} else {
-		z.f.n += count
-	}
+	z.f.n = satAdd(z.f.n, count)
 }
 
 // done returns the frozen histogram, or nil when nothing was added.
@@ -128,11 +123,7 @@ func (f *frozen) merge(g *frozen) *frozen {
 			z.add(b.idx, b.c)
 			next(b)
 		default:
-			c := a.c + b.c
-			if c < 0 {
-				c = math.MaxInt64
-			}
-			z.add(a.idx, c)
+			z.add(a.idx, satAdd(a.c, b.c))
 			next(a)
 			next(b)
 		}

@@ -73,9 +73,8 @@ func (h *Histogram) thaw() {
 	}
 }
 
-// freeze turns h into its frozen form. scratch, if not nil, is a sparse
-// histogram to reuse for the conversion.
-func (h *Histogram) freeze(scratch *hdr.PackedHistogram) {
+// freeze turns h into its frozen form.
+func (h *Histogram) freeze() {
 	if h.live == nil {
 		return
 	}
@@ -83,7 +82,7 @@ func (h *Histogram) freeze(scratch *hdr.PackedHistogram) {
 		h.live = nil
 		return
 	}
-	h.fz = freezeDense(h.live, scratch)
+	h.fz = freezeDense(h.live, nil)
 	h.live = nil
 }
 

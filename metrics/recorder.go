@@ -611,10 +611,7 @@ func (r *Recorder) closeUpTo(target int) {
 	for _, k := range late {
 		c := byKey[k]
 		st := c.stats(r.scratch)
-		p := &r.series[k.h][k.slot].Stats
-		vus := p.VUs
-		p.Merge(&st)
-		p.VUs = vus
+		r.series[k.h][k.slot].Stats.Merge(&st) // st carries no VUs: the point keeps its own
 		r.addTotals(k.h, k.slot, c)
 	}
 	for r.closed < target {

@@ -126,7 +126,7 @@ func (d *Distribution) Clone() Distribution {
 	return c
 }
 
-func (d *Distribution) freeze() { d.Hist.freeze(nil) }
+func (d *Distribution) freeze() { d.Hist.freeze() }
 
 func (d *Distribution) validate() error {
 	n := d.Hist.Count()
@@ -228,7 +228,7 @@ func (s *StatusCounts) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// The status codes a [Shard] counts; others are counted as code 0.
+// The status codes a [Shard] counts; others are ignored.
 const (
 	minStatus = 100
 	maxStatus = 999

@@ -58,7 +58,7 @@ type clientRun struct {
 	own *http.Transport // the transport built here, closed at the end
 }
 
-func (c Client) build(maxVUs int) (*clientRun, error) {
+func (c Client) build(maxVUs int) *clientRun {
 	r := &clientRun{cfg: c, rt: c.Transport}
 	if r.rt == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
@@ -73,16 +73,13 @@ func (c Client) build(maxVUs int) (*clientRun, error) {
 		}
 		r.rt, r.own = t, t
 	}
-	return r, nil
+	return r
 }
 
 // forVU returns the http.Client of one VU.
 func (r *clientRun) forVU(vu *VU) *http.Client {
 	return &http.Client{Transport: r.rt, Jar: vu.jar}
 }
-
-// iterationDone is called after each iteration of the journey.
-func (r *clientRun) iterationDone(*VU, int) {}
 
 func (r *clientRun) close() {
 	if r.own != nil {

@@ -54,6 +54,13 @@ type httpState struct {
 	at             [numInstants]atomic.Int64 // monotonic nanoseconds since clockBase; 0: not seen
 	reused         atomic.Bool
 	url, body, hdr []byte
+	// What the last request got, for the step to record with its outcome:
+	// whether a response arrived, its status, the payload bytes, and when
+	// its body had been read.
+	responded  bool
+	status     int
+	sent, recv int64
+	bodyDone   time.Time
 }
 
 const (
@@ -102,6 +109,7 @@ func (s *httpState) reset() {
 	}
 	s.reused.Store(false)
 	s.url, s.body, s.hdr = s.url[:0], s.body[:0], s.hdr[:0]
+	s.responded, s.status, s.sent, s.recv = false, 0, 0, 0
 }
 
 // template is a string with {{name}} placeholders, filled from the VU's
@@ -393,8 +401,9 @@ func jsonPath(body []byte, path string) (string, error) {
 	return string(b), nil
 }
 
-// do sends the request and records its phases.
-func (s *httpStep) do(ctx context.Context, vu *VU, h metrics.Handle, ph *[numPhases]metrics.Handle) error {
+// do sends the request and judges the response; what the response was
+// stays in vu.http for [httpStep.record].
+func (s *httpStep) do(ctx context.Context, vu *VU) error {
 	st := &vu.http
 	st.reset()
 	var err error
@@ -402,13 +411,11 @@ func (s *httpStep) do(ctx context.Context, vu *VU, h metrics.Handle, ph *[numPha
 		return err
 	}
 	var body io.Reader
-	var sent int64
 	if s.body != nil {
 		if st.body, err = s.body.fill(st.body, vu); err != nil {
 			return err
 		}
 		body = bytes.NewReader(st.body)
-		sent = int64(len(st.body))
 	}
 	timeout := s.timeout
 	if timeout == 0 {
@@ -432,19 +439,16 @@ func (s *httpStep) do(ctx context.Context, vu *VU, h metrics.Handle, ph *[numPha
 	if err != nil {
 		return classify(err)
 	}
-	var recv int64
 	var data []byte
 	if s.needBody {
 		data, err = io.ReadAll(resp.Body)
-		recv = int64(len(data))
+		st.recv = int64(len(data))
 	} else {
-		recv, err = io.Copy(io.Discard, resp.Body) // io.Discard reads into pooled buffers
+		st.recv, err = io.Copy(io.Discard, resp.Body) // io.Discard reads into pooled buffers
 	}
 	resp.Body.Close()
-	end := time.Now()
-	vu.shard.AddBytes(h, end, sent, recv)
-	vu.shard.Status(h, end, resp.StatusCode)
-	s.recordPhases(vu, ph, end)
+	st.bodyDone = time.Now()
+	st.responded, st.status, st.sent = true, resp.StatusCode, int64(len(st.body))
 	if err != nil {
 		return classify(err)
 	}
@@ -481,23 +485,35 @@ func (s *httpStep) statusOK(code int) bool {
 	return slices.Contains(s.expect, code)
 }
 
-func (s *httpStep) recordPhases(vu *VU, ph *[numPhases]metrics.Handle, end time.Time) {
+// record records what the step's last request got at instant end, the
+// step's own: the payload bytes and the status code of a response, and the
+// phases with the step's outcome o, so that the phases of a failed request
+// go to the failed latencies, as the step's do. An interrupted request
+// records no phase.
+func (s *httpStep) record(vu *VU, h metrics.Handle, ph *[numPhases]metrics.Handle, end time.Time, o metrics.Outcome) {
 	st := &vu.http
+	if st.responded {
+		vu.shard.AddBytes(h, end, st.sent, st.recv)
+		vu.shard.Status(h, end, st.status)
+	}
+	if o == metrics.Interrupted {
+		return
+	}
 	rec := func(p, a, b int) {
 		if d, ok := st.span(a, b); ok {
-			vu.shard.Record(ph[p], end, d, metrics.OK)
+			vu.shard.Record(ph[p], end, d, o)
 		}
 	}
 	rec(phDNS, inDNSStart, inDNSDone)
 	if st.reused.Load() {
-		vu.shard.Record(ph[phConnect], end, 0, metrics.OK)
+		vu.shard.Record(ph[phConnect], end, 0, o)
 	} else {
 		rec(phConnect, inConnStart, inConnDone)
 	}
 	rec(phTLS, inTLSStart, inTLSDone)
 	rec(phTTFB, inWrote, inFirstByte)
-	if fb := st.at[inFirstByte].Load(); fb != 0 {
-		vu.shard.Record(ph[phReceive], end, end.Sub(clockBase)-time.Duration(fb-1), metrics.OK)
+	if fb := st.at[inFirstByte].Load(); fb != 0 && st.responded {
+		vu.shard.Record(ph[phReceive], end, st.bodyDone.Sub(clockBase)-time.Duration(fb-1), o)
 	}
 }
 

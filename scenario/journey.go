@@ -96,7 +96,6 @@ type VU struct {
 	shard   *metrics.Shard
 	timer   *time.Timer
 	http    httpState
-	run     *mixRun
 }
 
 // Set stores a value for later steps of this VU (an id from a list, a
@@ -306,11 +305,10 @@ type mixRun struct {
 	phases   [][][numPhases]metrics.Handle
 	clients  []*clientRun // per journey
 	feeds    map[*Feeder]*feedRun
-	segment  loadgen.Segment
 }
 
 func newMixRun(name string, journeys []Weighted, env *loadgen.Env) (*mixRun, error) {
-	m := &mixRun{name: name, journeys: journeys, feeds: map[*Feeder]*feedRun{}, segment: env.Segment}
+	m := &mixRun{name: name, journeys: journeys, feeds: map[*Feeder]*feedRun{}}
 	var errs []error
 	if len(journeys) == 0 {
 		errs = append(errs, fmt.Errorf("scenario: mix %q needs at least one journey", name))
@@ -333,12 +331,7 @@ func newMixRun(name string, journeys []Weighted, env *loadgen.Env) (*mixRun, err
 	rec := env.Recorder
 	for _, w := range journeys {
 		j := w.Journey
-		c, err := j.client.build(env.MaxVUs)
-		if err != nil {
-			m.teardown()
-			return nil, fmt.Errorf("scenario: journey %q: %w", j.name, err)
-		}
-		m.clients = append(m.clients, c)
+		m.clients = append(m.clients, j.client.build(env.MaxVUs))
 		hs := make([]metrics.Handle, len(j.ops))
 		ph := make([][numPhases]metrics.Handle, len(j.ops))
 		for i, o := range j.ops {
@@ -384,7 +377,6 @@ func (m *mixRun) vu(it *loadgen.Iteration) *VU {
 		store:   map[string]string{},
 		cursors: map[*Feeder]int{},
 		shard:   it.Shard,
-		run:     m,
 	}
 	vu.clients = make([]*http.Client, len(m.clients))
 	for i, c := range m.clients {
@@ -409,7 +401,6 @@ func (m *mixRun) iterate(ctx context.Context, it *loadgen.Iteration) error {
 	}
 	j := m.journeys[ji].Journey
 	vu.HTTP, vu.client = vu.clients[ji], m.clients[ji]
-	defer m.clients[ji].iterationDone(vu, ji)
 	start := time.Now()
 	for i := range j.ops {
 		o := &j.ops[i]
@@ -436,24 +427,36 @@ func (m *mixRun) iterate(ctx context.Context, it *loadgen.Iteration) error {
 	return nil
 }
 
-// runStep runs one step and records it. A step cut off by the run's hard
-// stop (ctx cancelled) is counted as interrupted, with no latency.
+// runStep runs one step and records it, with everything an HTTP step's
+// request got, at one instant and with one outcome. A step cut off by the
+// run's hard stop (ctx cancelled) is counted as interrupted, with no
+// latency.
 func (m *mixRun) runStep(ctx context.Context, vu *VU, o *op, h metrics.Handle, ph *[numPhases]metrics.Handle) (err error) {
 	start := time.Now()
 	defer func() {
 		end := time.Now()
-		if p := recover(); p != nil {
-			vu.shard.Record(h, end, end.Sub(start), metrics.Panic)
+		p := recover()
+		out := metrics.OutcomeOf(err)
+		switch {
+		case p != nil:
+			out = metrics.Panic
+		case err != nil && ctx.Err() != nil:
+			out = metrics.Interrupted
+		}
+		if out == metrics.Interrupted {
+			vu.shard.Count(h, end, out, 1)
+		} else {
+			vu.shard.Record(h, end, end.Sub(start), out)
+		}
+		if o.step.http != nil {
+			o.step.http.record(vu, h, ph, end, out)
+		}
+		if p != nil {
 			panic(p) // the engine counts the iteration and keeps the stack
 		}
-		if err != nil && ctx.Err() != nil {
-			vu.shard.Count(h, end, metrics.Interrupted, 1)
-			return
-		}
-		vu.shard.Record(h, end, end.Sub(start), metrics.OutcomeOf(err))
 	}()
 	if o.step.http != nil {
-		return o.step.http.do(ctx, vu, h, ph)
+		return o.step.http.do(ctx, vu)
 	}
 	return o.step.fn(ctx, vu)
 }

@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -134,6 +135,19 @@ func TestJourneyEndToEnd(t *testing.T) {
 	assert.Equal(t, int64(40), conn.Count())
 	assert.Positive(t, step(res, "signup", "list").BytesReceived)
 	assert.Equal(t, int64(40*len(`{"who":"0"}`)), step(res, "signup", "apply").BytesSent)
+	// The phases of a failed request are failed latencies, as its step's
+	// are; status codes land in the same intervals as their steps.
+	ttfb := res.Metrics.Metric(metrics.Key{Scenario: "signup", Step: "apply", Kind: KindTTFB}).Total
+	assert.Equal(t, int64(30), ttfb.Latency.Count(), "the 30 applications that succeeded")
+	assert.Equal(t, int64(10), ttfb.Failed.Count(), "the 10 that got a 409")
+	assert.Equal(t, int64(10), ttfb.Outcomes[metrics.HTTP4xx])
+	for _, p := range res.Metrics.Metric(metrics.Key{Scenario: "signup", Step: "apply", Kind: metrics.KindStep}).Series {
+		var codes int64
+		for _, c := range p.Status {
+			codes += c.Count
+		}
+		assert.Equal(t, p.Count(), codes, "interval at %v: one status code per request", p.Start)
+	}
 	require.NotEmpty(t, res.Errors)
 	assert.Contains(t, res.Errors[0].Message, "status 409")
 }
@@ -556,16 +570,17 @@ func TestStatusCodesAreCounted(t *testing.T) {
 	assert.Equal(t, int64(4), st.Latency.Count())
 }
 
-var updateFixtures = flag.Bool("update-fixtures", false, "rewrite ../testdata/results/v2-http.json (when the result format changes)")
+var updateFixtures = flag.Bool("update-fixtures", false, "rewrite ../testdata/results/v2-http.json (when what the engine records changes)")
 
-// TestHTTPFixture writes, with -update-fixtures, the stored result of an
-// HTTP journey against the demo service in memory, on a fake clock: every
-// phase, status codes, a step that fails (404), a warm-up and an event. The
-// stored file is what renderers and decoders are tested on.
+const httpFixture = "../testdata/results/v2-http.json"
+
+// TestHTTPFixture runs an HTTP journey against the demo service in memory,
+// on a fake clock — every phase, status codes, a step that fails (404), a
+// warm-up and an event — and checks that it records exactly the stored
+// result that renderers and decoders are tested on (-update-fixtures
+// rewrites it). The run is deterministic, so any difference is a change in
+// what the engine records.
 func TestHTTPFixture(t *testing.T) {
-	if !*updateFixtures {
-		t.Skip("run with -update-fixtures to rewrite ../testdata/results/v2-http.json")
-	}
 	synctest.Test(t, func(t *testing.T) {
 		svc, err := demo.Start(demo.Options{Rows: 5000, InMemory: true})
 		require.NoError(t, err)
@@ -582,9 +597,17 @@ func TestHTTPFixture(t *testing.T) {
 			Events:    []loadgen.Event{loadgen.At(1500*time.Millisecond, "marker", nil)},
 		})
 		require.NoError(t, err)
-		f, err := os.Create("../testdata/results/v2-http.json")
+		var got bytes.Buffer
+		require.NoError(t, res.WriteJSON(&got))
+		if *updateFixtures {
+			require.NoError(t, os.WriteFile(httpFixture, got.Bytes(), 0o644))
+			return
+		}
+		want, err := os.ReadFile(httpFixture)
 		require.NoError(t, err)
-		require.NoError(t, res.WriteJSON(f))
-		require.NoError(t, f.Close())
+		if !bytes.Equal(want, got.Bytes()) {
+			_ = os.WriteFile(httpFixture+".got", got.Bytes(), 0o644)
+			t.Errorf("the run records differently from %s: see %s.got; rerun with -update-fixtures to accept (and -update in ../report for the golden files made from it)", httpFixture, httpFixture)
+		}
 	})
 }

@@ -46,11 +46,18 @@ func SleepUntil(due time.Time, spin time.Duration) {
 }
 
 // Fake reports whether time.Now is a fake clock, as inside a
-// testing/synctest bubble: a real sleep of a microsecond does not move it.
-// Precise sleeps and spins are pointless, even endless, on a fake clock;
-// callers use ordinary timers there instead.
-func Fake() bool {
+// testing/synctest bubble. Precise sleeps and spins are pointless, even
+// endless, on a fake clock; callers use ordinary timers there instead.
+func Fake() bool { return fakeAfter(sleepPrecise) }
+
+// fakeAfter tells a fake clock by how it moves across a sleep of a
+// microsecond: not at all across a sleep in the kernel (nanosleep, on
+// Linux), or by exactly the microsecond across a Go timer (time.Sleep,
+// elsewhere), which a real clock never does: a real sleep always takes
+// longer than asked.
+func fakeAfter(sleep func(time.Duration)) bool {
 	before := time.Now()
-	sleepPrecise(time.Microsecond)
-	return !time.Now().After(before)
+	sleep(time.Microsecond)
+	d := time.Since(before)
+	return d == 0 || d == time.Microsecond
 }

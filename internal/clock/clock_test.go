@@ -32,8 +32,10 @@ func TestSleepWaitsAtLeastD(t *testing.T) {
 
 func TestFakeTellsASyntheticClock(t *testing.T) {
 	assert.False(t, Fake(), "the real clock")
+	assert.False(t, fakeAfter(time.Sleep), "the real clock, probed with a Go timer (as off Linux)")
 	synctest.Test(t, func(t *testing.T) {
 		assert.True(t, Fake(), "a synctest bubble's clock")
+		assert.True(t, fakeAfter(time.Sleep), "a synctest bubble's clock, probed with a Go timer (as off Linux)")
 	})
 }
 
@@ -41,5 +43,7 @@ func TestSleepUntilSpinsToTheDueTime(t *testing.T) {
 	due := time.Now().Add(3 * time.Millisecond)
 	SleepUntil(due, Spin)
 	assert.False(t, time.Now().Before(due))
+	start := time.Now()
 	SleepUntil(time.Now().Add(-time.Second), Spin) // past: returns at once
+	assert.Less(t, time.Since(start), time.Second, "did not sleep the second it is late by")
 }
