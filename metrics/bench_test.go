@@ -36,6 +36,37 @@ func BenchmarkRecordParallel(b *testing.B) {
 	})
 }
 
+// BenchmarkRecordAcrossBoundary is what a virtual user pays for the first
+// recording after an interval boundary, when another shard has already
+// handed over the same key's interval: a hand-over links its cell, and the
+// merge waits for the flush (outside the timer here, as on the clock's
+// goroutine). Each of the two shards holds 1 000 spread latencies.
+func BenchmarkRecordAcrossBoundary(b *testing.B) {
+	now := time.Now()
+	r := newRec(b, Options{Start: now})
+	h := r.Handle(Key{Scenario: "s", Step: "a", Kind: KindStep})
+	a, c := r.Shard(0), r.Shard(1)
+	rng := rand.New(rand.NewPCG(1, 1))
+	slot := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		at := now.Add(time.Duration(slot) * time.Second)
+		for range 1000 {
+			a.Record(h, at, time.Duration(rng.IntN(50_000_000)), OK)
+			c.Record(h, at, time.Duration(rng.IntN(50_000_000)), OK)
+		}
+		next := at.Add(time.Second)
+		a.Record(h, next, time.Millisecond, OK) // a hands over first
+		b.StartTimer()
+		c.Record(h, next, time.Millisecond, OK) // the measured hand-over
+		b.StopTimer()
+		r.Flush(next)
+		slot++
+		b.StartTimer()
+	}
+}
+
 // quantileHist fills a histogram with 20 000 latencies spread over ~2 500
 // buckets, as one busy second of a step.
 func quantileHist() Histogram {

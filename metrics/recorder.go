@@ -200,6 +200,11 @@ type cell struct {
 	status     *statusSlots
 	sent, recv int64
 	dirty      bool
+	// next chains the cells of the same interval and key that other shards
+	// handed over: a hand-over only links, and the clock's goroutine merges
+	// the chain when it closes the interval, so that no virtual user pays
+	// for a merge at an interval boundary.
+	next *cell
 }
 
 // the operations a shard applies to a cell
@@ -431,16 +436,16 @@ func (s *Shard) retarget(h Handle, c *cell, off time.Duration) *cell {
 	return c
 }
 
-// handOver moves c's recordings into the pending map and returns an empty
-// cell to use instead. r.pmu must be held.
+// handOver moves c's recordings into the pending map, linking it to the
+// chain of its interval and key, and returns an empty cell to use instead.
+// r.pmu must be held.
 func (r *Recorder) handOver(c *cell, h Handle) *cell {
 	k := slotKey{c.slot, h}
 	if p := r.pending[k]; p != nil {
-		p.add(c)
-		c.reset()
-		return c
+		c.next, p.next = p.next, c
+	} else {
+		r.pending[k] = c
 	}
-	r.pending[k] = c
 	return r.freeCell()
 }
 
@@ -608,6 +613,13 @@ func (r *Recorder) closeUpTo(target int) {
 		}
 	}
 	r.pmu.Unlock()
+	var merged []*cell
+	for _, c := range byKey {
+		for n := c.next; n != nil; n = n.next {
+			c.add(n)
+			merged = append(merged, n)
+		}
+	}
 	for _, k := range late {
 		c := byKey[k]
 		st := c.stats(r.scratch)
@@ -636,6 +648,9 @@ func (r *Recorder) closeUpTo(target int) {
 	}
 	r.pmu.Lock()
 	for _, c := range byKey {
+		merged = append(merged, c)
+	}
+	for _, c := range merged {
 		c.reset()
 		r.free = append(r.free, c)
 	}

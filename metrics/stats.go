@@ -29,9 +29,18 @@ type Key struct {
 	Kind     Kind   `json:"kind"`
 }
 
-// String returns "scenario/step (kind)", or "scenario (kind)" without a step.
+// String names the key for people, as every report does: "scenario/step"
+// for a step, "scenario (iterations)", "scenario (schedule lag)", and
+// "scenario/step (kind)" for any other kind, such as an HTTP phase.
 func (k Key) String() string {
-	if k.Step == "" {
+	switch {
+	case k.Kind == KindStep && k.Step != "":
+		return k.Scenario + "/" + k.Step
+	case k.Kind == KindIteration && k.Step == "":
+		return k.Scenario + " (iterations)"
+	case k.Kind == KindScheduleLag && k.Step == "":
+		return k.Scenario + " (schedule lag)"
+	case k.Step == "":
 		return fmt.Sprintf("%s (%s)", k.Scenario, k.Kind)
 	}
 	return fmt.Sprintf("%s/%s (%s)", k.Scenario, k.Step, k.Kind)

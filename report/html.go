@@ -44,18 +44,7 @@ func (s *Summary) WriteHTML(w io.Writer, opts HTMLOptions) error {
 		p.Add(page.Block{Warn: w})
 	}
 	if len(opts.Verdicts) > 0 {
-		t := opts.Verdicts.table()
-		for i, v := range opts.Verdicts {
-			cls := "pass"
-			if !v.Pass {
-				cls = "fail"
-			}
-			for len(t.Classes) < i {
-				t.Classes = append(t.Classes, "")
-			}
-			t.Classes = append(t.Classes, cls)
-		}
-		p.Add(page.Block{ID: "thresholds", Heading: "Thresholds", Table: t})
+		p.Add(page.Block{ID: "thresholds", Heading: "Thresholds", Table: opts.Verdicts.table()})
 	}
 	p.Add(page.Block{ID: "summary", Heading: "Summary"})
 	for i := range s.Scenarios {
@@ -96,12 +85,7 @@ func (s *Summary) WriteHTML(w io.Writer, opts HTMLOptions) error {
 	for _, c := range chart.Runs([]chart.Run{runchart.Of(s.res, "", "")}, runchart.Duration) {
 		p.Add(page.Block{Chart: c})
 	}
-	var ds []chart.Dist
-	for _, k := range runchart.Rows(s.res) {
-		if m := s.res.Metrics.Metric(k); m != nil {
-			ds = append(ds, chart.Dist{Name: Row{Scenario: k.Scenario, Step: k.Step, Kind: k.Kind}.String(), D: &m.Total.Latency})
-		}
-	}
+	ds := runchart.Dists([]*loadgen.Result{s.res}, "", "")
 	p.Add(page.Block{Chart: chart.Distribution("dist", "Latency of successful operations by percentile", ds, runchart.Duration)})
 	return p.Write(w)
 }
@@ -127,20 +111,8 @@ type Row struct {
 }
 
 // String returns "scenario/step", "scenario (iterations)" or "scenario
-// (schedule lag)".
-func (r Row) String() string {
-	switch k := r.Key(); {
-	case k.Kind == metrics.KindIteration:
-		return r.Scenario + " (iterations)"
-	case k.Kind == metrics.KindScheduleLag:
-		return r.Scenario + " (schedule lag)"
-	case r.Step == "":
-		return r.Scenario + " (" + string(k.Kind) + ")"
-	case k.Kind != metrics.KindStep:
-		return r.Scenario + "/" + r.Step + " (" + string(k.Kind) + ")"
-	}
-	return r.Scenario + "/" + r.Step
-}
+// (schedule lag)" (see [metrics.Key.String]).
+func (r Row) String() string { return r.Key().String() }
 
 // Key returns the metric key of the row.
 func (r Row) Key() metrics.Key {

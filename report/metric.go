@@ -539,12 +539,10 @@ type rowSource struct {
 	window time.Duration
 }
 
-// eval computes m over what sel selects. ok is false for no data; err is
-// set for a selector or metric that cannot apply.
+// eval computes the valid metric m over what sel selects. ok is false for
+// no data; err is set for a selector that matches nothing or a metric that
+// cannot apply.
 func (src rowSource) eval(sel Selector, m Metric) (v float64, ok bool, err error) {
-	if err := m.Validate(); err != nil {
-		return 0, false, err
-	}
 	idx, err := sel.Match(src.keys)
 	if err != nil {
 		return 0, false, err

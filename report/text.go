@@ -52,17 +52,18 @@ func figureRow(name string, f Figures) []string {
 func (sc *ScenarioSummary) rows() []namedFigures {
 	var out []namedFigures
 	for _, st := range sc.Steps {
-		out = append(out, namedFigures{st.Name, st.Figures})
+		out = append(out, namedFigures{st.Name, metrics.Key{Scenario: sc.Name, Step: st.Name, Kind: metrics.KindStep}, st.Figures})
 	}
-	out = append(out, namedFigures{"(iteration)", sc.Iteration})
+	out = append(out, namedFigures{"(iteration)", metrics.Key{Scenario: sc.Name, Kind: metrics.KindIteration}, sc.Iteration})
 	if sc.Lag != nil {
-		out = append(out, namedFigures{"(schedule lag)", *sc.Lag})
+		out = append(out, namedFigures{"(schedule lag)", metrics.Key{Scenario: sc.Name, Kind: metrics.KindScheduleLag}, *sc.Lag})
 	}
 	return out
 }
 
 type namedFigures struct {
-	name string
+	name string // in the scenario's tables
+	key  metrics.Key
 	f    Figures
 }
 
@@ -236,13 +237,7 @@ func (s *Summary) WriteFailure(w io.Writer, vs Verdicts) error {
 	errs := table.New("row", "class", ">count")
 	for _, sc := range s.Scenarios {
 		for _, r := range sc.rows() {
-			k := metrics.Key{Scenario: sc.Name, Step: r.name, Kind: metrics.KindStep}
-			switch r.name {
-			case "(iteration)":
-				k = metrics.Key{Scenario: sc.Name, Kind: metrics.KindIteration}
-			case "(schedule lag)":
-				k = metrics.Key{Scenario: sc.Name, Kind: metrics.KindScheduleLag}
-			}
+			k := r.key
 			label := sc.Name + "/" + r.name
 			if involved[k] {
 				rows.Add(figureRow(label, r.f)...)

@@ -64,18 +64,15 @@ func (t Threshold) Validate() error {
 	return errors.Join(errs...)
 }
 
-// LatencyBound is a latency metric of a selection, waiting for its bound;
-// see [Quantile].
-type LatencyBound struct {
-	sel Selector
-	m   Metric
-}
-
 // Bound is a metric of a selection, waiting for its bound; see [On].
 type Bound struct {
 	sel Selector
 	m   Metric
 }
+
+// LatencyBound is a latency metric of a selection, waiting for its bound
+// as a duration; see [OnLatency].
+type LatencyBound Bound
 
 // On starts a threshold on metric m of what sel selects, bounded by a
 // number in m's unit: On("", ErrorRate()).Below(0.01),
@@ -330,14 +327,14 @@ func (vs Verdicts) Err() error {
 func (vs Verdicts) table() *table.Table {
 	t := table.New("threshold", ">actual", "result")
 	for _, v := range vs {
-		r := "pass"
+		r, class := "pass", "pass" // the class colours the row in HTML
 		if !v.Pass {
-			r = "FAIL"
+			r, class = "FAIL", "fail"
 			if v.Err != nil {
 				r = "FAIL: " + strings.TrimPrefix(v.Err.Error(), "report: ")
 			}
 		}
-		t.Add(v.Threshold.String(), v.ActualString(), r)
+		t.AddClass(class, v.Threshold.String(), v.ActualString(), r)
 	}
 	return t
 }

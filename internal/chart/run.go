@@ -114,22 +114,14 @@ func Runs(runs []Run, durFmt func(float64) string) []*Chart {
 				}))
 			}
 		}
-		title := k.Scenario + "/" + k.Step
-		if k.Step == "" {
-			title = k.Scenario + " (iterations)"
-		}
-		charts = append(charts, spec(fmt.Sprintf("latency-%d", i), "Latency of successful operations: "+title, "latency", durFmt, series, ""))
+		charts = append(charts, spec(fmt.Sprintf("latency-%d", i), "Latency of successful operations: "+k.String(), "latency", durFmt, series, ""))
 	}
 	var tput, errs, vus []Series
 	open := false
 	for _, r := range runs {
 		for _, k := range r.Rows {
 			if m := r.Snap.Metric(k); m != nil {
-				label := k.Scenario + "/" + k.Step
-				if k.Step == "" {
-					label = k.Scenario + " (iterations)"
-				}
-				tput = append(tput, stepSeries(r, label, m, "", func(p *metrics.Point, secs float64) float64 { return float64(p.Count()) / secs }))
+				tput = append(tput, stepSeries(r, k.String(), m, "", func(p *metrics.Point, secs float64) float64 { return float64(p.Count()) / secs }))
 			}
 		}
 		for j, o := range metrics.ErrorClasses() {

@@ -22,7 +22,7 @@ type Page struct {
 
 // Block is one part of a page; the fields set say what it shows, in this
 // order: a section heading (h2), a sub-heading (h3), a warning, a note,
-// a list, a table, a chart, preformatted text.
+// a list, a table, a chart.
 type Block struct {
 	ID      string // the section's id attribute, for tests and links
 	Heading string
@@ -32,7 +32,6 @@ type Block struct {
 	List    []string
 	Table   *table.Table
 	Chart   *chart.Chart
-	Pre     string
 }
 
 // Add appends blocks.
@@ -84,8 +83,7 @@ footer{color:#777;font-size:12px;margin-top:32px}
 {{end}}{{with .Warn}}<p class="warn">{{.}}</p>
 {{end}}{{with .Note}}<p class="note">{{.}}</p>
 {{end}}{{with .List}}<ul>{{range .}}<li>{{.}}</li>{{end}}</ul>
-{{end}}{{with .Table}}{{template "table" .}}{{end}}{{with .Chart}}{{template "chart" .}}{{end}}{{with .Pre}}<pre>{{.}}</pre>
-{{end}}{{end}}<footer>{{.Footer}}</footer>
+{{end}}{{with .Table}}{{template "table" .}}{{end}}{{with .Chart}}{{template "chart" .}}{{end}}{{end}}<footer>{{.Footer}}</footer>
 </body>
 </html>
 {{define "table"}}<table>{{with .Caption}}<caption>{{.}}</caption>{{end}}

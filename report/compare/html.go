@@ -8,9 +8,6 @@ import (
 	"github.com/stampede-go/stampede/internal/chart"
 	"github.com/stampede-go/stampede/internal/page"
 	"github.com/stampede-go/stampede/internal/save"
-	"github.com/stampede-go/stampede/loadgen"
-	"github.com/stampede-go/stampede/metrics"
-	"github.com/stampede-go/stampede/report"
 	"github.com/stampede-go/stampede/report/internal/runchart"
 )
 
@@ -39,20 +36,7 @@ func (c *Comparison) WriteHTML(w io.Writer) error {
 	for _, ch := range chart.Runs(runs, runchart.Duration) {
 		p.Add(page.Block{Chart: ch})
 	}
-	var ds []chart.Dist
-	for i, side := range [][]*loadgen.Result{c.Baseline, c.Candidate} {
-		label := [2]string{"baseline", "candidate"}[i]
-		for j, k := range runchart.Rows(side[0]) {
-			var all metrics.Distribution
-			for _, res := range side {
-				if m := res.Metrics.Metric(k); m != nil {
-					all.Merge(&m.Total.Latency)
-				}
-			}
-			ds = append(ds, chart.Dist{Name: label + " " + report.Row{Scenario: k.Scenario, Step: k.Step, Kind: k.Kind}.String(), Color: chart.Colors[i],
-				Dash: chart.Dashes[j%len(chart.Dashes)], D: &all})
-		}
-	}
+	ds := append(runchart.Dists(c.Baseline, "baseline ", chart.Colors[0]), runchart.Dists(c.Candidate, "candidate ", chart.Colors[1])...)
 	p.Add(page.Block{Chart: chart.Distribution("dist", "Latency of successful operations by percentile (each side's runs merged)", ds, runchart.Duration)})
 	return p.Write(w)
 }

@@ -43,5 +43,30 @@ func Rows(res *loadgen.Result) []metrics.Key {
 	return out
 }
 
+// Dists returns, for each charted row of the first run (see [Rows]), the
+// latency of successful operations of all runs merged, named by the row
+// after prefix. With a color, every row takes it and rows differ by dash;
+// without, each row takes the next colour of the palette.
+func Dists(runs []*loadgen.Result, prefix, color string) []chart.Dist {
+	if len(runs) == 0 {
+		return nil
+	}
+	var ds []chart.Dist
+	for j, k := range Rows(runs[0]) {
+		var all metrics.Distribution
+		for _, res := range runs {
+			if m := res.Metrics.Metric(k); m != nil {
+				all.Merge(&m.Total.Latency)
+			}
+		}
+		d := chart.Dist{Name: prefix + k.String(), D: &all}
+		if color != "" {
+			d.Color, d.Dash = color, chart.Dashes[j%len(chart.Dashes)]
+		}
+		ds = append(ds, d)
+	}
+	return ds
+}
+
 // Duration labels a latency axis.
 func Duration(v float64) string { return format.Duration(time.Duration(v)) }
