@@ -3,7 +3,7 @@ package report_test
 import (
 	"context"
 	"fmt"
-	"os"
+	"strings"
 	"time"
 
 	"github.com/stampede-go/stampede/loadgen"
@@ -80,7 +80,22 @@ func ExampleParseThreshold() {
 }
 
 // ExampleWriteBenchmark writes a run in the Go benchmark format, for
-// benchstat.
+// benchstat (to a file, or os.Stdout); here, the names of its lines and
+// the units of the iterations' line.
 func ExampleWriteBenchmark() {
-	_ = report.WriteBenchmark(os.Stdout, "Checkout", run())
+	var b strings.Builder
+	if err := report.WriteBenchmark(&b, "Checkout", run()); err != nil {
+		panic(err)
+	}
+	for _, line := range strings.Split(b.String(), "\n") {
+		if f := strings.Fields(line); len(f) > 2 && strings.HasPrefix(f[0], "Benchmark") {
+			var units []string
+			for i := 3; i < len(f); i += 2 {
+				units = append(units, f[i])
+			}
+			fmt.Println(f[0], f[1], strings.Join(units, " "))
+		}
+	}
+	// Output:
+	// BenchmarkCheckout/scenario=checkout/step=iteration 100 p50-ns p90-ns p95-ns p99-ns mean-ns max-ns ops/s errors error_rate
 }
