@@ -39,6 +39,7 @@ var allowed = map[string][]string{
 	"internal/demo":            {"internal/memnet"},
 	"internal/format":          {"metrics"},
 	"internal/golden":          nil,
+	"internal/htmltest":        nil,
 	"internal/jsonfmt":         nil,
 	"internal/memnet":          nil,
 	"internal/page":            {"internal/chart", "internal/table"},

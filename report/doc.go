@@ -34,7 +34,11 @@
 // schedule lag; the HTTP phases; gauges and events; and the warnings a
 // reader must see. [Summary.WriteText] renders it for a terminal,
 // [Summary.WriteMarkdown] for a pull request, [Summary.WriteHTML] as a
-// self-contained page with charts. [WriteBenchmark] writes runs in the Go
+// self-contained page with charts. [Summary.WriteTimeline] shows each
+// scenario interval by interval (requests, errors by class, p50 and p95,
+// VUs, drops: which seconds had errors). [Summary.WriteJSON] writes a
+// designed, versioned JSON summary for CI jobs and dashboards, with the
+// timeline and the verdicts of thresholds. [WriteBenchmark] writes runs in the Go
 // benchmark format, so that benchstat compares them. [NewProgress] shows a
 // live progress line.
 //

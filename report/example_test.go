@@ -2,7 +2,9 @@ package report_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -98,4 +100,68 @@ func ExampleWriteBenchmark() {
 	}
 	// Output:
 	// BenchmarkCheckout/scenario=checkout/step=iteration 100 p50-ns p90-ns p95-ns p99-ns mean-ns max-ns ops/s errors error_rate
+}
+
+// A stored run's timeline: which seconds had errors, and how fast the
+// rest were.
+func ExampleSummary_WriteTimeline() {
+	res, err := loadgen.LoadResult("../testdata/results/v2-fixed.json")
+	if err != nil {
+		panic(err)
+	}
+	s := report.Summarize(res)
+	s.Scenarios = s.Scenarios[:1] // the first scenario only
+	if err := s.WriteTimeline(os.Stdout); err != nil {
+		panic(err)
+	}
+	// Output:
+	// scenario signup — per-vu-iterations: 1 VUs × 40 iterations (max 10m0s) (requests are its steps; * marks the warm-up)
+	//       from     to  requests  errors  by class       p50     p95  VUs
+	//   *     0s  1.00s        26       1  http_5xx 1  16.0ms  74.1ms    1
+	//      1.00s  2.00s        27       1  http_5xx 1  16.0ms  77.1ms    1
+	//      2.00s  3.00s        25       1  http_5xx 1  16.0ms  77.1ms    1
+	//      3.00s  3.08s         2       1  http_5xx 1  14.0ms  14.0ms    1
+}
+
+// The JSON summary, for a CI job or a dashboard: here its first lines and
+// a figure read back.
+func ExampleSummary_WriteJSON() {
+	res, err := loadgen.LoadResult("../testdata/results/v2-fixed.json")
+	if err != nil {
+		panic(err)
+	}
+	var b strings.Builder
+	if err := report.Summarize(res).WriteJSON(&b, report.Check(res, report.MustParseThresholds("signup/apply: p95<100ms")...)); err != nil {
+		panic(err)
+	}
+	fmt.Println(strings.Join(strings.Split(b.String(), "\n")[:12], "\n"))
+	var doc struct {
+		Scenarios []struct {
+			Rows []struct {
+				Name    string
+				Latency struct {
+					P95 float64 `json:"p95_ms"`
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(b.String()), &doc); err != nil {
+		panic(err)
+	}
+	apply := doc.Scenarios[0].Rows[1]
+	fmt.Printf("%s: p95 %.3f ms\n", apply.Name, apply.Latency.P95)
+	// Output:
+	// {
+	//   "format": "stampede-summary",
+	//   "version": 1,
+	//   "plan": "sign-up rush",
+	//   "started": "2000-01-01T00:00:00Z",
+	//   "duration_s": 3.07612,
+	//   "measured_s": 2.07612,
+	//   "warmup_s": 1,
+	//   "interval_s": 1,
+	//   "status": "completed",
+	//   "passed": true,
+	//   "thresholds": [
+	// apply: p95 80.041 ms
 }

@@ -5,12 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"image/png"
 	"io"
 	"math"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,82 +15,17 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/net/html"
 
+	"github.com/stampede-go/stampede/internal/htmltest"
 	"github.com/stampede-go/stampede/loadgen"
 	"github.com/stampede-go/stampede/metrics"
 )
 
-type svgChart struct {
-	id       string
-	series   []string
-	paths    map[string]string // series name → path
-	labels   []string          // axis labels
-	events   []string
-	eventX   []float64
-	clipped  int
-	xticks   int
-	warmup   bool
-	noData   string
-	hasTitle bool
-}
-
-// parseCharts finds every chart in a page with what it draws.
-func parseCharts(t *testing.T, page []byte) (map[string]*svgChart, *html.Node) {
+// parseCharts parses a page: its charts by id, and the whole.
+func parseCharts(t *testing.T, page []byte) (map[string]*htmltest.Chart, *htmltest.Page) {
 	t.Helper()
-	doc, err := html.Parse(bytes.NewReader(page))
-	require.NoError(t, err)
-	charts := map[string]*svgChart{}
-	var cur *svgChart
-	var walk func(n *html.Node)
-	attr := func(n *html.Node, k string) string {
-		for _, a := range n.Attr {
-			if a.Key == k {
-				return a.Val
-			}
-		}
-		return ""
-	}
-	text := func(n *html.Node) string {
-		if n.FirstChild != nil && n.FirstChild.Type == html.TextNode {
-			return n.FirstChild.Data
-		}
-		return ""
-	}
-	walk = func(n *html.Node) {
-		if n.Type == html.ElementNode {
-			cls := attr(n, "class")
-			switch {
-			case n.Data == "svg" && attr(n, "data-chart") != "":
-				cur = &svgChart{id: attr(n, "data-chart"), paths: map[string]string{}}
-				charts[cur.id] = cur
-			case cur != nil && n.Data == "path" && cls == "series":
-				cur.series = append(cur.series, attr(n, "data-series"))
-				cur.paths[attr(n, "data-series")] = attr(n, "d")
-			case cur != nil && n.Data == "path" && cls == "clipped":
-				cur.clipped++
-			case cur != nil && n.Data == "text" && strings.HasPrefix(cls, "axis-label"):
-				cur.labels = append(cur.labels, text(n))
-			case cur != nil && n.Data == "line" && cls == "event":
-				cur.events = append(cur.events, attr(n, "data-event"))
-				x, _ := strconv.ParseFloat(attr(n, "x1"), 64)
-				cur.eventX = append(cur.eventX, x)
-			case cur != nil && n.Data == "text" && cls == "tick x-tick":
-				cur.xticks++
-			case cur != nil && n.Data == "rect" && cls == "warmup":
-				cur.warmup = true
-			case cur != nil && n.Data == "text" && cls == "nodata":
-				cur.noData = text(n)
-			case cur != nil && n.Data == "text" && cls == "title":
-				cur.hasTitle = true
-			}
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c)
-		}
-	}
-	walk(doc)
-	return charts, doc
+	p := htmltest.Parse(t, page)
+	return p.Charts, p
 }
 
 // The geometry of every chart (see internal/chart): the plot spans x from
@@ -178,8 +109,8 @@ func TestHTMLDrawsTimeTruthfully(t *testing.T) {
 
 	errs := charts["errors"]
 	require.NotNil(t, errs)
-	assert.Equal(t, []string{"http_5xx"}, errs.series)
-	pts := points(t, errs.paths["http_5xx"])
+	assert.Equal(t, []string{"http_5xx"}, errs.Series)
+	pts := points(t, errs.Paths["http_5xx"])
 	require.NotEmpty(t, pts)
 	for i := 0; i+1 < len(pts); i += 2 { // a step per interval: (start, y), (end, y)
 		a, b := pts[i], pts[i+1]
@@ -192,22 +123,22 @@ func TestHTMLDrawsTimeTruthfully(t *testing.T) {
 			assert.Equal(t, plotBottom, a[1], "no errors in the interval from %v s", sec)
 		}
 	}
-	require.Len(t, errs.eventX, 1)
-	assert.InDelta(t, xAt(6, end), errs.eventX[0], px, "the fault's line")
+	require.Len(t, errs.EventX, 1)
+	assert.InDelta(t, xAt(6, end), errs.EventX[0], px, "the fault's line")
 
-	vus := points(t, charts["vus"].paths["users VUs"])
+	vus := points(t, charts["vus"].Paths["users VUs"])
 	require.GreaterOrEqual(t, len(vus), 6)
 	assert.InDelta(t, xAt(1, end), vus[0][0], px, "the first count is the one at the end of the first interval")
 	assert.InDelta(t, xAt(5, end), vus[4][0], px)
 	// The y axis of counts up to 50 tops at 50: 190 px for 50 VUs.
 	assert.InDelta(t, plotBottom-190, vus[4][1], px, "50 VUs at 5 s")
 	assert.InDelta(t, plotBottom-190*44/50.0, vus[3][1], px, "44 VUs at 4 s")
-	assert.NotContains(t, charts["vus"].series, "users dropped/s", "a closed model cannot drop")
-	assert.Contains(t, charts["vus"].series, "api dropped/s")
+	assert.NotContains(t, charts["vus"].Series, "users dropped/s", "a closed model cannot drop")
+	assert.Contains(t, charts["vus"].Series, "api dropped/s")
 
 	lat := charts["latency-0"]
-	assert.Positive(t, lat.clipped, "the warm-up's 100 ms are above the scale, marked")
-	assert.True(t, lat.warmup, "the warm-up is shaded")
+	assert.Positive(t, lat.Clipped, "the warm-up's 100 ms are above the scale, marked")
+	assert.True(t, lat.Warmup, "the warm-up is shaded")
 	assert.Contains(t, buf.String(), "above the scale (the warm-up's values do not set it)")
 }
 
@@ -219,31 +150,8 @@ func TestHTMLHasEverythingTheTextHas(t *testing.T) {
 	var buf bytes.Buffer
 	require.NoError(t, s.WriteHTML(&buf, HTMLOptions{Verdicts: vs}))
 	page := buf.String()
-	_, doc := parseCharts(t, buf.Bytes())
-	ids := map[string]bool{}
-	var captions, notes []string
-	var walk func(n *html.Node)
-	walk = func(n *html.Node) {
-		if n.Type == html.ElementNode {
-			for _, a := range n.Attr {
-				if a.Key == "id" {
-					ids[a.Val] = true
-				}
-			}
-			if n.FirstChild != nil && n.FirstChild.Type == html.TextNode {
-				switch n.Data {
-				case "caption":
-					captions = append(captions, n.FirstChild.Data)
-				case "p":
-					notes = append(notes, n.FirstChild.Data)
-				}
-			}
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c)
-		}
-	}
-	walk(doc)
+	_, p := parseCharts(t, buf.Bytes())
+	ids, captions, notes := p.IDs, p.Captions, p.Notes
 	for _, id := range []string{"thresholds", "summary", "scenario-api", "scenario-users", "gauges", "events", "charts"} {
 		assert.True(t, ids[id], "section %s", id)
 	}
@@ -293,8 +201,8 @@ func TestHTMLNoErrorsSaysSo(t *testing.T) {
 	var buf bytes.Buffer
 	require.NoError(t, Summarize(res).WriteHTML(&buf, HTMLOptions{}))
 	charts, _ := parseCharts(t, buf.Bytes())
-	assert.Equal(t, "no errors", charts["errors"].noData)
-	assert.Empty(t, charts["latency-0"].noData)
+	assert.Equal(t, "no errors", charts["errors"].NoData)
+	assert.Empty(t, charts["latency-0"].NoData)
 }
 
 // BenchmarkHTML10Min renders the HTML report of a 10-minute, 10-step run
@@ -336,47 +244,9 @@ func BenchmarkHTML10Min(b *testing.B) {
 // TestHTMLInChromium renders the report in headless Chromium: the page
 // loads, the DOM holds the charts, and the screenshot is not blank.
 func TestHTMLInChromium(t *testing.T) {
-	bin, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Skip("chromium not installed (apt-get install chromium); .ci/run installs it")
-	}
-	dir := t.TempDir()
-	page := filepath.Join(dir, "report.html")
-	res := fixedResult(t)
-	f, err := os.Create(page)
-	require.NoError(t, err)
-	require.NoError(t, Summarize(res).WriteHTML(f, HTMLOptions{}))
-	require.NoError(t, f.Close())
-	args := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--user-data-dir=" + filepath.Join(dir, "profile"), "--hide-scrollbars", "--window-size=1100,1600",
-		"--enable-logging=stderr", "--v=0"}
-	ctx := t.Context()
-	dom, err := exec.CommandContext(ctx, bin, append(args, "--dump-dom", "file://"+page)...).Output()
-	require.NoError(t, err)
-	assert.Contains(t, string(dom), `data-chart="latency-0"`)
-	assert.Contains(t, string(dom), "sign-up rush")
-	shot := filepath.Join(dir, "shot.png")
-	out, err := exec.CommandContext(ctx, bin, append(args, "--screenshot="+shot, "file://"+page)...).CombinedOutput()
-	require.NoError(t, err, string(out))
-	for _, l := range strings.Split(string(out), "\n") {
-		assert.NotContains(t, l, "CONSOLE", "console message: %s", l)
-		assert.NotContains(t, l, "Uncaught", l)
-	}
-	pf, err := os.Open(shot)
-	require.NoError(t, err)
-	defer pf.Close()
-	img, err := png.Decode(pf)
-	require.NoError(t, err)
-	colors := map[uint32]bool{}
-	bounds := img.Bounds()
-	for y := bounds.Min.Y; y < bounds.Max.Y; y += 3 {
-		for x := bounds.Min.X; x < bounds.Max.X; x += 3 {
-			r, g, b, _ := img.At(x, y).RGBA()
-			colors[r>>8<<16|g>>8<<8|b>>8] = true
-		}
-	}
-	assert.Greater(t, len(colors), 20, "the screenshot shows text and charts, not a blank page")
+	var buf bytes.Buffer
+	require.NoError(t, Summarize(outageRun(t)).WriteHTML(&buf, HTMLOptions{}))
+	htmltest.Chromium(t, buf.Bytes(), `data-chart="latency-0"`, "outage", "GET /orders: status 503")
 }
 
 func TestProgressGolden(t *testing.T) {

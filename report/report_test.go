@@ -403,7 +403,35 @@ func TestFaultStory(t *testing.T) {
 	assert.False(t, vs[1].Pass, "200 of 1200 failed")
 	assert.InDelta(t, 200.0/1200, vs[1].Actual, 1e-12)
 	assert.True(t, vs[2].Pass)
+	// The timeline says which seconds had errors, and that the rest were
+	// as fast as ever. An operation counts in the interval it ended in: the
+	// arrival at 0.99 s ends at 1.00 s, in interval 1, so interval 0 has 99
+	// and each later one 100, but for the fault's edges: the success that
+	// started at 5.99 s ends in interval 6 (101), and the failure at 7.99 s
+	// ends within interval 7, leaving 99 to interval 8.
+	tl := Summarize(res).Scenarios[0].Timeline
+	require.Len(t, tl, 12)
+	want := []int64{99, 100, 100, 100, 100, 100, 101, 100, 99, 100, 100, 100}
+	for i, iv := range tl {
+		assert.Equal(t, time.Duration(i)*time.Second, iv.Start)
+		assert.Equal(t, want[i], iv.Requests, "interval %d", i)
+		if i < 11 {
+			assert.Equal(t, int64(5), iv.VUs, "interval %d", i)
+		}
+		if i == 6 || i == 7 {
+			assert.Equal(t, []ClassCount{{"http_5xx", 100}}, iv.ErrorsByClass, "interval %d", i)
+			assert.Equal(t, want[i]-100, iv.Successes, "interval %d", i)
+		} else {
+			assert.Equal(t, int64(0), iv.Errors, "interval %d", i)
+		}
+		if iv.Successes > 0 {
+			assert.Equal(t, 10*time.Millisecond, iv.P95, "interval %d", i)
+		}
+	}
 	var b bytes.Buffer
+	require.NoError(t, Summarize(res).WriteTimeline(&b))
+	assert.Contains(t, b.String(), "\n    7.00s  8.00s       100     100  http_5xx 100       -       -    5        0\n")
+	b.Reset()
 	require.NoError(t, Summarize(res).WriteText(&b))
 	assert.Contains(t, b.String(), "latency of failed operations")
 	assert.Contains(t, b.String(), "  orders          200  60.0µs  60.0µs  60.0µs\n")

@@ -163,6 +163,8 @@ type ScenarioSummary struct {
 	Lag *Figures
 	// Steps are in the order they were first registered.
 	Steps []StepSummary
+	// Timeline holds the scenario interval by interval, warm-up included.
+	Timeline []Interval
 }
 
 // StepSummary summarises one step, with its HTTP phases where present.
@@ -205,10 +207,18 @@ func Summarize(res *loadgen.Result) *Summary {
 	}
 	for _, sc := range res.Plan.Scenarios {
 		ss := ScenarioSummary{Name: sc.Name, Executor: sc.Description, Open: sc.Open}
+		var steps []*metrics.Metric
+		var iterations *metrics.Metric
 		for i := range snap.Metrics {
 			m := &snap.Metrics[i]
 			if m.Scenario != sc.Name {
 				continue
+			}
+			switch m.Kind {
+			case metrics.KindStep:
+				steps = append(steps, m)
+			case metrics.KindIteration:
+				iterations = m
 			}
 			f := FiguresOf(&m.Total, s.Window)
 			if f.Clamped > 0 {
@@ -235,6 +245,10 @@ func Summarize(res *loadgen.Result) *Summary {
 				}
 			}
 		}
+		if len(steps) == 0 && iterations != nil {
+			steps = []*metrics.Metric{iterations}
+		}
+		ss.Timeline = timeline(snap, res.End, steps, iterations)
 		if ss.Dropped > 0 {
 			s.Warnings = append(s.Warnings, fmt.Sprintf("scenario %q dropped %d of %d arrivals (%s): no VU was free (raise MaxVUs, or the target is too slow for the rate)",
 				sc.Name, ss.Dropped, ss.Started+ss.Dropped, format.Percent(float64(ss.Dropped)/float64(ss.Started+ss.Dropped))))

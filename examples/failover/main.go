@@ -43,6 +43,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, inMemory 
 	botched := fs.Bool("botched", false, "botch the failover: some requests fail while it lasts")
 	spike := fs.Duration("spike", 3*time.Second, "how long the replica takes to warm up")
 	htmlPath := fs.String("html", "", "also write an HTML report here")
+	timeline := fs.Bool("timeline", false, "also print the run second by second")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -73,7 +74,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, inMemory 
 			return err
 		}
 	}
-	return analyse(stdout, res, event)
+	if err := analyse(stdout, res, event); err != nil {
+		return err
+	}
+	if *timeline {
+		fmt.Fprintln(stdout)
+		return report.Summarize(res).WriteTimeline(stdout)
+	}
+	return nil
 }
 
 // analyse reads the per-second series: the errors, and the spike as the

@@ -41,6 +41,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, inMemory 
 	duration := fs.Duration("duration", 20*time.Second, "how long the test runs (ramp up a quarter, hold half, ramp down a quarter)")
 	vus := fs.Int("vus", 50, "peak number of virtual users")
 	htmlPath := fs.String("html", "stampede-report.html", "where to write the HTML report")
+	jsonPath := fs.String("json", "stampede-summary.json", "where to write the JSON summary (for CI and dashboards)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -114,7 +115,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, inMemory 
 	if err := summary.SaveHTML(*htmlPath, report.HTMLOptions{Verdicts: verdicts}); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "\nHTML report: %s\n", *htmlPath)
+	if err := summary.SaveJSON(*jsonPath, verdicts); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\nHTML report: %s\nJSON summary: %s\n", *htmlPath, *jsonPath)
 	return nil
 }
 

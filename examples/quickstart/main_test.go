@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,9 +23,9 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // every latency below are exact.
 func TestQuickstart(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		html := filepath.Join(t.TempDir(), "report.html")
+		html, js := filepath.Join(t.TempDir(), "report.html"), filepath.Join(t.TempDir(), "summary.json")
 		var out, errOut bytes.Buffer
-		require.NoError(t, run(t.Context(), []string{"-duration", "4s", "-vus", "4", "-html", html}, &out, &errOut, true), errOut.String())
+		require.NoError(t, run(t.Context(), []string{"-duration", "4s", "-vus", "4", "-html", html, "-json", js}, &out, &errOut, true), errOut.String())
 		s := out.String()
 		for _, want := range []string{
 			"duration: 4.49s", // 4 s and the last iteration's ramp-down grace
@@ -38,6 +39,7 @@ func TestQuickstart(t *testing.T) {
 			"  apply: p95<500ms  1.00ms  pass\n",
 			"  error_rate<1%         0%  pass\n",
 			"HTML report: " + html,
+			"JSON summary: " + js,
 		} {
 			assert.Contains(t, s, want)
 		}
@@ -45,6 +47,26 @@ func TestQuickstart(t *testing.T) {
 		page, err := os.ReadFile(html)
 		require.NoError(t, err)
 		assert.Contains(t, string(page), `data-chart="latency-0"`)
+		b, err := os.ReadFile(js)
+		require.NoError(t, err)
+		var doc struct {
+			Passed    bool
+			Scenarios []struct {
+				Rows []struct {
+					Name    string
+					Count   int64
+					Latency struct {
+						P95 float64 `json:"p95_ms"`
+					}
+				}
+			}
+		}
+		require.NoError(t, json.Unmarshal(b, &doc))
+		assert.True(t, doc.Passed)
+		apply := doc.Scenarios[0].Rows[2]
+		assert.Equal(t, "apply", apply.Name)
+		assert.Equal(t, int64(20), apply.Count)
+		assert.Equal(t, 1.0, apply.Latency.P95)
 	})
 }
 
