@@ -42,8 +42,14 @@
 // cancelled and, if they return an error, they count as interrupted. A
 // cancelled or aborted run returns its partial Result together with the
 // cause. A panic in an iteration is recovered, counted as
-// [metrics.Panic], and its stack kept (the first few) in the Result; the
-// VU goes on.
+// [metrics.Panic], and its stack kept (the first few distinct panics, each
+// with a count) in the Result; the VU goes on. So does a VU whose
+// iteration calls runtime.Goexit (t.FailNow in a step): the iteration
+// counts as [metrics.Other]. Panics in Setup, Teardown, gauges, events,
+// OnInterval and AbortWhen are recovered and kept too: no user code takes
+// the process down. Values no real test needs ([VULimit], [RateLimit],
+// [DurationLimit], more than [metrics.MaxIntervals] intervals) are refused
+// by Validate.
 //
 // # Time
 //

@@ -57,23 +57,23 @@ func (a Arrivals) String() string {
 // ConstantVUs is a closed model: VUs virtual users loop over the iteration,
 // each starting its next iteration when the last one ends, for Duration.
 type ConstantVUs struct {
-	VUs      int           `json:"vus"`         // must be > 0
-	Duration time.Duration `json:"duration_ns"` // must be > 0
+	VUs      int           `json:"vus"`         // must be > 0 and <= VULimit
+	Duration time.Duration `json:"duration_ns"` // must be > 0 and <= DurationLimit
 }
 
 // RampingVUs is a closed model whose VU count follows Stages, starting from
 // StartVUs. When the count falls, the VUs that leave finish their iteration
 // within GracefulRampDown and are then interrupted.
 type RampingVUs struct {
-	StartVUs         int           `json:"start_vus"`             // must be >= 0
-	Stages           []Stage       `json:"stages"`                // at least one
+	StartVUs         int           `json:"start_vus"`             // must be >= 0 and <= VULimit
+	Stages           []Stage       `json:"stages"`                // at least one; targets <= VULimit
 	GracefulRampDown time.Duration `json:"graceful_ramp_down_ns"` // 0 means 30s; must be >= 0
 }
 
 // PerVUIterations is a closed model: each of VUs virtual users runs
 // Iterations iterations, or stops when MaxDuration has passed.
 type PerVUIterations struct {
-	VUs         int           `json:"vus"`             // must be > 0
+	VUs         int           `json:"vus"`             // must be > 0 and <= VULimit
 	Iterations  int           `json:"iterations"`      // per VU; must be > 0
 	MaxDuration time.Duration `json:"max_duration_ns"` // 0 means 10 minutes; must be >= 0
 }
@@ -81,7 +81,7 @@ type PerVUIterations struct {
 // SharedIterations is a closed model: VUs virtual users share Iterations
 // iterations, each taking the next until none is left or MaxDuration passed.
 type SharedIterations struct {
-	VUs         int           `json:"vus"`             // must be > 0
+	VUs         int           `json:"vus"`             // must be > 0 and <= VULimit
 	Iterations  int           `json:"iterations"`      // in all; must be >= VUs
 	MaxDuration time.Duration `json:"max_duration_ns"` // 0 means 10 minutes; must be >= 0
 }
@@ -91,20 +91,20 @@ type SharedIterations struct {
 // none is free a new one is started, up to MaxVUs; past that the arrival is
 // counted as dropped.
 type ConstantRate struct {
-	Rate            int           `json:"rate"`              // arrivals per Per; must be > 0
-	Per             time.Duration `json:"per_ns"`            // 0 means one second; must be >= 0
-	Duration        time.Duration `json:"duration_ns"`       // must be > 0
-	PreAllocatedVUs int           `json:"pre_allocated_vus"` // VUs started up front; must be >= 0
-	MaxVUs          int           `json:"max_vus"`           // 0 means PreAllocatedVUs; else must be >= PreAllocatedVUs; and > 0 overall
+	Rate            int           `json:"rate"`              // arrivals per Per; must be > 0 and at most RateLimit per second
+	Per             time.Duration `json:"per_ns"`            // 0 means one second; else must be >= 1ms
+	Duration        time.Duration `json:"duration_ns"`       // must be > 0 and <= DurationLimit
+	PreAllocatedVUs int           `json:"pre_allocated_vus"` // VUs started up front; must be >= 0 and <= VULimit
+	MaxVUs          int           `json:"max_vus"`           // 0 means PreAllocatedVUs; else must be >= PreAllocatedVUs and <= VULimit; and > 0 overall
 	Arrivals        Arrivals      `json:"arrivals"`          // Even (default) or Poisson
 }
 
 // RampingRate is an open model whose arrival rate moves linearly through
 // Stages (Target arrivals per Per), starting from StartRate.
 type RampingRate struct {
-	StartRate       int           `json:"start_rate"` // arrivals per Per; must be >= 0
-	Per             time.Duration `json:"per_ns"`     // 0 means one second; must be >= 0
-	Stages          []Stage       `json:"stages"`     // at least one
+	StartRate       int           `json:"start_rate"` // arrivals per Per; must be >= 0 and at most RateLimit per second
+	Per             time.Duration `json:"per_ns"`     // 0 means one second; else must be >= 1ms
+	Stages          []Stage       `json:"stages"`     // at least one; targets as StartRate
 	PreAllocatedVUs int           `json:"pre_allocated_vus"`
 	MaxVUs          int           `json:"max_vus"`
 	Arrivals        Arrivals      `json:"arrivals"`
@@ -113,6 +113,21 @@ type RampingRate struct {
 const (
 	defaultGraceful    = 30 * time.Second
 	defaultMaxDuration = 10 * time.Minute
+)
+
+// Limits beyond which a configuration is a mistake rather than a test: each
+// is far past what one generator process can do, and a value past it is
+// refused by Validate instead of exhausting the machine.
+const (
+	// VULimit is the most VUs one scenario may have (VUs, StartVUs, stage
+	// targets of VU ramps, PreAllocatedVUs, MaxVUs).
+	VULimit = 100_000
+	// RateLimit is the highest arrival rate of an open model, per second
+	// (Rate, StartRate and stage targets, each per Per).
+	RateLimit = 1_000_000
+	// DurationLimit is the longest a scenario may run, from the plan's
+	// start to its end (StartAfter, stages and durations together).
+	DurationLimit = 30 * 24 * time.Hour
 )
 
 func (ConstantVUs) kind() string      { return "constant-vus" }
@@ -136,16 +151,47 @@ func (p *problems) add(field string, cond bool, format string, args ...any) {
 
 func (p *problems) err() error { return errors.Join(p.errs...) }
 
-func validateStages(p *problems, typ string, stages []Stage) {
+// validateStages checks a ramp's stages; target checks each stage's target.
+func validateStages(p *problems, typ string, stages []Stage, target func(field string, v int)) {
 	p.add(typ+".Stages", len(stages) > 0, "non-empty, got none")
 	for i, s := range stages {
-		p.add(fmt.Sprintf("%s.Stages[%d].Duration", typ, i), s.Duration > 0, "> 0, got %v", s.Duration)
-		p.add(fmt.Sprintf("%s.Stages[%d].Target", typ, i), s.Target >= 0, ">= 0, got %d", s.Target)
+		p.add(fmt.Sprintf("%s.Stages[%d].Duration", typ, i), s.Duration > 0 && s.Duration <= DurationLimit, "> 0 and <= %v, got %v", DurationLimit, s.Duration)
+		target(fmt.Sprintf("%s.Stages[%d].Target", typ, i), s.Target)
 	}
+	p.add(typ+" stages", stagesDuration(stages) <= DurationLimit, "%v at most in all, got %v", DurationLimit, stagesDuration(stages))
+}
+
+// vus checks a VU count that may be 0.
+func (p *problems) vus(field string, n int) {
+	p.add(field, n >= 0 && n <= VULimit, "between 0 and %d (VULimit), got %d", VULimit, n)
+}
+
+// rate checks an arrival rate, per Per, of at least least.
+func (p *problems) rate(field string, n, least int, per time.Duration) {
+	if per < 0 {
+		return // Per's own check says so
+	}
+	per = orDefault(per, time.Second)
+	perSec := float64(n) * float64(time.Second) / float64(max(per, 1))
+	p.add(field, n >= least && perSec <= RateLimit, "between %d and %d per second (RateLimit), got %d per %v", least, RateLimit, n, per)
+}
+
+// per checks the time unit of a rate.
+func (p *problems) per(field string, per time.Duration) {
+	p.add(field, per == 0 || per >= time.Millisecond && per <= DurationLimit, "0 (one second) or between 1ms and %v, got %v", DurationLimit, per)
+}
+
+// duration checks a duration that must be > 0.
+func (p *problems) duration(field string, d time.Duration) {
+	p.add(field, d > 0 && d <= DurationLimit, "> 0 and <= %v (DurationLimit), got %v", DurationLimit, d)
 }
 
 func validateVUs(p *problems, typ string, pre, maxVUs int) {
-	p.add(typ+".PreAllocatedVUs", pre >= 0, ">= 0, got %d", pre)
+	p.vus(typ+".PreAllocatedVUs", pre)
+	if maxVUs < 0 || maxVUs > VULimit {
+		p.vus(typ+".MaxVUs", maxVUs)
+		return
+	}
 	p.add(typ+".MaxVUs", maxVUs == 0 || maxVUs >= pre, "0 (same as PreAllocatedVUs) or >= PreAllocatedVUs (%d), got %d", pre, maxVUs)
 	p.add(typ+".MaxVUs", max(pre, maxVUs) > 0, "> 0 (or PreAllocatedVUs > 0), got %d", maxVUs)
 }
@@ -153,16 +199,16 @@ func validateVUs(p *problems, typ string, pre, maxVUs int) {
 // Validate reports every problem at once.
 func (c ConstantVUs) Validate() error {
 	p := &problems{}
-	p.add("ConstantVUs.VUs", c.VUs > 0, "> 0, got %d", c.VUs)
-	p.add("ConstantVUs.Duration", c.Duration > 0, "> 0, got %v", c.Duration)
+	p.add("ConstantVUs.VUs", c.VUs > 0 && c.VUs <= VULimit, "between 1 and %d (VULimit), got %d", VULimit, c.VUs)
+	p.duration("ConstantVUs.Duration", c.Duration)
 	return p.err()
 }
 
 // Validate reports every problem at once.
 func (c RampingVUs) Validate() error {
 	p := &problems{}
-	p.add("RampingVUs.StartVUs", c.StartVUs >= 0, ">= 0, got %d", c.StartVUs)
-	validateStages(p, "RampingVUs", c.Stages)
+	p.vus("RampingVUs.StartVUs", c.StartVUs)
+	validateStages(p, "RampingVUs", c.Stages, p.vus)
 	p.add("RampingVUs.GracefulRampDown", c.GracefulRampDown >= 0, ">= 0, got %v", c.GracefulRampDown)
 	return p.err()
 }
@@ -170,27 +216,27 @@ func (c RampingVUs) Validate() error {
 // Validate reports every problem at once.
 func (c PerVUIterations) Validate() error {
 	p := &problems{}
-	p.add("PerVUIterations.VUs", c.VUs > 0, "> 0, got %d", c.VUs)
+	p.add("PerVUIterations.VUs", c.VUs > 0 && c.VUs <= VULimit, "between 1 and %d (VULimit), got %d", VULimit, c.VUs)
 	p.add("PerVUIterations.Iterations", c.Iterations > 0, "> 0, got %d", c.Iterations)
-	p.add("PerVUIterations.MaxDuration", c.MaxDuration >= 0, ">= 0 (0 means 10m), got %v", c.MaxDuration)
+	p.add("PerVUIterations.MaxDuration", c.MaxDuration >= 0 && c.MaxDuration <= DurationLimit, "between 0 (10m) and %v, got %v", DurationLimit, c.MaxDuration)
 	return p.err()
 }
 
 // Validate reports every problem at once.
 func (c SharedIterations) Validate() error {
 	p := &problems{}
-	p.add("SharedIterations.VUs", c.VUs > 0, "> 0, got %d", c.VUs)
+	p.add("SharedIterations.VUs", c.VUs > 0 && c.VUs <= VULimit, "between 1 and %d (VULimit), got %d", VULimit, c.VUs)
 	p.add("SharedIterations.Iterations", c.Iterations >= max(c.VUs, 1), ">= VUs (%d), got %d", max(c.VUs, 1), c.Iterations)
-	p.add("SharedIterations.MaxDuration", c.MaxDuration >= 0, ">= 0 (0 means 10m), got %v", c.MaxDuration)
+	p.add("SharedIterations.MaxDuration", c.MaxDuration >= 0 && c.MaxDuration <= DurationLimit, "between 0 (10m) and %v, got %v", DurationLimit, c.MaxDuration)
 	return p.err()
 }
 
 // Validate reports every problem at once.
 func (c ConstantRate) Validate() error {
 	p := &problems{}
-	p.add("ConstantRate.Rate", c.Rate > 0, "> 0, got %d", c.Rate)
-	p.add("ConstantRate.Per", c.Per >= 0, ">= 0 (0 means 1s), got %v", c.Per)
-	p.add("ConstantRate.Duration", c.Duration > 0, "> 0, got %v", c.Duration)
+	p.rate("ConstantRate.Rate", c.Rate, 1, c.Per)
+	p.per("ConstantRate.Per", c.Per)
+	p.duration("ConstantRate.Duration", c.Duration)
 	validateVUs(p, "ConstantRate", c.PreAllocatedVUs, c.MaxVUs)
 	p.add("ConstantRate.Arrivals", c.Arrivals == Even || c.Arrivals == Poisson, "Even or Poisson, got %v", c.Arrivals)
 	return p.err()
@@ -199,18 +245,23 @@ func (c ConstantRate) Validate() error {
 // Validate reports every problem at once.
 func (c RampingRate) Validate() error {
 	p := &problems{}
-	p.add("RampingRate.StartRate", c.StartRate >= 0, ">= 0, got %d", c.StartRate)
-	p.add("RampingRate.Per", c.Per >= 0, ">= 0 (0 means 1s), got %v", c.Per)
-	validateStages(p, "RampingRate", c.Stages)
+	p.rate("RampingRate.StartRate", c.StartRate, 0, c.Per)
+	p.per("RampingRate.Per", c.Per)
+	validateStages(p, "RampingRate", c.Stages, func(f string, v int) { p.rate(f, v, 0, c.Per) })
 	validateVUs(p, "RampingRate", c.PreAllocatedVUs, c.MaxVUs)
 	p.add("RampingRate.Arrivals", c.Arrivals == Even || c.Arrivals == Poisson, "Even or Poisson, got %v", c.Arrivals)
 	return p.err()
 }
 
+// stagesDuration sums the stages' durations, saturating rather than
+// wrapping round to a negative duration.
 func stagesDuration(s []Stage) time.Duration {
 	var d time.Duration
 	for _, st := range s {
-		d += st.Duration
+		if st.Duration > math.MaxInt64-d {
+			return math.MaxInt64
+		}
+		d += max(st.Duration, 0)
 	}
 	return d
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -433,8 +434,8 @@ func TestPanicIsCountedAndRunGoesOn(t *testing.T) {
 		it := res.Iterations("p")
 		assert.Equal(t, int64(100), it.Count())
 		assert.Equal(t, int64(10), it.Outcomes[metrics.Panic])
-		require.Len(t, res.Panics, maxPanics)
-		assert.Equal(t, "boom", res.Panics[0].Value)
+		require.Len(t, res.Panics, 1, "one panic, kept once with its count")
+		assert.Equal(t, PanicSample{Scenario: "p", Where: "iteration", Value: "boom", Stack: res.Panics[0].Stack, Count: 10}, res.Panics[0])
 		assert.Contains(t, res.Panics[0].Stack, "loadgen_test.go")
 	})
 }
@@ -450,7 +451,7 @@ func TestEventsAndGauges(t *testing.T) {
 					firedAt = time.Since(start)
 					return errors.New("node already gone")
 				}),
-				At(time.Hour, "never", nil),
+				At(2*time.Second, "explode", func(ctx context.Context) error { panic("event exploded") }),
 			},
 			Gauges: []Gauge{
 				{Name: "elapsed", Sample: func() float64 { return time.Since(start).Seconds() }},
@@ -462,7 +463,14 @@ func TestEventsAndGauges(t *testing.T) {
 		assert.Equal(t, "kill primary", res.Events[0].Name)
 		assert.Equal(t, start.Add(1500*time.Millisecond), res.Events[0].At)
 		assert.Equal(t, "node already gone", res.Events[0].Error)
-		assert.True(t, res.Events[1].Skipped)
+		assert.Equal(t, "panic: event exploded", res.Events[1].Error)
+		// Panics of gauges and events are kept with their stacks and counted:
+		// the broken gauge was sampled at 1, 2 and 3 s.
+		require.Len(t, res.Panics, 2)
+		assert.Equal(t, "gauge broken", res.Panics[0].Where)
+		assert.Equal(t, int64(3), res.Panics[0].Count)
+		assert.Equal(t, "event explode", res.Panics[1].Where)
+		assert.Contains(t, res.Panics[1].Stack, "loadgen_test.go")
 		g := res.Metrics.Gauge("elapsed")
 		require.NotNil(t, g)
 		// Sampled at 1, 2 and 3 s; the last iteration ends at 3.6 s, in a
@@ -638,36 +646,46 @@ func TestValidateErrors(t *testing.T) {
 		want string
 	}{
 		{"no scenarios", Plan{}, "Plan.Scenarios must have at least one scenario, got none"},
-		{"negative VUs", Plan{Scenarios: sc(ConstantVUs{VUs: -1, Duration: time.Second})}, `scenario "s": ConstantVUs.VUs must be > 0, got -1`},
-		{"zero duration", Plan{Scenarios: sc(ConstantVUs{VUs: 1})}, `scenario "s": ConstantVUs.Duration must be > 0, got 0s`},
-		{"rate without duration", Plan{Scenarios: sc(ConstantRate{Rate: 10, MaxVUs: 1})}, "ConstantRate.Duration must be > 0, got 0s"},
-		{"zero rate", Plan{Scenarios: sc(ConstantRate{Duration: time.Second, MaxVUs: 1})}, "ConstantRate.Rate must be > 0, got 0"},
-		{"negative per", Plan{Scenarios: sc(ConstantRate{Rate: 1, Per: -time.Second, Duration: time.Second, MaxVUs: 1})}, "ConstantRate.Per must be >= 0 (0 means 1s), got -1s"},
+		{"negative VUs", Plan{Scenarios: sc(ConstantVUs{VUs: -1, Duration: time.Second})}, `scenario "s": ConstantVUs.VUs must be between 1 and 100000 (VULimit), got -1`},
+		{"zero duration", Plan{Scenarios: sc(ConstantVUs{VUs: 1})}, `scenario "s": ConstantVUs.Duration must be > 0 and <= 720h0m0s (DurationLimit), got 0s`},
+		{"rate without duration", Plan{Scenarios: sc(ConstantRate{Rate: 10, MaxVUs: 1})}, "ConstantRate.Duration must be > 0 and <= 720h0m0s (DurationLimit), got 0s"},
+		{"zero rate", Plan{Scenarios: sc(ConstantRate{Duration: time.Second, MaxVUs: 1})}, "ConstantRate.Rate must be between 1 and 1000000 per second (RateLimit), got 0 per 1s"},
+		{"negative per", Plan{Scenarios: sc(ConstantRate{Rate: 1, Per: -time.Second, Duration: time.Second, MaxVUs: 1})}, "ConstantRate.Per must be 0 (one second) or between 1ms and 720h0m0s, got -1s"},
 		{"max below pre", Plan{Scenarios: sc(ConstantRate{Rate: 1, Duration: time.Second, PreAllocatedVUs: 5, MaxVUs: 2})}, "ConstantRate.MaxVUs must be 0 (same as PreAllocatedVUs) or >= PreAllocatedVUs (5), got 2"},
 		{"no VUs at all", Plan{Scenarios: sc(ConstantRate{Rate: 1, Duration: time.Second})}, "ConstantRate.MaxVUs must be > 0 (or PreAllocatedVUs > 0), got 0"},
-		{"negative pre", Plan{Scenarios: sc(ConstantRate{Rate: 1, Duration: time.Second, PreAllocatedVUs: -1, MaxVUs: 1})}, "ConstantRate.PreAllocatedVUs must be >= 0, got -1"},
+		{"negative pre", Plan{Scenarios: sc(ConstantRate{Rate: 1, Duration: time.Second, PreAllocatedVUs: -1, MaxVUs: 1})}, "ConstantRate.PreAllocatedVUs must be between 0 and 100000 (VULimit), got -1"},
 		{"bad arrivals", Plan{Scenarios: sc(ConstantRate{Rate: 1, Duration: time.Second, MaxVUs: 1, Arrivals: 7})}, "ConstantRate.Arrivals must be Even or Poisson, got arrivals(7)"},
 		{"empty stages", Plan{Scenarios: sc(RampingVUs{})}, "RampingVUs.Stages must be non-empty, got none"},
-		{"negative stage target", Plan{Scenarios: sc(RampingVUs{Stages: []Stage{{time.Second, -3}}})}, "RampingVUs.Stages[0].Target must be >= 0, got -3"},
-		{"zero stage duration", Plan{Scenarios: sc(RampingRate{MaxVUs: 1, Stages: []Stage{{time.Second, 3}, {0, 1}}})}, "RampingRate.Stages[1].Duration must be > 0, got 0s"},
+		{"negative stage target", Plan{Scenarios: sc(RampingVUs{Stages: []Stage{{time.Second, -3}}})}, "RampingVUs.Stages[0].Target must be between 0 and 100000 (VULimit), got -3"},
+		{"zero stage duration", Plan{Scenarios: sc(RampingRate{MaxVUs: 1, Stages: []Stage{{time.Second, 3}, {0, 1}}})}, "RampingRate.Stages[1].Duration must be > 0 and <= 720h0m0s, got 0s"},
 		{"negative ramp-down", Plan{Scenarios: sc(RampingVUs{Stages: []Stage{{time.Second, 1}}, GracefulRampDown: -1})}, "RampingVUs.GracefulRampDown must be >= 0, got -1ns"},
-		{"negative start VUs", Plan{Scenarios: sc(RampingVUs{StartVUs: -2, Stages: []Stage{{time.Second, 1}}})}, "RampingVUs.StartVUs must be >= 0, got -2"},
-		{"negative start rate", Plan{Scenarios: sc(RampingRate{StartRate: -2, MaxVUs: 1, Stages: []Stage{{time.Second, 1}}})}, "RampingRate.StartRate must be >= 0, got -2"},
+		{"negative start VUs", Plan{Scenarios: sc(RampingVUs{StartVUs: -2, Stages: []Stage{{time.Second, 1}}})}, "RampingVUs.StartVUs must be between 0 and 100000 (VULimit), got -2"},
+		{"negative start rate", Plan{Scenarios: sc(RampingRate{StartRate: -2, MaxVUs: 1, Stages: []Stage{{time.Second, 1}}})}, "RampingRate.StartRate must be between 0 and 1000000 per second (RateLimit), got -2 per 1s"},
 		{"zero per-VU iterations", Plan{Scenarios: sc(PerVUIterations{VUs: 1})}, "PerVUIterations.Iterations must be > 0, got 0"},
-		{"negative max duration", Plan{Scenarios: sc(PerVUIterations{VUs: 1, Iterations: 1, MaxDuration: -time.Second})}, "PerVUIterations.MaxDuration must be >= 0 (0 means 10m), got -1s"},
+		{"negative max duration", Plan{Scenarios: sc(PerVUIterations{VUs: 1, Iterations: 1, MaxDuration: -time.Second})}, "PerVUIterations.MaxDuration must be between 0 (10m) and 720h0m0s, got -1s"},
 		{"shared below VUs", Plan{Scenarios: sc(SharedIterations{VUs: 5, Iterations: 3})}, "SharedIterations.Iterations must be >= VUs (5), got 3"},
 		{"duplicate names", Plan{Scenarios: append(sc(ConstantVUs{VUs: 1, Duration: time.Second}), sc(ConstantVUs{VUs: 1, Duration: time.Second})...)}, `scenario "s": Name must be unique, "s" is used twice`},
 		{"empty name", Plan{Scenarios: []Scenario{{Executor: ConstantVUs{VUs: 1, Duration: time.Second}, Iteration: it}}}, "Plan.Scenarios[0].Name must be non-empty"},
 		{"nil executor", Plan{Scenarios: []Scenario{{Name: "s", Iteration: it}}}, `scenario "s": Executor must be set`},
 		{"nil iteration", Plan{Scenarios: []Scenario{{Name: "s", Executor: ConstantVUs{VUs: 1, Duration: time.Second}}}}, `scenario "s": exactly one of Iteration and Setup must be set`},
-		{"negative start after", Plan{Scenarios: []Scenario{{Name: "s", StartAfter: -1, Executor: ConstantVUs{VUs: 1, Duration: time.Second}, Iteration: it}}}, `scenario "s": StartAfter must be >= 0, got -1ns`},
-		{"negative graceful stop", Plan{Scenarios: []Scenario{{Name: "s", GracefulStop: -time.Second, Executor: ConstantVUs{VUs: 1, Duration: time.Second}, Iteration: it}}}, `scenario "s": GracefulStop must be >= 0 (0 means 30s), got -1s`},
+		{"negative start after", Plan{Scenarios: []Scenario{{Name: "s", StartAfter: -1, Executor: ConstantVUs{VUs: 1, Duration: time.Second}, Iteration: it}}}, `scenario "s": StartAfter must be between 0 and 720h0m0s, got -1ns`},
+		{"negative graceful stop", Plan{Scenarios: []Scenario{{Name: "s", GracefulStop: -time.Second, Executor: ConstantVUs{VUs: 1, Duration: time.Second}, Iteration: it}}}, `scenario "s": GracefulStop must be between 0 (30s) and 720h0m0s, got -1s`},
 		{"warmup not whole intervals", Plan{Warmup: 1500 * time.Millisecond, Scenarios: sc(ConstantVUs{VUs: 1, Duration: time.Minute})}, "Plan.Warmup must be >= 0 and a whole number of intervals (1s), got 1.5s"},
 		{"warmup longer than run", Plan{Warmup: time.Minute, Scenarios: sc(ConstantVUs{VUs: 1, Duration: time.Second})}, `Plan.Warmup (1m0s) must end before scenario "s" does (1s)`},
 		{"tiny interval", Plan{Interval: time.Microsecond, Scenarios: sc(ConstantVUs{VUs: 1, Duration: time.Second})}, "Plan.Interval must be 0 (one second) or >= 1ms, got 1µs"},
 		{"bad segment", Plan{Segment: Segment{Index: 3, Count: 3}, Scenarios: sc(ConstantVUs{VUs: 1, Duration: time.Second})}, "Segment.Index must be in [0, 3), got 3"},
 		{"gauge without sample", Plan{Gauges: []Gauge{{Name: "heap"}}, Scenarios: sc(ConstantVUs{VUs: 1, Duration: time.Second})}, `Plan.Gauges[0] ("heap"): Sample must be set`},
-		{"event before start", Plan{Events: []Event{{Name: "x", At: -time.Second}}, Scenarios: sc(ConstantVUs{VUs: 1, Duration: time.Second})}, `Plan.Events[0] ("x"): At must be >= 0, got -1s`},
+		// Limits: values no real test needs are refused before they exhaust the machine.
+		{"a million VUs", Plan{Scenarios: sc(ConstantVUs{VUs: 1_000_000, Duration: time.Second})}, "ConstantVUs.VUs must be between 1 and 100000 (VULimit), got 1000000"},
+		{"a rate per nanosecond", Plan{Scenarios: sc(ConstantRate{Rate: 1, Per: time.Nanosecond, Duration: time.Second, MaxVUs: 1})}, "ConstantRate.Per must be 0 (one second) or between 1ms and 720h0m0s, got 1ns"},
+		{"a rate above the limit", Plan{Scenarios: sc(ConstantRate{Rate: 2000, Per: time.Millisecond, Duration: time.Second, MaxVUs: 1})}, "ConstantRate.Rate must be between 1 and 1000000 per second (RateLimit), got 2000 per 1ms"},
+		{"a ramp to a million VUs", Plan{Scenarios: sc(RampingVUs{Stages: []Stage{{time.Second, 1_000_000}}})}, "RampingVUs.Stages[0].Target must be between 0 and 100000 (VULimit), got 1000000"},
+		{"stages that overflow", Plan{Scenarios: sc(RampingVUs{Stages: []Stage{{math.MaxInt64 / 2, 1}, {math.MaxInt64 / 2, 1}, {math.MaxInt64 / 2, 1}}})}, "RampingVUs.Stages[0].Duration must be > 0 and <= 720h0m0s"},
+		{"start after plus duration", Plan{Scenarios: []Scenario{{Name: "s", StartAfter: 700 * time.Hour, Executor: ConstantVUs{VUs: 1, Duration: 30 * time.Hour}, Iteration: it}}}, `scenario "s": StartAfter + the executor's duration must be <= 720h0m0s (DurationLimit), got 730h0m0s`},
+		{"too many intervals", Plan{Interval: time.Millisecond, Scenarios: sc(ConstantVUs{VUs: 1, Duration: time.Hour})}, `Plan.Interval (1ms) gives scenario "s" 3630000 intervals with its graceful stop; at most 604800 are kept: choose a longer Interval`},
+		{"typed nil executor", Plan{Scenarios: []Scenario{{Name: "s", Executor: (*ConstantVUs)(nil), Iteration: it}}}, `scenario "s": Executor must be set, got a nil *loadgen.ConstantVUs`},
+		{"event after the end", Plan{Events: []Event{{Name: "x", At: 2 * time.Second}}, Scenarios: sc(ConstantVUs{VUs: 1, Duration: time.Second})}, `Plan.Events[0] ("x"): At must be >= 0 and before the plan ends (1s), got 2s`},
+		{"event before start", Plan{Events: []Event{{Name: "x", At: -time.Second}}, Scenarios: sc(ConstantVUs{VUs: 1, Duration: time.Second})}, `Plan.Events[0] ("x"): At must be >= 0 and before the plan ends (1s), got -1s`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -681,7 +699,7 @@ func TestValidateErrors(t *testing.T) {
 	}
 	// Every problem at once.
 	err := (&Plan{Scenarios: sc(ConstantRate{Rate: -1, Duration: -1, MaxVUs: -1})}).Validate()
-	assert.Len(t, unjoin(err), 4)
+	assert.Len(t, unjoin(err), 3)
 }
 
 func TestIterationSeesRunContextValues(t *testing.T) {
@@ -771,7 +789,8 @@ func TestSetupAndTeardownPanics(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, res.Panics, 1)
 		assert.Equal(t, "teardown exploded", res.Panics[0].Value)
-		assert.Equal(t, "tear (teardown)", res.Panics[0].Scenario)
+		assert.Equal(t, "tear", res.Panics[0].Scenario)
+		assert.Equal(t, "teardown", res.Panics[0].Where)
 	})
 }
 

@@ -149,8 +149,11 @@ func At(d time.Duration, name string, do func(ctx context.Context) error) Event 
 
 // Gauge is a value sampled once per interval, such as the target's heap.
 type Gauge struct {
-	Name   string         // non-empty, unique
-	Sample func() float64 // non-nil; a panic is recovered and the sample skipped
+	Name string // non-empty, unique
+	// Sample is called once per interval; non-nil. A panic is kept in
+	// Result.Panics and a NaN or infinite value counted in
+	// Result.GaugeNonFinite; either way that sample is skipped.
+	Sample func() float64
 }
 
 // Plan is a whole load test: scenarios run together, with the run-wide
@@ -171,16 +174,20 @@ type Plan struct {
 	Gauges []Gauge
 	// OnInterval, if set, is called after each interval closes, with a
 	// summary of the run so far (for progress lines and live export). It runs
-	// on the engine's clock goroutine and should return quickly.
+	// on the engine's clock goroutine and should return quickly. A panic in
+	// it is kept in Result.Panics and the run goes on.
 	OnInterval func(p *Progress)
 	// AbortWhen, if set, sees every Progress; returning a non-empty reason
-	// stops the run as a cancellation does, and the Result says why.
+	// stops the run as a cancellation does, and the Result says why. A
+	// panic in it aborts the run too (the guard is gone), and is kept in
+	// Result.Panics.
 	AbortWhen func(p *Progress) (reason string)
 	// Segment makes this process run its share of the plan (see [Segment]).
 	Segment Segment
 	// StartAt, if set, is the wall-clock time at which the run starts, so
 	// that several processes start together; Run waits for it. A process
-	// that reaches it late starts at once and records how late it was.
+	// that reaches it late starts at once and records how late it was; one
+	// that reaches it after the plan would have ended gets an error.
 	StartAt time.Time
 }
 
@@ -209,19 +216,25 @@ func (p *Plan) Validate() error {
 		add(s.Name != "", "Plan.Scenarios[%d].Name must be non-empty", i)
 		add(s.Name == "" || !names[s.Name], "%s: Name must be unique, %q is used twice", where, s.Name)
 		names[s.Name] = true
-		add(s.StartAfter >= 0, "%s: StartAfter must be >= 0, got %v", where, s.StartAfter)
-		add(s.GracefulStop >= 0, "%s: GracefulStop must be >= 0 (0 means 30s), got %v", where, s.GracefulStop)
+		add(s.StartAfter >= 0 && s.StartAfter <= DurationLimit, "%s: StartAfter must be between 0 and %v, got %v", where, DurationLimit, s.StartAfter)
+		add(s.GracefulStop >= 0 && s.GracefulStop <= DurationLimit, "%s: GracefulStop must be between 0 (30s) and %v, got %v", where, DurationLimit, s.GracefulStop)
 		add((s.Iteration == nil) != (s.Setup == nil), "%s: exactly one of Iteration and Setup must be set", where)
-		if s.Executor == nil {
-			add(false, "%s: Executor must be set", where)
-		} else if err := s.Executor.Validate(); err != nil {
+		ex := deref(s.Executor)
+		if ex == nil {
+			add(false, "%s: Executor must be set, got %s", where, nilName(s.Executor))
+			continue
+		}
+		if err := ex.Validate(); err != nil {
 			for _, e := range unjoin(err) {
 				errs = append(errs, fmt.Errorf("loadgen: %s: %s", where, trimPrefix(e.Error())))
 			}
+			continue
 		}
-		if p.Warmup > 0 && s.Executor != nil && s.Executor.Validate() == nil {
-			add(p.Warmup < s.StartAfter+s.Executor.TotalDuration(), "Plan.Warmup (%v) must end before %s does (%v)",
-				p.Warmup, where, s.StartAfter+s.Executor.TotalDuration())
+		end := s.StartAfter + ex.TotalDuration() // no overflow: each is within DurationLimit
+		add(end <= DurationLimit, "%s: StartAfter + the executor's duration must be <= %v (DurationLimit), got %v", where, DurationLimit, end)
+		add(p.Warmup == 0 || p.Warmup < end, "Plan.Warmup (%v) must end before %s does (%v)", p.Warmup, where, end)
+		if n := (end + s.gracefulStop()) / iv; end <= DurationLimit && n >= metrics.MaxIntervals {
+			add(false, "Plan.Interval (%v) gives %s %d intervals with its graceful stop; at most %d are kept: choose a longer Interval", iv, where, n, metrics.MaxIntervals)
 		}
 	}
 	gauges := map[string]bool{}
@@ -233,9 +246,17 @@ func (p *Plan) Validate() error {
 	}
 	for i, e := range p.Events {
 		add(e.Name != "", "Plan.Events[%d].Name must be non-empty", i)
-		add(e.At >= 0, "Plan.Events[%d] (%q): At must be >= 0, got %v", i, e.Name, e.At)
+		add(e.At >= 0 && e.At < p.Duration(), "Plan.Events[%d] (%q): At must be >= 0 and before the plan ends (%v), got %v", i, e.Name, p.Duration(), e.At)
 	}
 	return errors.Join(errs...)
+}
+
+// nilName describes a missing executor: "nil", or "a nil *ConstantVUs".
+func nilName(x Executor) string {
+	if x == nil {
+		return "nil"
+	}
+	return fmt.Sprintf("a nil %T", x)
 }
 
 func unjoin(err error) []error {
@@ -258,8 +279,8 @@ func trimPrefix(s string) string {
 func (p *Plan) Duration() time.Duration {
 	var d time.Duration
 	for _, s := range p.Scenarios {
-		if s.Executor != nil {
-			d = max(d, s.StartAfter+s.Executor.TotalDuration())
+		if ex := deref(s.Executor); ex != nil {
+			d = max(d, min(s.StartAfter, DurationLimit)+min(ex.TotalDuration(), DurationLimit))
 		}
 	}
 	return d

@@ -47,6 +47,11 @@ type Result struct {
 	Errors []ErrorSample `json:"errors,omitempty"`
 	// Panics holds the first few panics recovered from user code.
 	Panics []PanicSample `json:"panics,omitempty"`
+	// MorePanics counts the distinct panics beyond those kept in Panics.
+	MorePanics int64 `json:"more_panics,omitempty"`
+	// GaugeNonFinite counts, per gauge, the samples that were NaN or
+	// infinite: they are left out of the gauge's series.
+	GaugeNonFinite map[string]int64 `json:"gauge_non_finite,omitempty"`
 	// Aborted is set when Plan.AbortWhen stopped the run, with its reason.
 	Aborted     bool   `json:"aborted,omitempty"`
 	AbortReason string `json:"abort_reason,omitempty"`
@@ -96,9 +101,17 @@ type ErrorSample struct {
 
 // PanicSample is a recovered panic with its stack.
 type PanicSample struct {
+	// Scenario is the scenario whose code panicked, "" for the plan's own
+	// hooks, gauges and events.
 	Scenario string `json:"scenario"`
-	Value    string `json:"value"`
-	Stack    string `json:"stack"`
+	// Where names the code: "iteration", "teardown", "gauge NAME",
+	// "event NAME", "OnInterval" or "AbortWhen" ("" in older files).
+	Where string `json:"where,omitempty"`
+	Value string `json:"value"`
+	Stack string `json:"stack"`
+	// Count is how many times code there panicked with this value (the
+	// stack is the first one's); 0 in older files means once.
+	Count int64 `json:"count,omitempty"`
 }
 
 func describe(p *Plan) PlanInfo {
@@ -253,6 +266,19 @@ func (r *Result) validate() error {
 			bad("event %d (%q): offset_ns and took_ns must be >= 0", i, e.Name)
 		}
 	}
+	for i, pn := range r.Panics {
+		if pn.Count < 0 {
+			bad("panic %d: count must be >= 0, got %d", i, pn.Count)
+		}
+	}
+	if r.MorePanics < 0 {
+		bad("more_panics must be >= 0, got %d", r.MorePanics)
+	}
+	for name, n := range r.GaugeNonFinite {
+		if n < 0 {
+			bad("gauge_non_finite[%q] must be >= 0, got %d", name, n)
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -305,6 +331,13 @@ func Merge(results ...*Result) (*Result, error) {
 		out.Events = append(out.Events, r.Events...)
 		out.Errors = append(out.Errors, r.Errors...)
 		out.Panics = append(out.Panics, r.Panics...)
+		out.MorePanics += r.MorePanics
+		for name, n := range r.GaugeNonFinite {
+			if out.GaugeNonFinite == nil {
+				out.GaugeNonFinite = map[string]int64{}
+			}
+			out.GaugeNonFinite[name] += n
+		}
 		if r.Aborted {
 			out.Aborted = true
 			out.AbortReason = joinReason(out.AbortReason, fmt.Sprintf("segment %v: %s", r.Segment, r.AbortReason))

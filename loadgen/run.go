@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"regexp"
 	"runtime"
 	"runtime/debug"
 	"sync"
@@ -28,6 +30,9 @@ var ErrAborted = errors.New("loadgen: run aborted")
 // [Plan.AbortWhen] does the same and returns an error wrapping [ErrAborted].
 // A plan that does not validate returns a nil Result and the error.
 func Run(ctx context.Context, p *Plan) (*Result, error) {
+	if p == nil {
+		return nil, errors.New("loadgen: Run needs a plan, got nil")
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -44,6 +49,9 @@ func Run(ctx context.Context, p *Plan) (*Result, error) {
 			}
 		} else {
 			late = -wait
+		}
+		if d := p.Duration(); late >= d {
+			return nil, fmt.Errorf("loadgen: Plan.StartAt (%v) is %v in the past: the plan (%v long) would already have ended", p.StartAt.UTC().Format(time.RFC3339), late.Round(time.Millisecond), d)
 		}
 		start = p.StartAt
 	}
@@ -93,6 +101,9 @@ type engine struct {
 
 	endMu sync.Mutex // orders the clock's flushes before the run's end
 	ended bool
+
+	nonFiniteMu sync.Mutex
+	nonFinite   map[string]int64 // gauge name → NaN or infinite samples
 }
 
 // setUp calls a scenario's Setup, turning a panic into an error.
@@ -114,7 +125,7 @@ func (e *engine) tearDown() {
 			func() {
 				defer func() {
 					if p := recover(); p != nil {
-						_ = e.coll.panicked(r.sc.Name+" (teardown)", p)
+						_ = e.coll.panicked(r.sc.Name, "teardown", p)
 					}
 				}()
 				f()
@@ -163,7 +174,7 @@ func (e *engine) run(ctx context.Context) *Result {
 	e.tearDown()
 	e.rec.Finish(end)
 	if e.plan.OnInterval != nil {
-		e.plan.OnInterval(e.progress(end))
+		e.hook("OnInterval", func() { e.plan.OnInterval(e.progress(end)) })
 	}
 	res := &Result{
 		Plan:        describe(e.plan),
@@ -174,7 +185,16 @@ func (e *engine) run(ctx context.Context) *Result {
 		Events:      events,
 		Errors:      e.coll.errors,
 		Panics:      e.coll.panics,
+		MorePanics:  e.coll.morePanics,
 		Interrupted: e.interrupted,
+	}
+	for _, g := range e.plan.Gauges {
+		if n := e.nonFinite[g.Name]; n > 0 {
+			if res.GaugeNonFinite == nil {
+				res.GaugeNonFinite = map[string]int64{}
+			}
+			res.GaugeNonFinite[g.Name] = n
+		}
 	}
 	if e.abortReason != "" {
 		res.Aborted, res.AbortReason = true, e.abortReason
@@ -213,10 +233,16 @@ func (e *engine) clock() {
 		if e.plan.OnInterval != nil || e.plan.AbortWhen != nil {
 			p := e.progress(time.Time{})
 			if e.plan.OnInterval != nil {
-				e.plan.OnInterval(p)
+				e.hook("OnInterval", func() { e.plan.OnInterval(p) })
 			}
 			if e.plan.AbortWhen != nil {
-				if reason := e.plan.AbortWhen(p); reason != "" {
+				var reason string
+				if v, ok := e.hook("AbortWhen", func() { reason = e.plan.AbortWhen(p) }); !ok {
+					// The guard is broken: running on without it is what
+					// it was there to prevent.
+					reason = fmt.Sprintf("AbortWhen panicked: %v", v)
+				}
+				if reason != "" {
 					e.stopOnce.Do(func() { e.abortReason = reason })
 					e.stopAll()
 				}
@@ -226,24 +252,42 @@ func (e *engine) clock() {
 	}
 }
 
+// hook calls the plan's code f, named where, recovering a panic: it is
+// kept with the run's panics, and hook returns its value and false.
+func (e *engine) hook(where string, f func()) (v any, ok bool) {
+	defer func() {
+		if p := recover(); p != nil {
+			v, ok = p, false
+			_ = e.coll.panicked("", where, p)
+		}
+	}()
+	f()
+	return nil, true
+}
+
+// sample samples the gauges (a panic is kept with the run's panics, and a
+// NaN or infinite value counted in Result.GaugeNonFinite; neither is
+// observed) and the VU counts.
 func (e *engine) sample() {
 	for _, g := range e.plan.Gauges {
-		if v, ok := sampleGauge(g.Sample); ok {
-			e.rec.Observe(g.Name, v)
+		var v float64
+		if _, ok := e.hook("gauge "+g.Name, func() { v = g.Sample() }); !ok {
+			continue
 		}
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			e.nonFiniteMu.Lock()
+			if e.nonFinite == nil {
+				e.nonFinite = map[string]int64{}
+			}
+			e.nonFinite[g.Name]++
+			e.nonFiniteMu.Unlock()
+			continue
+		}
+		e.rec.Observe(g.Name, v)
 	}
 	for _, r := range e.runners {
 		e.rec.SetVUs(r.iterH, r.vus.Load())
 	}
-}
-
-func sampleGauge(f func() float64) (v float64, ok bool) {
-	defer func() {
-		if recover() != nil {
-			ok = false
-		}
-	}()
-	return f(), true
 }
 
 // progress reports the run's state after the latest closed interval; end
@@ -307,7 +351,10 @@ func (e *engine) event(ctx context.Context, ev *Event) EventRecord {
 	}
 	rec.At = time.Now()
 	if ev.Do != nil {
-		err := runEvent(ctx, ev.Do)
+		var err error
+		if v, ok := e.hook("event "+ev.Name, func() { err = ev.Do(ctx) }); !ok {
+			err = fmt.Errorf("panic: %v", v)
+		}
 		if err != nil {
 			rec.Error = err.Error()
 		}
@@ -316,21 +363,15 @@ func (e *engine) event(ctx context.Context, ev *Event) EventRecord {
 	return rec
 }
 
-func runEvent(ctx context.Context, do func(context.Context) error) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("panic: %v", p)
-		}
-	}()
-	return do(ctx)
-}
-
 // collector keeps a few examples of errors and panics for the Result.
 type collector struct {
 	mu     sync.Mutex
 	errors []ErrorSample
 	panics []PanicSample
 	seen   map[errKey]int
+	looks  map[errKey]int // errors looked at since the last new example
+	// morePanics counts panics beyond the kept samples.
+	morePanics int64
 }
 
 type errKey struct {
@@ -339,38 +380,60 @@ type errKey struct {
 }
 
 const (
-	maxErrorSamples = 3 // distinct messages per scenario and outcome
-	maxPanics       = 5 // per run
+	maxErrorSamples = 3    // distinct messages per scenario and outcome
+	maxErrorLooks   = 1000 // errors of a class looked at for a new example
+	maxPanics       = 5    // per run
 )
 
+// note keeps err as an example of its scenario and class, unless three
+// are kept already or one like it is: messages that differ only in a port
+// number (the ephemeral port of a connection) are alike. After
+// maxErrorLooks errors of a class without a new example, it stops looking.
 func (c *collector) note(scenario string, o metrics.Outcome, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.seen == nil {
-		c.seen = map[errKey]int{}
+		c.seen, c.looks = map[errKey]int{}, map[errKey]int{}
 	}
 	k := errKey{scenario, o}
-	if c.seen[k] >= maxErrorSamples {
+	if c.seen[k] >= maxErrorSamples || c.looks[k] >= maxErrorLooks {
 		return
 	}
+	c.looks[k]++
 	msg := err.Error()
+	like := ports.ReplaceAllString(msg, "$1:port")
 	for _, e := range c.errors {
-		if e.Scenario == scenario && e.Outcome == o.String() && e.Message == msg {
+		if e.Scenario == scenario && e.Outcome == o.String() && ports.ReplaceAllString(e.Message, "$1:port") == like {
 			return // examples differ from each other
 		}
 	}
 	c.seen[k]++
+	c.looks[k] = 0
 	c.errors = append(c.errors, ErrorSample{Scenario: scenario, Outcome: o.String(), Message: msg})
 }
 
-func (c *collector) panicked(scenario string, v any) error {
-	err := metrics.WithOutcome(fmt.Errorf("panic: %v", v), metrics.Panic)
+// ports matches an IP address with its port, as network errors print
+// them ("127.0.0.1:41234", "[::1]:41234").
+var ports = regexp.MustCompile(`(\d+\.\d+\.\d+\.\d+|\[[0-9A-Fa-f:.]+\]):\d+`)
+
+// panicked keeps a recovered panic of user code (where, in scenario) and
+// returns it as an error of class panic. The same panic again only counts.
+func (c *collector) panicked(scenario, where string, v any) error {
+	val := fmt.Sprint(v)
 	c.mu.Lock()
-	if len(c.panics) < maxPanics {
-		c.panics = append(c.panics, PanicSample{Scenario: scenario, Value: fmt.Sprint(v), Stack: string(debug.Stack())})
+	defer c.mu.Unlock()
+	for i := range c.panics {
+		if p := &c.panics[i]; p.Scenario == scenario && p.Where == where && p.Value == val {
+			p.Count++
+			return metrics.WithOutcome(fmt.Errorf("panic: %s", val), metrics.Panic)
+		}
 	}
-	c.mu.Unlock()
-	return err
+	if len(c.panics) < maxPanics {
+		c.panics = append(c.panics, PanicSample{Scenario: scenario, Where: where, Value: val, Stack: string(debug.Stack()), Count: 1})
+	} else {
+		c.morePanics++
+	}
+	return metrics.WithOutcome(fmt.Errorf("panic: %s", val), metrics.Panic)
 }
 
 // ---- one scenario ----
@@ -420,20 +483,39 @@ func isOpen(x Executor) bool {
 	return false
 }
 
-// deref turns a pointer to one of the executor types into its value.
+// deref turns a pointer to one of the executor types into its value, and a
+// nil pointer into nil.
 func deref(x Executor) Executor {
 	switch p := x.(type) {
 	case *ConstantVUs:
+		if p == nil {
+			return nil
+		}
 		return *p
 	case *RampingVUs:
+		if p == nil {
+			return nil
+		}
 		return *p
 	case *PerVUIterations:
+		if p == nil {
+			return nil
+		}
 		return *p
 	case *SharedIterations:
+		if p == nil {
+			return nil
+		}
 		return *p
 	case *ConstantRate:
+		if p == nil {
+			return nil
+		}
 		return *p
 	case *RampingRate:
+		if p == nil {
+			return nil
+		}
 		return *p
 	}
 	return x
@@ -545,7 +627,11 @@ func (r *runner) iterate(v *vuState, intended, began time.Time, open bool) {
 		v.shard.Record(r.lagH, began, began.Sub(intended), metrics.OK)
 	}
 	err := r.call(v)
-	end := time.Now()
+	r.finish(v, err, time.Now())
+}
+
+// finish records an iteration of v that ended at end with err.
+func (r *runner) finish(v *vuState, err error, end time.Time) {
 	o := metrics.OutcomeOf(err)
 	switch {
 	case err != nil && errors.Is(err, ErrStopScenario):
@@ -563,13 +649,43 @@ func (r *runner) iterate(v *vuState, intended, began time.Time, open bool) {
 	v.it.Number++
 }
 
+// errGoexit is the error of an iteration that called runtime.Goexit.
+var errGoexit = metrics.WithOutcome(errors.New("the iteration called runtime.Goexit (t.FailNow, t.SkipNow or t.Fatal outside the test's goroutine?)"), metrics.Other)
+
 func (r *runner) call(v *vuState) (err error) {
+	returned := false
 	defer func() {
 		if p := recover(); p != nil {
-			err = r.e.coll.panicked(r.sc.Name, p)
+			err = r.e.coll.panicked(r.sc.Name, "iteration", p)
+		} else if !returned {
+			// runtime.Goexit: nothing stops this goroutine from ending, so
+			// the iteration is recorded here and vuMain carries the VU on.
+			r.finish(v, errGoexit, time.Now())
 		}
 	}()
-	return r.inst.Iteration(v.ctx, &v.it)
+	err = r.inst.Iteration(v.ctx, &v.it)
+	returned = true
+	return err
+}
+
+// vuMain runs loop, a VU's loop over iterations, then done. When user code
+// ends the goroutine with runtime.Goexit (the iteration is recorded by
+// call), resume is run and the loop goes on in a new goroutine, so that
+// the VU is not lost.
+func (r *runner) vuMain(loop, resume, done func()) {
+	finished := false
+	defer func() {
+		if finished {
+			done()
+			return
+		}
+		if resume != nil {
+			resume()
+		}
+		r.vuWG.Go(func() { r.vuMain(loop, resume, done) }) // before this goroutine's Done
+	}()
+	loop()
+	finished = true
 }
 
 // ---- closed models ----
@@ -598,7 +714,14 @@ func (r *runner) closed(start time.Time, spec closedSpec) {
 			v := r.newVU()
 			slot := len(active)
 			active = append(active, v)
-			r.vuWG.Go(func() { r.closedVU(v, slot, start, &spec) })
+			r.vuWG.Go(func() {
+				r.vuMain(func() { r.closedVU(v, slot, start, &spec) }, nil, func() {
+					v.cancel()
+					if r.vus.Add(-1) == 0 && spec.budget {
+						close(spec.allDone) // budget executors start all VUs at once and never more
+					}
+				})
+			})
 		}
 		for len(active) > n {
 			v := active[len(active)-1]
@@ -641,17 +764,15 @@ func (r *runner) closed(start time.Time, spec closedSpec) {
 // judged by the clock at that instant: a VU that would start exactly at
 // the end, or when the ramp goes below it, does not, whatever order the
 // goroutines of that instant run in.
+//
+// Every VU of a budget executor starts at once; the last to finish ends the
+// scenario (see closed).
 func (r *runner) closedVU(v *vuState, slot int, start time.Time, spec *closedSpec) {
-	// Every VU of a budget executor starts at once; the last to finish
-	// ends the scenario.
-	defer func() {
-		if r.vus.Add(-1) == 0 && spec.budget {
-			close(spec.allDone) // budget executors start all VUs at once and never more
-		}
-	}()
-	defer v.cancel()
 	endAt := start.Add(spec.end)
 	for !v.leaving.Load() && !r.stopping.Load() {
+		if spec.perVU > 0 && v.it.Number >= spec.perVU {
+			return
+		}
 		now := time.Now()
 		if !now.Before(endAt) {
 			return
@@ -663,9 +784,6 @@ func (r *runner) closedVU(v *vuState, slot int, start time.Time, spec *closedSpe
 			return
 		}
 		r.iterate(v, now, now, false)
-		if spec.perVU > 0 && v.it.Number >= spec.perVU {
-			return
-		}
 	}
 }
 
@@ -681,7 +799,9 @@ func (r *runner) open(start time.Time, dur time.Duration, arr *arrivals, pre, ma
 		v.ch = make(chan time.Time, 1)
 		all = append(all, v)
 		r.vus.Add(1)
-		r.vuWG.Go(func() { r.openVU(v, idle) })
+		r.vuWG.Go(func() {
+			r.vuMain(func() { r.openVU(v, idle) }, func() { idle <- v }, func() { v.cancel(); r.vus.Add(-1) })
+		})
 		return v
 	}
 	for range pre {
@@ -765,8 +885,6 @@ func (r *runner) waitUntil(t *time.Timer, due time.Time, precise bool) (stopped 
 }
 
 func (r *runner) openVU(v *vuState, idle chan<- *vuState) {
-	defer r.vus.Add(-1)
-	defer v.cancel()
 	for due := range v.ch {
 		r.iterate(v, due, time.Now(), true)
 		idle <- v // never blocks: idle holds every VU

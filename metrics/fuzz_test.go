@@ -49,3 +49,75 @@ func FuzzReadJSON(f *testing.F) {
 		}
 	})
 }
+
+// FuzzMerge merges two snapshots of whatever the decoder accepts: Merge
+// must never panic nor allocate far beyond its inputs (two 204-byte
+// snapshots with a 1 ns interval and starts a second apart once asked for
+// 208 GB), and what it returns must add up and encode.
+func FuzzMerge(f *testing.F) {
+	r, _ := New(Options{Start: t0})
+	h := r.Handle(Key{Scenario: "s", Step: "a", Kind: KindStep})
+	for i := range 20 {
+		r.Shard(i).Record(h, t0.Add(time.Duration(i)*100*time.Millisecond), time.Duration(i)*time.Millisecond, Outcome(i%3))
+	}
+	r.Observe("g", 2)
+	r.Finish(t0.Add(2 * time.Second))
+	var buf bytes.Buffer
+	_ = r.Snapshot().WriteJSON(&buf)
+	f.Add(buf.Bytes(), buf.Bytes())
+	tiny := func(start string) []byte {
+		return []byte(`{"version":2,"start":"` + start + `","interval_ns":1,"warmup_ns":0,"metrics":[{"scenario":"s","kind":"iteration","total":{"outcomes":{"ok":1}},"series":[{"start":"` + start + `","outcomes":{"ok":1}}]}]}`)
+	}
+	f.Add(tiny("2026-01-01T00:00:00Z"), tiny("2026-01-01T00:00:01Z"))
+	f.Fuzz(func(t *testing.T, a, b []byte) {
+		sa, err := ReadJSON(bytes.NewReader(a))
+		if err != nil {
+			return
+		}
+		sb, err := ReadJSON(bytes.NewReader(b))
+		if err != nil {
+			return
+		}
+		m, err := Merge(sa, sb)
+		if err != nil {
+			return
+		}
+		held := 0
+		for _, s := range []*Snapshot{sa, sb} {
+			for _, x := range s.Metrics {
+				held += len(x.Series)
+			}
+			for _, g := range s.Gauges {
+				held += len(g.Points)
+			}
+		}
+		made := 0
+		for _, x := range m.Metrics {
+			made += len(x.Series)
+		}
+		for _, g := range m.Gauges {
+			made += len(g.Points)
+		}
+		if made > 4*held+mergeSlack {
+			t.Fatalf("%d points made from %d", made, held)
+		}
+		for _, x := range m.Metrics {
+			var want Counts
+			for _, s := range []*Snapshot{sa, sb} {
+				if y := s.Metric(x.Key); y != nil {
+					want.Add(&y.Total.Outcomes)
+				}
+			}
+			if want != x.Total.Outcomes {
+				t.Fatalf("%v: totals %v, want %v", x.Key, x.Total.Outcomes, want)
+			}
+		}
+		var out bytes.Buffer
+		if err := m.WriteJSON(&out); err != nil {
+			t.Fatalf("a merge does not encode: %v", err)
+		}
+		if _, err := ReadJSON(&out); err != nil {
+			t.Fatalf("a merge does not decode: %v", err)
+		}
+	})
+}

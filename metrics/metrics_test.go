@@ -590,6 +590,22 @@ func TestMergeRefusesHugeSpans(t *testing.T) {
 	assert.ErrorContains(t, err, "more than 604800 intervals")
 }
 
+// TestMergeRefusesPartsFarApart: two one-point snapshots with a 1 ms
+// interval, a minute apart, would make 60 000 empty points (with a 1 ns
+// interval and a second apart they once asked for 208 GB).
+func TestMergeRefusesPartsFarApart(t *testing.T) {
+	k := Key{Scenario: "s", Kind: KindIteration}
+	a := newRec(t, Options{Interval: time.Millisecond})
+	a.Shard(0).Record(a.Handle(k), t0, time.Millisecond, OK)
+	a.Finish(t0.Add(time.Millisecond))
+	b := newRec(t, Options{Interval: time.Millisecond, Start: t0.Add(time.Minute)})
+	b.Shard(0).Record(b.Handle(k), t0.Add(time.Minute), time.Millisecond, OK)
+	b.Finish(t0.Add(time.Minute + time.Millisecond))
+	_, err := Merge(a.Snapshot(), b.Snapshot())
+	assert.ErrorContains(t, err, "the snapshots hold 2 points but their merge would make 60001")
+	assert.ErrorContains(t, err, "too far apart in time to be parts of one run")
+}
+
 func TestMergeSaturatesInsteadOfWrapping(t *testing.T) {
 	a := Stats{Outcomes: Counts{OK: math.MaxInt64 - 1, HTTP5xx: math.MaxInt64 - 1}}
 	b := a

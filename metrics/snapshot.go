@@ -102,12 +102,18 @@ func (s *Snapshot) Clone() *Snapshot {
 	return &c
 }
 
+// mergeSlack is how many points a merge may make beyond twice those of its
+// parts per part (see Merge).
+const mergeSlack = 10_000
+
 // Merge returns a new snapshot holding the recordings of all the given
 // snapshots together, as one recorder would have recorded them: histograms
 // and counts add, series line up on wall-clock interval starts, and the result
 // starts at the earliest start. The snapshots must share Interval and Warmup,
 // and their interval grids must line up (their starts differ by whole
-// intervals); otherwise Merge returns an error saying which does not.
+// intervals), and lie close enough in time that the merge is not mostly
+// empty intervals (parts of one run overlap in time); otherwise Merge
+// returns an error saying which does not.
 // Metrics keep the order of the first snapshot that has them. Merge does not
 // modify its arguments.
 func Merge(snaps ...*Snapshot) (*Snapshot, error) {
@@ -136,13 +142,30 @@ func Merge(snaps ...*Snapshot) (*Snapshot, error) {
 			start = s.Start
 		}
 	}
-	n := 0
+	n, held := 0, 0
+	series := map[Key]bool{}
+	gauges := map[string]bool{}
 	for _, s := range snaps {
 		span := s.End().Sub(start)
 		if span < 0 || span/first.Interval > MaxIntervals {
 			return nil, fmt.Errorf("metrics: the merged series would span %v, more than %d intervals of %v", span, MaxIntervals, first.Interval)
 		}
 		n = max(n, int(span/first.Interval))
+		for _, m := range s.Metrics {
+			series[m.Key] = true
+			held += len(m.Series)
+		}
+		for _, g := range s.Gauges {
+			gauges[g.Name] = true
+			held += len(g.Points)
+		}
+	}
+	// Parts of one run overlap in time, so the merge holds about as many
+	// points as its parts. Parts far apart would make series of nothing:
+	// from two files of a few hundred bytes, gigabytes.
+	if made := n * (len(series) + len(gauges)); made > 2*len(snaps)*held+mergeSlack {
+		return nil, fmt.Errorf("metrics: the snapshots hold %d points but their merge would make %d (%d intervals from %v): they are too far apart in time to be parts of one run",
+			held, made, n, start.UTC().Format(time.RFC3339))
 	}
 	out := &Snapshot{Version: Version, Start: start, Interval: first.Interval, Warmup: first.Warmup}
 	for _, s := range snaps {

@@ -202,8 +202,23 @@ func Summarize(res *loadgen.Result) *Summary {
 	if res.StartLate > 0 {
 		s.Warnings = append(s.Warnings, fmt.Sprintf("this process started %v after the plan's StartAt", res.StartLate))
 	}
-	if n := len(res.Panics); n > 0 {
-		s.Warnings = append(s.Warnings, fmt.Sprintf("user code panicked (%d stack(s) kept in the result; first: %s)", n, res.Panics[0].Value))
+	for _, p := range res.Panics {
+		where := p.Where
+		switch {
+		case where == "":
+			where = "user code"
+		case p.Scenario != "":
+			where = fmt.Sprintf("the %s of scenario %q", where, p.Scenario)
+		}
+		s.Warnings = append(s.Warnings, fmt.Sprintf("%s panicked %s: %s (the stack is kept in the result)", where, times(max(p.Count, 1)), p.Value))
+	}
+	if res.MorePanics > 0 {
+		s.Warnings = append(s.Warnings, fmt.Sprintf("%d more distinct panics were counted but not kept", res.MorePanics))
+	}
+	for _, g := range res.Plan.Gauges {
+		if n := res.GaugeNonFinite[g]; n > 0 {
+			s.Warnings = append(s.Warnings, fmt.Sprintf("gauge %q returned NaN or an infinity %s: those samples are left out", g, times(n)))
+		}
 	}
 	for _, sc := range res.Plan.Scenarios {
 		ss := ScenarioSummary{Name: sc.Name, Executor: sc.Description, Open: sc.Open}
@@ -279,4 +294,12 @@ func Summarize(res *loadgen.Result) *Summary {
 		s.Gauges = append(s.Gauges, gs)
 	}
 	return s
+}
+
+// times says how many times: "once", "3 times".
+func times(n int64) string {
+	if n == 1 {
+		return "once"
+	}
+	return fmt.Sprintf("%d times", n)
 }

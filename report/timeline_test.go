@@ -1,12 +1,16 @@
 package report
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"testing/synctest"
+	"time"
 
 	"bytes"
 	"github.com/stampede-go/stampede/internal/jsonfmt"
+	"github.com/stampede-go/stampede/loadgen"
 	"github.com/stretchr/testify/assert"
 	"testing"
 
@@ -77,4 +81,37 @@ func TestJSONSummarySchema(t *testing.T) {
 	assert.Equal(t, int64(0), last.Requests)
 	assert.Nil(t, last.P95Ms, "an interval with no successes has no p95")
 	assert.Equal(t, 3.07612, last.EndS, "the last interval ends with the run")
+}
+
+// TestWarningsNameEachPanicAndBadGauge: every kept panic is a warning with
+// where it happened and how often; NaN gauges are counted.
+func TestWarningsNameEachPanicAndBadGauge(t *testing.T) {
+	res := load(t, "v2-fixed.json")
+	res.Panics = []loadgen.PanicSample{
+		{Scenario: "signup", Where: "iteration", Value: "boom", Count: 10},
+		{Where: "gauge heap-mb", Value: "no", Count: 1},
+	}
+	res.MorePanics = 2
+	res.GaugeNonFinite = map[string]int64{"heap-mb": 3}
+	w := Summarize(res).Warnings
+	assert.Contains(t, w, `the iteration of scenario "signup" panicked 10 times: boom (the stack is kept in the result)`)
+	assert.Contains(t, w, `gauge heap-mb panicked once: no (the stack is kept in the result)`)
+	assert.Contains(t, w, `2 more distinct panics were counted but not kept`)
+	assert.Contains(t, w, `gauge "heap-mb" returned NaN or an infinity 3 times: those samples are left out`)
+}
+
+// TestCutOffWorkIsInTheStatus: a 2 s test whose target never answers does
+// not report "completed" plainly: its status and warnings say how many
+// iterations the hard stop cut off.
+func TestCutOffWorkIsInTheStatus(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		res, err := loadgen.Run(t.Context(), &loadgen.Plan{Scenarios: []loadgen.Scenario{{
+			Name: "hang", GracefulStop: time.Second, Executor: loadgen.ConstantVUs{VUs: 3, Duration: 2 * time.Second},
+			Iteration: func(ctx context.Context, it *loadgen.Iteration) error { <-ctx.Done(); return ctx.Err() },
+		}}})
+		require.NoError(t, err)
+		s := Summarize(res)
+		assert.Equal(t, "completed (3 iterations cut off at the hard stop)", s.Status())
+		assert.Contains(t, s.Warnings, `scenario "hang": 3 iterations were still running at the hard stop (GracefulStop 1s) and were cut off; they count as interrupted, with no latency`)
+	})
 }

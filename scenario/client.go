@@ -17,8 +17,9 @@ const DefaultTimeout = 60 * time.Second
 // Client configures how a journey's HTTP steps connect. The zero value is
 // the default: one pool of keep-alive connections shared by the
 // scenario's VUs (sized so that every VU keeps one), HTTP/1.1, the
-// system's TLS roots, no proxy, [DefaultTimeout] per request. Every VU has
-// its own cookie jar whatever the configuration.
+// system's TLS roots, no proxy, [DefaultTimeout] per request and
+// [DefaultMaxBody] kept for checks. Every VU has its own cookie jar
+// whatever the configuration.
 type Client struct {
 	// Transport, if set, sends every request instead of the transport
 	// built from the fields below: your own http.RoundTripper, for
@@ -31,6 +32,10 @@ type Client struct {
 	// Timeout bounds each request, body included; a step's own [Timeout]
 	// takes precedence. 0 means DefaultTimeout; it must be >= 0.
 	Timeout time.Duration
+	// MaxBody caps how much of a response body is kept for checks and
+	// extractors (see [MaxBody]); a step's own MaxBody takes precedence.
+	// 0 means DefaultMaxBody; it must be >= 0.
+	MaxBody int64
 }
 
 func (c *Client) validate() error {
@@ -41,7 +46,17 @@ func (c *Client) validate() error {
 	if c.Timeout < 0 {
 		errs = append(errs, fmt.Errorf("Client.Timeout must be >= 0 (0 means %v), got %v", DefaultTimeout, c.Timeout))
 	}
+	if c.MaxBody < 0 {
+		errs = append(errs, fmt.Errorf("Client.MaxBody must be >= 0 (0 means %s), got %d", formatSize(DefaultMaxBody), c.MaxBody))
+	}
 	return errors.Join(errs...)
+}
+
+func (c *Client) maxBody() int64 {
+	if c.MaxBody == 0 {
+		return DefaultMaxBody
+	}
+	return c.MaxBody
 }
 
 func (c *Client) timeout() time.Duration {

@@ -8,13 +8,15 @@
 // A journey is a list of parts ([Part]): [Step] (a name and a plain Go
 // function), [Think] (a pause drawn from a [Dist]: [Constant], [Uniform],
 // [Normal], [Exponential]), [Pacing] (an iteration takes at least d),
-// [Feed] (a row of test data from a [Feeder]) and [Group]. A [Parts] list
-// is itself a part. [New] reports every problem of a journey at once.
+// [Feed] (a row of test data from a [Feeder]), [Provides] (values that Go
+// steps store) and [Group]. A [Parts] list is itself a part. [New] reports
+// every problem of a journey at once.
 //
 // Each step's latency and outcome are recorded under the scenario and the
 // step's name (metrics.KindStep). When a step fails, the rest of the
 // iteration is skipped and the iteration fails with the step's error, whose
-// outcome class says what went wrong: timeout, refused, reset, http_4xx,
+// outcome class says what went wrong: timeout, refused, reset (the peer
+// reset or closed the connection, a kept-alive one included), http_4xx,
 // http_5xx, check, panic or other. A panic in a step is counted for the
 // step and the iteration, and the run goes on.
 //
@@ -30,12 +32,30 @@
 //
 // [HTTP], [GET] and [POST] build steps from a method and a URL template:
 // {{name}} is replaced by the VU's stored value or the row's column of that
-// name, {{vu.id}} and {{vu.iteration}} by the VU's id and iteration. Bodies
-// and header values are templates too. Options set headers, a timeout, the
-// expected status codes ([Expect]; by default any status below 400 passes),
-// checks ([Contains], [JSONEquals], [Check]) and extractors ([ExtractJSON],
-// [ExtractHeader], [ExtractRegexp]) that store a value for later steps.
-// Bodies are read to the end and discarded unless a check needs them.
+// name, {{vu.id}} and {{vu.iteration}} by the VU's id and iteration. Bodies,
+// header values and the values that checks compare with are templates too.
+// Each value is escaped for where its placeholder stands, as decided when
+// the step is built: as a path segment or a query component in the URL, as
+// JSON string content inside a JSON string, form-encoded in a form body;
+// a header value holding CR or LF fails the step instead of being sent.
+// {{raw name}} inserts a value as is, for a base URL or a piece of JSON.
+// [HTTP] and [Body] give the rules.
+//
+// [New] checks every placeholder before any load: it must be built in, a
+// column of the feeder fed before it, a value that an extractor of an
+// earlier step stores, or a value declared with [Provides] (what a Go step
+// stores with [VU.Set]). A typo fails New with the list of what is
+// available there. URLs (http or https, with a host), methods, header
+// names and options are checked there too.
+//
+// Options set headers, a timeout, the expected status codes ([Expect]; by
+// default any status below 400 passes), checks ([Contains], [JSONEquals],
+// [Check]) and extractors ([ExtractJSON], [ExtractHeader], [ExtractRegexp])
+// that store a value for later steps. Bodies are read to the end and
+// discarded unless a check or extractor needs them; then at most
+// [MaxBody] bytes are kept ([DefaultMaxBody], 1 MiB, unless the step or
+// the journey's [Client] says otherwise), and a longer body, still read to
+// its end, fails the step as a failed check.
 //
 // Every HTTP step also records its phases from net/http/httptrace as
 // metrics of their own, under the step's name: [KindDNS], [KindConnect]

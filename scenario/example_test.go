@@ -3,6 +3,7 @@ package scenario_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"time"
@@ -54,4 +55,43 @@ func Example() {
 	// detail       requests=12 errors=0
 	// apply        requests=12 errors=0
 	// detail-again requests=12 errors=0
+}
+
+// ExampleProvides declares the token that a Go step stores, so that the
+// placeholders after it may use it; values are escaped for where they
+// stand (the name in the JSON string, the id in the path) unless written
+// {{raw name}}.
+func ExampleProvides() {
+	site := http.NewServeMux()
+	site.HandleFunc("POST /users/{id}", func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		fmt.Printf("%s %s\n%s\n%s\n", r.Method, r.URL.EscapedPath(), r.Header.Get("Authorization"), body)
+	})
+	srv := httptest.NewServer(site)
+	defer srv.Close()
+
+	login := func(ctx context.Context, vu *scenario.VU) error {
+		vu.Set("token", "t-42") // say, from a sign-in API
+		return nil
+	}
+	users, _ := scenario.NewFeeder("users", []string{"id", "name", "prefs"},
+		[][]string{{"ann/1", `Ann "the" Admin`, `{"lang":"en"}`}}, scenario.Sequential, scenario.Wrap)
+	j, err := scenario.New("profile", scenario.Parts{
+		scenario.Feed(users),
+		scenario.Step("login", login), scenario.Provides("token"),
+		scenario.POST("update", srv.URL+"/users/{{id}}", `{"name":"{{name}}","prefs":{{raw prefs}}}`,
+			scenario.Header("Authorization", "Bearer {{token}}")),
+	})
+	if err != nil {
+		panic(err)
+	}
+	if _, err := loadgen.Run(context.Background(), &loadgen.Plan{Scenarios: []loadgen.Scenario{
+		j.Scenario(loadgen.PerVUIterations{VUs: 1, Iterations: 1}),
+	}}); err != nil {
+		panic(err)
+	}
+	// Output:
+	// POST /users/ann%2F1
+	// Bearer t-42
+	// {"name":"Ann \"the\" Admin","prefs":{"lang":"en"}}
 }

@@ -142,12 +142,38 @@ func FromCSV(path string, mode Mode, onEnd OnEnd) (*Feeder, error) {
 	return ReadCSV(path, f, mode, onEnd)
 }
 
-// ReadCSV is FromCSV over a reader; name is used in errors.
+// ReadCSV is FromCSV over a reader; name is used in errors. A record with
+// another number of fields than the header is an error that says so, with
+// its line (the first few such records are reported).
 func ReadCSV(name string, r io.Reader, mode Mode, onEnd OnEnd) (*Feeder, error) {
+	const maxRagged = 10
 	cr := csv.NewReader(r)
-	recs, err := cr.ReadAll()
-	if err != nil {
-		return nil, fmt.Errorf("scenario: feeder %q: %w", name, err)
+	cr.FieldsPerRecord = -1 // counted here, to say how many
+	var recs [][]string
+	var errs []error
+	ragged := 0
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("scenario: feeder %q: %w", name, err)
+		}
+		if len(recs) > 0 && len(rec) != len(recs[0]) {
+			if ragged++; ragged <= maxRagged {
+				line, _ := cr.FieldPos(0)
+				errs = append(errs, fmt.Errorf("scenario: feeder %q: the record on line %d has %d %s, but the header has %d",
+					name, line, len(rec), plural(len(rec), "field", "fields"), len(recs[0])))
+			}
+		}
+		recs = append(recs, rec)
+	}
+	if ragged > maxRagged {
+		errs = append(errs, fmt.Errorf("scenario: feeder %q: and %d more records with another number of fields than the header", name, ragged-maxRagged))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	if len(recs) == 0 {
 		return nil, fmt.Errorf("scenario: feeder %q: the file is empty; want a header line and rows", name)
@@ -155,8 +181,34 @@ func ReadCSV(name string, r io.Reader, mode Mode, onEnd OnEnd) (*Feeder, error) 
 	return NewFeeder(name, recs[0], recs[1:], mode, onEnd)
 }
 
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
 // Len returns the number of rows.
 func (f *Feeder) Len() int { return len(f.rows) }
+
+// Columns returns the names of the feeder's columns, in order: what
+// placeholders after a [Feed] of it may use.
+func (f *Feeder) Columns() []string {
+	cs := make([]string, len(f.cols))
+	for c, i := range f.cols {
+		cs[i] = c
+	}
+	return cs
+}
+
+// column returns the index of column name; a nil feeder has none.
+func (f *Feeder) column(name string) (int, bool) {
+	if f == nil {
+		return 0, false
+	}
+	i, ok := f.cols[name]
+	return i, ok
+}
 
 // feedRun is one run's state of a feeder: the rows it hands out (for
 // Unique, this segment's share) and its shared cursor.

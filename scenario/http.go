@@ -54,6 +54,7 @@ type httpState struct {
 	at             [numInstants]atomic.Int64 // monotonic nanoseconds since clockBase; 0: not seen
 	reused         atomic.Bool
 	url, body, hdr []byte
+	chk            []byte // a check's filled value
 	// What the last request got, for the step to record with its outcome:
 	// whether a response arrived, its status, the payload bytes, and when
 	// its body had been read.
@@ -112,61 +113,22 @@ func (s *httpState) reset() {
 	s.responded, s.status, s.sent, s.recv = false, 0, 0, 0
 }
 
-// template is a string with {{name}} placeholders, filled from the VU's
-// stored values and current row; {{vu.id}} and {{vu.iteration}} are the
-// VU's id and iteration number.
-type template struct {
-	src   string
-	parts []string // even: literal; odd: name
-}
-
-func parseTemplate(s string) (template, error) {
-	t := template{src: s}
-	for {
-		i := strings.Index(s, "{{")
-		if i < 0 {
-			t.parts = append(t.parts, s)
-			return t, nil
-		}
-		j := strings.Index(s[i:], "}}")
-		if j < 0 {
-			return t, fmt.Errorf("template %q: unclosed {{", t.src)
-		}
-		name := strings.TrimSpace(s[i+2 : i+j])
-		if name == "" || strings.ContainsAny(name, "{} ") {
-			return t, fmt.Errorf("template %q: bad placeholder {{%s}}", t.src, name)
-		}
-		t.parts = append(t.parts, s[:i], name)
-		s = s[i+j+2:]
-	}
-}
-
-func (t template) fill(dst []byte, vu *VU) ([]byte, error) {
-	for i, p := range t.parts {
-		switch {
-		case i%2 == 0:
-			dst = append(dst, p...)
-		case p == "vu.id":
-			dst = strconv.AppendInt(dst, int64(vu.ID), 10)
-		case p == "vu.iteration":
-			dst = strconv.AppendInt(dst, vu.Iteration, 10)
-		default:
-			v, ok := vu.Get(p)
-			if !ok {
-				return dst, fmt.Errorf("no value for {{%s}} in %q (neither stored nor in the row)", p, t.src)
-			}
-			dst = append(dst, v...)
-		}
-	}
-	return dst, nil
-}
-
 // Response is what checks and extractors see of an HTTP response.
 type Response struct {
 	Status int
 	Header http.Header
-	Body   []byte // nil unless a check or extractor needs the body
+	// Body is nil unless a check or extractor needs the body; then it is
+	// the whole body, which is at most the step's [MaxBody] (a longer body
+	// fails the step before any check runs).
+	Body []byte
 }
+
+// DefaultMaxBody is how much of a response body is read for checks and
+// extractors when neither the step ([MaxBody]) nor the journey's [Client]
+// says otherwise: 1 MiB, well above the JSON documents and pages that
+// checks usually read, and small enough that a thousand VUs checking at
+// once hold at most 1 GiB.
+const DefaultMaxBody = 1 << 20
 
 // HTTPOption configures an HTTP step.
 type HTTPOption func(*httpStep) error
@@ -178,34 +140,95 @@ type httpStep struct {
 	body     *template
 	header   []headerTmpl
 	timeout  time.Duration
+	maxBody  int64
 	expect   []int
-	checks   []func(*Response) error
+	checks   []check
 	extracts []func(*Response, *VU) error
+	uses     []*template // the values checks compare with
+	keys     []extractKey
 	needBody bool
 }
 
-// HTTP returns a step that sends method to the URL template (placeholders
-// like {{id}} are filled from the VU's stored values and current row), reads
-// the whole response, and checks it. Without [Expect], any status below 400
-// passes. Bad options are reported when the journey is built.
+// check is a check of a response, with the VU whose values fill its
+// templates.
+type check func(r *Response, vu *VU) error
+
+// extractKey is a value an extractor stores, and which one.
+type extractKey struct{ key, by string }
+
+// HTTP returns a step that sends method to the URL template, reads the
+// whole response, and checks it. Without [Expect], any status below 400
+// passes. Mistakes are reported when the journey is built ([New]): a
+// method that is not an HTTP token, a URL that does not parse or is not
+// http or https, bad options, and placeholders that nothing before the
+// step provides.
+//
+// # Templates
+//
+// The URL, the body ([Body]), header values ([Header]) and the values
+// that [Contains] and [JSONEquals] compare with are templates: {{name}}
+// is replaced by the VU's stored value of that name (set by an extractor
+// of an earlier step, or by a Go step with [VU.Set] and declared with
+// [Provides]) or else by the current row's column of that name;
+// {{vu.id}} and {{vu.iteration}} by the VU's id and iteration number.
+// Each value is escaped for the place where its placeholder stands, as
+// read from the template's literal text when the step is built:
+//
+//   - in the URL's path, as a path segment (url.PathEscape): "/", "?",
+//     "#" and the like are percent-encoded, so "../admin" stays in its
+//     segment as "..%2Fadmin"; a value "." or ".." that would make a
+//     whole segment fails the step;
+//   - in the URL's query or fragment, as a query component
+//     (url.QueryEscape): "a&b=c" is "a%26b%3Dc";
+//   - in the URL's host or port, the value must be a host name, an IP
+//     address or a port (letters, digits and - . _ ~ : [ ]), or the step
+//     fails;
+//   - in the body, as [Body] says: as JSON string content, form-encoded,
+//     or as is;
+//   - in a header value, as is, but a value holding a control character
+//     (CR, LF …) fails the step instead of splitting the header;
+//   - in a value a check compares with, as is: a check sends nothing.
+//
+// {{raw name}} inserts the value as is wherever it stands: a base URL
+// ({{raw base}}/meetings, whose scheme and host are then checked only
+// when the request is made), a piece of JSON ({"filter": {{raw f}}}), a
+// path of several segments. Only header values still refuse control
+// characters (net/http would refuse them anyway). A raw value does not
+// change how the placeholders after it are read: that comes from the
+// literal text alone.
+//
+// A step whose value is missing or refused when the request is made fails
+// with outcome other.
 func HTTP(name, method, url string, opts ...HTTPOption) Part {
 	s := &httpStep{name: name, method: method}
 	var errs []error
+	if method == "" {
+		errs = append(errs, errors.New("method must be non-empty"))
+	} else if !isToken(method) {
+		errs = append(errs, fmt.Errorf("method %q is not an HTTP token (letters, digits and !#$%%&'*+-.^_`|~, no space)", method))
+	}
 	t, err := parseTemplate(url)
+	if err == nil {
+		err = t.forURL()
+	}
 	if err != nil {
 		errs = append(errs, err)
 	}
 	s.url = t
 	for _, o := range opts {
-		if err := o(s); err != nil {
+		if o == nil {
+			errs = append(errs, errors.New("an option is nil"))
+		} else if err := o(s); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	if method == "" {
-		errs = append(errs, errors.New("method must be non-empty"))
+	if s.body != nil {
+		if err := s.body.forBody(s.contentType()); err != nil {
+			errs = append(errs, err)
+		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		return badPart{name: name, err: err}
+	if len(errs) > 0 {
+		return badPart{name: name, errs: errs}
 	}
 	return stepPart{name: name, http: s}
 }
@@ -218,37 +241,112 @@ func POST(name, url, body string, opts ...HTTPOption) Part {
 	return HTTP(name, http.MethodPost, url, append([]HTTPOption{Body(body)}, opts...)...)
 }
 
-// badPart carries an HTTP step's option errors to New.
+// badPart carries an HTTP step's errors to New.
 type badPart struct {
 	name string
-	err  error
+	errs []error
 }
 
 func (badPart) part() {}
+
+// templates returns every template of the step, in the order they are
+// filled.
+func (s *httpStep) templates() []*template {
+	ts := []*template{&s.url}
+	for i := range s.header {
+		ts = append(ts, &s.header[i].val)
+	}
+	if s.body != nil {
+		ts = append(ts, s.body)
+	}
+	return append(ts, s.uses...)
+}
+
+// contentType returns the step's Content-Type header, or "" if it has
+// none or if it is a template.
+func (s *httpStep) contentType() string {
+	for _, h := range s.header {
+		if h.key == "Content-Type" {
+			if len(h.val.holes) > 0 {
+				return ""
+			}
+			return h.val.src
+		}
+	}
+	return ""
+}
 
 type headerTmpl struct {
 	key string
 	val template
 }
 
-// Header adds a request header; its value is a template like the URL.
+// Header adds a request header. The key must be a valid header name (an
+// HTTP token: letters, digits and !#$%&'*+-.^_`|~); the value is a
+// template (see [HTTP]) whose placeholders are inserted as they are, but
+// a value that holds a control character such as CR or LF fails the step
+// (outcome other) rather than being sent.
 func Header(key, value string) HTTPOption {
 	return func(s *httpStep) error {
 		if key == "" {
 			return errors.New("Header: empty key")
 		}
+		if !isToken(key) {
+			return fmt.Errorf("Header: key %q is not a valid header name (letters, digits and !#$%%&'*+-.^_`|~, no space or colon)", key)
+		}
+		key = http.CanonicalHeaderKey(key)
 		t, err := parseTemplate(value)
-		s.header = append(s.header, headerTmpl{http.CanonicalHeaderKey(key), t})
-		return err
+		if err != nil {
+			return fmt.Errorf("Header %q: %w", key, err)
+		}
+		if err := t.forHeader(key); err != nil {
+			return err
+		}
+		s.header = append(s.header, headerTmpl{key, t})
+		return nil
 	}
 }
 
-// Body sets the request body, a template like the URL.
+// isToken reports whether s is an HTTP token (RFC 9110), what a method
+// and a header name must be.
+func isToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// Body sets the request body, a template (see [HTTP]). How a
+// placeholder's value is written depends on the kind of body, decided
+// when the step is built:
+//
+//   - JSON, when the step's Content-Type header ([Header]) is
+//     application/json or ends in +json, or, with no Content-Type header,
+//     when the body starts with { or [ (after white space). Inside a JSON
+//     string, as in {"name":"{{name}}"}, a value is written as
+//     json.Marshal writes a string, without the quotes, so it cannot end
+//     the string. Outside strings, as in {"n":{{n}}}, it must be a JSON
+//     number, true, false or null, or the step fails; {{raw name}}
+//     inserts any JSON. With its placeholders filled with "" and 0, the
+//     body must be valid JSON, or [New] reports it (not checked when a
+//     raw placeholder stands outside strings).
+//   - A form, when the Content-Type is application/x-www-form-urlencoded:
+//     values are query-escaped (url.QueryEscape), so "a&b" is "a%26b".
+//   - Text, otherwise: values are inserted as they are.
+//
+// A Content-Type header whose value is itself a template counts as none.
+// The Content-Type header is not set for you.
 func Body(tmpl string) HTTPOption {
 	return func(s *httpStep) error {
 		t, err := parseTemplate(tmpl)
+		if err != nil {
+			return fmt.Errorf("Body: %w", err)
+		}
 		s.body = &t
-		return err
+		return nil
 	}
 }
 
@@ -261,6 +359,22 @@ func Timeout(d time.Duration) HTTPOption {
 			return fmt.Errorf("Timeout must be > 0, got %v", d)
 		}
 		s.timeout = d
+		return nil
+	}
+}
+
+// MaxBody caps how much of the response body is kept for the step's
+// checks and extractors; it must be > 0. Without it, the journey's
+// [Client.MaxBody] applies ([DefaultMaxBody] unless set). A longer body
+// is still read to its end and counted as received, but not kept: the
+// step fails as a failed check. A step without checks or extractors keeps
+// nothing, whatever the size.
+func MaxBody(n int64) HTTPOption {
+	return func(s *httpStep) error {
+		if n <= 0 {
+			return fmt.Errorf("MaxBody must be > 0 bytes, got %d", n)
+		}
+		s.maxBody = n
 		return nil
 	}
 }
@@ -279,29 +393,96 @@ func Expect(codes ...int) HTTPOption {
 	}
 }
 
-// Contains checks that the body contains sub.
+// Contains checks that the body contains sub, a template (see [HTTP])
+// whose values are inserted as they are: Contains("meeting {{id}}").
 func Contains(sub string) HTTPOption {
-	return Check(func(r *Response) error {
-		if !bytes.Contains(r.Body, []byte(sub)) {
-			return fmt.Errorf("body does not contain %q", sub)
+	return func(s *httpStep) error {
+		t, err := parseTemplate(sub)
+		if err != nil {
+			return fmt.Errorf("Contains: %w", err)
 		}
+		if len(t.holes) == 0 {
+			b := []byte(sub)
+			s.addCheck(func(r *Response, _ *VU) error {
+				if !bytes.Contains(r.Body, b) {
+					return fmt.Errorf("body does not contain %q", sub)
+				}
+				return nil
+			})
+			return nil
+		}
+		tp := s.use(t, "Contains value")
+		s.addCheck(func(r *Response, vu *VU) error {
+			want, err := vu.http.fillCheck(tp, vu)
+			if err != nil {
+				return err
+			}
+			if !bytes.Contains(r.Body, want) {
+				return fmt.Errorf("body does not contain %q", want)
+			}
+			return nil
+		})
 		return nil
-	})
+	}
 }
 
 // JSONEquals checks that the JSON value at path (see [ExtractJSON]) equals
-// want, compared as its JSON text without quotes for strings.
+// want, compared as its JSON text without quotes for strings. want is a
+// template (see [HTTP]) whose values are inserted as they are:
+// JSONEquals("owner", "{{vu.id}}") compares with the VU's id.
 func JSONEquals(path, want string) HTTPOption {
-	return Check(func(r *Response) error {
-		got, err := jsonPath(r.Body, path)
+	return func(s *httpStep) error {
+		if path == "" {
+			return errors.New("JSONEquals: empty path")
+		}
+		t, err := parseTemplate(want)
 		if err != nil {
-			return err
+			return fmt.Errorf("JSONEquals: %w", err)
 		}
-		if got != want {
-			return fmt.Errorf("JSON %s is %q, want %q", path, got, want)
-		}
+		tp := s.use(t, "JSONEquals value")
+		s.addCheck(func(r *Response, vu *VU) error {
+			got, err := jsonPath(r.Body, path)
+			if err != nil {
+				return err
+			}
+			w := want
+			if len(tp.holes) > 0 {
+				b, err := vu.http.fillCheck(tp, vu)
+				if err != nil {
+					return err
+				}
+				if got == string(b) {
+					return nil
+				}
+				w = string(b)
+			}
+			if got != w {
+				return fmt.Errorf("JSON %s is %q, want %q", path, got, w)
+			}
+			return nil
+		})
 		return nil
-	})
+	}
+}
+
+// use records a check's template, whose placeholders New checks with the
+// step's others, and returns where it is kept.
+func (s *httpStep) use(t template, where string) *template {
+	t.where = where
+	s.uses = append(s.uses, &t)
+	return &t
+}
+
+func (s *httpStep) addCheck(c check) {
+	s.checks = append(s.checks, c)
+	s.needBody = true
+}
+
+// fillCheck fills a check's template into the VU's check buffer.
+func (st *httpState) fillCheck(t *template, vu *VU) ([]byte, error) {
+	var err error
+	st.chk, err = t.fill(st.chk[:0], vu)
+	return st.chk, err
 }
 
 // Check adds a custom check of the response; its error fails the step as
@@ -311,39 +492,50 @@ func Check(f func(*Response) error) HTTPOption {
 		if f == nil {
 			return errors.New("Check: nil function")
 		}
-		s.checks = append(s.checks, f)
-		s.needBody = true
+		s.addCheck(func(r *Response, _ *VU) error { return f(r) })
 		return nil
 	}
 }
 
 // ExtractJSON stores the JSON value at path into the VU's key. A path is
-// dot-separated object keys and array indexes: "items.0.id".
+// dot-separated object keys and array indexes: "items.0.id". Neither may
+// be empty.
 func ExtractJSON(path, key string) HTTPOption {
-	return extract(func(r *Response, vu *VU) error {
-		v, err := jsonPath(r.Body, path)
-		if err != nil {
-			return err
+	return func(s *httpStep) error {
+		if path == "" || key == "" {
+			return fmt.Errorf("ExtractJSON(%q, %q): the path and the key must be non-empty", path, key)
 		}
-		vu.Set(key, v)
-		return nil
-	})
+		return s.extract(key, "ExtractJSON", func(r *Response, vu *VU) error {
+			v, err := jsonPath(r.Body, path)
+			if err != nil {
+				return err
+			}
+			vu.Set(key, v)
+			return nil
+		})
+	}
 }
 
 // ExtractHeader stores the response header name into the VU's key.
+// Neither may be empty.
 func ExtractHeader(name, key string) HTTPOption {
-	return extract(func(r *Response, vu *VU) error {
-		v := r.Header.Get(name)
-		if v == "" {
-			return fmt.Errorf("no header %q", name)
+	return func(s *httpStep) error {
+		if name == "" || key == "" {
+			return fmt.Errorf("ExtractHeader(%q, %q): the header name and the key must be non-empty", name, key)
 		}
-		vu.Set(key, v)
-		return nil
-	})
+		return s.extract(key, "ExtractHeader", func(r *Response, vu *VU) error {
+			v := r.Header.Get(name)
+			if v == "" {
+				return fmt.Errorf("no header %q", name)
+			}
+			vu.Set(key, v)
+			return nil
+		})
+	}
 }
 
 // ExtractRegexp stores the first submatch of re in the body into the VU's
-// key; re must have a group.
+// key; re must have a group, and key must be non-empty.
 func ExtractRegexp(re, key string) HTTPOption {
 	rx, err := regexp.Compile(re)
 	return func(s *httpStep) error {
@@ -353,23 +545,25 @@ func ExtractRegexp(re, key string) HTTPOption {
 		if rx.NumSubexp() < 1 {
 			return fmt.Errorf("ExtractRegexp %q: needs a (group) to extract", re)
 		}
-		return extract(func(r *Response, vu *VU) error {
+		if key == "" {
+			return fmt.Errorf("ExtractRegexp %q: the key must be non-empty", re)
+		}
+		return s.extract(key, "ExtractRegexp", func(r *Response, vu *VU) error {
 			m := rx.FindSubmatch(r.Body)
 			if m == nil {
 				return fmt.Errorf("body does not match %q", re)
 			}
 			vu.Set(key, string(m[1]))
 			return nil
-		})(s)
+		})
 	}
 }
 
-func extract(f func(*Response, *VU) error) HTTPOption {
-	return func(s *httpStep) error {
-		s.extracts = append(s.extracts, f)
-		s.needBody = true
-		return nil
-	}
+func (s *httpStep) extract(key, by string, f func(*Response, *VU) error) error {
+	s.extracts = append(s.extracts, f)
+	s.keys = append(s.keys, extractKey{key, by})
+	s.needBody = true
+	return nil
 }
 
 func jsonPath(body []byte, path string) (string, error) {
@@ -440,9 +634,13 @@ func (s *httpStep) do(ctx context.Context, vu *VU) error {
 		return classify(err)
 	}
 	var data []byte
+	over := false
+	limit := s.maxBody
+	if limit == 0 {
+		limit = vu.client.cfg.maxBody()
+	}
 	if s.needBody {
-		data, err = io.ReadAll(resp.Body)
-		st.recv = int64(len(data))
+		data, st.recv, over, err = readCapped(resp.Body, limit, resp.ContentLength)
 	} else {
 		st.recv, err = io.Copy(io.Discard, resp.Body) // io.Discard reads into pooled buffers
 	}
@@ -462,10 +660,14 @@ func (s *httpStep) do(ctx context.Context, vu *VU) error {
 		}
 		return metrics.WithOutcome(fmt.Errorf("%s %s: status %d", s.method, st.url, resp.StatusCode), o)
 	}
+	if over {
+		return metrics.WithOutcome(fmt.Errorf("%s %s: the body (%d bytes) is larger than the %s read for checks and extractors (MaxBody)",
+			s.method, st.url, st.recv, formatSize(limit)), metrics.CheckFailed)
+	}
 	if len(s.checks)+len(s.extracts) > 0 {
 		r := &Response{Status: resp.StatusCode, Header: resp.Header, Body: data}
 		for _, c := range s.checks {
-			if err := c(r); err != nil {
+			if err := c(r, vu); err != nil {
 				return metrics.WithOutcome(err, metrics.CheckFailed)
 			}
 		}
@@ -476,6 +678,55 @@ func (s *httpStep) do(ctx context.Context, vu *VU) error {
 		}
 	}
 	return nil
+}
+
+// readCapped reads r to its end, keeping at most limit bytes: n counts
+// every byte read, and over reports a body longer than limit, whose bytes
+// past the limit were read and discarded. size, the body's length if
+// known (else -1), sizes the buffer; the buffer grows by doubling up to
+// limit+1 bytes, so reading a body allocates at most about twice the
+// smaller of its size and the limit.
+func readCapped(r io.Reader, limit, size int64) (data []byte, n int64, over bool, err error) {
+	c := int64(512)
+	if 0 <= size && size < limit {
+		c = size + 1 // +1: room for the read that sees the end
+	}
+	buf := make([]byte, 0, min(c, limit+1))
+	for int64(len(buf)) <= limit {
+		if len(buf) == cap(buf) {
+			c := 2 * int64(cap(buf))
+			if c >= limit {
+				c = limit + 1 // not limit, then limit+1
+			}
+			nb := make([]byte, len(buf), c)
+			copy(nb, buf)
+			buf = nb
+		}
+		m, e := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+m]
+		if e != nil {
+			if e == io.EOF {
+				e = nil
+			}
+			if int64(len(buf)) > limit { // the byte past the limit came with the end
+				return buf[:limit], int64(len(buf)), true, e
+			}
+			return buf, int64(len(buf)), false, e
+		}
+	}
+	rest, err := io.Copy(io.Discard, r)
+	return buf[:limit], int64(len(buf)) + rest, true, err
+}
+
+// formatSize writes a byte count as people write limits: 1 MiB, 64 KiB.
+func formatSize(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 func (s *httpStep) statusOK(code int) bool {
@@ -517,7 +768,14 @@ func (s *httpStep) record(vu *VU, h metrics.Handle, ph *[numPhases]metrics.Handl
 	}
 }
 
-// classify turns a transport error into its outcome class.
+// errServerClosedIdle is the text of net/http's unexported error for a
+// kept-alive connection that the server closed as a request went out on
+// it (a request that cannot be retried, such as a POST, gets it).
+const errServerClosedIdle = "http: server closed idle connection"
+
+// classify turns a transport error into its outcome class: a connection
+// the peer reset or closed (ECONNRESET, EPIPE, an early EOF, a kept-alive
+// connection the server closed) is reset.
 func classify(err error) error {
 	o := metrics.Other
 	var ne net.Error
@@ -526,8 +784,9 @@ func classify(err error) error {
 		o = metrics.Timeout
 	case errors.Is(err, syscall.ECONNREFUSED):
 		o = metrics.Refused
-	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
-		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, syscall.ECONNABORTED),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed),
+		strings.Contains(err.Error(), errServerClosedIdle):
 		o = metrics.Reset
 	case errors.Is(err, context.Canceled):
 		o = metrics.Other

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/stampede-go/stampede/loadgen"
@@ -44,12 +45,14 @@ type groupPart struct {
 	name  string
 	parts []Part
 }
+type providesPart struct{ keys []string }
 
-func (stepPart) part()   {}
-func (thinkPart) part()  {}
-func (pacingPart) part() {}
-func (feedPart) part()   {}
-func (groupPart) part()  {}
+func (stepPart) part()     {}
+func (thinkPart) part()    {}
+func (pacingPart) part()   {}
+func (feedPart) part()     {}
+func (groupPart) part()    {}
+func (providesPart) part() {}
 
 // Step is a named step: fn's latency and outcome are recorded under the
 // step's name. When a step fails, the rest of the iteration is skipped and
@@ -71,6 +74,20 @@ func Feed(f *Feeder) Part { return feedPart{f} }
 
 // Group names a group of steps: their metrics are named "group/step".
 func Group(name string, parts ...Part) Part { return groupPart{name: name, parts: parts} }
+
+// Provides declares values that the Go steps before it store with
+// [VU.Set], such as a token from a login step, so that the placeholders
+// after it may use them: [New] refuses a placeholder that nothing before
+// it provides. Put it right after the step that stores the values:
+//
+//	Step("login", login), Provides("token"),
+//	GET("me", base+"/me", Header("Authorization", "Bearer {{token}}")),
+//
+// It also declares values stored by another journey of a [Mix] (New
+// checks each journey on its own). It does nothing when the journey runs:
+// a value declared but not stored fails the step that uses it (outcome
+// other).
+func Provides(keys ...string) Part { return providesPart{slices.Clone(keys)} }
 
 // VU is a virtual user as steps see it. One goroutine runs a VU; its fields
 // are not safe for use by other goroutines.
@@ -160,9 +177,23 @@ func Seed(s uint64) Option { return func(j *Journey) { j.seed = s } }
 // WithClient sets how the journey's HTTP steps connect: see [Client].
 func WithClient(c Client) Option { return func(j *Journey) { j.client = c } }
 
-// New builds a journey, reporting every problem at once: steps without a
-// name or function, duplicate step names, bad think-time parameters, more
-// than one Pacing, a nil feeder, no steps at all.
+// New builds a journey, reporting every problem at once, each with the
+// journey's and the step's name: steps without a name or function,
+// duplicate step names, bad think-time parameters, more than one Pacing, a
+// nil feeder, no steps at all, a bad HTTP step (see [HTTP]), and
+// placeholders that nothing provides.
+//
+// A placeholder {{name}} must be provided before the step that uses it,
+// in the order the journey runs (Groups and Parts lists flattened): by a
+// column of the feeder fed last ([Feed]; a later Feed replaces the row),
+// by an extractor of an earlier step ([ExtractJSON], [ExtractHeader],
+// [ExtractRegexp]; a step's own extractors run after its request and its
+// checks), by [Provides], or built in ({{vu.id}}, {{vu.iteration}}). The
+// error lists what is available there. Values persist across a VU's
+// iterations, but the first iteration must work too, so a value provided
+// only later in the journey does not count. Each journey is checked on
+// its own: values stored by the other journeys of a [Mix] count only when
+// declared with Provides.
 func New(name string, parts []Part, opts ...Option) (*Journey, error) {
 	j := &Journey{name: name, seed: 1}
 	for _, o := range opts {
@@ -176,6 +207,7 @@ func New(name string, parts []Part, opts ...Option) (*Journey, error) {
 		errs = append(errs, errors.New("scenario: journey name must be non-empty"))
 	}
 	seen := map[string]bool{}
+	var seq []seqItem
 	pacings := 0
 	var walk func(prefix string, parts []Part)
 	walk = func(prefix string, parts []Part) {
@@ -189,7 +221,9 @@ func New(name string, parts []Part, opts ...Option) (*Journey, error) {
 				}
 				walk(prefix+p.name+"/", p.parts)
 			case badPart:
-				bad("step %q: %v", prefix+p.name, p.err)
+				for _, err := range p.errs {
+					bad("step %q: %v", prefix+p.name, err)
+				}
 				seen[prefix+p.name] = true // a step, if a broken one
 			case stepPart:
 				full := prefix + p.name
@@ -203,6 +237,9 @@ func New(name string, parts []Part, opts ...Option) (*Journey, error) {
 				}
 				seen[full] = true
 				j.ops = append(j.ops, op{step: &p, key: full})
+				if p.http != nil {
+					seq = append(seq, seqItem{step: full, http: p.http})
+				}
 			case thinkPart:
 				if p.d == nil {
 					bad("Think needs a distribution, got nil")
@@ -219,8 +256,20 @@ func New(name string, parts []Part, opts ...Option) (*Journey, error) {
 			case feedPart:
 				if p.f == nil {
 					bad("Feed needs a feeder, got nil")
+				} else {
+					seq = append(seq, seqItem{feeder: p.f})
 				}
 				j.ops = append(j.ops, op{feeder: p.f})
+			case providesPart:
+				if len(p.keys) == 0 {
+					bad("Provides needs at least one key")
+				}
+				for i, k := range p.keys {
+					if k == "" || strings.ContainsAny(k, "{} \t\r\n") {
+						bad("Provides: key %d is %q; a key is a placeholder's name: non-empty, without spaces or braces", i, k)
+					}
+				}
+				seq = append(seq, seqItem{provides: p.keys})
 			case nil:
 				bad("a part is nil")
 			default:
@@ -229,6 +278,7 @@ func New(name string, parts []Part, opts ...Option) (*Journey, error) {
 		}
 	}
 	walk("", parts)
+	checkPlaceholders(seq, bad)
 	if pacings > 1 {
 		bad("Pacing is given %d times; at most once", pacings)
 	}
@@ -242,6 +292,100 @@ func New(name string, parts []Part, opts ...Option) (*Journey, error) {
 		return nil, err
 	}
 	return j, nil
+}
+
+// seqItem is what a part provides to, or asks of, the placeholders of the
+// parts after it.
+type seqItem struct {
+	step     string // an HTTP step's full name
+	http     *httpStep
+	feeder   *Feeder
+	provides []string
+}
+
+// checkPlaceholders reports every placeholder of an HTTP step that
+// nothing before the step provides, saying what would and what is
+// available there.
+func checkPlaceholders(seq []seqItem, bad func(format string, args ...any)) {
+	stored := map[string]bool{}
+	var row *Feeder
+	for i, it := range seq {
+		switch {
+		case it.feeder != nil:
+			row = it.feeder
+		case it.provides != nil:
+			for _, k := range it.provides {
+				stored[k] = true
+			}
+		case it.http != nil:
+			reported := map[string]bool{}
+			for _, t := range it.http.templates() {
+				t.names(func(name string) {
+					if _, inRow := row.column(name); stored[name] || inRow || reported[name] {
+						return
+					}
+					reported[name] = true
+					bad("step %q: {{%s}} in the %s %q %s; available here: %s", it.step, name, t.where, t.src,
+						missing(seq, i, row, name), available(stored, row))
+				})
+			}
+			for _, k := range it.http.keys {
+				stored[k.key] = true
+			}
+		}
+	}
+}
+
+// missing says why nothing provides name at seq[at], where row is the
+// feeder fed last.
+func missing(seq []seqItem, at int, row *Feeder, name string) string {
+	for _, it := range seq[:at] {
+		if _, ok := it.feeder.column(name); ok && it.feeder != row {
+			return fmt.Sprintf("is a column of feeder %q, but Feed(%q) replaces the row before this step", it.feeder.name, row.name)
+		}
+	}
+	for i, it := range seq[at:] {
+		by := ""
+		switch {
+		case it.http != nil:
+			for _, k := range it.http.keys {
+				if k.key == name {
+					by = fmt.Sprintf("%s in step %q", k.by, it.step)
+				}
+			}
+		case slices.Contains(it.provides, name):
+			by = "a Provides"
+		default:
+			if _, ok := it.feeder.column(name); ok {
+				by = fmt.Sprintf("the feeder %q", it.feeder.name)
+			}
+		}
+		switch {
+		case by == "":
+		case i == 0:
+			return fmt.Sprintf("is stored by %s, after its request; only values provided before a step reach its placeholders", by)
+		default:
+			return fmt.Sprintf("is provided only after this step, by %s; a value must be provided before the step that uses it", by)
+		}
+	}
+	return "is provided by nothing before it (a feeder's column, an extractor of an earlier step, or a value a Go step stores, declared with Provides)"
+}
+
+// available lists what a placeholder may use at a point of the journey.
+func available(stored map[string]bool, row *Feeder) string {
+	var names []string
+	for k := range stored {
+		names = append(names, k)
+	}
+	if row != nil {
+		for _, c := range row.Columns() {
+			if !stored[c] {
+				names = append(names, c)
+			}
+		}
+	}
+	slices.Sort(names)
+	return strings.Join(append(names, builtinVUID, builtinVUIteration), ", ")
 }
 
 // Must is New that panics on error, for journeys fixed in source code.

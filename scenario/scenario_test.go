@@ -216,8 +216,13 @@ func TestCSVFeederErrors(t *testing.T) {
 	assert.ErrorContains(t, err, "no such file")
 	_, err = FromCSV(write("empty.csv", ""), Sequential, Wrap)
 	assert.ErrorContains(t, err, "the file is empty")
-	_, err = FromCSV(write("ragged.csv", "user,pass\nann,1\nbob\n"), Sequential, Wrap)
-	assert.ErrorContains(t, err, "record on line 3: wrong number of fields")
+	_, err = FromCSV(write("ragged.csv", "user,pass\n\"ann\nlee\",1\nbob\ncy,3,x,y\n"), Sequential, Wrap)
+	assert.ErrorContains(t, err, "the record on line 4 has 1 field, but the header has 2")
+	assert.ErrorContains(t, err, "the record on line 5 has 4 fields, but the header has 2")
+	_, err = FromCSV(write("many.csv", "a,b\n"+strings.Repeat("1\n", 12)), Sequential, Wrap)
+	assert.ErrorContains(t, err, "the record on line 11 has 1 field")
+	assert.NotContains(t, err.Error(), "line 12 ")
+	assert.ErrorContains(t, err, "and 2 more records with another number of fields than the header")
 	_, err = FromCSV(write("quote.csv", "user\n\"ann\n"), Sequential, Wrap)
 	assert.ErrorContains(t, err, "quote")
 	_, err = FromCSV(write("header.csv", "user\n"), Sequential, Wrap)
@@ -225,6 +230,7 @@ func TestCSVFeederErrors(t *testing.T) {
 	f, err := FromCSV(write("ok.csv", "user,pass\nann,1\nbob,2\n"), Unique, Stop)
 	require.NoError(t, err)
 	assert.Equal(t, 2, f.Len())
+	assert.Equal(t, []string{"user", "pass"}, f.Columns())
 	_, err = NewFeeder("x", []string{"a", "a", ""}, [][]string{{"1", "2"}}, Mode(9), OnEnd(4))
 	for _, want := range []string{`column "a" appears twice`, "column 2 has an empty name", "row 1 has 2 values, want 3", "mode must be", "onEnd must be Wrap or Stop"} {
 		assert.ErrorContains(t, err, want)
@@ -367,7 +373,7 @@ func TestErrorClassification(t *testing.T) {
 		{"503", GET("s", codes.URL+"/503"), metrics.HTTP5xx},
 		{"check", GET("s", codes.URL+"/", JSONEquals("ok", "true")), metrics.CheckFailed},
 		{"unexpected 200", GET("s", codes.URL+"/", Expect(201)), metrics.CheckFailed},
-		{"missing value", GET("s", codes.URL+"/{{nothing}}"), metrics.Other},
+		{"missing value", Parts{Provides("nothing"), GET("s", codes.URL+"/{{nothing}}")}, metrics.Other},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -388,6 +394,7 @@ func TestBuildErrors(t *testing.T) {
 		Step("b", func(context.Context, *VU) error { return nil }),
 		Group("g", Step("b", func(context.Context, *VU) error { return nil }), Step("b", func(context.Context, *VU) error { return nil })),
 		Think(Uniform(time.Second, time.Millisecond)),
+		Think(Uniform(0, math.MaxInt64)),
 		Think(nil),
 		Pacing(0), Pacing(time.Second),
 		Feed(nil),
@@ -397,9 +404,9 @@ func TestBuildErrors(t *testing.T) {
 	require.Error(t, err)
 	for _, want := range []string{
 		"a step has an empty name", `step "a" has no function`, `step "g/b" appears twice`,
-		"Think Uniform(1s, 1ms): need 0 <= lo <= hi", "Think needs a distribution", "Pacing must be > 0, got 0s",
+		"Think Uniform(1s, 1ms): need 0 <= lo <= hi <= 24h0m0s", "Think Uniform(0s, 2562047h47m16.854775807s): need 0 <= lo <= hi <= 24h0m0s", "Think needs a distribution", "Pacing must be > 0, got 0s",
 		"Pacing is given 2 times", "Feed needs a feeder", `step "h": template "http://127.0.0.1/{{unclosed": unclosed {{`,
-		"Timeout must be > 0, got -1ns", "Expect: status 99 is not in 100..599", "a part is nil",
+		`journey "j": step "h": Timeout must be > 0, got -1ns`, `journey "j": step "h": Expect: status 99 is not in 100..599`, "a part is nil",
 	} {
 		assert.ErrorContains(t, err, want)
 	}
@@ -409,6 +416,11 @@ func TestBuildErrors(t *testing.T) {
 		Mix("m", loadgen.ConstantVUs{VUs: 1, Duration: time.Second}, Weighted{0, Must("x", Parts{Step("s", func(context.Context, *VU) error { return nil })})}),
 	}})
 	assert.ErrorContains(t, err, `mix "m": journey 0 weight must be > 0, got 0`)
+	one := Must("x", Parts{Step("s", func(context.Context, *VU) error { return nil })})
+	_, err = loadgen.Run(t.Context(), &loadgen.Plan{Scenarios: []loadgen.Scenario{
+		Mix("m", loadgen.ConstantVUs{VUs: 1, Duration: time.Second}, Weighted{math.MaxInt, one}, Weighted{1, one}),
+	}})
+	assert.ErrorContains(t, err, `mix "m": the weights add up to more than 9223372036854775807`, "not an overflow that panics every iteration")
 }
 
 func TestJSONPath(t *testing.T) {

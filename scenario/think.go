@@ -16,6 +16,11 @@ type Dist interface {
 	validate() error
 }
 
+// MaxThink bounds the durations of a distribution: a think time of more
+// than a day is a mistake (and drawing from Uniform(0, MaxInt64) would
+// overflow).
+const MaxThink = 24 * time.Hour
+
 // Constant always returns d.
 func Constant(d time.Duration) Dist { return constant{d} }
 
@@ -37,8 +42,8 @@ type exponential struct{ mean time.Duration }
 func (c constant) Draw(*rand.Rand) time.Duration { return c.d }
 func (c constant) Mean() time.Duration           { return c.d }
 func (c constant) validate() error {
-	if c.d < 0 {
-		return fmt.Errorf("Constant(%v): duration must be >= 0", c.d)
+	if c.d < 0 || c.d > MaxThink {
+		return fmt.Errorf("Constant(%v): duration must be between 0 and %v", c.d, MaxThink)
 	}
 	return nil
 }
@@ -51,8 +56,8 @@ func (u uniform) Draw(r *rand.Rand) time.Duration {
 }
 func (u uniform) Mean() time.Duration { return (u.lo + u.hi) / 2 }
 func (u uniform) validate() error {
-	if u.lo < 0 || u.hi < u.lo {
-		return fmt.Errorf("Uniform(%v, %v): need 0 <= lo <= hi", u.lo, u.hi)
+	if u.lo < 0 || u.hi < u.lo || u.hi > MaxThink {
+		return fmt.Errorf("Uniform(%v, %v): need 0 <= lo <= hi <= %v", u.lo, u.hi, MaxThink)
 	}
 	return nil
 }
@@ -62,8 +67,8 @@ func (n normal) Draw(r *rand.Rand) time.Duration {
 }
 func (n normal) Mean() time.Duration { return n.mean }
 func (n normal) validate() error {
-	if n.mean < 0 || n.sd < 0 {
-		return fmt.Errorf("Normal(%v, %v): mean and stddev must be >= 0", n.mean, n.sd)
+	if n.mean < 0 || n.sd < 0 || n.mean > MaxThink || n.sd > MaxThink {
+		return fmt.Errorf("Normal(%v, %v): mean and stddev must be between 0 and %v", n.mean, n.sd, MaxThink)
 	}
 	return nil
 }
@@ -73,8 +78,8 @@ func (e exponential) Draw(r *rand.Rand) time.Duration {
 }
 func (e exponential) Mean() time.Duration { return e.mean }
 func (e exponential) validate() error {
-	if e.mean < 0 {
-		return fmt.Errorf("Exponential(%v): mean must be >= 0", e.mean)
+	if e.mean < 0 || e.mean > MaxThink {
+		return fmt.Errorf("Exponential(%v): mean must be between 0 and %v", e.mean, MaxThink)
 	}
 	return nil
 }

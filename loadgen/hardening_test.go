@@ -1,0 +1,219 @@
+package loadgen
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/stampede-go/stampede/metrics"
+)
+
+// TestHookPanicsAreKept: a panic in OnInterval is kept (once, counted)
+// and the run goes on; a panic in AbortWhen aborts the run, since the
+// guard it was meant to be is gone. Neither takes the process down.
+func TestHookPanicsAreKept(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		// Iterations of 400 ms from 0 s to 2.8 s: the run ends at 3.2 s, off
+		// any interval boundary.
+		res := run(t, &Plan{
+			Scenarios:  []Scenario{{Name: "c", Executor: ConstantVUs{VUs: 1, Duration: 3 * time.Second}, Iteration: sleepIter(400 * time.Millisecond)}},
+			OnInterval: func(*Progress) { panic("progress broke") },
+		})
+		assert.Equal(t, int64(8), res.Iterations("c").Count(), "the run went on")
+		require.Len(t, res.Panics, 1)
+		assert.Equal(t, "OnInterval", res.Panics[0].Where)
+		assert.Equal(t, int64(4), res.Panics[0].Count, "after 1, 2 and 3 s, and the final report")
+
+		res, err := Run(t.Context(), &Plan{
+			Scenarios: []Scenario{{Name: "c", Executor: ConstantVUs{VUs: 1, Duration: 10 * time.Second}, Iteration: sleepIter(500 * time.Millisecond)}},
+			AbortWhen: func(*Progress) string { panic("guard broke") },
+		})
+		require.ErrorIs(t, err, ErrAborted)
+		assert.Equal(t, "AbortWhen panicked: guard broke", res.AbortReason)
+		assert.Equal(t, "AbortWhen", res.Panics[0].Where)
+		assert.Less(t, res.End.Sub(res.Start), 2*time.Second, "stopped after the first interval")
+	})
+}
+
+// TestGaugeNonFinite: NaN and infinite samples are left out and counted,
+// and the result still saves.
+func TestGaugeNonFinite(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := 0
+		res := run(t, &Plan{
+			// The run ends at 3.2 s: sampled at 1, 2 and 3 s, off its end.
+			Scenarios: []Scenario{{Name: "c", Executor: ConstantVUs{VUs: 1, Duration: 3 * time.Second}, Iteration: sleepIter(400 * time.Millisecond)}},
+			Gauges: []Gauge{{Name: "odd", Sample: func() float64 {
+				n++
+				return []float64{math.NaN(), 7, math.Inf(1)}[(n-1)%3]
+			}}},
+		})
+		assert.Equal(t, map[string]int64{"odd": 2}, res.GaugeNonFinite)
+		g := res.Metrics.Gauge("odd")
+		require.NotNil(t, g)
+		var samples int64
+		for _, p := range g.Points {
+			samples += p.N
+		}
+		assert.Equal(t, int64(1), samples, "only the 7")
+		var b bytes.Buffer
+		require.NoError(t, res.WriteJSON(&b))
+		back, err := ReadResult(&b)
+		require.NoError(t, err)
+		assert.Equal(t, res.GaugeNonFinite, back.GaugeNonFinite)
+	})
+}
+
+// TestGoexitInIteration: runtime.Goexit in an iteration (what t.FailNow
+// does there) ends that iteration as failed; the VU goes on, and every
+// iteration is counted. Before, the VU was lost: 9 calls gave 6 counts,
+// and an open model dropped most of its arrivals.
+func TestGoexitInIteration(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		res := run(t, &Plan{Scenarios: []Scenario{{
+			Name: "closed", Executor: PerVUIterations{VUs: 3, Iterations: 3},
+			Iteration: func(ctx context.Context, it *Iteration) error {
+				time.Sleep(10 * time.Millisecond)
+				if it.Number == 1 {
+					runtime.Goexit()
+				}
+				return nil
+			},
+		}}})
+		it := res.Iterations("closed")
+		assert.Equal(t, int64(9), it.Count())
+		assert.Equal(t, int64(3), it.Outcomes[metrics.Other])
+		require.NotEmpty(t, res.Errors)
+		assert.Contains(t, res.Errors[0].Message, "runtime.Goexit")
+
+		res = run(t, &Plan{Scenarios: []Scenario{{
+			Name: "open", Executor: ConstantRate{Rate: 200, Duration: time.Second, MaxVUs: 5},
+			Iteration: func(ctx context.Context, it *Iteration) error {
+				time.Sleep(time.Millisecond)
+				runtime.Goexit()
+				return nil
+			},
+		}}})
+		it = res.Iterations("open")
+		assert.Equal(t, int64(200), it.Count())
+		assert.Equal(t, int64(200), it.Outcomes[metrics.Other])
+		assert.Zero(t, it.Outcomes[metrics.Dropped], "no VU was lost")
+	})
+}
+
+func TestRunRefusesWhatCannotRun(t *testing.T) {
+	_, err := Run(t.Context(), nil)
+	assert.EqualError(t, err, "loadgen: Run needs a plan, got nil")
+
+	p := &Plan{
+		Scenarios: []Scenario{{Name: "c", Executor: ConstantVUs{VUs: 1, Duration: time.Second}, Iteration: sleepIter(time.Millisecond)}},
+		StartAt:   time.Now().Add(-24 * time.Hour),
+	}
+	res, err := Run(t.Context(), p)
+	assert.Nil(t, res)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "in the past: the plan (1s long) would already have ended")
+}
+
+// TestErrorSamplesDifferBeyondPorts: messages that differ only in the
+// ephemeral port of their connection are one example, not three.
+func TestErrorSamplesDifferBeyondPorts(t *testing.T) {
+	var c collector
+	for _, m := range []string{
+		"dial tcp 127.0.0.1:41234->127.0.0.1:8080: connection refused",
+		"dial tcp 127.0.0.1:41235->127.0.0.1:8080: connection refused",
+		"read tcp [::1]:50001->[::1]:8080: connection reset by peer",
+		"read tcp [::1]:50002->[::1]:8080: connection reset by peer",
+		"status 503",
+	} {
+		c.note("s", metrics.Other, errors.New(m))
+	}
+	var got []string
+	for _, e := range c.errors {
+		got = append(got, e.Message)
+	}
+	assert.Equal(t, []string{
+		"dial tcp 127.0.0.1:41234->127.0.0.1:8080: connection refused",
+		"read tcp [::1]:50001->[::1]:8080: connection reset by peer",
+		"status 503",
+	}, got)
+}
+
+// FuzzMerge merges pairs of whatever ReadResult accepts, seeded with the
+// stored results and with segments 1/2 and 2/2 of one: it must never
+// panic (a segment {"index":7,"count":2} once did) nor exhaust memory (two
+// 2.8 kB files once asked for 208 GB), and a merge must encode and read
+// back.
+func FuzzMerge(f *testing.F) {
+	for _, name := range []string{"v2-fixed.json", "v2-http.json", "v1-fixed.json"} {
+		b, err := os.ReadFile(filepath.Join("..", "testdata", "results", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b, b)
+		seg := func(i int) []byte {
+			return bytes.Replace(b, []byte("\"segment\": {\n  \"index\": 0,\n  \"count\": 0\n }"), fmt.Appendf(nil, `"segment":{"index":%d,"count":2}`, i), 1)
+		}
+		if bytes.Equal(seg(0), b) {
+			f.Fatalf("%s: no segment to replace", name)
+		}
+		f.Add(seg(0), seg(1))
+		f.Add(seg(7), seg(1))
+	}
+	f.Fuzz(func(t *testing.T, a, b []byte) {
+		ra, err := ReadResult(bytes.NewReader(a))
+		if err != nil {
+			return
+		}
+		rb, err := ReadResult(bytes.NewReader(b))
+		if err != nil {
+			return
+		}
+		m, err := Merge(ra, rb)
+		if err != nil {
+			return
+		}
+		var out bytes.Buffer
+		if err := m.WriteJSON(&out); err != nil {
+			t.Fatalf("a merge does not encode: %v", err)
+		}
+		if _, err := ReadResult(&out); err != nil {
+			t.Fatalf("a merge does not read back: %v", err)
+		}
+	})
+}
+
+// TestReadAndMergeRefuseBadFiles: a segment out of range (it once made
+// Merge panic: index out of range), negative durations and negative counts
+// are refused when a result is read, naming the field.
+func TestReadAndMergeRefuseBadFiles(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "results", "v2-fixed.json"))
+	require.NoError(t, err)
+	for _, tc := range []struct{ from, to, want string }{
+		{"\"segment\": {\n  \"index\": 0,\n  \"count\": 0\n }", `"segment":{"index":7,"count":2}`, "Segment.Index must be in [0, 2), got 7"},
+		{`"duration_ns": 600000000000`, `"duration_ns": -1`, "plan duration_ns must be >= 0, got -1"},
+		{`"start": "2000-01-01T00:00:00Z",`, `"start": "2000-01-01T00:00:00Z", "more_panics": -1,`, "more_panics must be >= 0, got -1"},
+	} {
+		bad := bytes.Replace(b, []byte(tc.from), []byte(tc.to), 1)
+		require.NotEqual(t, b, bad, tc.from)
+		_, err := ReadResult(bytes.NewReader(bad))
+		assert.ErrorContains(t, err, tc.want)
+	}
+	res, err := ReadResult(bytes.NewReader(b))
+	require.NoError(t, err)
+	odd := *res
+	odd.Segment = Segment{Index: 7, Count: 2}
+	_, err = Merge(res, &odd)
+	assert.Error(t, err, "no panic")
+}
