@@ -22,6 +22,12 @@
 // when the previous one ran; at each wake-up the scheduler releases every
 // arrival that is due, each with its own intended time.
 //
+// An executor is behaviour, not a closed set: any type with the methods of
+// [Executor] plugs in, such as a load shape of your own (VUs as a function
+// of time, or a sequence of arrival offsets) returned by its Load method.
+// The engine splits it into segments, counts its drops and keeps its
+// accounting as for the executors above.
+//
 // # The numbers
 //
 // An open-model iteration's latency is measured from its intended start, so

@@ -3,6 +3,7 @@ package loadgen_test
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/stampede-go/stampede/loadgen"
@@ -54,4 +55,53 @@ func Example_openModel() {
 	fmt.Printf("scheduled %d = started %d + dropped %d\n",
 		it.Count()+it.Outcomes[metrics.Dropped], it.Count(), it.Outcomes[metrics.Dropped])
 	// Output: scheduled 50 = started 50 + dropped 0
+}
+
+// spike is a load shape of one's own: 2 VUs, 6 from 100 ms to 200 ms, then
+// 2 again until 300 ms. Any type with the methods of Executor plugs in.
+type spike struct{}
+
+func (spike) Validate() error              { return nil }
+func (spike) String() string               { return "spike: 2, 6 from 100ms to 200ms, 2 until 300ms" }
+func (spike) Kind() string                 { return "spike" }
+func (spike) TotalDuration() time.Duration { return 300 * time.Millisecond }
+func (spike) Load() loadgen.Load {
+	return loadgen.Load{Duration: 300 * time.Millisecond, MaxVUs: 6,
+		VUs: func(t time.Duration) (int, time.Duration) {
+			switch {
+			case t < 100*time.Millisecond:
+				return 2, 100 * time.Millisecond
+			case t < 200*time.Millisecond:
+				return 6, 200 * time.Millisecond
+			}
+			return 2, -1
+		}}
+}
+
+// ExampleExecutor runs a load shape of one's own, as the built-in
+// executors run.
+func ExampleExecutor() {
+	peak := 0
+	var mu sync.Mutex
+	active := map[int]bool{}
+	res, err := loadgen.Run(context.Background(), &loadgen.Plan{Scenarios: []loadgen.Scenario{{
+		Name:     "shape",
+		Executor: spike{},
+		Iteration: func(ctx context.Context, it *loadgen.Iteration) error {
+			mu.Lock()
+			active[it.VU.ID] = true
+			peak = max(peak, len(active))
+			mu.Unlock()
+			time.Sleep(10 * time.Millisecond)
+			return nil
+		},
+	}}})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(res.Plan.Scenarios[0].Executor, "—", res.Plan.Scenarios[0].Description)
+	fmt.Println("VUs that ran:", peak)
+	// Output:
+	// spike — spike: 2, 6 from 100ms to 200ms, 2 until 300ms
+	// VUs that ran: 6
 }

@@ -10,19 +10,69 @@ import (
 )
 
 // Executor is a load model: how many virtual users run, or how often
-// iterations start, over time. The executors are the types of this package:
-// the closed models [ConstantVUs], [RampingVUs], [PerVUIterations] and
-// [SharedIterations], and the open models [ConstantRate] and [RampingRate].
-// They are plain data: a Result records them, and reports print them.
+// iterations start, over time. This package has the usual ones: the closed
+// models [ConstantVUs], [RampingVUs], [PerVUIterations] and
+// [SharedIterations], and the open models [ConstantRate] and
+// [RampingRate]; they are plain data, so a Result records them and reports
+// print them. Any type with these methods is an executor too, such as a
+// load shape of your own: the engine runs what its [Load] says, and splits
+// it into segments, counts drops and keeps the accounting for it as for
+// these.
 type Executor interface {
 	// Validate reports every problem with the configuration at once.
 	Validate() error
 	// String describes the executor in one line.
 	String() string
+	// Kind names the kind of executor in results ("constant-vus").
+	Kind() string
 	// TotalDuration returns the longest time the executor starts
 	// iterations, not counting graceful stop.
 	TotalDuration() time.Duration
-	kind() string
+	// Load returns the load to run, for the whole plan (the engine takes
+	// a segment's share). It is called once per run, after Validate.
+	Load() Load
+}
+
+// Load is what an [Executor] asks the engine to run: a closed model (VUs
+// set) or an open one (Arrivals set), for the whole plan. The engine takes
+// a segment's share of it: [Segment.Share] of every VU count and iteration
+// budget, and every Count-th arrival.
+type Load struct {
+	// Duration is how long iterations may start, from the scenario's
+	// start; an open model's scenario lasts all of it. > 0.
+	Duration time.Duration
+	// MaxVUs is the most VUs the load runs at once (VUs never returns
+	// more; an open model starts no more). It sizes connection pools. > 0.
+	MaxVUs int
+
+	// VUs, for a closed model, returns how many VUs run at t from the
+	// scenario's start, and when that may next change (< 0: never).
+	VUs func(t time.Duration) (n int, next time.Duration)
+	// GracefulRampDown is how long a VU that leaves (VUs went below it)
+	// may finish its iteration before it is interrupted; 0 means 30s.
+	GracefulRampDown time.Duration
+	// IterationsPerVU ends each VU after that many iterations, and
+	// Iterations ends the scenario after that many in all (0: no limit);
+	// with either, VUs is read once, at the start, and the scenario ends
+	// when every VU is done.
+	IterationsPerVU, Iterations int64
+
+	// Arrivals, for an open model, returns the offset from the scenario's
+	// start at which the next iteration is due, in order; ok is false when
+	// there are no more.
+	Arrivals func() (at time.Duration, ok bool)
+	// PreAllocatedVUs are started before the first arrival.
+	PreAllocatedVUs int
+}
+
+// validate checks what the engine needs of a load.
+func (l Load) validate(p *problems) {
+	p.add("Load", (l.VUs == nil) != (l.Arrivals == nil), "either a closed model (VUs) or an open one (Arrivals), got %s", map[bool]string{true: "both", false: "neither"}[l.VUs != nil])
+	p.duration("Load.Duration", l.Duration)
+	p.add("Load.MaxVUs", l.MaxVUs > 0 && l.MaxVUs <= VULimit, "between 1 and %d (VULimit), got %d", VULimit, l.MaxVUs)
+	p.add("Load.PreAllocatedVUs", l.PreAllocatedVUs >= 0 && l.PreAllocatedVUs <= l.MaxVUs, "between 0 and MaxVUs (%d), got %d", l.MaxVUs, l.PreAllocatedVUs)
+	p.add("Load.GracefulRampDown", l.GracefulRampDown >= 0 && l.GracefulRampDown <= DurationLimit, "between 0 (30s) and %v, got %v", DurationLimit, l.GracefulRampDown)
+	p.add("Load iterations", l.IterationsPerVU >= 0 && l.Iterations >= 0, ">= 0, got %d per VU and %d in all", l.IterationsPerVU, l.Iterations)
 }
 
 // Stage is one stage of a ramp: over Duration, the VU count or rate moves
@@ -130,12 +180,69 @@ const (
 	DurationLimit = 30 * 24 * time.Hour
 )
 
-func (ConstantVUs) kind() string      { return "constant-vus" }
-func (RampingVUs) kind() string       { return "ramping-vus" }
-func (PerVUIterations) kind() string  { return "per-vu-iterations" }
-func (SharedIterations) kind() string { return "shared-iterations" }
-func (ConstantRate) kind() string     { return "constant-rate" }
-func (RampingRate) kind() string      { return "ramping-rate" }
+// Kind returns "constant-vus".
+func (ConstantVUs) Kind() string { return "constant-vus" }
+
+// Kind returns "ramping-vus".
+func (RampingVUs) Kind() string { return "ramping-vus" }
+
+// Kind returns "per-vu-iterations".
+func (PerVUIterations) Kind() string { return "per-vu-iterations" }
+
+// Kind returns "shared-iterations".
+func (SharedIterations) Kind() string { return "shared-iterations" }
+
+// Kind returns "constant-rate".
+func (ConstantRate) Kind() string { return "constant-rate" }
+
+// Kind returns "ramping-rate".
+func (RampingRate) Kind() string { return "ramping-rate" }
+
+// constantVUs is a VU count that never changes.
+func constantVUs(n int) func(time.Duration) (int, time.Duration) {
+	return func(time.Duration) (int, time.Duration) { return n, -1 }
+}
+
+// Load returns VUs VUs for Duration.
+func (c ConstantVUs) Load() Load {
+	return Load{Duration: c.Duration, MaxVUs: c.VUs, VUs: constantVUs(c.VUs)}
+}
+
+// Load returns the ramp of VUs.
+func (c RampingVUs) Load() Load {
+	peak := c.StartVUs
+	for _, s := range c.Stages {
+		peak = max(peak, s.Target)
+	}
+	return Load{Duration: c.TotalDuration(), MaxVUs: max(peak, 1), GracefulRampDown: c.GracefulRampDown,
+		VUs: func(t time.Duration) (int, time.Duration) { return rampAt(c.StartVUs, c.Stages, t) }}
+}
+
+// Load returns VUs VUs of Iterations iterations each.
+func (c PerVUIterations) Load() Load {
+	return Load{Duration: c.TotalDuration(), MaxVUs: c.VUs, VUs: constantVUs(c.VUs), IterationsPerVU: int64(c.Iterations)}
+}
+
+// Load returns VUs VUs sharing Iterations iterations.
+func (c SharedIterations) Load() Load {
+	return Load{Duration: c.TotalDuration(), MaxVUs: c.VUs, VUs: constantVUs(c.VUs), Iterations: int64(c.Iterations)}
+}
+
+// Load returns Rate arrivals per Per.
+func (c ConstantRate) Load() Load {
+	per := orDefault(c.Per, time.Second)
+	ramp := rateRamp{start: float64(c.Rate) / float64(per), per: per, stages: []Stage{{Duration: c.Duration, Target: c.Rate}}}
+	return Load{Duration: c.Duration, MaxVUs: max(c.MaxVUs, c.PreAllocatedVUs), PreAllocatedVUs: c.PreAllocatedVUs,
+		Arrivals: wholeArrivals(ramp, c.Arrivals).next}
+}
+
+// Load returns the ramp of arrivals.
+func (c RampingRate) Load() Load {
+	per := orDefault(c.Per, time.Second)
+	ramp := rateRamp{start: float64(c.StartRate) / float64(per), per: per, stages: c.Stages}
+	return Load{Duration: c.TotalDuration(), MaxVUs: max(c.MaxVUs, c.PreAllocatedVUs), PreAllocatedVUs: c.PreAllocatedVUs,
+		Arrivals: wholeArrivals(ramp, c.Arrivals).next}
+}
 
 // problems collects validation errors with a common prefix.
 type problems struct {
@@ -429,14 +536,12 @@ func (s Segment) Validate() error {
 }
 
 // arrivals yields the offsets (from the scenario's start) at which an open
-// model's iterations are due, in order.
+// model's iterations are due, in order, for the whole plan.
 type arrivals struct {
-	ramp     rateRamp
-	rng      *rand.Rand // Poisson gaps; nil for even spacing
-	segIdx   int64
-	segCount int64
-	i        int64   // next global arrival number
-	x        float64 // Poisson: cumulative expected arrivals at arrival i
+	ramp rateRamp
+	rng  *rand.Rand // Poisson gaps; nil for even spacing
+	i    int64      // next arrival number
+	x    float64    // Poisson: cumulative expected arrivals at arrival i
 }
 
 // rateRamp is a rate (per ns) moving linearly through stages.
@@ -497,33 +602,58 @@ func (r rateRamp) offsetOf(x float64) (time.Duration, bool) {
 	return 0, false
 }
 
-func newArrivals(ramp rateRamp, kind Arrivals, seg Segment) *arrivals {
-	a := &arrivals{ramp: ramp, segIdx: int64(seg.Index), segCount: int64(seg.count())}
+// wholeArrivals returns the arrivals of a ramp, for the whole plan.
+func wholeArrivals(ramp rateRamp, kind Arrivals) *arrivals {
+	a := &arrivals{ramp: ramp}
 	if kind == Poisson {
 		a.rng = rand.New(rand.NewPCG(0x5eed, 0x57a3bede))
 	}
 	return a
 }
 
-// next returns the next arrival of this segment: its global number and its
-// due offset; ok is false when the schedule is over.
-func (a *arrivals) next() (n int64, at time.Duration, ok bool) {
+// next returns when the next arrival is due; ok is false when the schedule
+// is over.
+func (a *arrivals) next() (at time.Duration, ok bool) {
+	// Arrival i is due when the expected number of arrivals reaches x: i
+	// for even spacing, a sum of i unit exponential gaps for Poisson.
+	x := float64(a.i)
+	a.i++
+	if a.rng != nil {
+		x = a.x
+		a.x += a.rng.ExpFloat64()
+	}
+	return a.ramp.offsetOf(x)
+}
+
+// dealer deals a load's arrivals out to the segments in turn: arrival i
+// of the whole plan goes to segment i mod Count.
+type dealer struct {
+	src        func() (time.Duration, bool)
+	i          int64 // next arrival number of the whole plan
+	idx, count int64
+}
+
+func deal(src func() (time.Duration, bool), seg Segment) *dealer {
+	return &dealer{src: src, idx: int64(seg.Index), count: int64(seg.count())}
+}
+
+// next returns the next arrival of this segment: its number in the whole
+// plan and its due offset; ok is false when the schedule is over.
+func (d *dealer) next() (n int64, at time.Duration, ok bool) {
 	for {
-		i := a.i
-		a.i++
-		// Arrival i is due when the expected number of arrivals reaches x:
-		// i for even spacing, a sum of i unit exponential gaps for Poisson.
-		x := float64(i)
-		if a.rng != nil {
-			x = a.x
-			a.x += a.rng.ExpFloat64()
-		}
-		at, ok = a.ramp.offsetOf(x)
+		at, ok := d.src()
 		if !ok {
 			return 0, 0, false
 		}
-		if i%a.segCount == a.segIdx {
-			return i, at, true
+		n := d.i
+		d.i++
+		if n%d.count == d.idx {
+			return n, at, true
 		}
 	}
+}
+
+// newArrivals returns segment seg's arrivals of a ramp.
+func newArrivals(ramp rateRamp, kind Arrivals, seg Segment) *dealer {
+	return deal(wholeArrivals(ramp, kind).next, seg)
 }

@@ -105,25 +105,10 @@ var ErrStopScenario = errors.New("loadgen: stop scenario")
 // the whole plan (before splitting into segments). Use it to size
 // connection pools.
 func MaxVUs(x Executor) int {
-	switch x := deref(x).(type) {
-	case ConstantVUs:
-		return x.VUs
-	case RampingVUs:
-		n := x.StartVUs
-		for _, s := range x.Stages {
-			n = max(n, s.Target)
-		}
-		return n
-	case PerVUIterations:
-		return x.VUs
-	case SharedIterations:
-		return x.VUs
-	case ConstantRate:
-		return max(x.MaxVUs, x.PreAllocatedVUs)
-	case RampingRate:
-		return max(x.MaxVUs, x.PreAllocatedVUs)
+	if isNil(x) {
+		return 0
 	}
-	return 0
+	return x.Load().MaxVUs
 }
 
 // segmentMaxVUs bounds the VUs one segment runs of x at once.
@@ -219,14 +204,22 @@ func (p *Plan) Validate() error {
 		add(s.StartAfter >= 0 && s.StartAfter <= DurationLimit, "%s: StartAfter must be between 0 and %v, got %v", where, DurationLimit, s.StartAfter)
 		add(s.GracefulStop >= 0 && s.GracefulStop <= DurationLimit, "%s: GracefulStop must be between 0 (30s) and %v, got %v", where, DurationLimit, s.GracefulStop)
 		add((s.Iteration == nil) != (s.Setup == nil), "%s: exactly one of Iteration and Setup must be set", where)
-		ex := deref(s.Executor)
-		if ex == nil {
+		ex := s.Executor
+		if isNil(ex) {
 			add(false, "%s: Executor must be set, got %s", where, nilName(s.Executor))
 			continue
 		}
 		if err := ex.Validate(); err != nil {
 			for _, e := range unjoin(err) {
 				errs = append(errs, fmt.Errorf("loadgen: %s: %s", where, trimPrefix(e.Error())))
+			}
+			continue
+		}
+		lp := &problems{}
+		ex.Load().validate(lp)
+		if err := lp.err(); err != nil {
+			for _, e := range unjoin(err) {
+				errs = append(errs, fmt.Errorf("loadgen: %s: executor %s: %s", where, ex.Kind(), trimPrefix(e.Error())))
 			}
 			continue
 		}
@@ -279,7 +272,7 @@ func trimPrefix(s string) string {
 func (p *Plan) Duration() time.Duration {
 	var d time.Duration
 	for _, s := range p.Scenarios {
-		if ex := deref(s.Executor); ex != nil {
+		if ex := s.Executor; !isNil(ex) {
 			d = max(d, min(s.StartAfter, DurationLimit)+min(ex.TotalDuration(), DurationLimit))
 		}
 	}

@@ -122,9 +122,12 @@ func describe(p *Plan) PlanInfo {
 		Duration: p.Duration(),
 	}
 	for _, s := range p.Scenarios {
-		cfg, _ := json.Marshal(s.Executor) // plain structs of numbers: cannot fail
+		cfg, err := json.Marshal(s.Executor) // this package's executors are plain numbers
+		if err != nil {
+			cfg = nil // an executor of the user's that is not data: its description says what it was
+		}
 		info.Scenarios = append(info.Scenarios, ScenarioInfo{
-			Name: s.Name, Executor: s.Executor.kind(), Description: s.Executor.String(), Config: cfg,
+			Name: s.Name, Executor: s.Executor.Kind(), Description: s.Executor.String(), Config: cfg,
 			StartAfter: s.StartAfter, GracefulStop: s.gracefulStop(), Open: isOpen(s.Executor),
 		})
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"regexp"
 	"runtime"
 	"runtime/debug"
@@ -475,50 +476,16 @@ func newRunner(ctx context.Context, e *engine, sc *Scenario, inst Instance) *run
 	return r
 }
 
-func isOpen(x Executor) bool {
-	switch deref(x).(type) {
-	case ConstantRate, RampingRate:
+func isOpen(x Executor) bool { return x.Load().Arrivals != nil }
+
+// isNil reports whether x is nil or a nil pointer (whose methods would
+// dereference it).
+func isNil(x Executor) bool {
+	if x == nil {
 		return true
 	}
-	return false
-}
-
-// deref turns a pointer to one of the executor types into its value, and a
-// nil pointer into nil.
-func deref(x Executor) Executor {
-	switch p := x.(type) {
-	case *ConstantVUs:
-		if p == nil {
-			return nil
-		}
-		return *p
-	case *RampingVUs:
-		if p == nil {
-			return nil
-		}
-		return *p
-	case *PerVUIterations:
-		if p == nil {
-			return nil
-		}
-		return *p
-	case *SharedIterations:
-		if p == nil {
-			return nil
-		}
-		return *p
-	case *ConstantRate:
-		if p == nil {
-			return nil
-		}
-		return *p
-	case *RampingRate:
-		if p == nil {
-			return nil
-		}
-		return *p
-	}
-	return x
+	v := reflect.ValueOf(x)
+	return v.Kind() == reflect.Pointer && v.IsNil()
 }
 
 // stop ends the scenario gracefully: no new iterations; after GracefulStop
@@ -558,44 +525,35 @@ func (r *runner) run() {
 		}
 	}
 	start := r.e.start.Add(r.sc.StartAfter)
-	switch x := deref(r.sc.Executor).(type) {
-	case ConstantVUs:
-		n := r.seg.Share(x.VUs)
-		r.closed(start, closedSpec{end: x.Duration, target: func(time.Duration) (int, time.Duration) { return n, -1 }})
-	case RampingVUs:
-		r.closed(start, closedSpec{
-			end:      x.TotalDuration(),
-			rampDown: orDefault(x.GracefulRampDown, defaultGraceful),
-			target: func(t time.Duration) (int, time.Duration) {
-				v, next := rampAt(x.StartVUs, x.Stages, t)
-				return r.seg.Share(v), next
-			},
-		})
-	case PerVUIterations:
-		n := r.seg.Share(x.VUs)
-		r.closed(start, closedSpec{end: x.TotalDuration(), perVU: int64(x.Iterations), budget: true,
-			target: func(time.Duration) (int, time.Duration) { return n, -1 }})
-	case SharedIterations:
-		iters := r.seg.Share(x.Iterations)
-		n := r.seg.Share(x.VUs)
-		if n == 0 && iters > 0 {
-			n = 1 // keep the iteration count exact when this segment gets no VU
-		}
-		left := &atomic.Int64{}
-		left.Store(int64(iters))
-		r.closed(start, closedSpec{end: x.TotalDuration(), shared: left, budget: true,
-			target: func(time.Duration) (int, time.Duration) { return n, -1 }})
-	case ConstantRate:
-		per := orDefault(x.Per, time.Second)
-		ramp := rateRamp{start: float64(x.Rate) / float64(per), per: per, stages: []Stage{{Duration: x.Duration, Target: x.Rate}}}
-		r.open(start, x.Duration, newArrivals(ramp, x.Arrivals, r.seg), x.PreAllocatedVUs, x.MaxVUs)
-	case RampingRate:
-		per := orDefault(x.Per, time.Second)
-		ramp := rateRamp{start: float64(x.StartRate) / float64(per), per: per, stages: x.Stages}
-		r.open(start, x.TotalDuration(), newArrivals(ramp, x.Arrivals, r.seg), x.PreAllocatedVUs, x.MaxVUs)
-	default:
-		panic(fmt.Sprintf("loadgen: unknown executor %T", x)) // Validate accepted only ours
+	ld := r.sc.Executor.Load()
+	if ld.Arrivals != nil {
+		r.open(start, ld.Duration, deal(ld.Arrivals, r.seg), ld.PreAllocatedVUs, ld.MaxVUs)
+		return
 	}
+	spec := closedSpec{
+		end:      ld.Duration,
+		rampDown: orDefault(ld.GracefulRampDown, defaultGraceful),
+		perVU:    ld.IterationsPerVU,
+		target: func(t time.Duration) (int, time.Duration) {
+			n, next := ld.VUs(t)
+			return r.seg.Share(min(max(n, 0), ld.MaxVUs)), next
+		},
+	}
+	if ld.Iterations > 0 {
+		iters := r.seg.Share(int(ld.Iterations))
+		spec.shared = &atomic.Int64{}
+		spec.shared.Store(int64(iters))
+		share := spec.target
+		spec.target = func(t time.Duration) (int, time.Duration) {
+			n, next := share(t)
+			if n == 0 && iters > 0 {
+				n = 1 // keep the iteration count exact when this segment gets no VU
+			}
+			return n, next
+		}
+	}
+	spec.budget = spec.perVU > 0 || spec.shared != nil
+	r.closed(start, spec)
 }
 
 // vuState is a VU with what the engine keeps for it.
@@ -789,7 +747,7 @@ func (r *runner) closedVU(v *vuState, slot int, start time.Time, spec *closedSpe
 
 // ---- open models ----
 
-func (r *runner) open(start time.Time, dur time.Duration, arr *arrivals, pre, maxVUs int) {
+func (r *runner) open(start time.Time, dur time.Duration, arr *dealer, pre, maxVUs int) {
 	pre = r.seg.Share(pre)
 	maxVUs = max(r.seg.Share(max(maxVUs, pre)), pre, 1)
 	idle := make(chan *vuState, maxVUs)
