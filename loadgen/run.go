@@ -534,10 +534,24 @@ func (r *runner) run() {
 		end:      ld.Duration,
 		rampDown: orDefault(ld.GracefulRampDown, defaultGraceful),
 		perVU:    ld.IterationsPerVU,
-		target: func(t time.Duration) (int, time.Duration) {
-			n, next := ld.VUs(t)
-			return r.seg.Share(min(max(n, 0), ld.MaxVUs)), next
-		},
+	}
+	// Every VU asks before each iteration: the segment's share is worked
+	// out only when the count changes.
+	lastN, lastShare := -1, 0
+	var shareMu sync.Mutex
+	spec.target = func(t time.Duration) (int, time.Duration) {
+		n, next := ld.VUs(t)
+		n = min(max(n, 0), ld.MaxVUs)
+		if r.seg.IsWhole() {
+			return n, next
+		}
+		shareMu.Lock()
+		if n != lastN {
+			lastN, lastShare = n, r.seg.Share(n)
+		}
+		share := lastShare
+		shareMu.Unlock()
+		return share, next
 	}
 	if ld.Iterations > 0 {
 		iters := r.seg.Share(int(ld.Iterations))

@@ -2,14 +2,14 @@
 // same process: virtual users ramp up, hold and ramp down while each one
 // lists the meetings, opens one, applies for it and reloads its page. It
 // prints a live progress line, then the report, checks two thresholds, and
-// writes an HTML report with charts.
+// writes an HTML report with charts and a JSON summary. Its flags are those
+// of the command-line kit (package report/cli): -h lists them.
 //
-//	go run ./examples/quickstart [-duration 20s] [-vus 50] [-html stampede-report.html]
+//	go run ./examples/quickstart [-duration 20s] [-vus 50] [-html stampede-report.html] [-json stampede-summary.json]
 package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -21,40 +21,44 @@ import (
 	"github.com/stampede-go/stampede/internal/demo"
 	"github.com/stampede-go/stampede/loadgen"
 	"github.com/stampede-go/stampede/report"
+	"github.com/stampede-go/stampede/report/cli"
 	"github.com/stampede-go/stampede/scenario"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, false); err != nil {
-		fmt.Fprintln(os.Stderr, "quickstart:", err)
-		os.Exit(1)
-	}
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, false)
+	stop()
+	os.Exit(code)
 }
 
-// run runs the command. inMemory serves the demo service in memory instead
-// of on a loopback port: the tests do, on a fake clock.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer, inMemory bool) error {
-	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	duration := fs.Duration("duration", 20*time.Second, "how long the test runs (ramp up a quarter, hold half, ramp down a quarter)")
-	vus := fs.Int("vus", 50, "peak number of virtual users")
-	htmlPath := fs.String("html", "stampede-report.html", "where to write the HTML report")
-	jsonPath := fs.String("json", "stampede-summary.json", "where to write the JSON summary (for CI and dashboards)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *duration < time.Second || *vus < 1 {
-		return fmt.Errorf("-duration must be >= 1s and -vus >= 1, got %v and %d", *duration, *vus)
-	}
-
+// run runs the command and returns its exit code. inMemory serves the demo
+// service in memory instead of on a loopback port: the tests do, on a fake
+// clock.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, inMemory bool) int {
 	svc, err := demo.Start(demo.Options{Rows: 5000, InMemory: inMemory})
 	if err != nil {
-		return err
+		fmt.Fprintln(stderr, "quickstart:", err)
+		return cli.ExitFail
 	}
 	defer svc.Close()
+	tool := &cli.Tool{
+		Name:        "quickstart",
+		Description: "quickstart ramps virtual users through a sign-up journey against a demo service in this process.",
+		Defaults: cli.Flags{VUs: 50, Duration: 20 * time.Second, HTML: "stampede-report.html", JSON: "stampede-summary.json",
+			Thresholds: report.MustParseThresholds("apply: p95<500ms", "error_rate<1%")},
+		Plan: func(f *cli.Flags, _ int) (*loadgen.Plan, error) { return plan(f, svc) },
+	}
+	return tool.Run(ctx, args, stdout, stderr)
+}
 
+// plan is the sign-up journey, ramping up for a quarter of the run (the
+// warm-up, unless -warmup says otherwise), holding half and ramping down;
+// with -rate, an open model instead.
+func plan(f *cli.Flags, svc *demo.Service) (*loadgen.Plan, error) {
+	if f.Duration < time.Second {
+		return nil, fmt.Errorf("-duration must be >= 1s, got %v", f.Duration)
+	}
 	// Test data: member names, each with the meeting they want.
 	var rows [][]string
 	for i := range 200 {
@@ -62,7 +66,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, inMemory 
 	}
 	members, err := scenario.NewFeeder("members", []string{"name", "meeting"}, rows, scenario.Sequential, scenario.Wrap)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	think := scenario.Think(scenario.Uniform(100*time.Millisecond, 300*time.Millisecond))
 	signup, err := scenario.New("signup", scenario.Parts{
@@ -77,49 +81,30 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, inMemory 
 		scenario.GET("detail-again", svc.URL+"/meetings/{{meeting}}"),
 	}, scenario.WithClient(scenario.Client{Dial: svc.Dial})) // svc.Dial: nil unless in memory
 	if err != nil {
-		return err
+		return nil, err
 	}
-
-	quarter := *duration / 4
-	plan := &loadgen.Plan{
-		Name:   "quickstart: sign-up journey",
-		Warmup: quarter.Truncate(time.Second), // the ramp-up is left out of the figures
-		Scenarios: []loadgen.Scenario{signup.Scenario(loadgen.RampingVUs{
-			Stages: []loadgen.Stage{
-				{Duration: quarter, Target: *vus},
-				{Duration: *duration - 2*quarter, Target: *vus},
-				{Duration: quarter, Target: 0},
-			},
-			GracefulRampDown: time.Second,
-		})},
-		Gauges:     []loadgen.Gauge{{Name: "heap MiB", Sample: heapMiB}}, // the demo service shares this process
-		OnInterval: report.NewProgress(stderr, report.ProgressOptions{}),
+	quarter := f.Duration / 4
+	warmup := f.Warmup
+	if warmup == 0 {
+		warmup = quarter.Truncate(time.Second) // the ramp-up is left out of the figures
 	}
-	res, err := loadgen.Run(ctx, plan)
-	if res == nil {
-		return err
+	var load loadgen.Executor = loadgen.RampingVUs{
+		Stages: []loadgen.Stage{
+			{Duration: quarter, Target: f.VUs},
+			{Duration: f.Duration - 2*quarter, Target: f.VUs},
+			{Duration: quarter, Target: 0},
+		},
+		GracefulRampDown: time.Second,
 	}
-	if err != nil {
-		fmt.Fprintln(stderr, "run stopped early:", err)
+	if f.Rate > 0 {
+		load = f.Executor() // -rate: an open model of -rate journeys per second, up to -vus at once
 	}
-
-	summary := report.Summarize(res)
-	if err := summary.WriteText(stdout); err != nil {
-		return err
-	}
-	verdicts := report.Check(res, report.MustParseThresholds("apply: p95<500ms", "error_rate<1%")...)
-	fmt.Fprintln(stdout, "\nthresholds")
-	if err := verdicts.WriteText(stdout); err != nil {
-		return err
-	}
-	if err := summary.SaveHTML(*htmlPath, report.HTMLOptions{Verdicts: verdicts}); err != nil {
-		return err
-	}
-	if err := summary.SaveJSON(*jsonPath, verdicts); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "\nHTML report: %s\nJSON summary: %s\n", *htmlPath, *jsonPath)
-	return nil
+	return &loadgen.Plan{
+		Name:      "quickstart: sign-up journey",
+		Warmup:    warmup,
+		Scenarios: []loadgen.Scenario{signup.Scenario(load)},
+		Gauges:    []loadgen.Gauge{{Name: "heap MiB", Sample: heapMiB}}, // the demo service shares this process
+	}, nil
 }
 
 func heapMiB() float64 {

@@ -25,7 +25,7 @@ func TestQuickstart(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		html, js := filepath.Join(t.TempDir(), "report.html"), filepath.Join(t.TempDir(), "summary.json")
 		var out, errOut bytes.Buffer
-		require.NoError(t, run(t.Context(), []string{"-duration", "4s", "-vus", "4", "-html", html, "-json", js}, &out, &errOut, true), errOut.String())
+		require.Equal(t, 0, run(t.Context(), []string{"-duration", "4s", "-vus", "4", "-html", html, "-json", js}, &out, &errOut, true), errOut.String())
 		s := out.String()
 		for _, want := range []string{
 			"duration: 4.49s", // 4 s and the last iteration's ramp-down grace
@@ -70,7 +70,15 @@ func TestQuickstart(t *testing.T) {
 	})
 }
 
-func TestQuickstartRefusesBadFlags(t *testing.T) {
+// TestQuickstartFlags: bad values exit 2 with the reason, -h exits 0.
+func TestQuickstartFlags(t *testing.T) {
 	var out, errOut bytes.Buffer
-	assert.EqualError(t, run(t.Context(), []string{"-vus", "0"}, &out, &errOut, true), "-duration must be >= 1s and -vus >= 1, got 20s and 0")
+	assert.Equal(t, 2, run(t.Context(), []string{"-vus", "0"}, &out, &errOut, true))
+	assert.Contains(t, errOut.String(), "-vus must be >= 1, got 0")
+	errOut.Reset()
+	assert.Equal(t, 2, run(t.Context(), []string{"-duration", "500ms"}, &out, &errOut, true))
+	assert.Contains(t, errOut.String(), "-duration must be >= 1s, got 500ms")
+	out.Reset()
+	assert.Equal(t, 0, run(t.Context(), []string{"-h"}, &out, &errOut, true))
+	assert.Contains(t, out.String(), "usage: quickstart [flags]")
 }

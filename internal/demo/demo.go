@@ -14,6 +14,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -38,6 +39,13 @@ type Options struct {
 	// InMemory serves the service on an in-memory network instead of a
 	// loopback port: clients reach it only through [Service.Dial].
 	InMemory bool
+	// Workers and WorkTime make the endpoint of known capacity, GET /work:
+	// a pool of Workers (0 means 10), each serving one request for
+	// WorkTime (0 means 10 ms), so it holds Workers/WorkTime requests per
+	// second (1000/s by default). Past that, requests queue for a worker;
+	// with ?shed=1 a request that finds every worker busy fails with 503.
+	Workers  int
+	WorkTime time.Duration
 }
 
 // Service is a running demo service.
@@ -65,12 +73,20 @@ type Service struct {
 	missed    atomic.Int64  // requests that missed the cache
 	v1Buffers sync.Map      // the old report endpoint keeps a buffer per request in flight
 	v1Lock    chan struct{} // the old report endpoint's global lock (a channel: waiting on it is durable in a synctest bubble)
+	workers   chan struct{} // the pool of GET /work
+	workTime  time.Duration
 }
 
 // Start starts a service on an ephemeral loopback port.
 func Start(o Options) (*Service, error) {
-	if o.Rows < 0 || o.DBConns < 0 {
-		return nil, fmt.Errorf("demo: Rows and DBConns must be >= 0, got %d and %d", o.Rows, o.DBConns)
+	if o.Rows < 0 || o.DBConns < 0 || o.Workers < 0 || o.WorkTime < 0 {
+		return nil, fmt.Errorf("demo: Rows, DBConns, Workers and WorkTime must be >= 0, got %d, %d, %d and %v", o.Rows, o.DBConns, o.Workers, o.WorkTime)
+	}
+	if o.Workers == 0 {
+		o.Workers = 10
+	}
+	if o.WorkTime == 0 {
+		o.WorkTime = 10 * time.Millisecond
 	}
 	if o.Rows == 0 {
 		o.Rows = 2000
@@ -78,7 +94,8 @@ func Start(o Options) (*Service, error) {
 	if o.DBConns == 0 {
 		o.DBConns = 8
 	}
-	s := &Service{db: make(chan struct{}, o.DBConns), v1Lock: make(chan struct{}, 1), done: make(chan struct{})}
+	s := &Service{db: make(chan struct{}, o.DBConns), v1Lock: make(chan struct{}, 1), done: make(chan struct{}),
+		workers: make(chan struct{}, o.Workers), workTime: o.WorkTime}
 	if o.InMemory {
 		ml := memnet.Listen()
 		s.ln, s.URL, s.Dial = ml, "http://demo.internal", ml.Dial
@@ -97,6 +114,7 @@ func Start(o Options) (*Service, error) {
 	mux.HandleFunc("POST /meetings/{id}/apply", s.apply)
 	mux.HandleFunc("GET /v1/report", s.reportV1)
 	mux.HandleFunc("GET /v2/report", s.reportV2)
+	mux.HandleFunc("GET /work", s.work)
 	s.srv = &http.Server{Handler: s.middleware(mux), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		defer close(s.done)
@@ -274,4 +292,27 @@ func (s *Service) reportV2(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	fmt.Fprint(w, `{"report":"v2"}`)
+}
+
+// work serves GET /work: a worker of the pool for WorkTime (see Options).
+func (s *Service) work(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Query().Get("shed") == "1" {
+		select {
+		case s.workers <- struct{}{}:
+		default:
+			http.Error(w, "all workers busy", http.StatusServiceUnavailable)
+			return
+		}
+	} else {
+		select {
+		case s.workers <- struct{}{}:
+		case <-r.Context().Done():
+			return
+		}
+	}
+	defer func() { <-s.workers }()
+	if !sleep(r.Context(), s.workTime) {
+		return
+	}
+	_, _ = io.WriteString(w, "done\n")
 }

@@ -1,0 +1,402 @@
+package capacity
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/stampede-go/stampede/loadgen"
+	"github.com/stampede-go/stampede/metrics"
+	"github.com/stampede-go/stampede/report"
+)
+
+// Options configure a [Search] or [Steps].
+type Options struct {
+	// Plan returns the plan to run at one load level: an arrival rate per
+	// second, or a number of VUs. [OpenLoad] and [ClosedLoad] make one
+	// from a scenario.
+	Plan func(level int) (*loadgen.Plan, error)
+	// SLO are the thresholds every level must pass.
+	SLO []report.Threshold
+	// MaxDropped is the share of arrivals a level of an open model may
+	// drop and still count as run at its rate; 0 means 1 %.
+	MaxDropped float64
+	// Budget bounds the whole search; 0 means none. A level that would not
+	// fit in what is left is not started.
+	Budget time.Duration
+	// OnLevel, if set, is called after each level (for a progress line).
+	OnLevel func(Level)
+
+	// Search only: levels run from Start, adding Step (or multiplying by
+	// Factor, when Factor > 1), until a level breaks the SLO or passes Max
+	// (0: no limit but the budget). Then, when Resolution > 0, the levels
+	// between the last good and the first bad one are bisected until they
+	// are at most Resolution apart.
+	Start, Step int
+	Factor      float64
+	Max         int
+	Resolution  int
+}
+
+// Limit is what stopped a level from passing.
+type Limit int
+
+// The limits.
+const (
+	// None: the level passed.
+	None Limit = iota
+	// Latency: a latency threshold of the SLO failed.
+	Latency
+	// Errors: an error threshold of the SLO failed (error_rate, errors,
+	// status).
+	Errors
+	// Drops: arrivals were dropped, or a throughput threshold failed,
+	// while the target slowed down: it held the VUs.
+	Drops
+	// Generator: arrivals were dropped (or throughput fell short) while
+	// the target stayed fast: the generator's VUs or CPU were the limit,
+	// not the service (raise MaxVUs, or use more generators).
+	Generator
+)
+
+// String returns "none", "latency", "errors", "drops" or "generator".
+func (l Limit) String() string {
+	switch l {
+	case None:
+		return "none"
+	case Latency:
+		return "latency"
+	case Errors:
+		return "errors"
+	case Drops:
+		return "drops"
+	case Generator:
+		return "generator"
+	}
+	return fmt.Sprintf("limit(%d)", int(l))
+}
+
+// Level is one load level that ran.
+type Level struct {
+	// Load is the level: arrivals per second (Open) or VUs.
+	Load int
+	Open bool
+	// Result is the run.
+	Result *loadgen.Result
+	// Rate is the iterations started per second of the measured window
+	// (the achieved rate); Dropped counts arrivals that found no VU, and
+	// DroppedShare is their share of all arrivals.
+	Rate         float64
+	Dropped      int64
+	DroppedShare float64
+	// Successes counts successful iterations; P50, P95 and P99 are their
+	// latencies (of every scenario's iterations merged).
+	Successes     int64
+	P50, P95, P99 time.Duration
+	// ErrorRate is the share of iterations that failed.
+	ErrorRate float64
+	// Verdicts are the SLO's thresholds checked on the level.
+	Verdicts report.Verdicts
+	// Pass is set when every threshold passed and drops stayed within
+	// MaxDropped; otherwise Limit says what broke and Why how.
+	Pass  bool
+	Limit Limit
+	Why   string
+}
+
+// Report is the outcome of a [Search] or [Steps].
+type Report struct {
+	// Levels are in the order they ran.
+	Levels []Level
+	// Ceiling is the highest level that passed with no failing level
+	// below it (0 when the first failed); Limit and Why are those of the
+	// lowest failing level above it (None when every level passed).
+	Ceiling int
+	Limit   Limit
+	Why     string
+	// Stopped says why a search ended before finding a failing level:
+	// "budget", "cancelled", or "reached Max"; "" otherwise.
+	Stopped string
+}
+
+// OpenLoad returns a Plan function for Options: at level r, the scenario
+// built by scenario (a journey's Scenario method fits) runs r arrivals per
+// second, evenly spaced, for duration, of which warmup is left out of the
+// figures; an arrival finding all maxVUs busy is dropped.
+func OpenLoad(scenario func(loadgen.Executor) loadgen.Scenario, duration, warmup time.Duration, maxVUs int) func(int) (*loadgen.Plan, error) {
+	return func(rate int) (*loadgen.Plan, error) {
+		if rate <= 0 {
+			return nil, fmt.Errorf("capacity: an open level must be > 0 arrivals per second, got %d", rate)
+		}
+		ex := loadgen.ConstantRate{Rate: rate, Duration: duration, PreAllocatedVUs: min(maxVUs, max(rate/10, 1)), MaxVUs: maxVUs}
+		return &loadgen.Plan{Name: fmt.Sprintf("%d/s", rate), Warmup: warmup, Scenarios: []loadgen.Scenario{scenario(ex)}}, nil
+	}
+}
+
+// ClosedLoad returns a Plan function for Options: at level n, n VUs run
+// the scenario built by scenario for duration, of which warmup is left
+// out of the figures.
+func ClosedLoad(scenario func(loadgen.Executor) loadgen.Scenario, duration, warmup time.Duration) func(int) (*loadgen.Plan, error) {
+	return func(vus int) (*loadgen.Plan, error) {
+		if vus <= 0 {
+			return nil, fmt.Errorf("capacity: a closed level must be > 0 VUs, got %d", vus)
+		}
+		ex := loadgen.ConstantVUs{VUs: vus, Duration: duration}
+		return &loadgen.Plan{Name: fmt.Sprintf("%d VUs", vus), Warmup: warmup, Scenarios: []loadgen.Scenario{scenario(ex)}}, nil
+	}
+}
+
+func (o *Options) validate(search bool) error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("capacity: "+format, args...)) }
+	if o.Plan == nil {
+		bad("Options.Plan must be set (OpenLoad or ClosedLoad make one)")
+	}
+	if o.MaxDropped < 0 || o.MaxDropped >= 1 || math.IsNaN(o.MaxDropped) {
+		bad("Options.MaxDropped must be in [0, 1) (0 means 1%%), got %v", o.MaxDropped)
+	}
+	if o.Budget < 0 {
+		bad("Options.Budget must be >= 0 (0 means none), got %v", o.Budget)
+	}
+	for _, t := range o.SLO {
+		if err := t.Validate(); err != nil {
+			bad("Options.SLO: %v", err)
+		}
+	}
+	if search {
+		if o.Start <= 0 {
+			bad("Options.Start must be > 0, got %d", o.Start)
+		}
+		if o.Factor != 0 && !(o.Factor > 1) {
+			bad("Options.Factor must be 0 (use Step) or > 1, got %v", o.Factor)
+		}
+		if o.Factor == 0 && o.Step <= 0 {
+			bad("Options.Step must be > 0 when Factor is 0, got %d", o.Step)
+		}
+		if o.Max < 0 || o.Max > 0 && o.Max < o.Start {
+			bad("Options.Max must be 0 (no limit) or >= Start (%d), got %d", o.Start, o.Max)
+		}
+		if o.Resolution < 0 {
+			bad("Options.Resolution must be >= 0, got %d", o.Resolution)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Search raises the load level by level until one breaks the SLO, then
+// bisects to the stated resolution; see [Options]. The report's Ceiling
+// is the highest level that held, with what limited the next. Cancelling
+// ctx or running out of budget ends the search with what it found; a
+// level cut short is not judged. An error is returned only for bad
+// options or a plan that does not run.
+func Search(ctx context.Context, o Options) (*Report, error) {
+	if err := o.validate(true); err != nil {
+		return nil, err
+	}
+	s := newSearch(ctx, &o)
+	defer s.cancel()
+	good, bad := 0, 0
+	var badLevel *Level
+	for level := o.Start; ; {
+		if o.Max > 0 && level > o.Max {
+			s.rep.Stopped = "reached Max"
+			break
+		}
+		l, err := s.run(level)
+		if err != nil || l == nil {
+			return s.finish(), err
+		}
+		if !l.Pass {
+			bad, badLevel = level, l
+			break
+		}
+		good = level
+		next := level + o.Step
+		if o.Factor > 1 {
+			next = max(int(math.Ceil(float64(level)*o.Factor)), level+1)
+		}
+		level = next
+	}
+	for badLevel != nil && o.Resolution > 0 && bad-good > o.Resolution && good > 0 {
+		mid := good + (bad-good)/2
+		l, err := s.run(mid)
+		if err != nil || l == nil {
+			return s.finish(), err
+		}
+		if l.Pass {
+			good = mid
+		} else {
+			bad, badLevel = mid, l
+		}
+	}
+	return s.finish(), nil
+}
+
+// Steps runs the given levels in order, all of them (the "100, 200 and 300
+// users" question), each judged against the SLO; see [CompareSteps] to set
+// two services side by side.
+func Steps(ctx context.Context, o Options, levels ...int) (*Report, error) {
+	if err := o.validate(false); err != nil {
+		return nil, err
+	}
+	if len(levels) == 0 {
+		return nil, errors.New("capacity: Steps needs at least one level")
+	}
+	s := newSearch(ctx, &o)
+	defer s.cancel()
+	for _, level := range levels {
+		l, err := s.run(level)
+		if err != nil || l == nil {
+			return s.finish(), err
+		}
+	}
+	return s.finish(), nil
+}
+
+type search struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	o      *Options
+	rep    *Report
+	until  time.Time // the budget's end; zero for none
+}
+
+func newSearch(ctx context.Context, o *Options) *search {
+	s := &search{o: o, rep: &Report{}}
+	s.ctx, s.cancel = context.WithCancel(ctx)
+	if o.Budget > 0 {
+		s.until = time.Now().Add(o.Budget)
+		s.ctx, s.cancel = context.WithDeadline(ctx, s.until)
+	}
+	return s
+}
+
+// run runs one level; it returns nil (and no error) when the search must
+// stop: cancelled, or out of budget.
+func (s *search) run(level int) (*Level, error) {
+	if s.ctx.Err() != nil {
+		s.rep.Stopped = s.why()
+		return nil, nil
+	}
+	plan, err := s.o.Plan(level)
+	if err != nil {
+		return nil, fmt.Errorf("capacity: level %d: %w", level, err)
+	}
+	if !s.until.IsZero() && time.Until(s.until) < plan.Duration() {
+		s.rep.Stopped = "budget"
+		return nil, nil
+	}
+	res, err := loadgen.Run(s.ctx, plan)
+	if res == nil {
+		return nil, fmt.Errorf("capacity: level %d: %w", level, err)
+	}
+	if res.Interrupted {
+		s.rep.Stopped = s.why()
+		return nil, nil
+	}
+	l := s.judge(level, res)
+	s.rep.Levels = append(s.rep.Levels, l)
+	if s.o.OnLevel != nil {
+		s.o.OnLevel(l)
+	}
+	return &s.rep.Levels[len(s.rep.Levels)-1], nil
+}
+
+func (s *search) why() string {
+	if errors.Is(s.ctx.Err(), context.DeadlineExceeded) && !s.until.IsZero() {
+		return "budget"
+	}
+	return "cancelled"
+}
+
+// judge computes a level's figures and verdict.
+func (s *search) judge(level int, res *loadgen.Result) Level {
+	l := Level{Load: level, Result: res}
+	var it metrics.Stats
+	for _, sc := range res.Plan.Scenarios {
+		l.Open = l.Open || sc.Open
+		st := res.Iterations(sc.Name)
+		it.Merge(&st)
+	}
+	window := max(res.End.Sub(res.Start)-res.Plan.Warmup, 0)
+	l.Rate = it.Rate(window)
+	l.Dropped = it.Outcomes[metrics.Dropped]
+	if all := it.Count() + l.Dropped; all > 0 {
+		l.DroppedShare = float64(l.Dropped) / float64(all)
+	}
+	l.Successes = it.Latency.Count()
+	l.P50, l.P95, l.P99 = it.Quantile(0.5), it.Quantile(0.95), it.Quantile(0.99)
+	l.ErrorRate = it.ErrorRate()
+	l.Verdicts = report.Check(res, s.o.SLO...)
+	maxDropped := s.o.MaxDropped
+	if maxDropped == 0 {
+		maxDropped = 0.01
+	}
+	var errs, lat, thin []string
+	for _, v := range l.Verdicts.Failed() {
+		what := v.Threshold.String() + " (" + v.ActualString() + ")"
+		name := v.Threshold.Metric.String()
+		switch {
+		case strings.HasPrefix(name, "error") || strings.HasPrefix(name, "status"):
+			errs = append(errs, what)
+		case v.Threshold.Metric.Unit() == report.Latency:
+			lat = append(lat, what)
+		default: // count, rate, dropped: the load did not get through
+			thin = append(thin, what)
+		}
+	}
+	if l.DroppedShare > maxDropped {
+		thin = append(thin, fmt.Sprintf("%d of %d arrivals dropped (%.1f%%, more than %.1f%%)", l.Dropped, it.Count()+l.Dropped, 100*l.DroppedShare, 100*maxDropped))
+	}
+	switch {
+	case len(errs) > 0:
+		l.Limit, l.Why = Errors, strings.Join(errs, "; ")
+	case len(lat) > 0:
+		l.Limit, l.Why = Latency, strings.Join(lat, "; ")
+	case len(thin) > 0:
+		l.Limit, l.Why = Drops, strings.Join(thin, "; ")
+		if base, ok := s.healthy(); ok && l.P95 > 0 && l.P95 <= 2*base {
+			l.Limit = Generator
+			l.Why += fmt.Sprintf(" while p95 stayed at %v (%v at the lowest level): the generator, not the service (raise MaxVUs or add generators)", l.P95, base)
+		}
+	default:
+		l.Pass = true
+	}
+	return l
+}
+
+// healthy returns the p95 of the lowest level that passed, the service's
+// latency when it is not loaded.
+func (s *search) healthy() (time.Duration, bool) {
+	var best *Level
+	for i := range s.rep.Levels {
+		l := &s.rep.Levels[i]
+		if l.Pass && l.Successes > 0 && (best == nil || l.Load < best.Load) {
+			best = l
+		}
+	}
+	if best == nil {
+		return 0, false
+	}
+	return best.P95, true
+}
+
+// finish sets the ceiling: the highest passing level below the lowest
+// failing one.
+func (s *search) finish() *Report {
+	r := s.rep
+	byLoad := slices.Clone(r.Levels)
+	slices.SortStableFunc(byLoad, func(a, b Level) int { return a.Load - b.Load })
+	for _, l := range byLoad {
+		if !l.Pass {
+			r.Limit, r.Why = l.Limit, l.Why
+			break
+		}
+		r.Ceiling = l.Load
+	}
+	return r
+}

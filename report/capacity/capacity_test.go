@@ -1,0 +1,208 @@
+package capacity
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/stampede-go/stampede/internal/htmltest"
+	"github.com/stampede-go/stampede/loadgen"
+	"github.com/stampede-go/stampede/metrics"
+	"github.com/stampede-go/stampede/report"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// pool is a service of known capacity: workers serving one request each
+// for service; 10 workers of 10 ms hold 1000 requests per second. Queued
+// requests wait for a worker; with shed, a request finding every worker
+// busy fails at once (a 503).
+func pool(workers int, service time.Duration, shed bool) func(loadgen.Executor) loadgen.Scenario {
+	return func(ex loadgen.Executor) loadgen.Scenario {
+		slots := make(chan struct{}, workers)
+		return loadgen.Scenario{Name: "pool", Executor: ex, Iteration: func(ctx context.Context, it *loadgen.Iteration) error {
+			if shed {
+				select {
+				case slots <- struct{}{}:
+				default:
+					return metrics.WithOutcome(errors.New("status 503"), metrics.HTTP5xx)
+				}
+			} else {
+				select {
+				case slots <- struct{}{}:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+			time.Sleep(service)
+			<-slots
+			return nil
+		}}
+	}
+}
+
+var slo = report.MustParseThresholds("p95<50ms", "error_rate<1%")
+
+// TestSearchFindsAKnownCapacity: a pool of 10 workers of 10 ms holds
+// 1000/s. Queueing past it, latency grows with the backlog, which is served
+// at 1000/s: at 1200/s, 200 more arrive each second, and a request waits
+// 0.2 s more for every second of the level, far past 50 ms; bisecting, so
+// do 1100/s and 1050/s (a backlog of 150 by the end: 150 ms). The ceiling
+// is 1000/s exactly, limited by latency.
+func TestSearchFindsAKnownCapacity(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var seen []int
+		rep, err := Search(t.Context(), Options{
+			Plan:  OpenLoad(pool(10, 10*time.Millisecond, false), 3*time.Second, time.Second, 200),
+			SLO:   slo,
+			Start: 200, Step: 200, Resolution: 50,
+			OnLevel: func(l Level) { seen = append(seen, l.Load) },
+		})
+		require.NoError(t, err)
+		assert.Equal(t, []int{200, 400, 600, 800, 1000, 1200, 1100, 1050}, seen)
+		assert.Equal(t, 1000, rep.Ceiling)
+		assert.Equal(t, Latency, rep.Limit)
+		assert.Contains(t, rep.Why, "p95<50ms")
+		for _, l := range rep.Levels[:5] {
+			assert.True(t, l.Pass, "%d/s", l.Load)
+			assert.Equal(t, 10*time.Millisecond, l.P95, "%d/s: under capacity nothing waits", l.Load)
+			assert.InDelta(t, float64(l.Load), l.Rate, 1, "achieved = offered")
+		}
+	})
+}
+
+// TestSearchFailingByErrors: the same pool shedding load fails by errors
+// above 1000/s: 300, 600 and 900/s never find ten requests in service
+// (arrivals over 1.1 ms apart), 1200/s sheds about a sixth; bisecting
+// 900..1200 to 100 tries 1050/s (errors) and 975/s (none), so the ceiling
+// is 975/s.
+func TestSearchFailingByErrors(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rep, err := Search(t.Context(), Options{
+			Plan:  OpenLoad(pool(10, 10*time.Millisecond, true), 3*time.Second, time.Second, 200),
+			SLO:   slo,
+			Start: 300, Step: 300, Resolution: 100,
+		})
+		require.NoError(t, err)
+		assert.Equal(t, 975, rep.Ceiling)
+		assert.Equal(t, Errors, rep.Limit)
+		assert.Contains(t, rep.Why, "error_rate<1%")
+	})
+}
+
+// TestSearchFindsTheGeneratorTooSmall: with 5 VUs for 10 ms requests the
+// generator holds 500/s whatever the service does: at 600/s a sixth of the
+// arrivals are dropped while p95 stays at 10 ms, so the limit is the
+// generator, not the service.
+func TestSearchFindsTheGeneratorTooSmall(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rep, err := Search(t.Context(), Options{
+			Plan:  OpenLoad(pool(10, 10*time.Millisecond, false), 3*time.Second, time.Second, 5),
+			SLO:   slo,
+			Start: 300, Step: 300,
+		})
+		require.NoError(t, err)
+		assert.Equal(t, 300, rep.Ceiling)
+		assert.Equal(t, Generator, rep.Limit)
+		assert.Contains(t, rep.Why, "arrivals dropped")
+		assert.Contains(t, rep.Why, "the generator, not the service")
+		assert.Equal(t, 10*time.Millisecond, rep.Levels[1].P95)
+	})
+}
+
+// TestStepsAndCompare: the 100, 200 and 300 users story on a closed model,
+// an old service (20 ms) against a new one (10 ms), level by level.
+func TestStepsAndCompare(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		run := func(service time.Duration) *Report {
+			rep, err := Steps(t.Context(), Options{
+				Plan: ClosedLoad(pool(1000, service, false), 2*time.Second, time.Second),
+				SLO:  report.MustParseThresholds("p95<15ms"),
+			}, 100, 200, 300)
+			require.NoError(t, err)
+			return rep
+		}
+		old, cand := run(20*time.Millisecond), run(10*time.Millisecond)
+		require.Len(t, old.Levels, 3, "every level runs, failing or not")
+		assert.Equal(t, 0, old.Ceiling)
+		assert.Equal(t, 300, cand.Ceiling)
+		assert.Equal(t, None, cand.Limit)
+		// 200 VUs of 20 ms: the measured second counts the iterations that
+		// end from 1.00 s to 2.00 s, both included: 51 a VU.
+		assert.InDelta(t, 200*51, old.Levels[1].Rate, 1e-9, "200 VUs of 20 ms")
+		var b bytes.Buffer
+		require.NoError(t, CompareSteps(old, cand).WriteText(&b))
+		assert.Contains(t, b.String(), "  200      10200/s      20200/s      20.0ms      10.0ms      −50.0%             0%             0%  FAIL: latency  pass\n")
+		assert.Contains(t, b.String(), "candidate: every level held, up to 300 VUs")
+	})
+}
+
+// TestReportRenders: the level table and the HTML page with its charts
+// against load.
+func TestReportRenders(t *testing.T) {
+	var rep *Report
+	synctest.Test(t, func(t *testing.T) {
+		var err error
+		rep, err = Search(t.Context(), Options{
+			Plan:  OpenLoad(pool(10, 10*time.Millisecond, true), 2*time.Second, time.Second, 200),
+			SLO:   slo,
+			Start: 400, Step: 400,
+		})
+		require.NoError(t, err)
+	})
+	var txt bytes.Buffer
+	require.NoError(t, rep.WriteText(&txt))
+	assert.Contains(t, txt.String(), "offered/s")
+	assert.Contains(t, txt.String(), "ceiling: 800 arrivals/s, limited by errors")
+	var page bytes.Buffer
+	require.NoError(t, rep.WriteHTML(&page, "pool"))
+	p := htmltest.Parse(t, page.Bytes())
+	assert.True(t, p.IDs["levels"])
+	for _, id := range []string{"latency", "errors", "rate"} {
+		require.NotNil(t, p.Charts[id], id)
+	}
+	assert.Equal(t, []string{"p50", "p95", "p99"}, p.Charts["latency"].Series)
+	assert.Equal(t, "pass", p.Row("400")[len(p.Row("400"))-1])
+}
+
+func TestSearchOptionsAreChecked(t *testing.T) {
+	_, err := Search(t.Context(), Options{Start: 0, Factor: 0.5, Max: -1, MaxDropped: 2})
+	require.Error(t, err)
+	for _, want := range []string{"Options.Plan must be set", "Options.MaxDropped must be in [0, 1)", "Options.Start must be > 0, got 0",
+		"Options.Factor must be 0 (use Step) or > 1, got 0.5", "Options.Max must be 0 (no limit) or >= Start"} {
+		assert.Contains(t, err.Error(), want)
+	}
+	_, err = Steps(t.Context(), Options{Plan: ClosedLoad(pool(1, time.Millisecond, false), time.Second, 0)})
+	assert.EqualError(t, err, "capacity: Steps needs at least one level")
+}
+
+// TestSearchHonoursBudgetAndCancellation: a budget that fits two 3 s
+// levels stops the search there; a cancelled context stops it at once.
+func TestSearchHonoursBudgetAndCancellation(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rep, err := Search(t.Context(), Options{
+			Plan:  OpenLoad(pool(10, 10*time.Millisecond, false), 3*time.Second, time.Second, 200),
+			SLO:   slo,
+			Start: 100, Step: 100, Budget: 7 * time.Second,
+		})
+		require.NoError(t, err)
+		assert.Len(t, rep.Levels, 2)
+		assert.Equal(t, "budget", rep.Stopped)
+		assert.Equal(t, 200, rep.Ceiling)
+		assert.Contains(t, rep.Summary(), "stopped early: budget")
+
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		rep, err = Search(ctx, Options{Plan: OpenLoad(pool(10, 10*time.Millisecond, false), 3*time.Second, time.Second, 200), Start: 100, Step: 100})
+		require.NoError(t, err)
+		assert.Empty(t, rep.Levels)
+		assert.Equal(t, "cancelled", rep.Stopped)
+	})
+}

@@ -1,0 +1,411 @@
+// Package cli is a command-line kit for internal load-test tools: the
+// usual flags, the run with its progress line, the report, the files,
+// thresholds and regression budgets, and exit codes a CI job acts on. A
+// tool supplies only its plan:
+//
+//	func main() {
+//		(&cli.Tool{
+//			Name:     "signup-load",
+//			Defaults: cli.Flags{VUs: 50, Duration: time.Minute, Thresholds: report.MustParseThresholds("p95<500ms")},
+//			Plan: func(f *cli.Flags, run int) (*loadgen.Plan, error) {
+//				return &loadgen.Plan{Warmup: f.Warmup, Scenarios: []loadgen.Scenario{journey.Scenario(f.Executor())}}, nil
+//			},
+//		}).Main()
+//	}
+//
+// Exit codes: 0 when every threshold passed in every run and no budget was
+// broken; 1 when a threshold failed, a regression broke a budget, or the
+// run was aborted or interrupted; 2 for bad usage (an unknown flag, a bad
+// value, a plan that does not validate). -h prints the usage and exits 0.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/stampede-go/stampede/loadgen"
+	"github.com/stampede-go/stampede/report"
+	"github.com/stampede-go/stampede/report/compare"
+)
+
+// Exit codes of [Tool.Run].
+const (
+	ExitPass  = 0 // every threshold passed, no budget broken
+	ExitFail  = 1 // a threshold failed, a budget was broken, or the run was cut short
+	ExitUsage = 2 // bad usage: a flag, a value or a plan that does not validate
+)
+
+// Flags are the values of the usual flags. A [Tool]'s Defaults set their
+// defaults; the flag of each field is in its comment.
+type Flags struct {
+	VUs      int           // -vus: virtual users (closed model), or the most VUs of an open one
+	Rate     int           // -rate: arrivals per second; 0 runs a closed model of VUs
+	Duration time.Duration // -duration: how long each run lasts, warm-up included
+	Warmup   time.Duration // -warmup: the span left out of the figures
+	// Thresholds (-threshold, repeatable) are checked on every run; given
+	// on the command line, they replace the defaults.
+	Thresholds []report.Threshold
+	HTML       string // -html: write the last run's HTML report here
+	JSON       string // -json: write the last run's JSON summary here
+	Runs       int    // -runs: how many times to run the plan
+	// SaveBaseline (-save-baseline DIR) saves every run as DIR/run-N.json;
+	// Baseline (-baseline DIR) compares the runs with those saved there.
+	SaveBaseline, Baseline string
+	// Budgets (-budget, repeatable, e.g. "p95 +10%") bound the regression
+	// against the baseline; given on the command line, they replace the
+	// defaults ("p95 +10%" when there are none).
+	Budgets []compare.Budget
+	Quiet   bool // -quiet: no progress line
+}
+
+// Executor returns the executor the flags describe: Rate arrivals per
+// second for Duration with up to VUs VUs, or, with Rate 0, VUs VUs for
+// Duration.
+func (f *Flags) Executor() loadgen.Executor {
+	if f.Rate > 0 {
+		return loadgen.ConstantRate{Rate: f.Rate, Duration: f.Duration, PreAllocatedVUs: min(f.VUs, max(f.Rate/10, 1)), MaxVUs: f.VUs}
+	}
+	return loadgen.ConstantVUs{VUs: f.VUs, Duration: f.Duration}
+}
+
+// Tool is a command-line load test.
+type Tool struct {
+	// Name is the program's name in the usage; Description one line on
+	// what it tests.
+	Name, Description string
+	// Defaults are the flags' defaults; a zero VUs, Duration or Runs means
+	// 10, 30s and 1.
+	Defaults Flags
+	// Flags, if set, registers the tool's own flags beside the usual ones.
+	Flags func(fs *flag.FlagSet)
+	// Plan builds the plan of one run (numbered from 0) from the flags.
+	// Its OnInterval, if set, is kept beside the progress line.
+	Plan func(f *Flags, run int) (*loadgen.Plan, error)
+}
+
+// Main runs the tool on the process's arguments, cancelled by an interrupt
+// (Ctrl-C), and exits with the code of [Tool.Run].
+func (t *Tool) Main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := t.Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// thresholdList is a repeatable -threshold flag.
+type thresholdList struct {
+	ts  *[]report.Threshold
+	set bool
+}
+
+func (l *thresholdList) String() string {
+	if l.ts == nil {
+		return ""
+	}
+	var s []string
+	for _, t := range *l.ts {
+		s = append(s, t.String())
+	}
+	return strings.Join(s, ", ")
+}
+
+func (l *thresholdList) Set(v string) error {
+	t, err := report.ParseThreshold(v)
+	if err != nil {
+		return err
+	}
+	if !l.set {
+		*l.ts, l.set = nil, true
+	}
+	*l.ts = append(*l.ts, t)
+	return nil
+}
+
+// budgetList is a repeatable -budget flag.
+type budgetList struct {
+	bs  *[]compare.Budget
+	set bool
+}
+
+func (l *budgetList) String() string {
+	if l.bs == nil {
+		return ""
+	}
+	var s []string
+	for _, b := range *l.bs {
+		s = append(s, b.String())
+	}
+	return strings.Join(s, ", ")
+}
+
+func (l *budgetList) Set(v string) error {
+	b, err := compare.ParseBudget(v)
+	if err != nil {
+		return err
+	}
+	if !l.set {
+		*l.bs, l.set = nil, true
+	}
+	*l.bs = append(*l.bs, b)
+	return nil
+}
+
+// parse reads the flags; it returns flag.ErrHelp for -h.
+func (t *Tool) parse(args []string, stdout, stderr io.Writer) (*Flags, error) {
+	f := t.Defaults
+	f.Thresholds = slices.Clone(f.Thresholds)
+	f.Budgets = slices.Clone(f.Budgets)
+	if f.VUs == 0 {
+		f.VUs = 10
+	}
+	if f.Duration == 0 {
+		f.Duration = 30 * time.Second
+	}
+	if f.Runs == 0 {
+		f.Runs = 1
+	}
+	name := t.Name
+	if name == "" {
+		name = filepath.Base(os.Args[0])
+	}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.IntVar(&f.VUs, "vus", f.VUs, "virtual users (closed model), or the most VUs of an open one")
+	fs.IntVar(&f.Rate, "rate", f.Rate, "arrivals per second (an open model); 0 runs a closed model of -vus users")
+	fs.DurationVar(&f.Duration, "duration", f.Duration, "how long each run lasts, warm-up included")
+	fs.DurationVar(&f.Warmup, "warmup", f.Warmup, "the span at the start left out of the figures (whole seconds)")
+	fs.Var(&thresholdList{ts: &f.Thresholds}, "threshold", `a threshold every run must pass, e.g. "apply: p95<500ms" (repeatable; replaces the defaults)`)
+	fs.StringVar(&f.HTML, "html", f.HTML, "write the last run's HTML report to this file")
+	fs.StringVar(&f.JSON, "json", f.JSON, "write the last run's JSON summary to this file")
+	fs.IntVar(&f.Runs, "runs", f.Runs, "how many times to run the plan (6 or more to compare with a baseline)")
+	fs.StringVar(&f.SaveBaseline, "save-baseline", f.SaveBaseline, "save every run in this directory as the baseline")
+	fs.StringVar(&f.Baseline, "baseline", f.Baseline, "compare the runs with the baseline saved in this directory")
+	fs.Var(&budgetList{bs: &f.Budgets}, "budget", `a regression allowed against the baseline, e.g. "p95 +10%" (repeatable; default "p95 +10%")`)
+	fs.BoolVar(&f.Quiet, "quiet", f.Quiet, "no progress line")
+	if t.Flags != nil {
+		t.Flags(fs)
+	}
+	fs.Usage = func() {
+		out := fs.Output()
+		fmt.Fprintf(out, "usage: %s [flags]\n", name)
+		if t.Description != "" {
+			fmt.Fprintf(out, "\n%s\n", t.Description)
+		}
+		fmt.Fprintf(out, "\nExit status: 0 when every threshold passed, 1 when one failed, a budget was broken or the run was cut short, 2 for bad usage.\n\nflags:\n")
+		fs.PrintDefaults()
+	}
+	for _, a := range args { // -h goes to stdout: asked for, it is not an error
+		if a == "-h" || a == "-help" || a == "--help" || a == "--h" {
+			fs.SetOutput(stdout)
+			fs.Usage()
+			return nil, flag.ErrHelp
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	var errs []error
+	if fs.NArg() > 0 {
+		errs = append(errs, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " ")))
+	}
+	if f.VUs < 1 {
+		errs = append(errs, fmt.Errorf("-vus must be >= 1, got %d", f.VUs))
+	}
+	if f.Rate < 0 {
+		errs = append(errs, fmt.Errorf("-rate must be >= 0 (0: a closed model), got %d", f.Rate))
+	}
+	if f.Duration <= 0 {
+		errs = append(errs, fmt.Errorf("-duration must be > 0, got %v", f.Duration))
+	}
+	if f.Warmup < 0 || f.Warmup >= f.Duration {
+		errs = append(errs, fmt.Errorf("-warmup must be >= 0 and shorter than -duration (%v), got %v", f.Duration, f.Warmup))
+	}
+	if f.Runs < 1 {
+		errs = append(errs, fmt.Errorf("-runs must be >= 1, got %d", f.Runs))
+	}
+	if f.SaveBaseline != "" && f.Baseline != "" {
+		errs = append(errs, errors.New("give -save-baseline or -baseline, not both"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		fmt.Fprintln(stderr, err)
+		fs.Usage()
+		return nil, err
+	}
+	return &f, nil
+}
+
+// Run runs the tool on args and returns its exit code (see the package
+// documentation); Main calls it and exits.
+func (t *Tool) Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	f, err := t.parse(args, stdout, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return ExitPass
+	}
+	if err != nil {
+		return ExitUsage
+	}
+	if t.Plan == nil {
+		fmt.Fprintln(stderr, "cli: the tool has no Plan")
+		return ExitUsage
+	}
+	code := ExitPass
+	var runs []*loadgen.Result
+	var last *report.Summary
+	var lastVerdicts report.Verdicts
+	for i := range f.Runs {
+		plan, err := t.Plan(f, i)
+		if err == nil && plan == nil {
+			err = errors.New("the Plan function returned no plan")
+		}
+		if err == nil {
+			err = plan.Validate()
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return ExitUsage
+		}
+		if !f.Quiet {
+			opts := report.ProgressOptions{}
+			if f.Runs > 1 {
+				opts.Label = fmt.Sprintf("run %d/%d", i+1, f.Runs)
+			}
+			progress, own := report.NewProgress(stderr, opts), plan.OnInterval
+			plan.OnInterval = func(p *loadgen.Progress) {
+				progress(p)
+				if own != nil {
+					own(p)
+				}
+			}
+		}
+		res, err := loadgen.Run(ctx, plan)
+		if res == nil {
+			fmt.Fprintln(stderr, err)
+			return ExitUsage
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "the run stopped early:", err)
+			code = ExitFail
+		}
+		runs = append(runs, res)
+		last, lastVerdicts = report.Summarize(res), report.Check(res, f.Thresholds...)
+		if !lastVerdicts.Passed() {
+			code = ExitFail
+		}
+		if f.Runs > 1 {
+			fmt.Fprintf(stdout, "run %d/%d: %s, thresholds %s\n", i+1, f.Runs, report.Summarize(res).Status(), passFail(lastVerdicts))
+		}
+		if err != nil {
+			break
+		}
+	}
+	if err := last.WriteText(stdout); err != nil {
+		fmt.Fprintln(stderr, err)
+		return ExitFail
+	}
+	if len(f.Thresholds) > 0 {
+		fmt.Fprintln(stdout, "\nthresholds")
+		_ = lastVerdicts.WriteText(stdout)
+	}
+	if f.HTML != "" {
+		if err := last.SaveHTML(f.HTML, report.HTMLOptions{Verdicts: lastVerdicts}); err != nil {
+			fmt.Fprintln(stderr, err)
+			return ExitFail
+		}
+		fmt.Fprintf(stdout, "\nHTML report: %s\n", f.HTML)
+	}
+	if f.JSON != "" {
+		if err := last.SaveJSON(f.JSON, lastVerdicts); err != nil {
+			fmt.Fprintln(stderr, err)
+			return ExitFail
+		}
+		fmt.Fprintf(stdout, "JSON summary: %s\n", f.JSON)
+	}
+	if f.SaveBaseline != "" {
+		if err := saveRuns(f.SaveBaseline, runs); err != nil {
+			fmt.Fprintln(stderr, err)
+			return ExitFail
+		}
+		fmt.Fprintf(stdout, "saved %d run(s) as the baseline in %s\n", len(runs), f.SaveBaseline)
+	}
+	if f.Baseline != "" {
+		if c := compareWith(f, runs, stdout, stderr); c != ExitPass {
+			code = c
+		}
+	}
+	if code == ExitFail && len(f.Thresholds) > 0 && !lastVerdicts.Passed() {
+		fmt.Fprintln(stderr)
+		_ = last.WriteFailure(stderr, lastVerdicts)
+	}
+	return code
+}
+
+func passFail(vs report.Verdicts) string {
+	if vs.Passed() {
+		return "pass"
+	}
+	return "FAIL"
+}
+
+func saveRuns(dir string, runs []*loadgen.Result) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for i, res := range runs {
+		if err := res.Save(filepath.Join(dir, fmt.Sprintf("run-%d.json", i))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// compareWith compares the runs with the baseline saved in f.Baseline and
+// checks the budgets.
+func compareWith(f *Flags, runs []*loadgen.Result, stdout, stderr io.Writer) int {
+	files, err := filepath.Glob(filepath.Join(f.Baseline, "run-*.json"))
+	if err != nil || len(files) == 0 {
+		fmt.Fprintf(stderr, "no baseline runs (run-*.json) in %s\n", f.Baseline)
+		return ExitUsage
+	}
+	var base []*loadgen.Result
+	for _, file := range files {
+		res, err := loadgen.LoadResult(file)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return ExitUsage
+		}
+		base = append(base, res)
+	}
+	c, err := compare.Compare(base, runs)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return ExitUsage
+	}
+	fmt.Fprintln(stdout, "\nagainst the baseline")
+	_ = c.WriteText(stdout)
+	budgets := f.Budgets
+	if len(budgets) == 0 {
+		budgets = []compare.Budget{{Metric: report.Quantile(0.95), Max: 0.10}}
+	}
+	vs, err := c.Violations(budgets...)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return ExitUsage
+	}
+	for _, v := range vs {
+		fmt.Fprintf(stdout, "REGRESSION %v: %s\n", v.Row, v.Reason)
+	}
+	if len(vs) > 0 {
+		return ExitFail
+	}
+	fmt.Fprintln(stdout, "no regression beyond the budgets")
+	return ExitPass
+}

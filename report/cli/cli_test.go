@@ -1,0 +1,141 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/stampede-go/stampede/loadgen"
+	"github.com/stampede-go/stampede/report"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// tool is a tool whose iterations take -latency (10 ms by default).
+func tool() *Tool {
+	var latency time.Duration
+	return &Tool{
+		Name:        "probe",
+		Description: "probe loads a service of known latency.",
+		Defaults:    Flags{VUs: 2, Duration: 2 * time.Second, Thresholds: report.MustParseThresholds("p95<50ms")},
+		Flags: func(fs *flag.FlagSet) {
+			fs.DurationVar(&latency, "latency", 10*time.Millisecond, "how long each iteration takes")
+		},
+		Plan: func(f *Flags, run int) (*loadgen.Plan, error) {
+			return &loadgen.Plan{Name: "probe", Warmup: f.Warmup, Scenarios: []loadgen.Scenario{{
+				Name: "probe", Executor: f.Executor(),
+				Iteration: func(ctx context.Context, it *loadgen.Iteration) error { time.Sleep(latency); return nil },
+			}}}, nil
+		},
+	}
+}
+
+func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	synctest.Test(t, func(t *testing.T) { code = tool().Run(t.Context(), args, &out, &errOut) })
+	return code, out.String(), errOut.String()
+}
+
+func TestExitCodes(t *testing.T) {
+	code, out, errOut := run(t, "-quiet")
+	assert.Equal(t, ExitPass, code, errOut)
+	assert.Contains(t, out, "  p95<50ms   10.0ms  pass\n")
+	assert.Empty(t, errOut, "-quiet: no progress line")
+
+	code, out, errOut = run(t, "-quiet", "-latency", "80ms")
+	assert.Equal(t, ExitFail, code)
+	assert.Contains(t, out, "  p95<50ms   80.0ms  FAIL\n")
+	assert.Contains(t, errOut, "the rows they look at", "why it failed, on stderr")
+
+	code, _, errOut = run(t, "-vus", "0")
+	assert.Equal(t, ExitUsage, code)
+	assert.Contains(t, errOut, "-vus must be >= 1, got 0")
+	assert.Contains(t, errOut, "usage: probe [flags]", "bad usage shows the usage")
+
+	code, _, errOut = run(t, "-nosuch")
+	assert.Equal(t, ExitUsage, code)
+	assert.Contains(t, errOut, "flag provided but not defined: -nosuch")
+
+	code, _, errOut = run(t, "-threshold", "p95th<1s")
+	assert.Equal(t, ExitUsage, code)
+	assert.Contains(t, errOut, `invalid value "p95th<1s" for flag -threshold`)
+
+	code, _, errOut = run(t, "-warmup", "3s")
+	assert.Equal(t, ExitUsage, code)
+	assert.Contains(t, errOut, "-warmup must be >= 0 and shorter than -duration (2s), got 3s")
+
+	code, _, errOut = run(t, "-save-baseline", "a", "-baseline", "b")
+	assert.Equal(t, ExitUsage, code)
+	assert.Contains(t, errOut, "give -save-baseline or -baseline, not both")
+
+	code, _, errOut = run(t, "-rate", "2000000", "-vus", "1")
+	assert.Equal(t, ExitUsage, code, "a plan that does not validate")
+	assert.Contains(t, errOut, "ConstantRate.Rate must be between 1 and 1000000 per second (RateLimit), got 2000000 per 1s")
+}
+
+func TestHelpExitsZero(t *testing.T) {
+	for _, h := range []string{"-h", "-help", "--help"} {
+		code, out, errOut := run(t, h)
+		assert.Equal(t, ExitPass, code, h)
+		assert.Contains(t, out, "usage: probe [flags]")
+		assert.Contains(t, out, "probe loads a service of known latency.")
+		assert.Contains(t, out, "-threshold value")
+		assert.Contains(t, out, "-latency duration", "the tool's own flags")
+		assert.Contains(t, out, "Exit status: 0 when every threshold passed")
+		assert.Empty(t, errOut)
+	}
+}
+
+// TestRepeatedFlags: -threshold given twice replaces the defaults with
+// both; the progress line says which run it is.
+func TestRepeatedFlags(t *testing.T) {
+	code, out, errOut := run(t, "-threshold", "p99<1s", "-threshold", "error_rate<1%", "-runs", "2")
+	assert.Equal(t, ExitPass, code, errOut)
+	assert.Contains(t, out, "  p99<1s")
+	assert.Contains(t, out, "  error_rate<1%")
+	assert.NotContains(t, out, "p95<50ms", "the defaults are replaced")
+	assert.Contains(t, out, "run 1/2: completed, thresholds pass\nrun 2/2: completed, thresholds pass\n")
+	assert.Contains(t, errOut, "run 2/2 ")
+}
+
+// TestBaselineAndRegression: six runs saved as the baseline; six runs
+// 50 % slower break the default budget (p95 +10 %) and exit 1; the same
+// speed passes.
+func TestBaselineAndRegression(t *testing.T) {
+	dir := t.TempDir()
+	html, js := filepath.Join(dir, "r.html"), filepath.Join(dir, "r.json")
+	code, out, errOut := run(t, "-quiet", "-runs", "6", "-save-baseline", filepath.Join(dir, "base"), "-html", html, "-json", js)
+	require.Equal(t, ExitPass, code, errOut)
+	assert.Contains(t, out, "saved 6 run(s) as the baseline in "+filepath.Join(dir, "base"))
+	for _, p := range []string{html, js, filepath.Join(dir, "base", "run-5.json")} {
+		_, err := os.Stat(p)
+		assert.NoError(t, err, p)
+	}
+	code, out, _ = run(t, "-quiet", "-runs", "6", "-baseline", filepath.Join(dir, "base"), "-latency", "15ms")
+	assert.Equal(t, ExitFail, code)
+	assert.Contains(t, out, "REGRESSION probe")
+	code, out, _ = run(t, "-quiet", "-runs", "6", "-baseline", filepath.Join(dir, "base"), "-budget", "p95 +60%")
+	assert.Equal(t, ExitPass, code)
+	assert.Contains(t, out, "no regression beyond the budgets")
+	code, _, errOut = run(t, "-quiet", "-baseline", filepath.Join(dir, "nothing"))
+	assert.Equal(t, ExitUsage, code)
+	assert.True(t, strings.HasPrefix(errOut, "no baseline runs"), errOut)
+}
+
+func TestExecutorFromFlags(t *testing.T) {
+	f := &Flags{VUs: 50, Duration: time.Minute}
+	assert.Equal(t, loadgen.ConstantVUs{VUs: 50, Duration: time.Minute}, f.Executor())
+	f.Rate = 200
+	assert.Equal(t, loadgen.ConstantRate{Rate: 200, Duration: time.Minute, PreAllocatedVUs: 20, MaxVUs: 50}, f.Executor())
+}
