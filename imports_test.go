@@ -34,7 +34,7 @@ var allowed = map[string][]string{
 	"report/compare":           {"loadgen", "metrics", "report", "internal/chart", "internal/format", "internal/page", "internal/save", "internal/table", "report/internal/runchart"},
 	"report/reporttest":        {"loadgen", "report", "report/compare"},
 	"report/capacity":          {"loadgen", "metrics", "report", "internal/chart", "internal/format", "internal/page", "internal/save", "internal/table"},
-	"report/cli":               {"loadgen", "report", "report/compare"},
+	"report/cli":               {"loadgen", "report", "report/compare", "internal/save"},
 	"report/internal/runchart": {"loadgen", "metrics", "internal/chart", "internal/format"},
 	"internal/chart":           {"metrics"},
 	"internal/clock":           nil,

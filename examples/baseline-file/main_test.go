@@ -26,23 +26,22 @@ func TestSaveThenCompare(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		dir := t.TempDir()
 		var out, errOut bytes.Buffer
-		short := []string{"-reps", "4", "-duration", "1s"}
+		short := []string{"-runs", "4", "-duration", "1s", "-quiet"}
 		bench := filepath.Join(dir, "old.txt")
-		require.NoError(t, run(t.Context(), append([]string{"-save", dir, "-benchfmt", bench}, short...), &out, &errOut, true), errOut.String())
-		assert.Equal(t, "saved 4 baseline runs in "+dir+"\n", out.String())
+		require.Equal(t, 0, run(t.Context(), append([]string{"-save-baseline", dir, "-benchfmt", bench}, short...), &out, &errOut, true), errOut.String())
+		assert.Contains(t, out.String(), "saved 4 run(s) as the baseline in "+dir+"\n")
 		b, err := os.ReadFile(bench)
 		require.NoError(t, err)
 		assert.Equal(t, 4, strings.Count(string(b), "BenchmarkBrowse/scenario=browse/step=list 400 1000000 p50-ns 1000000 p90-ns 1000000 p95-ns 1000000 p99-ns 1000000 mean-ns 1000000 max-ns 400 ops/s 0 errors 0 error_rate\n"),
 			"4 runs of 400 requests of 1 ms to list")
 
 		out.Reset()
-		require.NoError(t, run(t.Context(), append([]string{"-compare", dir}, short...), &out, &errOut, true))
+		require.Equal(t, 0, run(t.Context(), append([]string{"-baseline", dir}, short...), &out, &errOut, true), errOut.String())
 		assert.Contains(t, out.String(), "  browse/list          p50           1.00ms     1.00ms            +0.0%  +0.0% [+0.0%, +0.0%]           1.000  4+4  ~\n")
-		assert.Contains(t, out.String(), "no p95 regression beyond 10%\n")
+		assert.Contains(t, out.String(), "no regression beyond the budgets\n")
 
 		out.Reset()
-		err = run(t.Context(), append([]string{"-compare", dir, "-slow"}, short...), &out, &errOut, true)
-		assert.EqualError(t, err, "3 regression(s) beyond the 10% p95 budget")
+		assert.Equal(t, 1, run(t.Context(), append([]string{"-baseline", dir, "-slow"}, short...), &out, &errOut, true), "a regression exits 1")
 		for _, want := range []string{
 			"  browse/list          p50           1.00ms     20.0ms         +1900.0%  +1900.0% [+1900.0%, +1900.0%]  0.029  4+4  worse\n",
 			"                       rate           400/s      200/s           −50.0%  −50.0% [−50.0%, −50.0%]        0.029  4+4  worse\n",
@@ -58,7 +57,12 @@ func TestSaveThenCompare(t *testing.T) {
 func TestUsageErrors(t *testing.T) {
 	dir := t.TempDir()
 	var out, errOut bytes.Buffer
-	assert.EqualError(t, run(t.Context(), []string{"-save", dir, "-compare", dir}, &out, &errOut, true), "give exactly one of -save DIR or -compare DIR")
+	assert.Equal(t, 2, run(t.Context(), []string{"-save-baseline", dir, "-baseline", dir}, &out, &errOut, true))
+	assert.Contains(t, errOut.String(), "give -save-baseline or -baseline, not both")
 	empty := t.TempDir()
-	assert.EqualError(t, run(t.Context(), []string{"-compare", empty, "-reps", "1", "-duration", "10ms"}, &out, &errOut, true), "no baseline runs (run-*.json) in "+empty)
+	errOut.Reset()
+	synctest.Test(t, func(t *testing.T) {
+		assert.Equal(t, 2, run(t.Context(), []string{"-baseline", empty, "-runs", "1", "-duration", "10ms", "-quiet"}, &out, &errOut, true))
+	})
+	assert.Contains(t, errOut.String(), "no baseline runs (run-*.json) in "+empty)
 }

@@ -32,6 +32,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stampede-go/stampede/internal/save"
 	"github.com/stampede-go/stampede/loadgen"
 	"github.com/stampede-go/stampede/report"
 	"github.com/stampede-go/stampede/report/compare"
@@ -64,7 +65,10 @@ type Flags struct {
 	// against the baseline; given on the command line, they replace the
 	// defaults ("p95 +10%" when there are none).
 	Budgets []compare.Budget
-	Quiet   bool // -quiet: no progress line
+	// Benchfmt (-benchfmt FILE) writes every run in the Go benchmark
+	// format, for benchstat.
+	Benchfmt string
+	Quiet    bool // -quiet: no progress line
 }
 
 // Executor returns the executor the flags describe: Rate arrivals per
@@ -90,6 +94,11 @@ type Tool struct {
 	// Plan builds the plan of one run (numbered from 0) from the flags.
 	// Its OnInterval, if set, is kept beside the progress line.
 	Plan func(f *Flags, run int) (*loadgen.Plan, error)
+	// Pause is the time between two runs, for the target to settle.
+	Pause time.Duration
+	// Benchmark names the runs in the Go benchmark format (-benchfmt):
+	// "Browse" gives BenchmarkBrowse/scenario=…/step=…; "" means "Load".
+	Benchmark string
 }
 
 // Main runs the tool on the process's arguments, cancelled by an interrupt
@@ -190,6 +199,7 @@ func (t *Tool) parse(args []string, stdout, stderr io.Writer) (*Flags, error) {
 	fs.StringVar(&f.SaveBaseline, "save-baseline", f.SaveBaseline, "save every run in this directory as the baseline")
 	fs.StringVar(&f.Baseline, "baseline", f.Baseline, "compare the runs with the baseline saved in this directory")
 	fs.Var(&budgetList{bs: &f.Budgets}, "budget", `a regression allowed against the baseline, e.g. "p95 +10%" (repeatable; default "p95 +10%")`)
+	fs.StringVar(&f.Benchfmt, "benchfmt", f.Benchfmt, "also write every run in the Go benchmark format (for benchstat) to this file")
 	fs.BoolVar(&f.Quiet, "quiet", f.Quiet, "no progress line")
 	if t.Flags != nil {
 		t.Flags(fs)
@@ -262,6 +272,12 @@ func (t *Tool) Run(ctx context.Context, args []string, stdout, stderr io.Writer)
 	var last *report.Summary
 	var lastVerdicts report.Verdicts
 	for i := range f.Runs {
+		if i > 0 && t.Pause > 0 {
+			select {
+			case <-time.After(t.Pause):
+			case <-ctx.Done():
+			}
+		}
 		plan, err := t.Plan(f, i)
 		if err == nil && plan == nil {
 			err = errors.New("the Plan function returned no plan")
@@ -328,6 +344,16 @@ func (t *Tool) Run(ctx context.Context, args []string, stdout, stderr io.Writer)
 			return ExitFail
 		}
 		fmt.Fprintf(stdout, "JSON summary: %s\n", f.JSON)
+	}
+	if f.Benchfmt != "" {
+		name := t.Benchmark
+		if name == "" {
+			name = "Load"
+		}
+		if err := save.File(f.Benchfmt, func(w io.Writer) error { return report.WriteBenchmark(w, name, runs...) }); err != nil {
+			fmt.Fprintln(stderr, err)
+			return ExitFail
+		}
 	}
 	if f.SaveBaseline != "" {
 		if err := saveRuns(f.SaveBaseline, runs); err != nil {
