@@ -30,8 +30,11 @@ type Options struct {
 	// are left out of the totals. It must be >= 0 and a whole number of
 	// intervals, so that no interval is half in and half out.
 	Warmup time.Duration
-	// Shards is the number of recording shards. 0 means 4 × GOMAXPROCS,
-	// at least 8 and at most 64; otherwise it must be between 1 and 4096.
+	// Shards is the number of recording shards. 0 means 2 × GOMAXPROCS,
+	// at least 4 and at most 64 (each shard holds a dense histogram of
+	// about 190 KiB per key in use, so more shards cost memory, and two
+	// per processor keep recordings from waiting on each other); otherwise
+	// it must be between 1 and 4096.
 	Shards int
 }
 
@@ -309,7 +312,7 @@ func New(o Options) (*Recorder, error) {
 		o.Interval = time.Second
 	}
 	if o.Shards == 0 {
-		o.Shards = min(max(4*runtime.GOMAXPROCS(0), 8), 64)
+		o.Shards = min(max(2*runtime.GOMAXPROCS(0), 4), 64)
 	}
 	r := &Recorder{
 		start:    o.Start,

@@ -52,3 +52,53 @@ func BenchmarkHTTPStep(b *testing.B) {
 	b.ReportMetric(float64(st.Count())/el.Seconds(), "req/s")
 	b.ReportMetric(float64(st.Quantile(0.99))/1e3, "p99-us")
 }
+
+// BenchmarkOpenHTTP runs one GET step under an open model — ConstantRate,
+// MaxVUs 5000 — against a loopback server that answers after 10 ms, or
+// against STAMPEDE_BENCH_URL at STAMPEDE_BENCH_RATE per second for
+// STAMPEDE_BENCH_SECONDS when set (see ../shared/bench/peers-open.sh; b.N
+// is ignored: one run per call, use -benchtime 1x). It reports the
+// iterations started ("sent"), the arrivals dropped, the p99 of iteration
+// latency from the due time ("p99-ms") and the p99 schedule lag
+// ("lag-p99-us").
+func BenchmarkOpenHTTP(b *testing.B) {
+	url := os.Getenv("STAMPEDE_BENCH_URL")
+	if url == "" {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			time.Sleep(10 * time.Millisecond)
+			w.Write([]byte("Hello, World!"))
+		}))
+		defer srv.Close()
+		url = srv.URL + "/"
+	}
+	env := func(name string, def int) int {
+		s := os.Getenv(name)
+		if s == "" {
+			return def
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil || n <= 0 {
+			b.Fatalf("%s must be a positive integer, got %q", name, s)
+		}
+		return n
+	}
+	rate, secs := env("STAMPEDE_BENCH_RATE", 2000), env("STAMPEDE_BENCH_SECONDS", 2)
+	j := Must("open", Parts{GET("get", url)})
+	sc := j.Scenario(loadgen.ConstantRate{Rate: rate, Duration: time.Duration(secs) * time.Second, PreAllocatedVUs: 100, MaxVUs: 5000})
+	b.ReportAllocs()
+	for b.Loop() {
+		res, err := loadgen.Run(context.Background(), &loadgen.Plan{Scenarios: []loadgen.Scenario{sc}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		it := res.Iterations("open")
+		lag := res.Metrics.Metric(metrics.Key{Scenario: "open", Kind: metrics.KindScheduleLag}).Total
+		if it.Errors() > 0 {
+			b.Fatalf("%d of %d requests failed: %v", it.Errors(), it.Count(), res.Errors)
+		}
+		b.ReportMetric(float64(it.Count()), "sent")
+		b.ReportMetric(float64(it.Outcomes[metrics.Dropped]), "dropped")
+		b.ReportMetric(float64(it.Quantile(0.99))/1e6, "p99-ms")
+		b.ReportMetric(float64(lag.Quantile(0.99))/1e3, "lag-p99-us")
+	}
+}

@@ -25,8 +25,9 @@
 // A [VU] carries its id, its iteration number, its own random source
 // (seeded from the journey's [Seed] and the VU id, so a run replays), the
 // current data row, values stored by earlier steps ([VU.Set], [VU.Get]),
-// and an HTTP client with its own cookie jar over one transport shared by
-// the scenario, sized so that every VU keeps its connection alive.
+// and an HTTP client with its own cookie jar over the connections of the
+// journey's [Client]: by default one pool shared by the scenario, sized so
+// that every VU keeps its connection alive.
 //
 // # HTTP steps
 //
@@ -61,6 +62,27 @@
 // metrics of their own, under the step's name: [KindDNS], [KindConnect]
 // (0 on a reused connection), [KindTLS], [KindTTFB] and [KindReceive];
 // bytes sent and received are counted on the step.
+//
+// # Clients
+//
+// [WithClient] sets how a journey's requests go out, with a [Client]
+// whose zero value is the default above: HTTP/1.1, the system's roots, no
+// proxy, gzip asked for and decoded, net/http's redirect policy. Its
+// fields add what a real client may need: certificate authorities
+// (RootCAs), client certificates, a server name, hosts whose certificates
+// are not checked (InsecureSkipVerifyHosts: only those; every other host
+// is still checked), HTTP/2 over TLS (HTTP2) or cleartext (H2C), a Proxy,
+// host overrides as curl's --resolve (Hosts), a ConnectTimeout beside the
+// request's Timeout, DisableCompression, and NoRedirects or MaxRedirects.
+// Connections chooses which connections VUs share: one pool for all
+// ([SharedPool]), connections of each VU's own ([PoolPerVU]), or new ones
+// every iteration ([PoolPerIteration]), whose cost the connect and TLS
+// phases then show. A Transport or an http.Client (HTTPClient) of your own
+// replaces the transport the fields build; [New] reports a field that
+// would then be ignored, naming both, and any other mistake. Phases,
+// checks and outcome classes are the same on every configuration; a
+// certificate that fails its check fails the step as other, with the
+// reason in the error.
 //
 // # Data feeders
 //

@@ -28,7 +28,7 @@ const (
 	KindDNS     metrics.Kind = "http_dns"     // name resolution
 	KindConnect metrics.Kind = "http_connect" // TCP connect (0 on a reused connection)
 	KindTLS     metrics.Kind = "http_tls"     // TLS handshake
-	KindTTFB    metrics.Kind = "http_ttfb"    // request written → first response byte
+	KindTTFB    metrics.Kind = "http_ttfb"    // request written (HTTP/2: at the latest) → first response byte
 	KindReceive metrics.Kind = "http_receive" // first byte → body read
 )
 
@@ -71,6 +71,7 @@ const (
 	inConnDone
 	inTLSStart
 	inTLSDone
+	inGotConn
 	inWrote
 	inFirstByte
 	numInstants
@@ -98,7 +99,7 @@ func (s *httpState) init() {
 		ConnectDone:          func(string, string, error) { s.mark(inConnDone) },
 		TLSHandshakeStart:    func() { s.mark(inTLSStart) },
 		TLSHandshakeDone:     func(tls.ConnectionState, error) { s.mark(inTLSDone) },
-		GotConn:              func(i httptrace.GotConnInfo) { s.reused.Store(i.Reused) },
+		GotConn:              func(i httptrace.GotConnInfo) { s.reused.Store(i.Reused); s.mark(inGotConn) },
 		WroteRequest:         func(httptrace.WroteRequestInfo) { s.mark(inWrote) },
 		GotFirstResponseByte: func() { s.mark(inFirstByte) },
 	}
@@ -762,7 +763,14 @@ func (s *httpStep) record(vu *VU, h metrics.Handle, ph *[numPhases]metrics.Handl
 		rec(phConnect, inConnStart, inConnDone)
 	}
 	rec(phTLS, inTLSStart, inTLSDone)
-	rec(phTTFB, inWrote, inFirstByte)
+	// HTTP/2 writes a request on a goroutine of its own and can report it
+	// written after the answer began: the wait is then timed from when the
+	// request had its connection.
+	if _, ok := st.span(inWrote, inFirstByte); ok {
+		rec(phTTFB, inWrote, inFirstByte)
+	} else {
+		rec(phTTFB, inGotConn, inFirstByte)
+	}
 	if fb := st.at[inFirstByte].Load(); fb != 0 && st.responded {
 		vu.shard.Record(ph[phReceive], end, st.bodyDone.Sub(clockBase)-time.Duration(fb-1), o)
 	}

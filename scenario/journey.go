@@ -105,14 +105,15 @@ type VU struct {
 	// cookie jar over the connections the journey's [Client] sets up.
 	HTTP *http.Client
 
-	jar     http.CookieJar
-	clients []*http.Client // per journey of the mix
-	client  *clientRun     // of the journey being run
-	store   map[string]string
-	cursors map[*Feeder]int
-	shard   *metrics.Shard
-	timer   *time.Timer
-	http    httpState
+	jar       http.CookieJar
+	clients   []*http.Client // per journey of the mix
+	iterPools []pool         // per journey: with PoolPerIteration, the pool closed after each iteration
+	client    *clientRun     // of the journey being run
+	store     map[string]string
+	cursors   map[*Feeder]int
+	shard     *metrics.Shard
+	timer     *time.Timer
+	http      httpState
 }
 
 // Set stores a value for later steps of this VU (an id from a list, a
@@ -174,8 +175,13 @@ type Option func(*Journey)
 // from a source seeded with (seed, i).
 func Seed(s uint64) Option { return func(j *Journey) { j.seed = s } }
 
-// WithClient sets how the journey's HTTP steps connect: see [Client].
-func WithClient(c Client) Option { return func(j *Journey) { j.client = c } }
+// WithClient sets how the journey's HTTP steps connect: see [Client]. The
+// journey keeps its own copy of c's maps, slices and HTTPClient; [New]
+// reports the mistakes in c.
+func WithClient(c Client) Option {
+	c = c.clone()
+	return func(j *Journey) { j.client = c }
+}
 
 // New builds a journey, reporting every problem at once, each with the
 // journey's and the step's name: steps without a name or function,
@@ -285,7 +291,7 @@ func New(name string, parts []Part, opts ...Option) (*Journey, error) {
 	if len(seen) == 0 {
 		bad("needs at least one step")
 	}
-	if err := j.client.validate(); err != nil {
+	for _, err := range j.client.validate() {
 		bad("%v", err)
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -523,8 +529,9 @@ func (m *mixRun) vu(it *loadgen.Iteration) *VU {
 		shard:   it.Shard,
 	}
 	vu.clients = make([]*http.Client, len(m.clients))
+	vu.iterPools = make([]pool, len(m.clients))
 	for i, c := range m.clients {
-		vu.clients[i] = c.forVU(vu)
+		vu.clients[i], vu.iterPools[i] = c.forVU(vu)
 	}
 	vu.HTTP, vu.client = vu.clients[0], m.clients[0]
 	vu.http.init()
@@ -546,6 +553,23 @@ func (m *mixRun) iterate(ctx context.Context, it *loadgen.Iteration) error {
 	j := m.journeys[ji].Journey
 	vu.HTTP, vu.client = vu.clients[ji], m.clients[ji]
 	start := time.Now()
+	if err := m.runOps(ctx, vu, ji); err != nil {
+		return err
+	}
+	if j.pacing > 0 {
+		return vu.sleep(ctx, j.pacing-time.Since(start))
+	}
+	return nil
+}
+
+// runOps runs the operations of journey ji, up to the first error, and
+// then, with PoolPerIteration, closes the iteration's connections (even
+// after a panic), so that the next iteration connects again.
+func (m *mixRun) runOps(ctx context.Context, vu *VU, ji int) error {
+	if p := vu.iterPools[ji]; p != nil {
+		defer p.CloseIdleConnections()
+	}
+	j := m.journeys[ji].Journey
 	for i := range j.ops {
 		o := &j.ops[i]
 		switch {
@@ -564,9 +588,6 @@ func (m *mixRun) iterate(ctx context.Context, it *loadgen.Iteration) error {
 			}
 			vu.Row = row
 		}
-	}
-	if j.pacing > 0 {
-		return vu.sleep(ctx, j.pacing-time.Since(start))
 	}
 	return nil
 }
