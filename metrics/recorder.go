@@ -30,11 +30,11 @@ type Options struct {
 	// are left out of the totals. It must be >= 0 and a whole number of
 	// intervals, so that no interval is half in and half out.
 	Warmup time.Duration
-	// Shards is the number of recording shards. 0 means 2 × GOMAXPROCS,
-	// at least 4 and at most 64 (each shard holds a dense histogram of
-	// about 190 KiB per key in use, so more shards cost memory, and two
-	// per processor keep recordings from waiting on each other); otherwise
-	// it must be between 1 and 4096.
+	// Shards is the number of recording shards. 0 means GOMAXPROCS, at
+	// least 2 and at most 64 (each shard holds a dense histogram of about
+	// 190 KiB per key in use, so more shards cost memory, while a record
+	// holds its shard for some 20 ns: one per processor keeps recordings
+	// from waiting on each other); otherwise it must be between 1 and 4096.
 	Shards int
 }
 
@@ -312,7 +312,7 @@ func New(o Options) (*Recorder, error) {
 		o.Interval = time.Second
 	}
 	if o.Shards == 0 {
-		o.Shards = min(max(2*runtime.GOMAXPROCS(0), 4), 64)
+		o.Shards = min(max(runtime.GOMAXPROCS(0), 2), 64)
 	}
 	r := &Recorder{
 		start:    o.Start,

@@ -15,8 +15,9 @@ import (
 
 // BenchmarkHTTPStep runs one GET step with 50 VUs (closed model) against a
 // loopback hello server, or against STAMPEDE_BENCH_URL with
-// STAMPEDE_BENCH_VUS VUs when set (see ../shared/bench/peers.sh), and
-// reports requests per second.
+// STAMPEDE_BENCH_VUS VUs when set (see ../shared/bench/peers.sh), on each
+// HTTP path — net/http ("nethttp") and the fast path ("fast", Client.Fast)
+// — and reports requests per second and allocations.
 func BenchmarkHTTPStep(b *testing.B) {
 	url := os.Getenv("STAMPEDE_BENCH_URL")
 	if url == "" {
@@ -35,22 +36,29 @@ func BenchmarkHTTPStep(b *testing.B) {
 		}
 		vus = n
 	}
-	j := Must("bench", Parts{GET("get", url)})
-	sc := j.Scenario(loadgen.SharedIterations{VUs: vus, Iterations: max(b.N, vus), MaxDuration: time.Hour})
-	b.ReportAllocs()
-	b.ResetTimer()
-	start := time.Now()
-	res, err := loadgen.Run(context.Background(), &loadgen.Plan{Scenarios: []loadgen.Scenario{sc}})
-	el := time.Since(start)
-	if err != nil {
-		b.Fatal(err)
+	for _, p := range []struct {
+		name string
+		c    Client
+	}{{"nethttp", Client{}}, {"fast", Client{Fast: true}}} {
+		b.Run(p.name, func(b *testing.B) {
+			j := Must("bench", Parts{GET("get", url)}, WithClient(p.c))
+			sc := j.Scenario(loadgen.SharedIterations{VUs: vus, Iterations: max(b.N, vus), MaxDuration: time.Hour})
+			b.ReportAllocs()
+			b.ResetTimer()
+			start := time.Now()
+			res, err := loadgen.Run(context.Background(), &loadgen.Plan{Scenarios: []loadgen.Scenario{sc}})
+			el := time.Since(start)
+			if err != nil {
+				b.Fatal(err)
+			}
+			st := res.Metrics.Metric(metrics.Key{Scenario: "bench", Step: "get", Kind: metrics.KindStep}).Total
+			if st.Errors() > 0 {
+				b.Fatalf("%d of %d requests failed: %v", st.Errors(), st.Count(), res.Errors)
+			}
+			b.ReportMetric(float64(st.Count())/el.Seconds(), "req/s")
+			b.ReportMetric(float64(st.Quantile(0.99))/1e3, "p99-us")
+		})
 	}
-	st := res.Metrics.Metric(metrics.Key{Scenario: "bench", Step: "get", Kind: metrics.KindStep}).Total
-	if st.Errors() > 0 {
-		b.Fatalf("%d of %d requests failed: %v", st.Errors(), st.Count(), res.Errors)
-	}
-	b.ReportMetric(float64(st.Count())/el.Seconds(), "req/s")
-	b.ReportMetric(float64(st.Quantile(0.99))/1e3, "p99-us")
 }
 
 // BenchmarkOpenHTTP runs one GET step under an open model — ConstantRate,
@@ -60,7 +68,8 @@ func BenchmarkHTTPStep(b *testing.B) {
 // is ignored: one run per call, use -benchtime 1x). It reports the
 // iterations started ("sent"), the arrivals dropped, the p99 of iteration
 // latency from the due time ("p99-ms") and the p99 schedule lag
-// ("lag-p99-us").
+// ("lag-p99-us"). STAMPEDE_BENCH_FAST=1 sends on the fast path
+// (Client.Fast) instead of net/http.
 func BenchmarkOpenHTTP(b *testing.B) {
 	url := os.Getenv("STAMPEDE_BENCH_URL")
 	if url == "" {
@@ -83,7 +92,7 @@ func BenchmarkOpenHTTP(b *testing.B) {
 		return n
 	}
 	rate, secs := env("STAMPEDE_BENCH_RATE", 2000), env("STAMPEDE_BENCH_SECONDS", 2)
-	j := Must("open", Parts{GET("get", url)})
+	j := Must("open", Parts{GET("get", url)}, WithClient(Client{Fast: os.Getenv("STAMPEDE_BENCH_FAST") == "1"}))
 	sc := j.Scenario(loadgen.ConstantRate{Rate: rate, Duration: time.Duration(secs) * time.Second, PreAllocatedVUs: 100, MaxVUs: 5000})
 	b.ReportAllocs()
 	for b.Loop() {

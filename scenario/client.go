@@ -134,6 +134,23 @@ type Client struct {
 	// Connections says which connections VUs share: [SharedPool] (the
 	// default), [PoolPerVU] or [PoolPerIteration].
 	Connections ConnPolicy
+	// Fast sends the journey's HTTP steps on a lean HTTP/1.1 client
+	// (github.com/valyala/fasthttp) instead of net/http, for tests whose
+	// limit is the generator's CPU: about half the CPU per request.
+	// Templates, checks, extractors, status codes, error classes, bytes,
+	// MaxBody and the connect, TLS, time-to-first-byte and receive phases
+	// work as on the net/http path (the DNS phase is not measured).
+	// Each VU has its own keep-alive connection per host (as wrk's
+	// connections are); there is no cookie jar, no proxy, no HTTP/2, no
+	// compression, redirects are not followed (a 3xx is the step's
+	// status), and a request is sent again only when a kept-alive
+	// connection the server closed fails it before any answer (as
+	// net/http does). A hard stop closes the VU's connections, so a
+	// request in flight ends at once. It goes with the
+	// fields RootCAs, Certificates, ServerName, Hosts, Dial,
+	// ConnectTimeout, Timeout and MaxBody only. [VU.HTTP] stays a net/http
+	// client, for Go steps.
+	Fast bool
 
 	// Timeout bounds each request, body included; a step's own [Timeout]
 	// takes precedence. 0 means DefaultTimeout; it must be >= 0.
@@ -237,6 +254,21 @@ func (c *Client) validate() []error {
 		}
 		if c.MaxRedirects != 0 {
 			bad(": set HTTPClient.CheckRedirect or MaxRedirects, not both")
+		}
+	}
+	if c.Fast {
+		for _, f := range []struct {
+			name string
+			set  bool
+		}{
+			{"Transport", c.Transport != nil}, {"HTTPClient", c.HTTPClient != nil}, {"Proxy", c.Proxy != nil},
+			{"InsecureSkipVerifyHosts", len(c.InsecureSkipVerifyHosts) > 0}, {"HTTP2", c.HTTP2}, {"H2C", c.H2C},
+			{"DisableCompression", c.DisableCompression}, {"Connections", c.Connections != SharedPool},
+			{"NoRedirects", c.NoRedirects}, {"MaxRedirects", c.MaxRedirects != 0},
+		} {
+			if f.set {
+				bad(": Fast goes with RootCAs, Certificates, ServerName, Hosts, Dial, ConnectTimeout, Timeout and MaxBody only, not %s (the fast path keeps one connection per VU, follows no redirect and speaks HTTP/1.1 without compression)", f.name)
+			}
 		}
 	}
 	if c.NoRedirects && c.MaxRedirects != 0 {
@@ -360,7 +392,8 @@ type clientRun struct {
 	dial     func(ctx context.Context, network, addr string) (net.Conn, error)
 	skip     map[string]bool
 	mu       sync.Mutex
-	own      []pool // the pools built here, closed at the end
+	own      []pool        // the pools built here, closed at the end
+	fast     []*fastClient // Fast: the VUs' clients, closed at the end
 }
 
 func (c Client) build(maxVUs int) *clientRun {
@@ -571,4 +604,23 @@ func (r *clientRun) close() {
 	for _, p := range r.own {
 		p.CloseIdleConnections()
 	}
+	for _, f := range r.fast {
+		if f.unwatch != nil {
+			f.unwatch()
+		}
+		f.close()
+	}
+}
+
+// fastForVU returns a VU's client on the fast path, or nil without
+// [Client.Fast].
+func (r *clientRun) fastForVU(vu *VU) *fastClient {
+	if !r.cfg.Fast {
+		return nil
+	}
+	f := newFastClient(&r.cfg, &vu.http)
+	r.mu.Lock()
+	r.fast = append(r.fast, f)
+	r.mu.Unlock()
+	return f
 }

@@ -599,6 +599,9 @@ func jsonPath(body []byte, path string) (string, error) {
 // do sends the request and judges the response; what the response was
 // stays in vu.http for [httpStep.record].
 func (s *httpStep) do(ctx context.Context, vu *VU) error {
+	if f := vu.fast; f != nil {
+		return s.doFast(ctx, vu, f)
+	}
 	st := &vu.http
 	st.reset()
 	var err error
@@ -651,22 +654,30 @@ func (s *httpStep) do(ctx context.Context, vu *VU) error {
 	if err != nil {
 		return classify(err)
 	}
-	if ok := s.statusOK(resp.StatusCode); !ok {
+	return s.judge(vu, resp.StatusCode, func() http.Header { return resp.Header }, data, over, limit)
+}
+
+// judge judges a response: its status, whether its body fitted in limit,
+// then the checks and extractors (header gives the response's header,
+// built only when they need it).
+func (s *httpStep) judge(vu *VU, status int, header func() http.Header, data []byte, over bool, limit int64) error {
+	st := &vu.http
+	if ok := s.statusOK(status); !ok {
 		o := metrics.CheckFailed
 		switch {
-		case resp.StatusCode >= 500:
+		case status >= 500:
 			o = metrics.HTTP5xx
-		case resp.StatusCode >= 400:
+		case status >= 400:
 			o = metrics.HTTP4xx
 		}
-		return metrics.WithOutcome(fmt.Errorf("%s %s: status %d", s.method, st.url, resp.StatusCode), o)
+		return metrics.WithOutcome(fmt.Errorf("%s %s: status %d", s.method, st.url, status), o)
 	}
 	if over {
 		return metrics.WithOutcome(fmt.Errorf("%s %s: the body (%d bytes) is larger than the %s read for checks and extractors (MaxBody)",
 			s.method, st.url, st.recv, formatSize(limit)), metrics.CheckFailed)
 	}
 	if len(s.checks)+len(s.extracts) > 0 {
-		r := &Response{Status: resp.StatusCode, Header: resp.Header, Body: data}
+		r := &Response{Status: status, Header: header(), Body: data}
 		for _, c := range s.checks {
 			if err := c(r, vu); err != nil {
 				return metrics.WithOutcome(err, metrics.CheckFailed)

@@ -108,6 +108,8 @@ type VU struct {
 	jar       http.CookieJar
 	clients   []*http.Client // per journey of the mix
 	iterPools []pool         // per journey: with PoolPerIteration, the pool closed after each iteration
+	fasts     []*fastClient  // per journey: with Client.Fast, the VU's fast client
+	fast      *fastClient    // of the journey being run, or nil
 	client    *clientRun     // of the journey being run
 	store     map[string]string
 	cursors   map[*Feeder]int
@@ -530,10 +532,12 @@ func (m *mixRun) vu(it *loadgen.Iteration) *VU {
 	}
 	vu.clients = make([]*http.Client, len(m.clients))
 	vu.iterPools = make([]pool, len(m.clients))
+	vu.fasts = make([]*fastClient, len(m.clients))
 	for i, c := range m.clients {
 		vu.clients[i], vu.iterPools[i] = c.forVU(vu)
+		vu.fasts[i] = c.fastForVU(vu)
 	}
-	vu.HTTP, vu.client = vu.clients[0], m.clients[0]
+	vu.HTTP, vu.client, vu.fast = vu.clients[0], m.clients[0], vu.fasts[0]
 	vu.http.init()
 	it.VU.State = vu
 	return vu
@@ -551,7 +555,7 @@ func (m *mixRun) iterate(ctx context.Context, it *loadgen.Iteration) error {
 		}
 	}
 	j := m.journeys[ji].Journey
-	vu.HTTP, vu.client = vu.clients[ji], m.clients[ji]
+	vu.HTTP, vu.client, vu.fast = vu.clients[ji], m.clients[ji], vu.fasts[ji]
 	start := time.Now()
 	if err := m.runOps(ctx, vu, ji); err != nil {
 		return err

@@ -1,0 +1,303 @@
+package scenario
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/stampede-go/stampede/metrics"
+)
+
+// fastClient is one VU's client on the fast HTTP/1.1 path ([Client.Fast]):
+// per host, one keep-alive connection of the VU's own (as wrk's and
+// bombardier's connections are), on which requests are written and
+// responses read with valyala/fasthttp's parser and writer. A request and
+// a response are reused from one request to the next, so a request
+// allocates next to nothing. The connection marks when the request was
+// written and when the answer's first byte came, for the phases.
+type fastClient struct {
+	cfg  *Client
+	st   *httpState
+	dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	req  fasthttp.Request
+	resp fasthttp.Response
+	last *target // of the last request
+
+	mu      sync.Mutex
+	conns   map[string]*fastConn // by "scheme://host"; closed at the hard stop and at the end
+	watched context.Context      // the context whose end closes them
+	unwatch func() bool
+}
+
+func newFastClient(cfg *Client, st *httpState) *fastClient {
+	dial := cfg.dialer()
+	if dial == nil {
+		d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second} // as net/http's
+		dial = d.DialContext
+	}
+	return &fastClient{cfg: cfg, st: st, dial: dial, conns: map[string]*fastConn{}}
+}
+
+// fastConn is a connection of the fast path. It marks the phase instants:
+// the request written (its last write), and the first byte read after it.
+type fastConn struct {
+	net.Conn
+	st      *httpState
+	br      *bufio.Reader
+	bw      *bufio.Writer
+	waiting bool // a request was written and its answer not yet begun
+	got     bool // a byte of an answer came on this connection
+}
+
+func (c *fastConn) Write(b []byte) (int, error) {
+	n, err := c.Conn.Write(b)
+	c.st.mark(inWrote)
+	c.waiting = true
+	return n, err
+}
+
+func (c *fastConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if n > 0 && c.waiting {
+		c.st.mark(inFirstByte)
+		c.waiting, c.got = false, true
+	}
+	return n, err
+}
+
+// target is where a URL's requests go: its connection's key, whether it
+// is TLS, the address to dial and the host name.
+type target struct {
+	key        string // "scheme://host"
+	https      bool
+	addr, name string
+}
+
+// target returns the target of a scheme and host, worked out once per
+// host: a VU usually sends to one.
+func (f *fastClient) target(scheme, host []byte) *target {
+	if t := f.last; t != nil && len(t.key) == len(scheme)+3+len(host) &&
+		t.key[:len(scheme)] == string(scheme) && t.key[len(scheme)+3:] == string(host) {
+		return t
+	}
+	t := &target{key: string(scheme) + "://" + string(host), https: string(scheme) == "https", addr: string(host), name: string(host)}
+	if h, _, err := net.SplitHostPort(t.addr); err == nil {
+		t.name = h
+	} else if t.https {
+		t.addr = net.JoinHostPort(t.addr, "443")
+	} else {
+		t.addr = net.JoinHostPort(t.addr, "80")
+	}
+	f.last = t
+	return t
+}
+
+// conn returns the VU's connection to a target, dialing one by the
+// deadline if it has none; reused says whether it had one.
+func (f *fastClient) conn(ctx context.Context, deadline time.Time, t *target) (c *fastConn, reused bool, err error) {
+	f.mu.Lock()
+	c = f.conns[t.key]
+	f.mu.Unlock()
+	if c != nil {
+		return c, true, nil
+	}
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	f.st.mark(inConnStart)
+	raw, err := f.dial(ctx, "tcp", t.addr)
+	f.st.mark(inConnDone)
+	if err != nil {
+		return nil, false, err
+	}
+	if t.https {
+		name := f.cfg.ServerName
+		if name == "" {
+			name = t.name
+		}
+		tc := tls.Client(raw, &tls.Config{RootCAs: f.cfg.RootCAs, Certificates: f.cfg.Certificates, ServerName: name})
+		hctx := ctx
+		if d := f.cfg.ConnectTimeout; d > 0 {
+			var cancel context.CancelFunc
+			hctx, cancel = context.WithTimeout(ctx, d)
+			defer cancel()
+		}
+		f.st.mark(inTLSStart)
+		err := tc.HandshakeContext(hctx)
+		f.st.mark(inTLSDone)
+		if err != nil {
+			raw.Close()
+			return nil, false, err
+		}
+		raw = tc
+	}
+	c = &fastConn{Conn: raw, st: f.st}
+	c.br, c.bw = bufio.NewReaderSize(c, 4096), bufio.NewWriterSize(c, 4096)
+	f.mu.Lock()
+	f.conns[t.key] = c
+	f.mu.Unlock()
+	return c, false, nil
+}
+
+// drop closes a connection that must not be used again.
+func (f *fastClient) drop(key string, c *fastConn) {
+	f.mu.Lock()
+	if f.conns[key] == c {
+		delete(f.conns, key)
+	}
+	f.mu.Unlock()
+	c.Close()
+}
+
+// watch makes the end of ctx (the run's hard stop) close the VU's
+// connections, so that a request in flight ends at once, as on the
+// net/http path. A VU's context is the same from one iteration to the
+// next: it is watched once.
+func (f *fastClient) watch(ctx context.Context) {
+	if ctx == f.watched {
+		return
+	}
+	if f.unwatch != nil {
+		f.unwatch()
+	}
+	f.watched = ctx
+	f.unwatch = context.AfterFunc(ctx, f.close)
+}
+
+// close closes the VU's connections.
+func (f *fastClient) close() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for k, c := range f.conns {
+		c.Close()
+		delete(f.conns, k)
+	}
+}
+
+// doFast sends the step's request on the fast path.
+func (s *httpStep) doFast(ctx context.Context, vu *VU, f *fastClient) error {
+	st := &vu.http
+	st.reset()
+	var err error
+	if st.url, err = s.url.fill(st.url, vu); err != nil {
+		return err
+	}
+	if s.body != nil {
+		if st.body, err = s.body.fill(st.body, vu); err != nil {
+			return err
+		}
+	}
+	req, resp := &f.req, &f.resp
+	req.Reset()
+	req.Header.SetMethod(s.method)
+	req.SetRequestURIBytes(st.url)
+	uri := req.URI()
+	uri.DisablePathNormalizing = true // send the path as written, as net/http does
+	scheme, host := uri.Scheme(), uri.Host()
+	https := string(scheme) == "https"
+	if !https && string(scheme) != "http" || len(host) == 0 {
+		return metrics.WithOutcome(fmt.Errorf("%s %s: the fast path sends http and https URLs with a host", s.method, st.url), metrics.Other)
+	}
+	for _, h := range s.header {
+		v, err := h.val.fill(st.hdr[:0], vu)
+		if err != nil {
+			return err
+		}
+		st.hdr = v
+		req.Header.AddBytesV(h.key, v)
+	}
+	if s.body != nil {
+		req.SetBodyRaw(st.body)
+	}
+	timeout := s.timeout
+	if timeout == 0 {
+		timeout = f.cfg.timeout()
+	}
+	deadline := time.Now().Add(timeout)
+	f.watch(ctx)
+	t := f.target(scheme, host)
+	for attempt := 0; ; attempt++ {
+		c, reused, err := f.conn(ctx, deadline, t)
+		if err != nil {
+			return s.fastErr(ctx, err, timeout, st.url)
+		}
+		st.reused.Store(reused)
+		st.mark(inGotConn)
+		c.got = false
+		_ = c.SetDeadline(deadline)
+		resp.Reset()
+		resp.SkipBody = req.Header.IsHead()
+		resp.StreamBody = true // read as far as MaxBody, discard the rest
+		err = req.Write(c.bw)
+		if err == nil {
+			err = c.bw.Flush()
+		}
+		if err == nil {
+			err = resp.Read(c.br)
+		}
+		if err != nil {
+			f.drop(t.key, c)
+			// A kept-alive connection the server closed before answering:
+			// once, on a new connection, as net/http does.
+			if reused && !c.got && attempt == 0 && ctx.Err() == nil && time.Now().Before(deadline) {
+				continue
+			}
+			return s.fastErr(ctx, err, timeout, st.url)
+		}
+		limit := s.maxBody
+		if limit == 0 {
+			limit = f.cfg.maxBody()
+		}
+		var data []byte
+		over := false
+		body := resp.BodyStream()
+		if body == nil {
+			body = bytes.NewReader(resp.Body())
+		}
+		if s.needBody {
+			data, st.recv, over, err = readCapped(body, limit, int64(resp.Header.ContentLength()))
+		} else {
+			st.recv, err = io.Copy(io.Discard, body)
+		}
+		if cerr := resp.CloseBodyStream(); err == nil {
+			err = cerr
+		}
+		st.bodyDone = time.Now()
+		st.responded, st.status, st.sent = true, resp.StatusCode(), int64(len(st.body))
+		if err != nil || resp.ConnectionClose() || req.ConnectionClose() {
+			f.drop(t.key, c)
+		}
+		if err != nil {
+			return s.fastErr(ctx, err, timeout, st.url)
+		}
+		return s.judge(vu, st.status, func() http.Header {
+			h := make(http.Header)
+			for k, v := range resp.Header.All() {
+				h.Add(string(k), string(v))
+			}
+			return h
+		}, data, over, limit)
+	}
+}
+
+// fastErr classifies an error of the fast path as classify does those of
+// net/http.
+func (s *httpStep) fastErr(ctx context.Context, err error, timeout time.Duration, url []byte) error {
+	if ctx.Err() != nil {
+		return ctx.Err() // the hard stop closed the connection
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, fasthttp.ErrTimeout) {
+		return classify(fmt.Errorf("%s %s: %w (Timeout %v)", s.method, url, context.DeadlineExceeded, timeout))
+	}
+	return classify(fmt.Errorf("%s %s: %w", s.method, url, err))
+}

@@ -1,0 +1,231 @@
+package scenario
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/stampede-go/stampede/loadgen"
+	"github.com/stampede-go/stampede/metrics"
+)
+
+// paths are the two HTTP paths: every case below runs on both.
+var paths = []struct {
+	name string
+	c    Client
+}{{"nethttp", Client{}}, {"fast", Client{Fast: true}}}
+
+// countingServer serves h on loopback and counts its new connections.
+func countingServer(t *testing.T, h http.HandlerFunc) (*httptest.Server, *atomic.Int64) {
+	var conns atomic.Int64
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv, &conns
+}
+
+// TestBothPathsAgree: the same journey gets the same figures on net/http
+// and on the fast path — templates, checks, extractors, status codes,
+// bytes, the connect and time-to-first-byte phases, keep-alive.
+func TestBothPathsAgree(t *testing.T) {
+	for _, p := range paths {
+		t.Run(p.name, func(t *testing.T) {
+			srv, conns := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
+				switch r.URL.Path {
+				case "/items":
+					fmt.Fprint(w, `{"items":[{"id":"7"}]}`)
+				case "/items/7":
+					if r.Header.Get("X-Vu") == "" || r.Method != "POST" {
+						http.Error(w, "bad", 400)
+						return
+					}
+					w.WriteHeader(201)
+					fmt.Fprintf(w, `{"ok":true,"vu":%q}`, r.Header.Get("X-Vu"))
+				default:
+					http.NotFound(w, r)
+				}
+			})
+			res := runClient(t, p.c, 3, 4,
+				GET("list", srv.URL+"/items", ExtractJSON("items.0.id", "id")),
+				POST("apply", srv.URL+"/items/{{id}}", `{"x":1}`, Header("X-Vu", "{{vu.id}}"), Expect(201), JSONEquals("vu", "{{vu.id}}")),
+				GET("missing", srv.URL+"/nothing", Expect(404)),
+			)
+			for _, s := range []string{"list", "apply", "missing"} {
+				st := step(res, "c", s)
+				assert.Equal(t, int64(12), st.Outcomes[metrics.OK], "%s: %s", s, errorsOf(res))
+				assert.Equal(t, int64(12), phase(res, s, KindTTFB).Count(), "%s: one TTFB a request", s)
+			}
+			assert.Equal(t, metrics.StatusCounts{{Code: 201, Count: 12}}, step(res, "c", "apply").Status)
+			assert.Equal(t, int64(12*len(`{"x":1}`)), step(res, "c", "apply").BytesSent)
+			assert.Equal(t, int64(12*len(`{"items":[{"id":"7"}]}`)), step(res, "c", "list").BytesReceived)
+			assert.Equal(t, int64(3), conns.Load(), "keep-alive: a connection per VU")
+			assert.Positive(t, phase(res, "list", KindConnect).Latency.Max, "the first request of each VU connects")
+			assert.Equal(t, int64(12), phase(res, "list", KindConnect).Count())
+		})
+	}
+}
+
+// TestBothPathsHandleTheWire: Connection: close, chunked and large bodies,
+// HEAD, 1xx responses, and MaxBody.
+func TestBothPathsHandleTheWire(t *testing.T) {
+	big := strings.Repeat("x", 3<<20)
+	for _, p := range paths {
+		t.Run(p.name, func(t *testing.T) {
+			srv, conns := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
+				switch r.URL.Path {
+				case "/close":
+					w.Header().Set("Connection", "close")
+					fmt.Fprint(w, "bye")
+				case "/chunked":
+					for i := range 5 {
+						fmt.Fprintf(w, "part %d;", i)
+						w.(http.Flusher).Flush()
+					}
+				case "/big":
+					fmt.Fprint(w, big)
+				case "/early":
+					w.Header().Set("Link", "</style.css>; rel=preload")
+					w.WriteHeader(http.StatusEarlyHints)
+					fmt.Fprint(w, "after 103")
+				default:
+					w.Header().Set("Content-Length", "5")
+					if r.Method != http.MethodHead {
+						fmt.Fprint(w, "hello")
+					}
+				}
+			})
+			res := runClient(t, p.c, 1, 3, GET("close", srv.URL+"/close", Contains("bye")))
+			assert.Equal(t, int64(3), step(res, "c", "close").Outcomes[metrics.OK], errorsOf(res))
+			assert.Equal(t, int64(3), conns.Load(), "Connection: close: a new connection each time")
+
+			res = runClient(t, p.c, 1, 2,
+				GET("chunked", srv.URL+"/chunked", Contains("part 0;part 1;part 2;part 3;part 4;")),
+				GET("big", srv.URL+"/big"),
+				HTTP("head", "HEAD", srv.URL+"/head"),
+				GET("early", srv.URL+"/early", Contains("after 103")),
+			)
+			for _, s := range []string{"chunked", "big", "head", "early"} {
+				assert.Equal(t, int64(2), step(res, "c", s).Outcomes[metrics.OK], "%s: %s", s, errorsOf(res))
+			}
+			assert.Equal(t, int64(2*len(big)), step(res, "c", "big").BytesReceived, "a large body is read and counted")
+			assert.Equal(t, int64(0), step(res, "c", "head").BytesReceived)
+			res = runClient(t, p.c, 1, 2, GET("capped", srv.URL+"/big", Contains("x")), GET("next", srv.URL+"/next"))
+			assert.Equal(t, int64(2), step(res, "c", "capped").Outcomes[metrics.CheckFailed], "over MaxBody for a check")
+			assert.Equal(t, int64(2*len(big)), step(res, "c", "capped").BytesReceived, "the rest read and counted")
+			assert.Contains(t, errorsOf(res), "the body (3145728 bytes) is larger than the 1 MiB read for checks and extractors (MaxBody)")
+		})
+	}
+}
+
+// TestBothPathsClassifyFailures: a timeout, a reset, a refused connection
+// and TLS, with the same classes on both paths.
+func TestBothPathsClassifyFailures(t *testing.T) {
+	for _, p := range paths {
+		t.Run(p.name, func(t *testing.T) {
+			srv, _ := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
+				switch r.URL.Path {
+				case "/slow":
+					select {
+					case <-time.After(2 * time.Second):
+					case <-r.Context().Done():
+					}
+				case "/reset":
+					conn, _, _ := w.(http.Hijacker).Hijack()
+					conn.(*net.TCPConn).SetLinger(0)
+					conn.Close()
+				}
+			})
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			require.NoError(t, err)
+			refused := "http://" + ln.Addr().String() + "/"
+			ln.Close()
+			res := runClient(t, p.c, 1, 1,
+				GET("slow", srv.URL+"/slow", Timeout(50*time.Millisecond)),
+			)
+			assert.Equal(t, int64(1), step(res, "c", "slow").Outcomes[metrics.Timeout], errorsOf(res))
+			res = runClient(t, p.c, 1, 1, GET("reset", srv.URL+"/reset"))
+			assert.Equal(t, int64(1), step(res, "c", "reset").Outcomes[metrics.Reset], errorsOf(res))
+			res = runClient(t, p.c, 1, 1, GET("refused", refused))
+			assert.Equal(t, int64(1), step(res, "c", "refused").Outcomes[metrics.Refused], errorsOf(res))
+
+			tlsSrv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "secure") }))
+			defer tlsSrv.Close()
+			res = runClient(t, p.c, 1, 1, GET("unverified", tlsSrv.URL+"/"))
+			assert.Equal(t, int64(1), step(res, "c", "unverified").Errors(), "an unknown certificate fails")
+			c := p.c
+			c.RootCAs = poolOf(tlsSrv.Certificate())
+			res = runClient(t, c, 2, 2, GET("tls", tlsSrv.URL+"/", Contains("secure")))
+			assert.Equal(t, int64(4), step(res, "c", "tls").Outcomes[metrics.OK], errorsOf(res))
+		})
+	}
+}
+
+// TestFastPathHardStop: a request in flight at the hard stop ends at once
+// and counts as interrupted, as on net/http.
+func TestFastPathHardStop(t *testing.T) {
+	srv, _ := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(5 * time.Second):
+		case <-r.Context().Done():
+		}
+	})
+	j, err := New("c", Parts{GET("hang", srv.URL+"/")}, WithClient(Client{Fast: true}))
+	require.NoError(t, err)
+	sc := j.Scenario(loadgen.ConstantVUs{VUs: 2, Duration: 100 * time.Millisecond})
+	sc.GracefulStop = 50 * time.Millisecond
+	start := time.Now()
+	res, err := loadgen.Run(context.Background(), &loadgen.Plan{Scenarios: []loadgen.Scenario{sc}})
+	require.NoError(t, err)
+	assert.Less(t, time.Since(start), 2*time.Second, "not the server's 5 s")
+	assert.Equal(t, int64(2), step(res, "c", "hang").Outcomes[metrics.Interrupted])
+}
+
+func TestFastPathOptionsAreChecked(t *testing.T) {
+	_, err := New("c", Parts{GET("a", "http://127.0.0.1/")}, WithClient(Client{Fast: true, HTTP2: true, NoRedirects: true}))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "Fast goes with RootCAs, Certificates, ServerName, Hosts, Dial, ConnectTimeout, Timeout and MaxBody only, not HTTP2")
+	assert.Contains(t, err.Error(), "not NoRedirects")
+}
+
+// TestFastPathSendsWhatItIsGiven reads the raw request the fast path
+// writes: method, path as written, headers and body, no User-Agent added.
+func TestFastPathSendsWhatItIsGiven(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	got := make(chan string, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		r, err := http.ReadRequest(bufio.NewReader(c))
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		body := make([]byte, r.ContentLength)
+		_, _ = r.Body.Read(body)
+		got <- fmt.Sprintf("%s %s %s ua=%q %s", r.Method, r.RequestURI, r.Header.Get("X-Token"), r.Header.Get("User-Agent"), body)
+		fmt.Fprint(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+	}()
+	res := runClient(t, Client{Fast: true}, 1, 1, HTTP("put", "PUT", "http://"+ln.Addr().String()+"/a/../b?q={{vu.id}}", Body("v={{vu.iteration}}"), Header("X-Token", "t-{{vu.id}}")))
+	assert.Equal(t, int64(1), step(res, "c", "put").Outcomes[metrics.OK], errorsOf(res))
+	assert.Equal(t, `PUT /a/../b?q=0 t-0 ua="" v=0`, <-got)
+}
