@@ -29,7 +29,11 @@ type Executor interface {
 	// iterations, not counting graceful stop.
 	TotalDuration() time.Duration
 	// Load returns the load to run, for the whole plan (the engine takes
-	// a segment's share). It is called once per run, after Validate.
+	// a segment's share). It may be called more than once (to validate
+	// the load, to describe the run, to run it), each call returning a
+	// fresh schedule. A panic in it, or in its VUs or Arrivals functions,
+	// is recovered: Validate reports it, and during a run it is kept with
+	// the run's panics and the scenario stops.
 	Load() Load
 }
 
@@ -656,4 +660,14 @@ func (d *dealer) next() (n int64, at time.Duration, ok bool) {
 // newArrivals returns segment seg's arrivals of a ramp.
 func newArrivals(ramp rateRamp, kind Arrivals, seg Segment) *dealer {
 	return deal(wholeArrivals(ramp, kind).next, seg)
+}
+
+// loadOf calls x.Load, turning a panic into an error.
+func loadOf(x Executor) (l Load, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("Load panicked: %v", p)
+		}
+	}()
+	return x.Load(), nil
 }

@@ -305,3 +305,65 @@ func (badLoad) String() string               { return "bad" }
 func (badLoad) Kind() string                 { return "bad" }
 func (badLoad) TotalDuration() time.Duration { return time.Second }
 func (badLoad) Load() Load                   { return Load{Duration: time.Second} }
+
+// TestGoexitInAHook: t.FailNow in OnInterval (runtime.Goexit) does not end
+// the engine's clock: every interval is still reported, and it is kept.
+func TestGoexitInAHook(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		calls := 0
+		res := run(t, &Plan{
+			Scenarios:  []Scenario{{Name: "c", Executor: ConstantVUs{VUs: 1, Duration: 3 * time.Second}, Iteration: sleepIter(400 * time.Millisecond)}},
+			OnInterval: func(*Progress) { calls++; runtime.Goexit() },
+		})
+		assert.Equal(t, 4, calls, "after 1, 2 and 3 s, and the final report")
+		require.Len(t, res.Panics, 1)
+		assert.Equal(t, PanicSample{Where: "OnInterval", Value: "runtime.Goexit", Stack: res.Panics[0].Stack, Count: 4}, res.Panics[0])
+	})
+}
+
+// panicky is an executor of the user's whose code panics where told.
+type panicky struct{ in string }
+
+func (panicky) Validate() error              { return nil }
+func (panicky) String() string               { return "panicky" }
+func (panicky) Kind() string                 { return "panicky" }
+func (panicky) TotalDuration() time.Duration { return time.Second }
+func (p panicky) Load() Load {
+	if p.in == "Load" {
+		panic("no load")
+	}
+	l := Load{Duration: time.Second, MaxVUs: 2}
+	if p.in == "Arrivals" {
+		n := 0
+		l.Arrivals = func() (time.Duration, bool) {
+			if n++; n > 3 {
+				panic("no arrivals")
+			}
+			return time.Duration(n) * 10 * time.Millisecond, true
+		}
+		return l
+	}
+	l.VUs = func(t time.Duration) (int, time.Duration) {
+		if t >= 500*time.Millisecond {
+			panic("no VUs")
+		}
+		return 2, -1
+	}
+	return l
+}
+
+// TestExecutorPanicsAreKept: a panic in a user's executor is a Validate
+// error (in Load) or stops its scenario, kept with the run's panics (in
+// VUs or Arrivals): never the process.
+func TestExecutorPanicsAreKept(t *testing.T) {
+	err := (&Plan{Scenarios: []Scenario{{Name: "s", Executor: panicky{"Load"}, Iteration: sleepIter(time.Millisecond)}}}).Validate()
+	assert.ErrorContains(t, err, `scenario "s": executor panicky: Load panicked: no load`)
+	synctest.Test(t, func(t *testing.T) {
+		for _, in := range []string{"VUs", "Arrivals"} {
+			res := run(t, &Plan{Scenarios: []Scenario{{Name: "s", Executor: panicky{in}, Iteration: sleepIter(100 * time.Millisecond)}}})
+			require.Len(t, res.Panics, 1, in)
+			assert.Equal(t, "executor", res.Panics[0].Where, in)
+			assert.Less(t, res.End.Sub(res.Start), time.Second, "%s: the scenario stopped", in)
+		}
+	})
+}

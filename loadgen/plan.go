@@ -108,7 +108,11 @@ func MaxVUs(x Executor) int {
 	if isNil(x) {
 		return 0
 	}
-	return x.Load().MaxVUs
+	l, err := loadOf(x)
+	if err != nil {
+		return 0
+	}
+	return l.MaxVUs
 }
 
 // segmentMaxVUs bounds the VUs one segment runs of x at once.
@@ -216,7 +220,11 @@ func (p *Plan) Validate() error {
 			continue
 		}
 		lp := &problems{}
-		ex.Load().validate(lp)
+		if l, err := loadOf(ex); err != nil {
+			lp.errs = append(lp.errs, err)
+		} else {
+			l.validate(lp)
+		}
 		if err := lp.err(); err != nil {
 			for _, e := range unjoin(err) {
 				errs = append(errs, fmt.Errorf("loadgen: %s: executor %s: %s", where, ex.Kind(), trimPrefix(e.Error())))

@@ -173,6 +173,9 @@ func (e *engine) run(ctx context.Context) *Result {
 		r.release()
 	}
 	e.tearDown()
+	for _, r := range e.runners { // the last interval ends with the run: its VUs are those left then
+		e.rec.SetVUs(r.iterH, r.vus.Load())
+	}
 	e.rec.Finish(end)
 	if e.plan.OnInterval != nil {
 		e.hook("OnInterval", func() { e.plan.OnInterval(e.progress(end)) })
@@ -255,15 +258,37 @@ func (e *engine) clock() {
 
 // hook calls the plan's code f, named where, recovering a panic: it is
 // kept with the run's panics, and hook returns its value and false.
+//
+// f runs on a goroutine of its own, so that runtime.Goexit in it (t.FailNow
+// in a hook) ends only that goroutine, not the engine's clock; it is kept
+// like a panic, with the value "runtime.Goexit".
 func (e *engine) hook(where string, f func()) (v any, ok bool) {
-	defer func() {
-		if p := recover(); p != nil {
-			v, ok = p, false
-			_ = e.coll.panicked("", where, p)
-		}
+	type outcome struct {
+		v     any
+		ok    bool
+		stack []byte
+	}
+	ch := make(chan outcome, 1)
+	go func() {
+		returned := false
+		defer func() {
+			switch p := recover(); {
+			case p != nil:
+				ch <- outcome{p, false, debug.Stack()}
+			case !returned:
+				ch <- outcome{"runtime.Goexit", false, debug.Stack()}
+			default:
+				ch <- outcome{nil, true, nil}
+			}
+		}()
+		f()
+		returned = true
 	}()
-	f()
-	return nil, true
+	o := <-ch
+	if !o.ok {
+		_ = e.coll.keep("", where, o.v, o.stack)
+	}
+	return o.v, o.ok
 }
 
 // sample samples the gauges (a panic is kept with the run's panics, and a
@@ -420,6 +445,11 @@ var ports = regexp.MustCompile(`(\d+\.\d+\.\d+\.\d+|\[[0-9A-Fa-f:.]+\]):\d+`)
 // panicked keeps a recovered panic of user code (where, in scenario) and
 // returns it as an error of class panic. The same panic again only counts.
 func (c *collector) panicked(scenario, where string, v any) error {
+	return c.keep(scenario, where, v, debug.Stack())
+}
+
+// keep keeps a panic with the stack where it was recovered.
+func (c *collector) keep(scenario, where string, v any, stack []byte) error {
 	val := fmt.Sprint(v)
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -430,7 +460,7 @@ func (c *collector) panicked(scenario, where string, v any) error {
 		}
 	}
 	if len(c.panics) < maxPanics {
-		c.panics = append(c.panics, PanicSample{Scenario: scenario, Where: where, Value: val, Stack: string(debug.Stack()), Count: 1})
+		c.panics = append(c.panics, PanicSample{Scenario: scenario, Where: where, Value: val, Stack: string(stack), Count: 1})
 	} else {
 		c.morePanics++
 	}
@@ -476,7 +506,10 @@ func newRunner(ctx context.Context, e *engine, sc *Scenario, inst Instance) *run
 	return r
 }
 
-func isOpen(x Executor) bool { return x.Load().Arrivals != nil }
+func isOpen(x Executor) bool {
+	l, err := loadOf(x)
+	return err == nil && l.Arrivals != nil
+}
 
 // isNil reports whether x is nil or a nil pointer (whose methods would
 // dereference it).
@@ -525,7 +558,12 @@ func (r *runner) run() {
 		}
 	}
 	start := r.e.start.Add(r.sc.StartAfter)
-	ld := r.sc.Executor.Load()
+	ld, err := loadOf(r.sc.Executor)
+	if err != nil { // Validate called it without a panic: this one is new
+		_ = r.e.coll.panicked(r.sc.Name, "executor", err)
+		return
+	}
+	r.guard(&ld)
 	if ld.Arrivals != nil {
 		r.open(start, ld.Duration, deal(ld.Arrivals, r.seg), ld.PreAllocatedVUs, ld.MaxVUs)
 		return
@@ -568,6 +606,38 @@ func (r *runner) run() {
 	}
 	spec.budget = spec.perVU > 0 || spec.shared != nil
 	r.closed(start, spec)
+}
+
+// guard makes a panic in a load's VUs or Arrivals function (an
+// executor's code, the user's for a custom one) stop the scenario, kept
+// with the run's panics, instead of the process.
+func (r *runner) guard(ld *Load) {
+	caught := func(p any) {
+		_ = r.e.coll.panicked(r.sc.Name, "executor", p)
+		r.stop()
+	}
+	if vus := ld.VUs; vus != nil {
+		ld.VUs = func(t time.Duration) (n int, next time.Duration) {
+			defer func() {
+				if p := recover(); p != nil {
+					caught(p)
+					n, next = 0, -1
+				}
+			}()
+			return vus(t)
+		}
+	}
+	if arr := ld.Arrivals; arr != nil {
+		ld.Arrivals = func() (at time.Duration, ok bool) {
+			defer func() {
+				if p := recover(); p != nil {
+					caught(p)
+					at, ok = 0, false
+				}
+			}()
+			return arr()
+		}
+	}
 }
 
 // vuState is a VU with what the engine keeps for it.

@@ -103,7 +103,7 @@ func (s *Snapshot) Clone() *Snapshot {
 }
 
 // mergeSlack is how many points a merge may make beyond twice those of its
-// parts per part (see Merge).
+// parts (see Merge).
 const mergeSlack = 10_000
 
 // Merge returns a new snapshot holding the recordings of all the given
@@ -163,7 +163,7 @@ func Merge(snaps ...*Snapshot) (*Snapshot, error) {
 	// Parts of one run overlap in time, so the merge holds about as many
 	// points as its parts. Parts far apart would make series of nothing:
 	// from two files of a few hundred bytes, gigabytes.
-	if made := n * (len(series) + len(gauges)); made > 2*len(snaps)*held+mergeSlack {
+	if made := n * (len(series) + len(gauges)); made > 2*held+mergeSlack {
 		return nil, fmt.Errorf("metrics: the snapshots hold %d points but their merge would make %d (%d intervals from %v): they are too far apart in time to be parts of one run",
 			held, made, n, start.UTC().Format(time.RFC3339))
 	}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -34,6 +35,7 @@ type fastClient struct {
 	last *target // of the last request
 
 	mu      sync.Mutex
+	stopped bool                 // the hard stop came: no more connections
 	conns   map[string]*fastConn // by "scheme://host"; closed at the hard stop and at the end
 	watched context.Context      // the context whose end closes them
 	unwatch func() bool
@@ -56,14 +58,26 @@ type fastConn struct {
 	br      *bufio.Reader
 	bw      *bufio.Writer
 	waiting bool // a request was written and its answer not yet begun
-	got     bool // a byte of an answer came on this connection
+	got     bool // a byte of the answer came
+	wrote   bool // a byte of the request went out
 }
 
 func (c *fastConn) Write(b []byte) (int, error) {
 	n, err := c.Conn.Write(b)
 	c.st.mark(inWrote)
 	c.waiting = true
+	c.wrote = c.wrote || n > 0
 	return n, err
+}
+
+// idempotent reports whether sending a request of method twice does the
+// work once (RFC 9110 9.2.2, the methods net/http resends).
+func idempotent(method string) bool {
+	switch method {
+	case "GET", "HEAD", "OPTIONS", "TRACE":
+		return true
+	}
+	return false
 }
 
 func (c *fastConn) Read(b []byte) (int, error) {
@@ -90,13 +104,16 @@ func (f *fastClient) target(scheme, host []byte) *target {
 		t.key[:len(scheme)] == string(scheme) && t.key[len(scheme)+3:] == string(host) {
 		return t
 	}
-	t := &target{key: string(scheme) + "://" + string(host), https: string(scheme) == "https", addr: string(host), name: string(host)}
+	t := &target{key: string(scheme) + "://" + string(host), https: string(scheme) == "https", addr: string(host)}
 	if h, _, err := net.SplitHostPort(t.addr); err == nil {
 		t.name = h
-	} else if t.https {
-		t.addr = net.JoinHostPort(t.addr, "443")
 	} else {
-		t.addr = net.JoinHostPort(t.addr, "80")
+		t.name = strings.TrimSuffix(strings.TrimPrefix(t.addr, "["), "]") // [::1] → ::1
+		port := "80"
+		if t.https {
+			port = "443"
+		}
+		t.addr = net.JoinHostPort(t.name, port)
 	}
 	f.last = t
 	return t
@@ -143,8 +160,12 @@ func (f *fastClient) conn(ctx context.Context, deadline time.Time, t *target) (c
 	c = &fastConn{Conn: raw, st: f.st}
 	c.br, c.bw = bufio.NewReaderSize(c, 4096), bufio.NewWriterSize(c, 4096)
 	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.stopped { // the hard stop came while dialing
+		raw.Close()
+		return nil, false, context.Canceled
+	}
 	f.conns[t.key] = c
-	f.mu.Unlock()
 	return c, false, nil
 }
 
@@ -169,7 +190,9 @@ func (f *fastClient) watch(ctx context.Context) {
 	if f.unwatch != nil {
 		f.unwatch()
 	}
-	f.watched = ctx
+	f.mu.Lock()
+	f.watched, f.stopped = ctx, false
+	f.mu.Unlock()
 	f.unwatch = context.AfterFunc(ctx, f.close)
 }
 
@@ -177,6 +200,7 @@ func (f *fastClient) watch(ctx context.Context) {
 func (f *fastClient) close() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.stopped = f.watched != nil && f.watched.Err() != nil
 	for k, c := range f.conns {
 		c.Close()
 		delete(f.conns, k)
@@ -198,6 +222,7 @@ func (s *httpStep) doFast(ctx context.Context, vu *VU, f *fastClient) error {
 	}
 	req, resp := &f.req, &f.resp
 	req.Reset()
+	req.Header.SetNoDefaultContentType(true) // as net/http: no Content-Type unless the step sets one
 	req.Header.SetMethod(s.method)
 	req.SetRequestURIBytes(st.url)
 	uri := req.URI()
@@ -232,7 +257,7 @@ func (s *httpStep) doFast(ctx context.Context, vu *VU, f *fastClient) error {
 		}
 		st.reused.Store(reused)
 		st.mark(inGotConn)
-		c.got = false
+		c.got, c.wrote = false, false
 		_ = c.SetDeadline(deadline)
 		resp.Reset()
 		resp.SkipBody = req.Header.IsHead()
@@ -247,8 +272,10 @@ func (s *httpStep) doFast(ctx context.Context, vu *VU, f *fastClient) error {
 		if err != nil {
 			f.drop(t.key, c)
 			// A kept-alive connection the server closed before answering:
-			// once, on a new connection, as net/http does.
-			if reused && !c.got && attempt == 0 && ctx.Err() == nil && time.Now().Before(deadline) {
+			// sent once more on a new connection, as net/http does, when
+			// that cannot do the work twice (an idempotent method, or
+			// nothing of the request written).
+			if reused && !c.got && (idempotent(s.method) || !c.wrote) && attempt == 0 && ctx.Err() == nil && time.Now().Before(deadline) {
 				continue
 			}
 			return s.fastErr(ctx, err, timeout, st.url)
@@ -296,6 +323,10 @@ func (s *httpStep) fastErr(ctx context.Context, err error, timeout time.Duration
 		return ctx.Err() // the hard stop closed the connection
 	}
 	var ne net.Error
+	var ct *connectTimeoutError
+	if errors.As(err, &ct) {
+		return classify(fmt.Errorf("%s %s: %w", s.method, url, ct))
+	}
 	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, fasthttp.ErrTimeout) {
 		return classify(fmt.Errorf("%s %s: %w (Timeout %v)", s.method, url, context.DeadlineExceeded, timeout))
 	}

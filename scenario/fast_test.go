@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -228,4 +229,94 @@ func TestFastPathSendsWhatItIsGiven(t *testing.T) {
 	res := runClient(t, Client{Fast: true}, 1, 1, HTTP("put", "PUT", "http://"+ln.Addr().String()+"/a/../b?q={{vu.id}}", Body("v={{vu.iteration}}"), Header("X-Token", "t-{{vu.id}}")))
 	assert.Equal(t, int64(1), step(res, "c", "put").Outcomes[metrics.OK], errorsOf(res))
 	assert.Equal(t, `PUT /a/../b?q=0 t-0 ua="" v=0`, <-got)
+}
+
+// TestNoSecondPOST: a server answers a GET, then reads a POST on the same
+// kept-alive connection and closes it unanswered (it crashed after doing
+// the work). Neither path sends the POST again: the server sees it once
+// and the step is a reset. A GET in the same place is sent again.
+func TestNoSecondPOST(t *testing.T) {
+	for _, p := range paths {
+		t.Run(p.name, func(t *testing.T) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			require.NoError(t, err)
+			defer ln.Close()
+			var posts, gets atomic.Int64
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				for {
+					c, err := ln.Accept()
+					if err != nil {
+						return
+					}
+					br := bufio.NewReader(c)
+					for {
+						r, err := http.ReadRequest(br)
+						if err != nil {
+							c.Close()
+							break
+						}
+						_, _ = io.Copy(io.Discard, r.Body)
+						if r.URL.Path == "/crash" {
+							if r.Method == "POST" {
+								posts.Add(1)
+							} else {
+								gets.Add(1)
+							}
+							c.Close() // the work is done; the answer never comes
+							break
+						}
+						fmt.Fprint(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+					}
+				}
+			}()
+			url := "http://" + ln.Addr().String()
+			res := runClient(t, p.c, 1, 1, GET("warm", url+"/warm"), POST("apply", url+"/crash", "x=1"))
+			assert.Equal(t, int64(1), posts.Load(), "the POST was sent once")
+			assert.Equal(t, int64(1), step(res, "c", "apply").Outcomes[metrics.Reset], errorsOf(res))
+			res = runClient(t, p.c, 1, 1, GET("warm", url+"/warm"), GET("read", url+"/crash"))
+			assert.Equal(t, int64(2), gets.Load(), "a GET is sent again on a new connection")
+			assert.Equal(t, int64(1), step(res, "c", "read").Outcomes[metrics.Reset], errorsOf(res))
+			ln.Close()
+			<-done
+		})
+	}
+}
+
+// TestFastPathAddsNoContentType: a body goes without a Content-Type
+// unless the step sets one, on both paths.
+func TestFastPathAddsNoContentType(t *testing.T) {
+	for _, p := range paths {
+		t.Run(p.name, func(t *testing.T) {
+			var got atomic.Value
+			srv, _ := countingServer(t, func(w http.ResponseWriter, r *http.Request) { got.Store(r.Header.Get("Content-Type") + "|") })
+			runClient(t, p.c, 1, 1, POST("a", srv.URL+"/", "x"))
+			assert.Equal(t, "|", got.Load())
+			runClient(t, p.c, 1, 1, POST("a", srv.URL+"/", "x", Header("Content-Type", "text/plain")))
+			assert.Equal(t, "text/plain|", got.Load())
+		})
+	}
+}
+
+// TestFastPathIPv6: a bracketed IPv6 host without a port dials port 80 of
+// that address (refused here), as net/http does.
+func TestFastPathIPv6(t *testing.T) {
+	ln, err := net.Listen("tcp", "[::1]:0")
+	if err != nil {
+		t.Skip("no IPv6 loopback")
+	}
+	ln.Close()
+	for _, p := range paths {
+		res := runClient(t, p.c, 1, 1, GET("v6", "http://[::1]/"))
+		st := step(res, "c", "v6")
+		assert.Equal(t, int64(1), st.Outcomes[metrics.Refused]+st.Outcomes[metrics.OK]+st.Outcomes[metrics.HTTP4xx], "%s: %s", p.name, errorsOf(res))
+	}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "v6") }))
+	srv.Listener, err = net.Listen("tcp", "[::1]:0")
+	require.NoError(t, err)
+	srv.Start()
+	defer srv.Close()
+	res := runClient(t, Client{Fast: true}, 1, 1, GET("v6", srv.URL+"/", Contains("v6")))
+	assert.Equal(t, int64(1), step(res, "c", "v6").Outcomes[metrics.OK], errorsOf(res))
 }

@@ -602,6 +602,7 @@ func (m *mixRun) runOps(ctx context.Context, vu *VU, ji int) error {
 // latency.
 func (m *mixRun) runStep(ctx context.Context, vu *VU, o *op, h metrics.Handle, ph *[numPhases]metrics.Handle) (err error) {
 	start := time.Now()
+	returned := false
 	defer func() {
 		end := time.Now()
 		p := recover()
@@ -609,6 +610,8 @@ func (m *mixRun) runStep(ctx context.Context, vu *VU, o *op, h metrics.Handle, p
 		switch {
 		case p != nil:
 			out = metrics.Panic
+		case !returned:
+			out = metrics.Other // runtime.Goexit (t.FailNow in a step): the engine counts the iteration so
 		case err != nil && ctx.Err() != nil:
 			out = metrics.Interrupted
 		}
@@ -625,7 +628,10 @@ func (m *mixRun) runStep(ctx context.Context, vu *VU, o *op, h metrics.Handle, p
 		}
 	}()
 	if o.step.http != nil {
-		return o.step.http.do(ctx, vu)
+		err = o.step.http.do(ctx, vu)
+	} else {
+		err = o.step.fn(ctx, vu)
 	}
-	return o.step.fn(ctx, vu)
+	returned = true
+	return err
 }

@@ -15,6 +15,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -622,4 +623,15 @@ func TestHTTPFixture(t *testing.T) {
 			t.Errorf("the run records differently from %s: see %s.got; rerun with -update-fixtures to accept (and -update in ../report for the golden files made from it)", httpFixture, httpFixture)
 		}
 	})
+}
+
+// TestGoexitInAStepFailsIt: runtime.Goexit in a Go step (t.FailNow) is a
+// failed step, not a success, as it is a failed iteration.
+func TestGoexitInAStepFailsIt(t *testing.T) {
+	j := Must("g", Parts{Step("boom", func(context.Context, *VU) error { runtime.Goexit(); return nil })})
+	res := run(t, j.Scenario(loadgen.PerVUIterations{VUs: 1, Iterations: 2}))
+	st := step(res, "g", "boom")
+	assert.Equal(t, int64(2), st.Outcomes[metrics.Other])
+	assert.Zero(t, st.Outcomes[metrics.OK])
+	assert.Zero(t, st.Latency.Count(), "no latency of a success")
 }

@@ -41,7 +41,7 @@ scenario read — constant-rate: 50 per 1s for 6.01s (even, VUs 20..2000) (reque
     3.00s  4.00s        45      12  http_5xx 12   151ms   151ms   20        0
     4.00s  5.00s        49      12  http_5xx 12   151ms   151ms   20        0
     5.00s  6.00s        56       1  http_5xx 1   1.00ms   151ms   20        0
-    6.00s  6.01s         1       0               1.00ms  1.00ms   20        0
+    6.00s  6.01s         1       0               1.00ms  1.00ms    0        0
 `, out.String())
 	})
 }

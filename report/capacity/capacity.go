@@ -118,8 +118,10 @@ type Report struct {
 	Ceiling int
 	Limit   Limit
 	Why     string
-	// Stopped says why a search ended before finding a failing level:
-	// "budget", "cancelled", or "reached Max"; "" otherwise.
+	// Stopped says why a search or steps ended early: "budget" or
+	// "cancelled" (before finding a failing level, or while bisecting
+	// after one: the ceiling is then coarser than the resolution), or
+	// "reached Max" with no level failing; "" otherwise.
 	Stopped string
 }
 
@@ -267,10 +269,11 @@ type search struct {
 
 func newSearch(ctx context.Context, o *Options) *search {
 	s := &search{o: o, rep: &Report{}}
-	s.ctx, s.cancel = context.WithCancel(ctx)
 	if o.Budget > 0 {
 		s.until = time.Now().Add(o.Budget)
 		s.ctx, s.cancel = context.WithDeadline(ctx, s.until)
+	} else {
+		s.ctx, s.cancel = context.WithCancel(ctx)
 	}
 	return s
 }

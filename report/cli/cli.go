@@ -268,6 +268,7 @@ func (t *Tool) Run(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return ExitUsage
 	}
 	code := ExitPass
+	cut := false // a run was aborted or interrupted: not a baseline, not a candidate
 	var runs []*loadgen.Result
 	var last *report.Summary
 	var lastVerdicts report.Verdicts
@@ -309,7 +310,7 @@ func (t *Tool) Run(ctx context.Context, args []string, stdout, stderr io.Writer)
 		}
 		if err != nil {
 			fmt.Fprintln(stderr, "the run stopped early:", err)
-			code = ExitFail
+			code, cut = ExitFail, true
 		}
 		runs = append(runs, res)
 		last, lastVerdicts = report.Summarize(res), report.Check(res, f.Thresholds...)
@@ -344,6 +345,10 @@ func (t *Tool) Run(ctx context.Context, args []string, stdout, stderr io.Writer)
 			return ExitFail
 		}
 		fmt.Fprintf(stdout, "JSON summary: %s\n", f.JSON)
+	}
+	if cut && (f.Benchfmt != "" || f.SaveBaseline != "" || f.Baseline != "") {
+		fmt.Fprintln(stderr, "a run was cut short: nothing saved as a baseline, written for benchstat or compared")
+		return code
 	}
 	if f.Benchfmt != "" {
 		name := t.Benchmark
@@ -381,9 +386,20 @@ func passFail(vs report.Verdicts) string {
 	return "FAIL"
 }
 
+// saveRuns saves the runs as dir/run-N.json, removing the runs of an
+// earlier baseline first, so that a comparison never mixes two.
 func saveRuns(dir string, runs []*loadgen.Result) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
+	}
+	old, err := filepath.Glob(filepath.Join(dir, "run-*.json"))
+	if err != nil {
+		return err
+	}
+	for _, f := range old {
+		if err := os.Remove(f); err != nil {
+			return err
+		}
 	}
 	for i, res := range runs {
 		if err := res.Save(filepath.Join(dir, fmt.Sprintf("run-%d.json", i))); err != nil {

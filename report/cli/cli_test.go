@@ -139,3 +139,33 @@ func TestExecutorFromFlags(t *testing.T) {
 	f.Rate = 200
 	assert.Equal(t, loadgen.ConstantRate{Rate: 200, Duration: time.Minute, PreAllocatedVUs: 20, MaxVUs: 50}, f.Executor())
 }
+
+// TestCutShortRunsAreNoBaseline: a run that was aborted is not saved as a
+// baseline; saving a baseline replaces the runs of an earlier one.
+func TestCutShortRunsAreNoBaseline(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "base")
+	code, _, _ := run(t, "-quiet", "-runs", "6", "-save-baseline", dir)
+	require.Equal(t, ExitPass, code)
+	code, _, _ = run(t, "-quiet", "-runs", "2", "-save-baseline", dir)
+	require.Equal(t, ExitPass, code)
+	files, err := filepath.Glob(filepath.Join(dir, "run-*.json"))
+	require.NoError(t, err)
+	assert.Len(t, files, 2, "the 6 runs of the earlier baseline are gone")
+
+	tl := tool()
+	plan := tl.Plan
+	tl.Plan = func(f *Flags, run int) (*loadgen.Plan, error) {
+		p, err := plan(f, run)
+		p.AbortWhen = func(*loadgen.Progress) string { return "stop" }
+		return p, err
+	}
+	other := filepath.Join(t.TempDir(), "cut")
+	var out, errOut bytes.Buffer
+	synctest.Test(t, func(t *testing.T) {
+		code = tl.Run(t.Context(), []string{"-quiet", "-save-baseline", other}, &out, &errOut)
+	})
+	assert.Equal(t, ExitFail, code)
+	assert.Contains(t, errOut.String(), "a run was cut short: nothing saved as a baseline")
+	_, err = os.Stat(other)
+	assert.True(t, os.IsNotExist(err), "nothing saved")
+}
