@@ -8,6 +8,7 @@ import (
 	"github.com/stampede-go/stampede/internal/format"
 	"github.com/stampede-go/stampede/loadgen"
 	"github.com/stampede-go/stampede/metrics"
+	"github.com/stampede-go/stampede/report/internal/runchart"
 )
 
 // LatencyFigures are the latency statistics of one side (successful or
@@ -222,18 +223,10 @@ func Summarize(res *loadgen.Result) *Summary {
 	}
 	for _, sc := range res.Plan.Scenarios {
 		ss := ScenarioSummary{Name: sc.Name, Executor: sc.Description, Open: sc.Open}
-		var steps []*metrics.Metric
-		var iterations *metrics.Metric
 		for i := range snap.Metrics {
 			m := &snap.Metrics[i]
 			if m.Scenario != sc.Name {
 				continue
-			}
-			switch m.Kind {
-			case metrics.KindStep:
-				steps = append(steps, m)
-			case metrics.KindIteration:
-				iterations = m
 			}
 			f := FiguresOf(&m.Total, s.Window)
 			if f.Clamped > 0 {
@@ -260,10 +253,15 @@ func Summarize(res *loadgen.Result) *Summary {
 				}
 			}
 		}
-		if len(steps) == 0 && iterations != nil {
-			steps = []*metrics.Metric{iterations}
+		// The timeline counts the rows the charts draw: the steps, or the
+		// iterations of a scenario without steps.
+		var rows []*metrics.Metric
+		for _, k := range runchart.Rows(res) {
+			if m := snap.Metric(k); m != nil && k.Scenario == sc.Name {
+				rows = append(rows, m)
+			}
 		}
-		ss.Timeline = timeline(snap, res.End, steps, iterations)
+		ss.Timeline = timeline(snap, res.End, rows, snap.Metric(metrics.Key{Scenario: sc.Name, Kind: metrics.KindIteration}))
 		if ss.Dropped > 0 {
 			s.Warnings = append(s.Warnings, fmt.Sprintf("scenario %q dropped %d of %d arrivals (%s): no VU was free (raise MaxVUs, or the target is too slow for the rate)",
 				sc.Name, ss.Dropped, ss.Started+ss.Dropped, format.Percent(float64(ss.Dropped)/float64(ss.Started+ss.Dropped))))

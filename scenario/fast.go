@@ -210,15 +210,9 @@ func (f *fastClient) close() {
 // doFast sends the step's request on the fast path.
 func (s *httpStep) doFast(ctx context.Context, vu *VU, f *fastClient) error {
 	st := &vu.http
-	st.reset()
-	var err error
-	if st.url, err = s.url.fill(st.url, vu); err != nil {
+	timeout, limit, err := s.prepare(vu, f.cfg)
+	if err != nil {
 		return err
-	}
-	if s.body != nil {
-		if st.body, err = s.body.fill(st.body, vu); err != nil {
-			return err
-		}
 	}
 	req, resp := &f.req, &f.resp
 	req.Reset()
@@ -232,20 +226,11 @@ func (s *httpStep) doFast(ctx context.Context, vu *VU, f *fastClient) error {
 	if !https && string(scheme) != "http" || len(host) == 0 {
 		return metrics.WithOutcome(fmt.Errorf("%s %s: the fast path sends http and https URLs with a host", s.method, st.url), metrics.Other)
 	}
-	for _, h := range s.header {
-		v, err := h.val.fill(st.hdr[:0], vu)
-		if err != nil {
-			return err
-		}
-		st.hdr = v
-		req.Header.AddBytesV(h.key, v)
+	if err := s.headers(vu, req.Header.AddBytesV); err != nil {
+		return err
 	}
 	if s.body != nil {
 		req.SetBodyRaw(st.body)
-	}
-	timeout := s.timeout
-	if timeout == 0 {
-		timeout = f.cfg.timeout()
 	}
 	deadline := time.Now().Add(timeout)
 	f.watch(ctx)
@@ -279,10 +264,6 @@ func (s *httpStep) doFast(ctx context.Context, vu *VU, f *fastClient) error {
 				continue
 			}
 			return s.fastErr(ctx, err, timeout, st.url)
-		}
-		limit := s.maxBody
-		if limit == 0 {
-			limit = f.cfg.maxBody()
 		}
 		var data []byte
 		over := false

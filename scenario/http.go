@@ -603,21 +603,13 @@ func (s *httpStep) do(ctx context.Context, vu *VU) error {
 		return s.doFast(ctx, vu, f)
 	}
 	st := &vu.http
-	st.reset()
-	var err error
-	if st.url, err = s.url.fill(st.url, vu); err != nil {
+	timeout, limit, err := s.prepare(vu, &vu.client.cfg)
+	if err != nil {
 		return err
 	}
 	var body io.Reader
 	if s.body != nil {
-		if st.body, err = s.body.fill(st.body, vu); err != nil {
-			return err
-		}
 		body = bytes.NewReader(st.body)
-	}
-	timeout := s.timeout
-	if timeout == 0 {
-		timeout = vu.client.cfg.timeout()
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -625,13 +617,8 @@ func (s *httpStep) do(ctx context.Context, vu *VU) error {
 	if err != nil {
 		return metrics.WithOutcome(err, metrics.Other)
 	}
-	for _, h := range s.header {
-		v, err := h.val.fill(st.hdr[:0], vu)
-		if err != nil {
-			return err
-		}
-		st.hdr = v
-		req.Header.Add(h.key, string(v))
+	if err := s.headers(vu, func(k string, v []byte) { req.Header.Add(k, string(v)) }); err != nil {
+		return err
 	}
 	resp, err := vu.HTTP.Do(req)
 	if err != nil {
@@ -639,10 +626,6 @@ func (s *httpStep) do(ctx context.Context, vu *VU) error {
 	}
 	var data []byte
 	over := false
-	limit := s.maxBody
-	if limit == 0 {
-		limit = vu.client.cfg.maxBody()
-	}
 	if s.needBody {
 		data, st.recv, over, err = readCapped(resp.Body, limit, resp.ContentLength)
 	} else {
@@ -655,6 +638,45 @@ func (s *httpStep) do(ctx context.Context, vu *VU) error {
 		return classify(err)
 	}
 	return s.judge(vu, resp.StatusCode, func() http.Header { return resp.Header }, data, over, limit)
+}
+
+// prepare resets the VU's request state and fills the step's URL and body
+// into it; it returns the request's timeout and how much of the body
+// checks may keep, by the step's options or else the client's.
+func (s *httpStep) prepare(vu *VU, c *Client) (timeout time.Duration, limit int64, err error) {
+	st := &vu.http
+	st.reset()
+	if st.url, err = s.url.fill(st.url, vu); err != nil {
+		return 0, 0, err
+	}
+	if s.body != nil {
+		if st.body, err = s.body.fill(st.body, vu); err != nil {
+			return 0, 0, err
+		}
+	}
+	timeout, limit = s.timeout, s.maxBody
+	if timeout == 0 {
+		timeout = c.timeout()
+	}
+	if limit == 0 {
+		limit = c.maxBody()
+	}
+	return timeout, limit, nil
+}
+
+// headers fills the step's header values, handing each to add (the value
+// is valid until the next call).
+func (s *httpStep) headers(vu *VU, add func(key string, v []byte)) error {
+	st := &vu.http
+	for _, h := range s.header {
+		v, err := h.val.fill(st.hdr[:0], vu)
+		if err != nil {
+			return err
+		}
+		st.hdr = v
+		add(h.key, v)
+	}
+	return nil
 }
 
 // judge judges a response: its status, whether its body fitted in limit,

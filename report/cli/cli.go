@@ -110,61 +110,34 @@ func (t *Tool) Main() {
 	os.Exit(code)
 }
 
-// thresholdList is a repeatable -threshold flag.
-type thresholdList struct {
-	ts  *[]report.Threshold
-	set bool
+// listFlag is a repeatable flag of parsed values: the first value given
+// replaces the defaults, the next ones add to it.
+type listFlag[T fmt.Stringer] struct {
+	vals  *[]T
+	parse func(string) (T, error)
+	set   bool
 }
 
-func (l *thresholdList) String() string {
-	if l.ts == nil {
+func (l *listFlag[T]) String() string {
+	if l.vals == nil {
 		return ""
 	}
 	var s []string
-	for _, t := range *l.ts {
-		s = append(s, t.String())
+	for _, v := range *l.vals {
+		s = append(s, v.String())
 	}
 	return strings.Join(s, ", ")
 }
 
-func (l *thresholdList) Set(v string) error {
-	t, err := report.ParseThreshold(v)
+func (l *listFlag[T]) Set(v string) error {
+	x, err := l.parse(v)
 	if err != nil {
 		return err
 	}
 	if !l.set {
-		*l.ts, l.set = nil, true
+		*l.vals, l.set = nil, true
 	}
-	*l.ts = append(*l.ts, t)
-	return nil
-}
-
-// budgetList is a repeatable -budget flag.
-type budgetList struct {
-	bs  *[]compare.Budget
-	set bool
-}
-
-func (l *budgetList) String() string {
-	if l.bs == nil {
-		return ""
-	}
-	var s []string
-	for _, b := range *l.bs {
-		s = append(s, b.String())
-	}
-	return strings.Join(s, ", ")
-}
-
-func (l *budgetList) Set(v string) error {
-	b, err := compare.ParseBudget(v)
-	if err != nil {
-		return err
-	}
-	if !l.set {
-		*l.bs, l.set = nil, true
-	}
-	*l.bs = append(*l.bs, b)
+	*l.vals = append(*l.vals, x)
 	return nil
 }
 
@@ -192,13 +165,13 @@ func (t *Tool) parse(args []string, stdout, stderr io.Writer) (*Flags, error) {
 	fs.IntVar(&f.Rate, "rate", f.Rate, "arrivals per second (an open model); 0 runs a closed model of -vus users")
 	fs.DurationVar(&f.Duration, "duration", f.Duration, "how long each run lasts, warm-up included")
 	fs.DurationVar(&f.Warmup, "warmup", f.Warmup, "the span at the start left out of the figures (whole seconds)")
-	fs.Var(&thresholdList{ts: &f.Thresholds}, "threshold", `a threshold every run must pass, e.g. "apply: p95<500ms" (repeatable; replaces the defaults)`)
+	fs.Var(&listFlag[report.Threshold]{vals: &f.Thresholds, parse: report.ParseThreshold}, "threshold", `a threshold every run must pass, e.g. "apply: p95<500ms" (repeatable; replaces the defaults)`)
 	fs.StringVar(&f.HTML, "html", f.HTML, "write the last run's HTML report to this file")
 	fs.StringVar(&f.JSON, "json", f.JSON, "write the last run's JSON summary to this file")
 	fs.IntVar(&f.Runs, "runs", f.Runs, "how many times to run the plan (6 or more to compare with a baseline)")
 	fs.StringVar(&f.SaveBaseline, "save-baseline", f.SaveBaseline, "save every run in this directory as the baseline")
 	fs.StringVar(&f.Baseline, "baseline", f.Baseline, "compare the runs with the baseline saved in this directory")
-	fs.Var(&budgetList{bs: &f.Budgets}, "budget", `a regression allowed against the baseline, e.g. "p95 +10%" (repeatable; default "p95 +10%")`)
+	fs.Var(&listFlag[compare.Budget]{vals: &f.Budgets, parse: compare.ParseBudget}, "budget", `a regression allowed against the baseline, e.g. "p95 +10%" (repeatable; default "p95 +10%")`)
 	fs.StringVar(&f.Benchfmt, "benchfmt", f.Benchfmt, "also write every run in the Go benchmark format (for benchstat) to this file")
 	fs.BoolVar(&f.Quiet, "quiet", f.Quiet, "no progress line")
 	if t.Flags != nil {
