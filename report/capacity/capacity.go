@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 	"strings"
 	"time"
 
@@ -25,6 +24,11 @@ type Options struct {
 	// MaxDropped is the share of arrivals a level of an open model may
 	// drop and still count as run at its rate; 0 means 1 %.
 	MaxDropped float64
+	// MaxErrorRate is the share of iterations a level may fail and still
+	// hold, whatever the SLO says (an SLO of latencies alone would
+	// otherwise pass a level where half the requests fail fast); 0 means
+	// 1 %, 1 means no limit.
+	MaxErrorRate float64
 	// Budget bounds the whole search; 0 means none. A level that would not
 	// fit in what is left is not started.
 	Budget time.Duration
@@ -160,6 +164,9 @@ func (o *Options) validate(search bool) error {
 	}
 	if o.MaxDropped < 0 || o.MaxDropped >= 1 || math.IsNaN(o.MaxDropped) {
 		bad("Options.MaxDropped must be in [0, 1) (0 means 1%%), got %v", o.MaxDropped)
+	}
+	if !(o.MaxErrorRate >= 0 && o.MaxErrorRate <= 1) {
+		bad("Options.MaxErrorRate must be in [0, 1] (0 means 1%%, 1 means no limit), got %v", o.MaxErrorRate)
 	}
 	if o.Budget < 0 {
 		bad("Options.Budget must be >= 0 (0 means none), got %v", o.Budget)
@@ -352,6 +359,13 @@ func (s *search) judge(level int, res *loadgen.Result) Level {
 			thin = append(thin, what)
 		}
 	}
+	maxErr := s.o.MaxErrorRate
+	if maxErr == 0 {
+		maxErr = 0.01
+	}
+	if l.ErrorRate > maxErr {
+		errs = append(errs, fmt.Sprintf("%.1f%% of iterations failed (more than %.1f%%, MaxErrorRate)", 100*l.ErrorRate, 100*maxErr))
+	}
 	if l.DroppedShare > maxDropped {
 		thin = append(thin, fmt.Sprintf("%d of %d arrivals dropped (%.1f%%, more than %.1f%%)", l.Dropped, it.Count()+l.Dropped, 100*l.DroppedShare, 100*maxDropped))
 	}
@@ -392,9 +406,7 @@ func (s *search) healthy() (time.Duration, bool) {
 // failing one.
 func (s *search) finish() *Report {
 	r := s.rep
-	byLoad := slices.Clone(r.Levels)
-	slices.SortStableFunc(byLoad, func(a, b Level) int { return a.Load - b.Load })
-	for _, l := range byLoad {
+	for _, l := range r.byLoad() {
 		if !l.Pass {
 			r.Limit, r.Why = l.Limit, l.Why
 			break

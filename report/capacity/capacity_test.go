@@ -173,10 +173,10 @@ func TestReportRenders(t *testing.T) {
 }
 
 func TestSearchOptionsAreChecked(t *testing.T) {
-	_, err := Search(t.Context(), Options{Start: 0, Factor: 0.5, Max: -1, MaxDropped: 2})
+	_, err := Search(t.Context(), Options{Start: 0, Factor: 0.5, Max: -1, MaxDropped: 2, MaxErrorRate: 2})
 	require.Error(t, err)
 	for _, want := range []string{"Options.Plan must be set", "Options.MaxDropped must be in [0, 1)", "Options.Start must be > 0, got 0",
-		"Options.Factor must be 0 (use Step) or > 1, got 0.5", "Options.Max must be 0 (no limit) or >= Start"} {
+		"Options.Factor must be 0 (use Step) or > 1, got 0.5", "Options.Max must be 0 (no limit) or >= Start", "Options.MaxErrorRate must be in [0, 1] (0 means 1%, 1 means no limit), got 2"} {
 		assert.Contains(t, err.Error(), want)
 	}
 	_, err = Steps(t.Context(), Options{Plan: ClosedLoad(pool(1, time.Millisecond, false), time.Second, 0)})
@@ -204,5 +204,27 @@ func TestSearchHonoursBudgetAndCancellation(t *testing.T) {
 		require.NoError(t, err)
 		assert.Empty(t, rep.Levels)
 		assert.Equal(t, "cancelled", rep.Stopped)
+	})
+}
+
+// TestErrorsBreakALevelWhateverTheSLO: an SLO of latency alone does not
+// pass a level where requests fail fast; with MaxErrorRate 1 it does.
+func TestErrorsBreakALevelWhateverTheSLO(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		o := Options{
+			Plan:  OpenLoad(pool(10, 10*time.Millisecond, true), 2*time.Second, time.Second, 200),
+			SLO:   report.MustParseThresholds("p95<50ms"),
+			Start: 600, Step: 600, Max: 1200,
+		}
+		rep, err := Search(t.Context(), o)
+		require.NoError(t, err)
+		assert.Equal(t, 600, rep.Ceiling)
+		assert.Equal(t, Errors, rep.Limit)
+		assert.Contains(t, rep.Why, "of iterations failed (more than 1.0%, MaxErrorRate)")
+		o.MaxErrorRate = 1
+		rep, err = Search(t.Context(), o)
+		require.NoError(t, err)
+		assert.Equal(t, 1200, rep.Ceiling, "the shed requests are fast: p95 holds")
+		assert.Equal(t, "reached Max", rep.Stopped)
 	})
 }

@@ -4,7 +4,10 @@
 //
 // [Search] raises an open model's arrival rate (or a closed model's VUs)
 // level by level, each level a run of its own with its own warm-up, checks
-// the SLO's thresholds on it, stops at the first level that breaks them
+// the SLO's thresholds on it (and, whatever the SLO, that it failed no
+// more than MaxErrorRate of its iterations and dropped no more than
+// MaxDropped of its arrivals, 1 % each by default), stops at the first
+// level that breaks them
 // and, to a stated resolution, bisects between the last good and the first
 // bad level. It reports every level (offered and achieved rate, drops,
 // p50/p95/p99 of successful iterations, error rate, the verdict) and the
