@@ -35,9 +35,9 @@ type fastClient struct {
 	last *target // of the last request
 
 	mu      sync.Mutex
-	stopped bool                 // the hard stop came: no more connections
-	conns   map[string]*fastConn // by "scheme://host"; closed at the hard stop and at the end
-	watched context.Context      // the context whose end closes them
+	stopped bool               // the hard stop came: no more connections
+	targets map[string]*target // by key; their connections are closed at the hard stop and at the end
+	watched context.Context    // the context whose end closes them
 	unwatch func() bool
 }
 
@@ -47,7 +47,7 @@ func newFastClient(cfg *Client, st *httpState) *fastClient {
 		d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second} // as net/http's
 		dial = d.DialContext
 	}
-	return &fastClient{cfg: cfg, st: st, dial: dial, conns: map[string]*fastConn{}}
+	return &fastClient{cfg: cfg, st: st, dial: dial, targets: map[string]*target{}}
 }
 
 // fastConn is a connection of the fast path. It marks the phase instants:
@@ -89,12 +89,14 @@ func (c *fastConn) Read(b []byte) (int, error) {
 	return n, err
 }
 
-// target is where a URL's requests go: its connection's key, whether it
-// is TLS, the address to dial and the host name.
+// target is where a URL's requests go: its key, whether it is TLS, the
+// address to dial, the host name, and the VU's connection to it (guarded
+// by the client's mu).
 type target struct {
 	key        string // "scheme://host"
 	https      bool
 	addr, name string
+	conn       *fastConn
 }
 
 // target returns the target of a scheme and host, worked out once per
@@ -104,16 +106,23 @@ func (f *fastClient) target(scheme, host []byte) *target {
 		t.key[:len(scheme)] == string(scheme) && t.key[len(scheme)+3:] == string(host) {
 		return t
 	}
-	t := &target{key: string(scheme) + "://" + string(host), https: string(scheme) == "https", addr: string(host)}
-	if h, _, err := net.SplitHostPort(t.addr); err == nil {
-		t.name = h
-	} else {
-		t.name = strings.TrimSuffix(strings.TrimPrefix(t.addr, "["), "]") // [::1] → ::1
-		port := "80"
-		if t.https {
-			port = "443"
+	key := string(scheme) + "://" + string(host)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	t := f.targets[key]
+	if t == nil {
+		t = &target{key: key, https: string(scheme) == "https", addr: string(host)}
+		if h, _, err := net.SplitHostPort(t.addr); err == nil {
+			t.name = h
+		} else {
+			t.name = strings.TrimSuffix(strings.TrimPrefix(t.addr, "["), "]") // [::1] → ::1
+			port := "80"
+			if t.https {
+				port = "443"
+			}
+			t.addr = net.JoinHostPort(t.name, port)
 		}
-		t.addr = net.JoinHostPort(t.name, port)
+		f.targets[key] = t
 	}
 	f.last = t
 	return t
@@ -123,7 +132,7 @@ func (f *fastClient) target(scheme, host []byte) *target {
 // deadline if it has none; reused says whether it had one.
 func (f *fastClient) conn(ctx context.Context, deadline time.Time, t *target) (c *fastConn, reused bool, err error) {
 	f.mu.Lock()
-	c = f.conns[t.key]
+	c = t.conn
 	f.mu.Unlock()
 	if c != nil {
 		return c, true, nil
@@ -165,15 +174,15 @@ func (f *fastClient) conn(ctx context.Context, deadline time.Time, t *target) (c
 		raw.Close()
 		return nil, false, context.Canceled
 	}
-	f.conns[t.key] = c
+	t.conn = c
 	return c, false, nil
 }
 
 // drop closes a connection that must not be used again.
-func (f *fastClient) drop(key string, c *fastConn) {
+func (f *fastClient) drop(t *target, c *fastConn) {
 	f.mu.Lock()
-	if f.conns[key] == c {
-		delete(f.conns, key)
+	if t.conn == c {
+		t.conn = nil
 	}
 	f.mu.Unlock()
 	c.Close()
@@ -201,14 +210,16 @@ func (f *fastClient) close() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.stopped = f.watched != nil && f.watched.Err() != nil
-	for k, c := range f.conns {
-		c.Close()
-		delete(f.conns, k)
+	for _, t := range f.targets {
+		if t.conn != nil {
+			t.conn.Close()
+			t.conn = nil
+		}
 	}
 }
 
 // doFast sends the step's request on the fast path.
-func (s *httpStep) doFast(ctx context.Context, vu *VU, f *fastClient) error {
+func (s *httpStep) doFast(ctx context.Context, vu *VU, f *fastClient, start time.Time) error {
 	st := &vu.http
 	timeout, limit, err := s.prepare(vu, f.cfg)
 	if err != nil {
@@ -232,7 +243,7 @@ func (s *httpStep) doFast(ctx context.Context, vu *VU, f *fastClient) error {
 	if s.body != nil {
 		req.SetBodyRaw(st.body)
 	}
-	deadline := time.Now().Add(timeout)
+	deadline := start.Add(timeout)
 	f.watch(ctx)
 	t := f.target(scheme, host)
 	for attempt := 0; ; attempt++ {
@@ -241,7 +252,11 @@ func (s *httpStep) doFast(ctx context.Context, vu *VU, f *fastClient) error {
 			return s.fastErr(ctx, err, timeout, st.url)
 		}
 		st.reused.Store(reused)
-		st.mark(inGotConn)
+		if reused {
+			st.markAt(inGotConn, start)
+		} else {
+			st.mark(inGotConn)
+		}
 		c.got, c.wrote = false, false
 		_ = c.SetDeadline(deadline)
 		resp.Reset()
@@ -255,7 +270,7 @@ func (s *httpStep) doFast(ctx context.Context, vu *VU, f *fastClient) error {
 			err = resp.Read(c.br)
 		}
 		if err != nil {
-			f.drop(t.key, c)
+			f.drop(t, c)
 			// A kept-alive connection the server closed before answering:
 			// sent once more on a new connection, as net/http does, when
 			// that cannot do the work twice (an idempotent method, or
@@ -282,7 +297,7 @@ func (s *httpStep) doFast(ctx context.Context, vu *VU, f *fastClient) error {
 		st.bodyDone = time.Now()
 		st.responded, st.status, st.sent = true, resp.StatusCode(), int64(len(st.body))
 		if err != nil || resp.ConnectionClose() || req.ConnectionClose() {
-			f.drop(t.key, c)
+			f.drop(t, c)
 		}
 		if err != nil {
 			return s.fastErr(ctx, err, timeout, st.url)

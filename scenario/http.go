@@ -79,7 +79,10 @@ const (
 
 var clockBase = time.Now()
 
-func (s *httpState) mark(i int) { s.at[i].Store(int64(time.Since(clockBase)) + 1) }
+func (s *httpState) mark(i int) { s.markAt(i, time.Now()) }
+
+// markAt marks instant i as t.
+func (s *httpState) markAt(i int, t time.Time) { s.at[i].Store(int64(t.Sub(clockBase)) + 1) }
 
 // span returns the time from instant a to instant b, or false if either is
 // missing.
@@ -351,8 +354,8 @@ func Body(tmpl string) HTTPOption {
 	}
 }
 
-// Timeout bounds the whole request, body included; past it the step fails
-// as a timeout. It must be > 0. Without it, the journey's [Client.Timeout]
+// Timeout bounds the whole request, body included, counted from the
+// step's start; past it the step fails as a timeout. It must be > 0. Without it, the journey's [Client.Timeout]
 // applies ([DefaultTimeout] unless set).
 func Timeout(d time.Duration) HTTPOption {
 	return func(s *httpStep) error {
@@ -598,9 +601,9 @@ func jsonPath(body []byte, path string) (string, error) {
 
 // do sends the request and judges the response; what the response was
 // stays in vu.http for [httpStep.record].
-func (s *httpStep) do(ctx context.Context, vu *VU) error {
+func (s *httpStep) do(ctx context.Context, vu *VU, start time.Time) error {
 	if f := vu.fast; f != nil {
-		return s.doFast(ctx, vu, f)
+		return s.doFast(ctx, vu, f, start)
 	}
 	st := &vu.http
 	timeout, limit, err := s.prepare(vu, &vu.client.cfg)
@@ -611,7 +614,7 @@ func (s *httpStep) do(ctx context.Context, vu *VU) error {
 	if s.body != nil {
 		body = bytes.NewReader(st.body)
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := context.WithDeadline(ctx, start.Add(timeout))
 	defer cancel()
 	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, st.trace), s.method, string(st.url), body)
 	if err != nil {

@@ -556,14 +556,14 @@ func (m *mixRun) iterate(ctx context.Context, it *loadgen.Iteration) error {
 	}
 	j := m.journeys[ji].Journey
 	vu.HTTP, vu.client, vu.fast = vu.clients[ji], m.clients[ji], vu.fasts[ji]
+	if j.pacing == 0 {
+		return m.runOps(ctx, vu, ji)
+	}
 	start := time.Now()
 	if err := m.runOps(ctx, vu, ji); err != nil {
 		return err
 	}
-	if j.pacing > 0 {
-		return vu.sleep(ctx, j.pacing-time.Since(start))
-	}
-	return nil
+	return vu.sleep(ctx, j.pacing-time.Since(start))
 }
 
 // runOps runs the operations of journey ji, up to the first error, and
@@ -628,7 +628,7 @@ func (m *mixRun) runStep(ctx context.Context, vu *VU, o *op, h metrics.Handle, p
 		}
 	}()
 	if o.step.http != nil {
-		err = o.step.http.do(ctx, vu)
+		err = o.step.http.do(ctx, vu, start)
 	} else {
 		err = o.step.fn(ctx, vu)
 	}
