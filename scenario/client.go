@@ -9,6 +9,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"slices"
 	"strconv"
@@ -62,7 +63,7 @@ type Client struct {
 
 	// Dial, if set, opens the connections instead of a net.Dialer: a
 	// custom resolver, an in-memory network. Hosts and ConnectTimeout
-	// apply to it too.
+	// apply to it too. The connect phase is the time spent in Dial.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// Hosts maps an address a request would dial, "host:port" or a bare
 	// "host" for any port, to the address to dial instead, "host:port" or
@@ -431,6 +432,21 @@ func (c Client) build(maxVUs int) *clientRun {
 // transport's own net.Dialer.
 func (c *Client) dialer() func(ctx context.Context, network, addr string) (net.Conn, error) {
 	dial := c.Dial
+	if user := c.Dial; user != nil {
+		// A net.Dialer reports its connect to the request's trace (the
+		// connect phase); the user's Dial is timed here instead.
+		dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			trace := httptrace.ContextClientTrace(ctx)
+			if trace != nil && trace.ConnectStart != nil {
+				trace.ConnectStart(network, addr)
+			}
+			conn, err := user(ctx, network, addr)
+			if trace != nil && trace.ConnectDone != nil {
+				trace.ConnectDone(network, addr, err)
+			}
+			return conn, err
+		}
+	}
 	if dial == nil && (len(c.Hosts) > 0 || c.ConnectTimeout > 0) {
 		d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second} // as http.DefaultTransport's
 		dial = d.DialContext

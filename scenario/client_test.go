@@ -17,15 +17,19 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/stampede-go/stampede/internal/memnet"
 	"github.com/stampede-go/stampede/loadgen"
 	"github.com/stampede-go/stampede/metrics"
 )
@@ -37,6 +41,21 @@ func runClient(t *testing.T, c Client, vus, iters int, parts ...Part) *loadgen.R
 	j, err := New("c", parts, WithClient(c))
 	require.NoError(t, err)
 	return run(t, j.Scenario(loadgen.PerVUIterations{VUs: vus, Iterations: iters}))
+}
+
+// refusedURL returns a loopback URL whose connections are refused: its
+// port is bound by a socket that never listens, held until the test ends,
+// so that no listener of the test (or of another) can take the port
+// meanwhile, as one could a port listened on and closed.
+func refusedURL(t *testing.T) string {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	require.NoError(t, err)
+	t.Cleanup(func() { syscall.Close(fd) })
+	require.NoError(t, syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}))
+	sa, err := syscall.Getsockname(fd)
+	require.NoError(t, err)
+	return fmt.Sprintf("http://127.0.0.1:%d/", sa.(*syscall.SockaddrInet4).Port)
 }
 
 // phase returns a phase of step name of journey "c".
@@ -307,6 +326,82 @@ func newConnCounter(t *testing.T) *connCounter {
 	return cc
 }
 
+// TestConnectionSharing: which connections each policy opens and which
+// VUs' requests each carries. The VUs send one after the other — VU n
+// waits n seconds on the bubble's fake clock before its first iteration —
+// over an in-memory network, so the counts are exact: a shared pool hands
+// every VU the connection the first one let go; a pool per VU opens one
+// per VU; a pool per iteration one per iteration. (VUs that send at once
+// would make a shared pool's count depend on the goroutines' order: a
+// request that starts dialing may take a connection another VU let go and
+// leave the dialed one idle.)
+func TestConnectionSharing(t *testing.T) {
+	const vus, iters = 3, 4
+	for _, tc := range []struct {
+		policy      ConnPolicy
+		conns, each int // connections opened, VUs each carried
+	}{
+		{SharedPool, 1, vus},
+		{PoolPerVU, vus, 1},
+		{PoolPerIteration, vus * iters, 1},
+	} {
+		t.Run(tc.policy.String(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				var mu sync.Mutex
+				carried := map[string]map[string]bool{} // connection → VUs
+				var conns int
+				ln := memnet.Listen()
+				srv := &http.Server{
+					Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+						mu.Lock()
+						defer mu.Unlock()
+						c := r.Context().Value(connKey{}).(string)
+						if carried[c] == nil {
+							carried[c] = map[string]bool{}
+						}
+						carried[c][r.Header.Get("X-VU")] = true
+						fmt.Fprint(w, "ok")
+					}),
+					ConnContext: func(ctx context.Context, _ net.Conn) context.Context {
+						mu.Lock()
+						defer mu.Unlock()
+						conns++
+						return context.WithValue(ctx, connKey{}, strconv.Itoa(conns))
+					},
+				}
+				go srv.Serve(ln)
+				defer srv.Close()
+				res := runClient(t, Client{Dial: ln.Dial, Connections: tc.policy}, vus, iters,
+					Step("stagger", func(_ context.Context, vu *VU) error {
+						if vu.Iteration == 0 {
+							time.Sleep(time.Duration(vu.ID) * time.Second)
+						}
+						return nil
+					}),
+					GET("first", "http://mem/1", Header("X-VU", "{{vu.id}}")),
+					GET("second", "http://mem/2", Header("X-VU", "{{vu.id}}")),
+				)
+				assert.Zero(t, res.Iterations("c").Errors(), errorsOf(res))
+				mu.Lock()
+				defer mu.Unlock()
+				assert.Equal(t, tc.conns, conns)
+				assert.Len(t, carried, tc.conns, "every connection carried requests")
+				for c, by := range carried {
+					assert.Len(t, by, tc.each, "the VUs of connection %s: %v", c, by)
+				}
+				connected := phase(res, "first", KindConnect).Count() + phase(res, "second", KindConnect).Count()
+				assert.Equal(t, int64(2*vus*iters), connected, "a connect phase for every request, 0 when reused")
+			})
+		})
+	}
+}
+
+// connKey keys the server's name of a connection in a request's context.
+type connKey struct{}
+
+// TestClientConnectionPolicies: on loopback, a pool per iteration pays
+// for a connect (and a TLS handshake) every iteration, and keeps its
+// connection between the iteration's steps.
 func TestClientConnectionPolicies(t *testing.T) {
 	const vus, iters = 3, 4
 	journey := func(cc *connCounter) Parts {
@@ -315,29 +410,6 @@ func TestClientConnectionPolicies(t *testing.T) {
 			GET("second", cc.srv.URL+"/2", Header("X-VU", "{{vu.id}}")),
 		}
 	}
-	t.Run("SharedPool", func(t *testing.T) {
-		cc := newConnCounter(t)
-		res := runClient(t, Client{}, vus, iters, journey(cc))
-		assert.Zero(t, res.Iterations("c").Errors(), errorsOf(res))
-		// Each VU holds at most one connection at a time; a request that
-		// finds none idle dials one, and one coming back idle meanwhile
-		// stays in the pool, so a few more than the VUs is possible.
-		assert.LessOrEqual(t, cc.conns.Load(), int64(2*vus), "about one connection per VU, kept for all the iterations")
-		assert.Positive(t, cc.conns.Load())
-		assert.Zero(t, phase(res, "first", KindConnect).Latency.Min, "most requests reuse a connection")
-	})
-	t.Run("PoolPerVU", func(t *testing.T) {
-		cc := newConnCounter(t)
-		res := runClient(t, Client{Connections: PoolPerVU}, vus, iters, journey(cc))
-		assert.Zero(t, res.Iterations("c").Errors(), errorsOf(res))
-		assert.Equal(t, int64(vus), cc.conns.Load(), "one connection per VU")
-		cc.mu.Lock()
-		defer cc.mu.Unlock()
-		assert.Len(t, cc.vus, vus)
-		for addr, by := range cc.vus {
-			assert.Len(t, by, 1, "connection %s carried the requests of one VU only: %v", addr, by)
-		}
-	})
 	t.Run("PoolPerIteration", func(t *testing.T) {
 		cc := newConnCounter(t)
 		res := runClient(t, Client{Connections: PoolPerIteration}, vus, iters, journey(cc))

@@ -159,10 +159,7 @@ func TestBothPathsClassifyFailures(t *testing.T) {
 					conn.Close()
 				}
 			})
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			require.NoError(t, err)
-			refused := "http://" + ln.Addr().String() + "/"
-			ln.Close()
+			refused := refusedURL(t)
 			res := runClient(t, p.c, 1, 1,
 				GET("slow", srv.URL+"/slow", Timeout(50*time.Millisecond)),
 			)

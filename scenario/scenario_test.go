@@ -320,13 +320,7 @@ func TestStepPanicIsCounted(t *testing.T) {
 }
 
 func TestErrorClassification(t *testing.T) {
-	refused := func() string { // a port with nothing listening
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err)
-		addr := l.Addr().String()
-		l.Close()
-		return "http://" + addr + "/"
-	}()
+	refused := refusedURL(t)
 	resetLn, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	var wg sync.WaitGroup
