@@ -135,9 +135,12 @@ type Client struct {
 	// Connections says which connections VUs share: [SharedPool] (the
 	// default), [PoolPerVU] or [PoolPerIteration].
 	Connections ConnPolicy
-	// Fast sends the journey's HTTP steps on a lean HTTP/1.1 client
-	// (github.com/valyala/fasthttp) instead of net/http, for tests whose
-	// limit is the generator's CPU: about half the CPU per request.
+	// Fast sends the journey's HTTP steps on a lean HTTP/1.1 client of
+	// this package's own instead of net/http, for tests whose limit is the
+	// generator's CPU: half the CPU per request or less, and no
+	// allocation. It reads responses as RFC 9112 frames them (Content-Length,
+	// chunked, or up to the connection's end; interim 1xx responses
+	// skipped), and refuses one that is not HTTP/1.x as other.
 	// Templates, checks, extractors, status codes, error classes, bytes,
 	// MaxBody and the connect, TLS, time-to-first-byte and receive phases
 	// work as on the net/http path (the DNS phase is not measured).

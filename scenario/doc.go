@@ -85,9 +85,9 @@
 // reason in the error.
 //
 // For tests whose limit is the generator's own CPU, Fast sends the steps
-// on a lean HTTP/1.1 client (valyala/fasthttp's request writer and
-// response parser on connections of each VU's own): about half the CPU
-// per request of net/http and no allocation, with the same templates,
+// on a lean HTTP/1.1 client of the package's own, on connections of each
+// VU's own: half the CPU per request of net/http or less and no
+// allocation, with the same templates,
 // checks, extractors, status codes, error classes, bytes, MaxBody and
 // connect, TLS, time-to-first-byte and receive phases; no cookie jar,
 // proxy, HTTP/2, compression or redirects.

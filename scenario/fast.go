@@ -2,19 +2,15 @@ package scenario
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/valyala/fasthttp"
 
 	"github.com/stampede-go/stampede/metrics"
 )
@@ -22,16 +18,17 @@ import (
 // fastClient is one VU's client on the fast HTTP/1.1 path ([Client.Fast]):
 // per host, one keep-alive connection of the VU's own (as wrk's and
 // bombardier's connections are), on which requests are written and
-// responses read with valyala/fasthttp's parser and writer. A request and
-// a response are reused from one request to the next, so a request
-// allocates next to nothing. The connection marks when the request was
-// written and when the answer's first byte came, for the phases.
+// responses read by the codec of wire.go. Its buffers are reused from one
+// request to the next, so a request allocates nothing. The connection
+// marks when the request was written and when the answer's first byte
+// came, for the phases.
 type fastClient struct {
 	cfg  *Client
 	st   *httpState
 	dial func(ctx context.Context, network, addr string) (net.Conn, error)
-	req  fasthttp.Request
-	resp fasthttp.Response
+	wbuf []byte // the request, written at once
+	head respHead
+	body fastBody
 	last *target // of the last request
 
 	mu      sync.Mutex
@@ -56,7 +53,6 @@ type fastConn struct {
 	net.Conn
 	st      *httpState
 	br      *bufio.Reader
-	bw      *bufio.Writer
 	waiting bool // a request was written and its answer not yet begun
 	got     bool // a byte of the answer came
 	wrote   bool // a byte of the request went out
@@ -95,23 +91,27 @@ func (c *fastConn) Read(b []byte) (int, error) {
 type target struct {
 	key        string // "scheme://host"
 	https      bool
+	addr0      string // the host as the URL has it
 	addr, name string
 	conn       *fastConn
 }
 
 // target returns the target of a scheme and host, worked out once per
 // host: a VU usually sends to one.
-func (f *fastClient) target(scheme, host []byte) *target {
-	if t := f.last; t != nil && len(t.key) == len(scheme)+3+len(host) &&
-		t.key[:len(scheme)] == string(scheme) && t.key[len(scheme)+3:] == string(host) {
+func (f *fastClient) target(https bool, host []byte) *target {
+	if t := f.last; t != nil && t.https == https && t.addr0 == string(host) {
 		return t
 	}
-	key := string(scheme) + "://" + string(host)
+	scheme := "http://"
+	if https {
+		scheme = "https://"
+	}
+	key := scheme + string(host)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	t := f.targets[key]
 	if t == nil {
-		t = &target{key: key, https: string(scheme) == "https", addr: string(host)}
+		t = &target{key: key, https: https, addr0: string(host), addr: string(host)}
 		if h, _, err := net.SplitHostPort(t.addr); err == nil {
 			t.name = h
 		} else {
@@ -167,7 +167,7 @@ func (f *fastClient) conn(ctx context.Context, deadline time.Time, t *target) (c
 		raw = tc
 	}
 	c = &fastConn{Conn: raw, st: f.st}
-	c.br, c.bw = bufio.NewReaderSize(c, 4096), bufio.NewWriterSize(c, 4096)
+	c.br = bufio.NewReaderSize(c, 4096)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.stopped { // the hard stop came while dialing
@@ -225,27 +225,40 @@ func (s *httpStep) doFast(ctx context.Context, vu *VU, f *fastClient, start time
 	if err != nil {
 		return err
 	}
-	req, resp := &f.req, &f.resp
-	req.Reset()
-	req.Header.SetNoDefaultContentType(true) // as net/http: no Content-Type unless the step sets one
-	req.Header.SetMethod(s.method)
-	req.SetRequestURIBytes(st.url)
-	uri := req.URI()
-	uri.DisablePathNormalizing = true // send the path as written, as net/http does
-	scheme, host := uri.Scheme(), uri.Host()
-	https := string(scheme) == "https"
-	if !https && string(scheme) != "http" || len(host) == 0 {
-		return metrics.WithOutcome(fmt.Errorf("%s %s: the fast path sends http and https URLs with a host", s.method, st.url), metrics.Other)
+	u, err := splitURL(st.url)
+	if err != nil {
+		return metrics.WithOutcome(fmt.Errorf("%s %s: %w", s.method, st.url, err), metrics.Other)
 	}
-	if err := s.headers(vu, req.Header.AddBytesV); err != nil {
+	w := append(f.wbuf[:0], s.method...)
+	w = append(appendTarget(append(w, ' '), &u), " HTTP/1.1\r\nHost: "...)
+	w = append(append(w, u.authority...), "\r\n"...)
+	auth := false
+	if err := s.headers(vu, func(k string, v []byte) {
+		w = append(append(append(append(w, k...), ": "...), v...), "\r\n"...)
+		auth = auth || k == "Authorization"
+	}); err != nil {
 		return err
 	}
-	if s.body != nil {
-		req.SetBodyRaw(st.body)
+	if len(u.userinfo) > 0 && !auth {
+		if w, err = appendBasicAuth(w, u.userinfo); err != nil {
+			return metrics.WithOutcome(fmt.Errorf("%s %s: %w", s.method, st.url, err), metrics.Other)
+		}
 	}
+	if s.body != nil || bodyMethod(s.method) {
+		w = strconv.AppendInt(append(w, "Content-Length: "...), int64(len(st.body)), 10)
+		w = append(w, "\r\n"...)
+	}
+	w = append(w, "\r\n"...)
+	// A small body goes in the same write; a large one after it, as it is.
+	body := st.body
+	if len(body) <= 16<<10 {
+		w, body = append(w, body...), nil
+	}
+	f.wbuf = w
 	deadline := start.Add(timeout)
 	f.watch(ctx)
-	t := f.target(scheme, host)
+	t := f.target(u.https, u.authority)
+	isHead := s.method == "HEAD"
 	for attempt := 0; ; attempt++ {
 		c, reused, err := f.conn(ctx, deadline, t)
 		if err != nil {
@@ -259,15 +272,12 @@ func (s *httpStep) doFast(ctx context.Context, vu *VU, f *fastClient, start time
 		}
 		c.got, c.wrote = false, false
 		_ = c.SetDeadline(deadline)
-		resp.Reset()
-		resp.SkipBody = req.Header.IsHead()
-		resp.StreamBody = true // read as far as MaxBody, discard the rest
-		err = req.Write(c.bw)
-		if err == nil {
-			err = c.bw.Flush()
+		_, err = c.Write(w)
+		if err == nil && len(body) > 0 {
+			_, err = c.Write(body)
 		}
 		if err == nil {
-			err = resp.Read(c.br)
+			err = f.head.read(c.br, isHead)
 		}
 		if err != nil {
 			f.drop(t, c)
@@ -280,35 +290,23 @@ func (s *httpStep) doFast(ctx context.Context, vu *VU, f *fastClient, start time
 			}
 			return s.fastErr(ctx, err, timeout, st.url)
 		}
+		f.body.reset(c.br, &f.head)
 		var data []byte
 		over := false
-		body := resp.BodyStream()
-		if body == nil {
-			body = bytes.NewReader(resp.Body())
-		}
 		if s.needBody {
-			data, st.recv, over, err = readCapped(body, limit, int64(resp.Header.ContentLength()))
+			data, st.recv, over, err = readCapped(&f.body, limit, f.head.length)
 		} else {
-			st.recv, err = io.Copy(io.Discard, body)
-		}
-		if cerr := resp.CloseBodyStream(); err == nil {
-			err = cerr
+			st.recv, err = f.body.discard()
 		}
 		st.bodyDone = time.Now()
-		st.responded, st.status, st.sent = true, resp.StatusCode(), int64(len(st.body))
-		if err != nil || resp.ConnectionClose() || req.ConnectionClose() {
+		st.responded, st.status, st.sent = true, f.head.status, int64(len(st.body))
+		if err != nil || f.head.close {
 			f.drop(t, c)
 		}
 		if err != nil {
 			return s.fastErr(ctx, err, timeout, st.url)
 		}
-		return s.judge(vu, st.status, func() http.Header {
-			h := make(http.Header)
-			for k, v := range resp.Header.All() {
-				h.Add(string(k), string(v))
-			}
-			return h
-		}, data, over, limit)
+		return s.judge(vu, st.status, f.head.header, data, over, limit)
 	}
 }
 
@@ -323,7 +321,7 @@ func (s *httpStep) fastErr(ctx context.Context, err error, timeout time.Duration
 	if errors.As(err, &ct) {
 		return classify(fmt.Errorf("%s %s: %w", s.method, url, ct))
 	}
-	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, fasthttp.ErrTimeout) {
+	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) {
 		return classify(fmt.Errorf("%s %s: %w (Timeout %v)", s.method, url, context.DeadlineExceeded, timeout))
 	}
 	return classify(fmt.Errorf("%s %s: %w", s.method, url, err))
