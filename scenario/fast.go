@@ -27,6 +27,8 @@ type fastClient struct {
 	st   *httpState
 	dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	wbuf []byte // the request, written at once
+	hdrs []byte // the step's header lines
+	host []byte // the step's Host header
 	head respHead
 	body fastBody
 	last *target // of the last request
@@ -67,7 +69,8 @@ func (c *fastConn) Write(b []byte) (int, error) {
 }
 
 // idempotent reports whether sending a request of method twice does the
-// work once (RFC 9110 9.2.2, the methods net/http resends).
+// work once (RFC 9110 9.2.2, the methods net/http resends; it resends a
+// request with an Idempotency-Key header too).
 func idempotent(method string) bool {
 	switch method {
 	case "GET", "HEAD", "OPTIONS", "TRACE":
@@ -229,16 +232,33 @@ func (s *httpStep) doFast(ctx context.Context, vu *VU, f *fastClient, start time
 	if err != nil {
 		return metrics.WithOutcome(fmt.Errorf("%s %s: %w", s.method, st.url, err), metrics.Other)
 	}
-	w := append(f.wbuf[:0], s.method...)
-	w = append(appendTarget(append(w, ' '), &u), " HTTP/1.1\r\nHost: "...)
-	w = append(append(w, u.authority...), "\r\n"...)
-	auth := false
+	// The step's headers first, noting those that change what happens to
+	// the connection; then the request line, Host (the step's Host header,
+	// or the URL's host), the headers and Content-Length, as net/http
+	// writes them.
+	host, hdrs := u.authority, f.hdrs[:0]
+	var auth, closing, idemKey bool
 	if err := s.headers(vu, func(k string, v []byte) {
-		w = append(append(append(append(w, k...), ": "...), v...), "\r\n"...)
-		auth = auth || k == "Authorization"
+		switch k {
+		case "Host":
+			f.host = append(f.host[:0], v...)
+			host = f.host
+			return
+		case "Authorization":
+			auth = true
+		case "Connection":
+			closing = closing || hasToken(v, "close")
+		case "Idempotency-Key", "X-Idempotency-Key":
+			idemKey = true
+		}
+		hdrs = append(append(append(append(hdrs, k...), ": "...), v...), "\r\n"...)
 	}); err != nil {
 		return err
 	}
+	f.hdrs = hdrs
+	w := append(f.wbuf[:0], s.method...)
+	w = append(appendTarget(append(w, ' '), &u), " HTTP/1.1\r\nHost: "...)
+	w = append(append(append(w, host...), "\r\n"...), hdrs...)
 	if len(u.userinfo) > 0 && !auth {
 		if w, err = appendBasicAuth(w, u.userinfo); err != nil {
 			return metrics.WithOutcome(fmt.Errorf("%s %s: %w", s.method, st.url, err), metrics.Other)
@@ -285,7 +305,7 @@ func (s *httpStep) doFast(ctx context.Context, vu *VU, f *fastClient, start time
 			// sent once more on a new connection, as net/http does, when
 			// that cannot do the work twice (an idempotent method, or
 			// nothing of the request written).
-			if reused && !c.got && (idempotent(s.method) || !c.wrote) && attempt == 0 && ctx.Err() == nil && time.Now().Before(deadline) {
+			if reused && !c.got && (idempotent(s.method) || idemKey || !c.wrote) && attempt == 0 && ctx.Err() == nil && time.Now().Before(deadline) {
 				continue
 			}
 			return s.fastErr(ctx, err, timeout, st.url)
@@ -300,7 +320,9 @@ func (s *httpStep) doFast(ctx context.Context, vu *VU, f *fastClient, start time
 		}
 		st.bodyDone = time.Now()
 		st.responded, st.status, st.sent = true, f.head.status, int64(len(st.body))
-		if err != nil || f.head.close {
+		// Not used again: a connection either side closes, or one with
+		// bytes past the response (a body longer than its length says).
+		if err != nil || f.head.close || closing || c.br.Buffered() > 0 {
 			f.drop(t, c)
 		}
 		if err != nil {

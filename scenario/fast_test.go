@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -349,4 +350,83 @@ func TestFastPathIPv6(t *testing.T) {
 	defer srv.Close()
 	res := runClient(t, Client{Fast: true}, 1, 1, GET("v6", srv.URL+"/", Contains("v6")))
 	assert.Equal(t, int64(1), step(res, "c", "v6").Outcomes[metrics.OK], errorsOf(res))
+}
+
+// rawServer serves keep-alive connections on loopback, answering each
+// request with the bytes answer returns for it (and closing the
+// connection after it when close says so); it counts connections.
+func rawServer(t *testing.T, answer func(r *http.Request) (resp string, close bool)) (string, *atomic.Int64) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	var conns atomic.Int64
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			wg.Go(func() {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				for {
+					r, err := http.ReadRequest(br)
+					if err != nil {
+						return
+					}
+					io.Copy(io.Discard, r.Body)
+					resp, close := answer(r)
+					if _, err := io.WriteString(c, resp); err != nil || close {
+						return
+					}
+				}
+			})
+		}
+	})
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	return "http://" + ln.Addr().String(), &conns
+}
+
+// TestBothPathsKeepConnectionsHonest: a connection is not used again after
+// a response that left bytes past its length (a body longer than its
+// Content-Length), nor after a request that said Connection: close; a
+// Host header is the request's host on both paths.
+func TestBothPathsKeepConnectionsHonest(t *testing.T) {
+	for _, p := range paths {
+		t.Run(p.name, func(t *testing.T) {
+			url, conns := rawServer(t, func(r *http.Request) (string, bool) {
+				switch r.URL.Path {
+				case "/overlong": // 5 characters, 6 bytes
+					return "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nh\xc3\xa9llo", false
+				case "/host":
+					return fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(r.Host), r.Host), false
+				}
+				// Closes after a request that asked, without saying so.
+				return "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", r.Close
+			})
+			res := runClient(t, p.c, 1, 3, GET("overlong", url+"/overlong"))
+			assert.Equal(t, int64(3), step(res, "c", "overlong").Outcomes[metrics.OK], errorsOf(res))
+			assert.Equal(t, int64(3), conns.Load(), "a new connection after each overlong body")
+
+			conns.Store(0)
+			res = runClient(t, p.c, 1, 3, POST("bye", url+"/bye", "x", Header("Connection", "close")))
+			assert.Equal(t, int64(3), step(res, "c", "bye").Outcomes[metrics.OK], errorsOf(res))
+			assert.Equal(t, int64(3), conns.Load(), "a new connection after each Connection: close")
+
+			res = runClient(t, p.c, 1, 1, GET("host", url+"/host", Header("Host", "api.example"), Contains("api.example")))
+			assert.Equal(t, int64(1), step(res, "c", "host").Outcomes[metrics.OK], errorsOf(res))
+		})
+	}
+}
+
+// TestFramingHeadersAreRefused: the headers that frame a request's body
+// are the client's to write.
+func TestFramingHeadersAreRefused(t *testing.T) {
+	for _, k := range []string{"Content-Length", "transfer-encoding", "Trailer"} {
+		_, err := New("j", Parts{POST("p", "http://127.0.0.1/", "x", Header(k, "1"))})
+		assert.ErrorContains(t, err, "the client writes it from the body", k)
+	}
+	_, err := New("j", Parts{GET("g", "http://127.0.0.1/", Header("Host", "a"), Header("host", "b"))})
+	assert.ErrorContains(t, err, `Header "Host" is given twice`)
 }

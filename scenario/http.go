@@ -51,6 +51,7 @@ var phaseKinds = [numPhases]metrics.Kind{KindDNS, KindConnect, KindTLS, KindTTFB
 // request, at worst it leaves a stale connect time that reset clears.
 type httpState struct {
 	trace          *httptrace.ClientTrace
+	traced, base   context.Context           // base with the trace, made once per VU context
 	at             [numInstants]atomic.Int64 // monotonic nanoseconds since clockBase; 0: not seen
 	reused         atomic.Bool
 	url, body, hdr []byte
@@ -289,7 +290,10 @@ type headerTmpl struct {
 // HTTP token: letters, digits and !#$%&'*+-.^_`|~); the value is a
 // template (see [HTTP]) whose placeholders are inserted as they are, but
 // a value that holds a control character such as CR or LF fails the step
-// (outcome other) rather than being sent.
+// (outcome other) rather than being sent. A Host header replaces the
+// URL's host in the request (the connection still goes to the URL's
+// host), once per step; Content-Length, Transfer-Encoding and Trailer
+// are the client's to write and are refused.
 func Header(key, value string) HTTPOption {
 	return func(s *httpStep) error {
 		if key == "" {
@@ -299,6 +303,16 @@ func Header(key, value string) HTTPOption {
 			return fmt.Errorf("Header: key %q is not a valid header name (letters, digits and !#$%%&'*+-.^_`|~, no space or colon)", key)
 		}
 		key = http.CanonicalHeaderKey(key)
+		switch key {
+		case "Content-Length", "Transfer-Encoding", "Trailer":
+			return fmt.Errorf("Header %q: the client writes it from the body; a step cannot set it", key)
+		case "Host":
+			for _, h := range s.header {
+				if h.key == "Host" {
+					return errors.New(`Header "Host" is given twice; a request has one host`)
+				}
+			}
+		}
 		t, err := parseTemplate(value)
 		if err != nil {
 			return fmt.Errorf("Header %q: %w", key, err)
@@ -614,13 +628,22 @@ func (s *httpStep) do(ctx context.Context, vu *VU, start time.Time) error {
 	if s.body != nil {
 		body = bytes.NewReader(st.body)
 	}
-	ctx, cancel := context.WithDeadline(ctx, start.Add(timeout))
+	if ctx != st.base { // a VU's context is the same from one iteration to the next
+		st.base, st.traced = ctx, httptrace.WithClientTrace(ctx, st.trace)
+	}
+	ctx, cancel := context.WithDeadline(st.traced, start.Add(timeout))
 	defer cancel()
-	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, st.trace), s.method, string(st.url), body)
+	req, err := http.NewRequestWithContext(ctx, s.method, string(st.url), body)
 	if err != nil {
 		return metrics.WithOutcome(err, metrics.Other)
 	}
-	if err := s.headers(vu, func(k string, v []byte) { req.Header.Add(k, string(v)) }); err != nil {
+	if err := s.headers(vu, func(k string, v []byte) {
+		if k == "Host" {
+			req.Host = string(v) // net/http sends req.Host, not a Host header
+			return
+		}
+		req.Header.Add(k, string(v))
+	}); err != nil {
 		return err
 	}
 	resp, err := vu.HTTP.Do(req)

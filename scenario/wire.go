@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"net/url"
+	"strings"
 )
 
 // The fast path's HTTP/1.1 codec ([Client.Fast]): a request written into
@@ -20,9 +21,9 @@ import (
 // see them as net/http would (net/textproto reads them). Nothing here
 // allocates for a request of the usual kind.
 
-// maxHead bounds a response's status line and header lines together, as
-// net/http's default MaxResponseHeaderBytes does.
-const maxHead = 1 << 20
+// maxHead bounds a response's heads (interim ones included), as net/http
+// bounds them by default (Transport.MaxResponseHeaderBytes).
+const maxHead = 10 << 20
 
 // errMalformed is the error of a response that is not HTTP/1.x.
 var errMalformed = errors.New("malformed HTTP response")
@@ -55,6 +56,9 @@ func splitURL(u []byte) (fastURL, error) {
 	if at := bytes.LastIndexByte(f.authority, '@'); at >= 0 {
 		f.userinfo, f.authority = f.authority[:at], f.authority[at+1:]
 	}
+	if n := len(f.authority); n > 0 && f.authority[n-1] == ':' {
+		f.authority = f.authority[:n-1] // an empty port: the scheme's
+	}
 	if len(f.authority) == 0 {
 		return f, errors.New("the URL has no host")
 	}
@@ -66,23 +70,39 @@ func splitURL(u []byte) (fastURL, error) {
 			return f, fmt.Errorf("the URL's host holds the byte %q", c)
 		}
 	}
-	for _, c := range f.target {
-		if c < ' ' || c == 0x7f {
+	for i, c := range f.target {
+		switch {
+		case c < ' ' || c == 0x7f:
 			return f, fmt.Errorf("the URL holds the control character %q", c)
+		case c == '%' && (i+2 >= len(f.target) || !isHex(f.target[i+1]) || !isHex(f.target[i+2])):
+			return f, fmt.Errorf("the URL holds %q, which is not a percent-escape", clip(f.target[i:min(i+3, len(f.target))]))
 		}
 	}
 	return f, nil
 }
 
-// appendTarget appends the request target of u: its path and query, with
-// a space or a byte above 0x7e percent-encoded as net/http does, and "/"
+func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c|0x20 && c|0x20 <= 'f' }
+
+// unsafeInPath is what net/http percent-encodes in a request's path as
+// written; in the query, only a space and bytes above 0x7e are encoded
+// here (net/http would send them raw, which a space cannot be).
+var unsafeInPath = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = c <= ' ' || c > 0x7e || strings.IndexByte("\"<>\\^`{|}", byte(c)) >= 0
+	}
+	return t
+}()
+
+// appendTarget appends the request target of u: its path and query, "/"
 // for an empty path.
 func appendTarget(b []byte, u *fastURL) []byte {
 	if len(u.target) == 0 || u.target[0] == '?' {
 		b = append(b, '/')
 	}
+	query := false
 	for _, c := range u.target {
-		if c == ' ' || c > 0x7e {
+		query = query || c == '?'
+		if c == ' ' || c > 0x7e || !query && unsafeInPath[c] {
 			b = append(b, '%', "0123456789ABCDEF"[c>>4], "0123456789ABCDEF"[c&15])
 			continue
 		}
@@ -104,6 +124,17 @@ func appendBasicAuth(b []byte, userinfo []byte) ([]byte, error) {
 	return append(b, "\r\n"...), nil
 }
 
+// hasToken reports whether a comma-separated header value holds token,
+// in any case.
+func hasToken(v []byte, token string) bool {
+	for tok := range bytes.SplitSeq(v, []byte(",")) {
+		if bytes.EqualFold(trimOWS(tok), []byte(token)) {
+			return true
+		}
+	}
+	return false
+}
+
 // bodyMethod reports whether a request of method without a body states
 // Content-Length: 0, as net/http's does.
 func bodyMethod(method string) bool {
@@ -121,11 +152,12 @@ type respHead struct {
 	long    []byte // a line longer than the reader's buffer, put together
 }
 
-// readHead reads a response's head from br, skipping interim (1xx)
+// read reads a response's head from br, skipping interim (1xx)
 // responses; head says whether the request was a HEAD.
 func (h *respHead) read(br *bufio.Reader, head bool) error {
+	size := 0 // of all the heads
 	for {
-		if err := h.readOne(br, head); err != nil {
+		if err := h.readOne(br, head, &size); err != nil {
 			return err
 		}
 		if h.status >= 200 || h.status == http.StatusSwitchingProtocols {
@@ -139,10 +171,9 @@ func (h *respHead) read(br *bufio.Reader, head bool) error {
 }
 
 // readOne reads one response head.
-func (h *respHead) readOne(br *bufio.Reader, head bool) error {
+func (h *respHead) readOne(br *bufio.Reader, head bool, size *int) error {
 	h.lines, h.length, h.chunked, h.close = h.lines[:0], -1, false, false
-	size := 0
-	line, err := h.line(br, &size)
+	line, _, err := h.line(br, size)
 	if err != nil {
 		return err
 	}
@@ -164,7 +195,7 @@ func (h *respHead) readOne(br *bufio.Reader, head bool) error {
 	}
 	keepAlive, te := false, false
 	for {
-		line, err := h.line(br, &size)
+		line, _, err := h.line(br, size)
 		if err != nil {
 			return err
 		}
@@ -172,11 +203,10 @@ func (h *respHead) readOne(br *bufio.Reader, head bool) error {
 			break
 		}
 		h.lines = append(append(h.lines, line...), '\r', '\n')
-		if line[0] == ' ' || line[0] == '\t' {
-			continue // an obsolete folded line: nothing the framing reads
-		}
 		colon := bytes.IndexByte(line, ':')
-		if colon <= 0 {
+		// A folded line, a CR inside a line and a name with a space are
+		// refused, as net/http refuses them.
+		if colon <= 0 || line[0] == ' ' || line[0] == '\t' || bytes.IndexByte(line, '\r') >= 0 || bytes.ContainsAny(line[:colon], " \t") {
 			return fmt.Errorf("%w: header line %q", errMalformed, clip(line))
 		}
 		name, value := line[:colon], trimOWS(line[colon+1:])
@@ -197,11 +227,8 @@ func (h *respHead) readOne(br *bufio.Reader, head bool) error {
 			}
 			te = true
 		case bytes.EqualFold(name, []byte("Connection")):
-			for tok := range bytes.SplitSeq(value, []byte(",")) {
-				tok = trimOWS(tok)
-				h.close = h.close || bytes.EqualFold(tok, []byte("close"))
-				keepAlive = keepAlive || bytes.EqualFold(tok, []byte("keep-alive"))
-			}
+			h.close = h.close || hasToken(value, "close")
+			keepAlive = keepAlive || hasToken(value, "keep-alive")
 		}
 	}
 	h.lines = append(h.lines, '\r', '\n')
@@ -220,8 +247,9 @@ func (h *respHead) readOne(br *bufio.Reader, head bool) error {
 }
 
 // line reads a line of the head without its CRLF (or LF), counting its
-// bytes in size against maxHead. It is valid until the next read.
-func (h *respHead) line(br *bufio.Reader, size *int) ([]byte, error) {
+// bytes in size against maxHead, and says whether it ended with CRLF. It
+// is valid until the next read.
+func (h *respHead) line(br *bufio.Reader, size *int) ([]byte, bool, error) {
 	line, err := br.ReadSlice('\n')
 	if err == bufio.ErrBufferFull {
 		h.long = append(h.long[:0], line...)
@@ -233,19 +261,19 @@ func (h *respHead) line(br *bufio.Reader, size *int) ([]byte, error) {
 	}
 	*size += len(line)
 	if *size > maxHead {
-		return nil, fmt.Errorf("%w: the head is larger than %s", errMalformed, formatSize(maxHead))
+		return nil, false, fmt.Errorf("%w: the head is larger than %s", errMalformed, formatSize(maxHead))
 	}
 	if err != nil {
 		if err == io.EOF && *size > 0 {
 			err = io.ErrUnexpectedEOF
 		}
-		return nil, err
+		return nil, false, err
 	}
 	line = line[:len(line)-1]
 	if n := len(line); n > 0 && line[n-1] == '\r' {
-		line = line[:n-1]
+		return line[:n-1], true, nil
 	}
-	return line, nil
+	return line, false, nil
 }
 
 // header returns the head's header lines as net/http would.
@@ -253,6 +281,9 @@ func (h *respHead) header() http.Header {
 	m, err := textproto.NewReader(bufio.NewReader(bytes.NewReader(h.lines))).ReadMIMEHeader()
 	if err != nil && len(m) == 0 {
 		return http.Header{}
+	}
+	if hasToken([]byte(m.Get("Connection")), "close") {
+		m.Del("Connection") // as net/http takes it out
 	}
 	return http.Header(m)
 }
@@ -320,6 +351,7 @@ type fastBody struct {
 	toEOF   bool // the body runs to the connection's end
 	started bool // a chunk was read: CRLF comes before the next size
 	done    bool
+	err     error     // to report at the next Read
 	head    *respHead // for the trailer lines
 }
 
@@ -343,19 +375,24 @@ func (b *fastBody) more() (bool, error) {
 		return false, nil
 	}
 	size := 0
+	// Chunk lines end with CRLF: a bare LF is refused, as net/http
+	// refuses it.
 	if b.started {
-		line, err := b.head.line(b.br, &size)
+		line, crlf, err := b.head.line(b.br, &size)
 		if err != nil {
 			return false, eofIsUnexpected(err)
 		}
-		if len(line) != 0 {
+		if len(line) != 0 || !crlf {
 			return false, fmt.Errorf("%w: no CRLF after a chunk", errMalformed)
 		}
 	}
 	b.started = true
-	line, err := b.head.line(b.br, &size)
+	line, crlf, err := b.head.line(b.br, &size)
 	if err != nil {
 		return false, eofIsUnexpected(err)
+	}
+	if !crlf {
+		return false, fmt.Errorf("%w: a chunk size line without CRLF", errMalformed)
 	}
 	if i := bytes.IndexByte(line, ';'); i >= 0 {
 		line = line[:i] // a chunk extension
@@ -366,7 +403,7 @@ func (b *fastBody) more() (bool, error) {
 	}
 	if n == 0 { // the last chunk: trailer lines up to an empty one
 		for {
-			line, err := b.head.line(b.br, &size)
+			line, _, err := b.head.line(b.br, &size)
 			if err != nil {
 				return false, eofIsUnexpected(err)
 			}
@@ -382,6 +419,9 @@ func (b *fastBody) more() (bool, error) {
 
 // Read reads the body.
 func (b *fastBody) Read(p []byte) (int, error) {
+	if b.err != nil {
+		return 0, b.err
+	}
 	if ok, err := b.more(); !ok || err != nil {
 		if err == nil {
 			err = io.EOF
@@ -403,7 +443,7 @@ func (b *fastBody) Read(p []byte) (int, error) {
 		err = io.ErrUnexpectedEOF
 	}
 	if n > 0 && err != nil {
-		err = nil // reported at the next Read
+		b.err, err = err, nil // reported at the next Read
 	}
 	return n, err
 }

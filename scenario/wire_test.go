@@ -82,6 +82,12 @@ func TestWireRefusesMalformedResponses(t *testing.T) {
 		"no CRLF":           "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhiX\r\n0\r\n\r\n",
 		"switching":         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n",
 		"head too large":    "HTTP/1.1 200 OK\r\nX: " + strings.Repeat("v", maxHead) + "\r\n\r\n",
+		"endless 100s":      strings.Repeat("HTTP/1.1 100 Continue\r\n\r\n", maxHead/25+1),
+		"folded line":       "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n 0\r\n\r\n0123456789",
+		"CR in a line":      "HTTP/1.1 200 OK\r\nX: a\rContent-Length: 3\r\n\r\nabc",
+		"space in a name":   "HTTP/1.1 200 OK\r\nContent-Length : 3\r\n\r\nabc",
+		"chunk size LF":     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\nhi\r\n0\r\n\r\n",
+		"chunk end LF":      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\n0\r\n\r\n",
 	} {
 		_, _, _, err := readWire(raw, false)
 		assert.ErrorIs(t, err, errMalformed, name)
@@ -109,6 +115,9 @@ func TestWireSplitsURLs(t *testing.T) {
 		{"HTTPS://example.com:8443/a/b?c=d#frag", "example.com:8443", "", "/a/b?c=d"},
 		{"http://u:p@[::1]:80?q", "[::1]:80", "u:p", "/?q"},
 		{"http://h/a b/\xc3\xa9", "h", "", "/a%20b/%C3%A9"},
+		{"http://h:/x", "h", "", "/x"},
+		{`http://h/"<a>"/{|}?q=a b&r="x"`, "h", "", `/%22%3Ca%3E%22/%7B%7C%7D?q=a%20b&r="x"`},
+		{"http://h/%41?b=%2F", "h", "", "/%41?b=%2F"},
 	} {
 		u, err := splitURL([]byte(tc.url))
 		require.NoError(t, err, tc.url)
@@ -116,7 +125,7 @@ func TestWireSplitsURLs(t *testing.T) {
 		assert.Equal(t, tc.userinfo, string(u.userinfo), tc.url)
 		assert.Equal(t, tc.target, string(appendTarget(nil, &u)), tc.url)
 	}
-	for _, bad := range []string{"ftp://h/", "http:///path", "http://h/a\r\nX: y", "http://h\x00/"} {
+	for _, bad := range []string{"ftp://h/", "http:///path", "http://h/a\r\nX: y", "http://h\x00/", "http://h/%zz", "http://h/?x=%4"} {
 		_, err := splitURL([]byte(bad))
 		assert.Error(t, err, "%q", bad)
 	}
@@ -124,7 +133,8 @@ func TestWireSplitsURLs(t *testing.T) {
 
 // FuzzWireAgreesWithNetHTTP: on any bytes, the codec does not panic, and
 // where both it and net/http read a response, they read the same status,
-// body and header values.
+// body and header values, agree on whether the connection may be used
+// again, and, when it may, leave the same bytes on it.
 func FuzzWireAgreesWithNetHTTP(f *testing.F) {
 	for _, s := range []string{
 		"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
@@ -132,12 +142,18 @@ func FuzzWireAgreesWithNetHTTP(f *testing.F) {
 		"HTTP/1.1 103 Early Hints\r\n\r\nHTTP/1.1 404 Not Found\r\nX: 1\r\nContent-Length: 1\r\n\r\nx",
 		"HTTP/1.0 200 OK\r\n\r\nto the end",
 		"HTTP/1.1 304 Not Modified\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\n\r\n",
 	} {
-		f.Add(s)
+		f.Add(s, false)
+		f.Add(s, true)
 	}
-	f.Fuzz(func(t *testing.T, raw string) {
-		h, body, _, err := readWire(raw, false)
-		req, _ := http.NewRequest("GET", "http://h/", nil)
+	f.Fuzz(func(t *testing.T, raw string, head bool) {
+		h, body, rest, err := readWire(raw, head)
+		method := "GET"
+		if head {
+			method = "HEAD"
+		}
+		req, _ := http.NewRequest(method, "http://h/", nil)
 		br := bufio.NewReader(strings.NewReader(raw))
 		resp, herr := http.ReadResponse(br, req)
 		for herr == nil && resp.StatusCode >= 100 && resp.StatusCode < 200 && resp.StatusCode != 101 {
@@ -150,8 +166,15 @@ func FuzzWireAgreesWithNetHTTP(f *testing.F) {
 		if berr != nil {
 			return
 		}
+		hrest, _ := io.ReadAll(br)
 		if h.status != resp.StatusCode || body != string(hbody) {
 			t.Fatalf("codec: %d %q; net/http: %d %q", h.status, body, resp.StatusCode, hbody)
+		}
+		if h.close != resp.Close {
+			t.Fatalf("codec: close %v; net/http: close %v", h.close, resp.Close)
+		}
+		if !h.close && rest != string(hrest) {
+			t.Fatalf("left on the connection: codec %q, net/http %q", rest, hrest)
 		}
 		for k, v := range h.header() {
 			if k != "Content-Length" && k != "Transfer-Encoding" && resp.Header.Get(k) != v[0] {
