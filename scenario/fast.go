@@ -318,7 +318,9 @@ func (s *httpStep) doFast(ctx context.Context, vu *VU, f *fastClient, start time
 		} else {
 			st.recv, err = f.body.discard()
 		}
-		st.bodyDone = time.Now()
+		if len(s.checks) > 0 || len(s.extracts) > 0 {
+			st.bodyDone = time.Now() // checks run before the step ends
+		} // else the body's end is the step's (record)
 		st.responded, st.status, st.sent = true, f.head.status, int64(len(st.body))
 		// Not used again: a connection either side closes, or one with
 		// bytes past the response (a body longer than its length says).

@@ -58,7 +58,7 @@ type httpState struct {
 	chk            []byte // a check's filled value
 	// What the last request got, for the step to record with its outcome:
 	// whether a response arrived, its status, the payload bytes, and when
-	// its body had been read.
+	// its body had been read (zero: as the step ended, nothing ran between).
 	responded  bool
 	status     int
 	sent, recv int64
@@ -116,6 +116,7 @@ func (s *httpState) reset() {
 	s.reused.Store(false)
 	s.url, s.body, s.hdr = s.url[:0], s.body[:0], s.hdr[:0]
 	s.responded, s.status, s.sent, s.recv = false, 0, 0, 0
+	s.bodyDone = time.Time{}
 }
 
 // Response is what checks and extractors see of an HTTP response.
@@ -831,7 +832,11 @@ func (s *httpStep) record(vu *VU, h metrics.Handle, ph *[numPhases]metrics.Handl
 		rec(phTTFB, inGotConn, inFirstByte)
 	}
 	if fb := st.at[inFirstByte].Load(); fb != 0 && st.responded {
-		vu.shard.Record(ph[phReceive], end, st.bodyDone.Sub(clockBase)-time.Duration(fb-1), o)
+		done := st.bodyDone
+		if done.IsZero() { // read as the step ended
+			done = end
+		}
+		vu.shard.Record(ph[phReceive], end, done.Sub(clockBase)-time.Duration(fb-1), o)
 	}
 }
 
