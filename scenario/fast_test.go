@@ -169,7 +169,8 @@ func TestBothPathsClassifyFailures(t *testing.T) {
 			assert.Equal(t, int64(1), step(res, "c", "reset").Outcomes[metrics.Reset], errorsOf(res))
 			res = runClient(t, p.c, 1, 1, GET("refused", refused))
 			assert.Equal(t, int64(1), step(res, "c", "refused").Outcomes[metrics.Refused], errorsOf(res))
-			res = runClient(t, p.c, 1, 1, GET("not http", notHTTP(t)))
+			notHTTP, _ := rawServer(t, func(*http.Request) (string, bool) { return "SSH-2.0-OpenSSH_9.6\r\n", true })
+			res = runClient(t, p.c, 1, 1, GET("not http", notHTTP+"/"))
 			assert.Equal(t, int64(1), step(res, "c", "not http").Outcomes[metrics.Other], errorsOf(res))
 			assert.Contains(t, errorsOf(res), "malformed HTTP response")
 
@@ -183,28 +184,6 @@ func TestBothPathsClassifyFailures(t *testing.T) {
 			assert.Equal(t, int64(4), step(res, "c", "tls").Outcomes[metrics.OK], errorsOf(res))
 		})
 	}
-}
-
-// notHTTP returns the URL of a loopback server that answers every
-// connection with a line that is not HTTP, and then closes it.
-func notHTTP(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			bufio.NewReader(c).ReadString('\n')
-			io.WriteString(c, "SSH-2.0-OpenSSH_9.6\r\n")
-			c.Close()
-		}
-	}()
-	t.Cleanup(func() { ln.Close(); <-done })
-	return "http://" + ln.Addr().String() + "/"
 }
 
 // TestFastPathHardStop: a request in flight at the hard stop ends at once
