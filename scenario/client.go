@@ -434,7 +434,7 @@ func (c Client) build(maxVUs int) *clientRun {
 // dialer returns the function that opens connections, or nil for the
 // transport's own net.Dialer.
 func (c *Client) dialer() func(ctx context.Context, network, addr string) (net.Conn, error) {
-	dial := c.Dial
+	var dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	if user := c.Dial; user != nil {
 		// A net.Dialer reports its connect to the request's trace (the
 		// connect phase); the user's Dial is timed here instead.

@@ -34,9 +34,9 @@ type fastClient struct {
 	last *target // of the last request
 
 	mu      sync.Mutex
-	stopped bool               // the hard stop came: no more connections
-	targets map[string]*target // by key; their connections are closed at the hard stop and at the end
-	watched context.Context    // the context whose end closes them
+	stopped bool                  // the hard stop came: no more connections
+	targets map[targetKey]*target // their connections are closed at the hard stop and at the end
+	watched context.Context       // the context whose end closes them
 	unwatch func() bool
 }
 
@@ -46,7 +46,7 @@ func newFastClient(cfg *Client, st *httpState) *fastClient {
 		d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second} // as net/http's
 		dial = d.DialContext
 	}
-	return &fastClient{cfg: cfg, st: st, dial: dial, targets: map[string]*target{}}
+	return &fastClient{cfg: cfg, st: st, dial: dial, targets: map[targetKey]*target{}}
 }
 
 // fastConn is a connection of the fast path. It marks the phase instants:
@@ -69,8 +69,7 @@ func (c *fastConn) Write(b []byte) (int, error) {
 }
 
 // idempotent reports whether sending a request of method twice does the
-// work once (RFC 9110 9.2.2, the methods net/http resends; it resends a
-// request with an Idempotency-Key header too).
+// work once (RFC 9110 9.2.2, the methods net/http resends).
 func idempotent(method string) bool {
 	switch method {
 	case "GET", "HEAD", "OPTIONS", "TRACE":
@@ -88,33 +87,33 @@ func (c *fastConn) Read(b []byte) (int, error) {
 	return n, err
 }
 
-// target is where a URL's requests go: its key, whether it is TLS, the
-// address to dial, the host name, and the VU's connection to it (guarded
-// by the client's mu).
+// targetKey says where a URL's requests go: TLS or not, and the host as
+// the URL has it.
+type targetKey struct {
+	https bool
+	host  string
+}
+
+// target is where a URL's requests go: the address to dial, the host
+// name, and the VU's connection to it (guarded by the client's mu).
 type target struct {
-	key        string // "scheme://host"
-	https      bool
-	addr0      string // the host as the URL has it
+	targetKey
 	addr, name string
 	conn       *fastConn
 }
 
-// target returns the target of a scheme and host, worked out once per
-// host: a VU usually sends to one.
+// target returns the target of a URL's host, worked out once per host: a
+// VU usually sends to one.
 func (f *fastClient) target(https bool, host []byte) *target {
-	if t := f.last; t != nil && t.https == https && t.addr0 == string(host) {
+	if t := f.last; t != nil && t.https == https && t.host == string(host) {
 		return t
 	}
-	scheme := "http://"
-	if https {
-		scheme = "https://"
-	}
-	key := scheme + string(host)
+	k := targetKey{https, string(host)}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	t := f.targets[key]
+	t := f.targets[k]
 	if t == nil {
-		t = &target{key: key, https: https, addr0: string(host), addr: string(host)}
+		t = &target{targetKey: k, addr: k.host}
 		if h, _, err := net.SplitHostPort(t.addr); err == nil {
 			t.name = h
 		} else {
@@ -125,7 +124,7 @@ func (f *fastClient) target(https bool, host []byte) *target {
 			}
 			t.addr = net.JoinHostPort(t.name, port)
 		}
-		f.targets[key] = t
+		f.targets[k] = t
 	}
 	f.last = t
 	return t
@@ -232,49 +231,10 @@ func (s *httpStep) doFast(ctx context.Context, vu *VU, f *fastClient, start time
 	if err != nil {
 		return metrics.WithOutcome(fmt.Errorf("%s %s: %w", s.method, st.url, err), metrics.Other)
 	}
-	// The step's headers first, noting those that change what happens to
-	// the connection; then the request line, Host (the step's Host header,
-	// or the URL's host), the headers and Content-Length, as net/http
-	// writes them.
-	host, hdrs := u.authority, f.hdrs[:0]
-	var auth, closing, idemKey bool
-	if err := s.headers(vu, func(k string, v []byte) {
-		switch k {
-		case "Host":
-			f.host = append(f.host[:0], v...)
-			host = f.host
-			return
-		case "Authorization":
-			auth = true
-		case "Connection":
-			closing = closing || hasToken(v, "close")
-		case "Idempotency-Key", "X-Idempotency-Key":
-			idemKey = true
-		}
-		hdrs = append(append(append(append(hdrs, k...), ": "...), v...), "\r\n"...)
-	}); err != nil {
+	req, err := s.fastRequest(vu, f, &u)
+	if err != nil {
 		return err
 	}
-	f.hdrs = hdrs
-	w := append(f.wbuf[:0], s.method...)
-	w = append(appendTarget(append(w, ' '), &u), " HTTP/1.1\r\nHost: "...)
-	w = append(append(append(w, host...), "\r\n"...), hdrs...)
-	if len(u.userinfo) > 0 && !auth {
-		if w, err = appendBasicAuth(w, u.userinfo); err != nil {
-			return metrics.WithOutcome(fmt.Errorf("%s %s: %w", s.method, st.url, err), metrics.Other)
-		}
-	}
-	if s.body != nil || bodyMethod(s.method) {
-		w = strconv.AppendInt(append(w, "Content-Length: "...), int64(len(st.body)), 10)
-		w = append(w, "\r\n"...)
-	}
-	w = append(w, "\r\n"...)
-	// A small body goes in the same write; a large one after it, as it is.
-	body := st.body
-	if len(body) <= 16<<10 {
-		w, body = append(w, body...), nil
-	}
-	f.wbuf = w
 	deadline := start.Add(timeout)
 	f.watch(ctx)
 	t := f.target(u.https, u.authority)
@@ -292,9 +252,9 @@ func (s *httpStep) doFast(ctx context.Context, vu *VU, f *fastClient, start time
 		}
 		c.got, c.wrote = false, false
 		_ = c.SetDeadline(deadline)
-		_, err = c.Write(w)
-		if err == nil && len(body) > 0 {
-			_, err = c.Write(body)
+		_, err = c.Write(req.head)
+		if err == nil && len(req.body) > 0 {
+			_, err = c.Write(req.body)
 		}
 		if err == nil {
 			err = f.head.read(c.br, isHead)
@@ -305,7 +265,7 @@ func (s *httpStep) doFast(ctx context.Context, vu *VU, f *fastClient, start time
 			// sent once more on a new connection, as net/http does, when
 			// that cannot do the work twice (an idempotent method, or
 			// nothing of the request written).
-			if reused && !c.got && (idempotent(s.method) || idemKey || !c.wrote) && attempt == 0 && ctx.Err() == nil && time.Now().Before(deadline) {
+			if reused && !c.got && (req.resendable || !c.wrote) && attempt == 0 && ctx.Err() == nil && time.Now().Before(deadline) {
 				continue
 			}
 			return s.fastErr(ctx, err, timeout, st.url)
@@ -324,7 +284,7 @@ func (s *httpStep) doFast(ctx context.Context, vu *VU, f *fastClient, start time
 		st.responded, st.status, st.sent = true, f.head.status, int64(len(st.body))
 		// Not used again: a connection either side closes, or one with
 		// bytes past the response (a body longer than its length says).
-		if err != nil || f.head.close || closing || c.br.Buffered() > 0 {
+		if err != nil || f.head.close || req.closing || c.br.Buffered() > 0 {
 			f.drop(t, c)
 		}
 		if err != nil {
@@ -332,6 +292,67 @@ func (s *httpStep) doFast(ctx context.Context, vu *VU, f *fastClient, start time
 		}
 		return s.judge(vu, st.status, f.head.header, data, over, limit)
 	}
+}
+
+// fastRequest is a request of the fast path, written.
+type fastRequest struct {
+	head    []byte // the request, and its body when small
+	body    []byte // a large body, written after head as it is
+	closing bool   // it says Connection: close
+	// resendable: sending it twice does the work once, as net/http judges
+	// (an idempotent method, or an Idempotency-Key header).
+	resendable bool
+}
+
+// fastRequest writes the step's request for u into the client's buffers:
+// the request line, Host (the step's Host header, or the URL's host), the
+// step's headers, Basic authorization from the URL's user information
+// unless the step authorizes, and Content-Length, as net/http writes them.
+func (s *httpStep) fastRequest(vu *VU, f *fastClient, u *fastURL) (fastRequest, error) {
+	st := &vu.http
+	r := fastRequest{resendable: idempotent(s.method)}
+	host, hdrs := u.authority, f.hdrs[:0]
+	auth := false
+	if err := s.headers(vu, func(k string, v []byte) {
+		switch k {
+		case "Host":
+			f.host = append(f.host[:0], v...)
+			host = f.host
+			return
+		case "Authorization":
+			auth = true
+		case "Connection":
+			r.closing = r.closing || hasToken(v, "close")
+		case "Idempotency-Key", "X-Idempotency-Key":
+			r.resendable = true
+		}
+		hdrs = append(append(append(append(hdrs, k...), ": "...), v...), "\r\n"...)
+	}); err != nil {
+		return r, err
+	}
+	f.hdrs = hdrs
+	w := append(f.wbuf[:0], s.method...)
+	w = append(appendTarget(append(w, ' '), u), " HTTP/1.1\r\nHost: "...)
+	w = append(append(append(w, host...), "\r\n"...), hdrs...)
+	if len(u.userinfo) > 0 && !auth {
+		var err error
+		if w, err = appendBasicAuth(w, u.userinfo); err != nil {
+			return r, metrics.WithOutcome(fmt.Errorf("%s %s: %w", s.method, st.url, err), metrics.Other)
+		}
+	}
+	if s.body != nil || bodyMethod(s.method) {
+		w = strconv.AppendInt(append(w, "Content-Length: "...), int64(len(st.body)), 10)
+		w = append(w, "\r\n"...)
+	}
+	w = append(w, "\r\n"...)
+	// A small body goes in the same write; a large one after it, as it is.
+	if len(st.body) <= 16<<10 {
+		w = append(w, st.body...)
+	} else {
+		r.body = st.body
+	}
+	f.wbuf, r.head = w, w
+	return r, nil
 }
 
 // fastErr classifies an error of the fast path as classify does those of

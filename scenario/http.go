@@ -370,8 +370,9 @@ func Body(tmpl string) HTTPOption {
 }
 
 // Timeout bounds the whole request, body included, counted from the
-// step's start; past it the step fails as a timeout. It must be > 0. Without it, the journey's [Client.Timeout]
-// applies ([DefaultTimeout] unless set).
+// step's start; past it the step fails as a timeout. It must be > 0.
+// Without it, the journey's [Client.Timeout] applies ([DefaultTimeout]
+// unless set).
 func Timeout(d time.Duration) HTTPOption {
 	return func(s *httpStep) error {
 		if d <= 0 {
