@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -276,5 +277,54 @@ func TestProgressGolden(t *testing.T) {
 		}
 		cb(mk(12300*time.Millisecond, true))
 		golden(t, "TestProgressGolden."+mode.name+".golden.txt", buf.Bytes())
+	}
+}
+
+// within fails t unless f returns within d: a renderer that loops without
+// end fails here rather than at the test binary's timeout.
+func within(t *testing.T, d time.Duration, what string, f func() error) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- f() }()
+	select {
+	case err := <-done:
+		assert.NoError(t, err, what)
+	case <-time.After(d):
+		t.Fatalf("%s did not return within %v", what, d)
+	}
+}
+
+// TestHTMLRendersExtremeGauges: a gauge at the ends of float64 renders in
+// bounded time (math.MaxFloat64 once made the y axis' top +Inf and its tick
+// loop endless, growing the heap by gigabytes), with a finite scale.
+func TestHTMLRendersExtremeGauges(t *testing.T) {
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	for _, v := range []float64{math.MaxFloat64, -math.MaxFloat64, 1e308, 5e-324} {
+		rec, err := metrics.New(metrics.Options{Start: t0})
+		require.NoError(t, err)
+		h := rec.Handle(metrics.Key{Scenario: "s", Kind: metrics.KindIteration})
+		for sec := range 3 {
+			at := t0.Add(time.Duration(sec)*time.Second + time.Millisecond)
+			rec.Shard(0).Record(h, at, time.Millisecond, metrics.OK)
+			rec.Observe("extreme", v)
+			rec.Flush(t0.Add(time.Duration(sec+1) * time.Second))
+		}
+		end := rec.Finish(t0.Add(3 * time.Second))
+		res := &loadgen.Result{Version: loadgen.ResultVersion, Start: t0, End: end, Metrics: rec.Snapshot(),
+			Plan: loadgen.PlanInfo{Name: "extreme", Interval: time.Second, Duration: 3 * time.Second,
+				Scenarios: []loadgen.ScenarioInfo{{Name: "s"}}}}
+		var buf bytes.Buffer
+		within(t, 10*time.Second, fmt.Sprintf("WriteHTML with a gauge at %g", v), func() error {
+			return Summarize(res).WriteHTML(&buf, HTMLOptions{})
+		})
+		charts, _ := parseCharts(t, buf.Bytes())
+		require.NotNil(t, charts["gauge-0"], "the gauge chart of %g", v)
+		svg := buf.String()[strings.Index(buf.String(), `data-chart="gauge-0"`):]
+		svg = svg[:strings.Index(svg, "</svg>")]
+		assert.NotContains(t, svg, "Inf", "a finite scale for %g", v)
+		assert.NotContains(t, svg, "NaN", "a finite scale for %g", v)
+		for _, l := range regexp.MustCompile(`text-anchor="end">([^<]*)<`).FindAllStringSubmatch(svg, -1) {
+			assert.LessOrEqual(t, len(l[1]), 24, "a tick label of %g: %q", v, l[1])
+		}
 	}
 }

@@ -66,6 +66,7 @@ type Chart struct {
 	ShadeTo        float64 // x of the shaded span's end; 0 for none
 	Empty          string  // the message when there is no data; "" when there is
 	Top            float64 // the y scale's top value
+	Bottom         float64 // the y scale's bottom value: 0 unless a value is negative
 	sx, sy         func(float64) float64
 }
 
@@ -113,7 +114,7 @@ var Dashes = [...]string{"", "6 3", "2 2", "8 3 2 3"}
 func Layout(s Spec) *Chart {
 	c := &Chart{ID: s.ID, Title: s.Title, YLabel: s.YLabel, XLabel: s.XLabel, W: 860, H: 260, L: 70, R: 20, T: 28, B: 42}
 	pw, ph := c.W-c.L-c.R, c.H-c.T-c.B
-	ymax, any := 0.0, false
+	ymin, ymax, any := 0.0, 0.0, false
 	for _, se := range s.Series {
 		for _, p := range se.Points {
 			if math.IsNaN(p.Y) || math.IsInf(p.Y, 0) {
@@ -127,6 +128,7 @@ func Layout(s Spec) *Chart {
 			if end > s.ScaleFrom || s.ScaleFrom == 0 {
 				ymax = max(ymax, p.Y)
 			}
+			ymin = min(ymin, p.Y) // a value below the scale cannot be marked: every one sets it
 		}
 	}
 	if !any {
@@ -136,22 +138,33 @@ func Layout(s Spec) *Chart {
 		}
 		return c
 	}
-	ticks, top := niceTicks(ymax)
-	c.Top = top
+	ticks, bottom, top := niceTicks(ymin, ymax)
+	c.Top, c.Bottom = top, bottom
+	// The fraction of the scale that y stands at; halves where the span
+	// itself would overflow.
+	span := top - bottom
+	frac := func(y float64) float64 {
+		y = min(max(y, bottom), top)
+		if math.IsInf(span, 0) {
+			return (y/2 - bottom/2) / (top/2 - bottom/2)
+		}
+		return (y - bottom) / span
+	}
 	yf := s.YFormat
 	if yf == nil {
 		yf = Count
 	}
 	for _, v := range ticks {
-		c.YTicks = append(c.YTicks, Tick{c.T + ph - v/top*ph, yf(v)})
+		c.YTicks = append(c.YTicks, Tick{c.T + ph - frac(v)*ph, yf(v)})
 	}
 	c.sx = func(x float64) float64 {
-		if s.X1 <= s.X0 {
+		px := c.L + (min(max(x, s.X0), s.X1)-s.X0)/(s.X1-s.X0)*pw
+		if !(s.X1 > s.X0) || math.IsNaN(px) || math.IsInf(px, 0) { // an empty or non-finite axis
 			return c.L
 		}
-		return c.L + (min(max(x, s.X0), s.X1)-s.X0)/(s.X1-s.X0)*pw
+		return px
 	}
-	c.sy = func(y float64) float64 { return c.T + ph - min(y, top)/top*ph }
+	c.sy = func(y float64) float64 { return c.T + ph - frac(y)*ph }
 	xf := s.XFormat
 	if xf == nil {
 		xf = Seconds
@@ -210,51 +223,90 @@ func (c *Chart) X(x float64) float64 { return c.sx(x) }
 // Y returns the pixel position of y on the chart's axis (for tests).
 func (c *Chart) Y(y float64) float64 { return c.sy(y) }
 
-// niceTicks returns 4-6 round tick values from 0 and the axis top.
-func niceTicks(ymax float64) ([]float64, float64) {
-	if ymax <= 0 {
-		ymax = 1
+// maxTicks bounds the ticks of any axis, whatever its range: an axis is
+// laid out in bounded time and memory even at the ends of float64.
+const maxTicks = 64
+
+// niceStep returns the smallest step of the form {1, 2, 2.5, 5, 10} × 10ⁿ
+// that is at least raw, or NaN when raw is not a positive finite number
+// or no such step is finite.
+func niceStep(raw float64) float64 {
+	if !(raw > 0) || math.IsInf(raw, 0) {
+		return math.NaN()
 	}
-	raw := ymax / 5
 	mag := math.Pow(10, math.Floor(math.Log10(raw)))
-	step := mag
 	for _, m := range []float64{1, 2, 2.5, 5, 10} {
 		if m*mag >= raw {
-			step = m * mag
-			break
+			return m * mag
 		}
 	}
-	top := math.Ceil(ymax/step) * step
-	var ts []float64
-	for v := 0.0; v <= top+step/2; v += step {
-		ts = append(ts, v)
-	}
-	return ts, top
+	return math.NaN()
 }
 
-// xTicks returns at most ~8 tick positions over [x0, x1] (seconds, or
-// "nines").
-func xTicks(x0, x1 float64, nines bool) []float64 {
-	if nines {
-		var ts []float64
-		for v := math.Ceil(x0); v <= x1+1e-9; v++ {
-			ts = append(ts, v)
-		}
-		return ts
+// niceTicks returns 4-6 round tick values from the axis bottom to its
+// top, which hold lo ≤ 0 ≤ hi. Where no round step fits (values near the
+// largest or smallest float64), the axis runs from lo to hi and the ticks
+// split it in five.
+func niceTicks(lo, hi float64) (ticks []float64, bottom, top float64) {
+	lo, hi = min(lo, 0), max(hi, 0)
+	if !(hi > lo) {
+		hi = 1
 	}
+	step := niceStep((hi/2 - lo/2) / 2.5) // (hi-lo)/5 without overflowing
+	nb, nt := math.Floor(lo/step), math.Ceil(hi/step)
+	bottom, top = nb*step, nt*step
+	if !(nt-nb >= 1 && nt-nb <= 10) || math.IsInf(bottom, 0) || math.IsInf(top, 0) {
+		ticks = make([]float64, 6)
+		for i := range ticks {
+			f := float64(i) / 5
+			ticks[i] = lo*(1-f) + hi*f // between lo and hi, so finite
+		}
+		return ticks, lo, hi
+	}
+	for i := nb; i <= nt; i++ {
+		ticks = append(ticks, i*step)
+	}
+	return ticks, bottom, top
+}
+
+// secondSteps are the tick steps of a time axis, in seconds.
+var secondSteps = []float64{1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400}
+
+// xTicks returns at most ~8 tick positions over [x0, x1] (seconds, or
+// "nines" at whole numbers), never more than maxTicks; none when the
+// range is not finite.
+func xTicks(x0, x1 float64, nines bool) []float64 {
 	span := x1 - x0
-	if span <= 0 {
+	switch {
+	case math.IsNaN(span) || math.IsInf(span, 0) || math.IsInf(x0, 0):
+		return nil
+	case span <= 0:
 		return []float64{x0}
 	}
-	step := 1.0
-	for _, s := range []float64{1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400} {
-		step = s
-		if span/s <= 8 {
-			break
+	step := math.NaN()
+	if nines {
+		step = max(1, math.Ceil(span/maxTicks))
+	} else {
+		for _, s := range secondSteps {
+			if span/s <= 8 {
+				step = s
+				break
+			}
+		}
+		if math.IsNaN(step) { // longer than 8 days: a round number of seconds
+			step = niceStep(span / 8)
 		}
 	}
+	if math.IsNaN(step) {
+		return []float64{x0}
+	}
+	first := math.Ceil(x0/step) * step
 	var ts []float64
-	for v := math.Ceil(x0/step) * step; v <= x1+1e-9; v += step {
+	for i := range maxTicks {
+		v := first + float64(i)*step
+		if v > x1+1e-9 || len(ts) > 0 && v == ts[len(ts)-1] {
+			break // past the end, or the step is below float64's resolution here
+		}
 		ts = append(ts, v)
 	}
 	return ts
@@ -289,9 +341,10 @@ func Seconds(v float64) string {
 	return strconv.FormatFloat(v, 'f', -1, 64) + "s"
 }
 
-// Count labels a count axis.
+// Count labels a count axis: whole numbers in full up to 10¹⁵, others
+// with three significant digits (1.8e+308).
 func Count(v float64) string {
-	if v == math.Trunc(v) {
+	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
 		return strconv.FormatFloat(v, 'f', 0, 64)
 	}
 	return strconv.FormatFloat(v, 'g', 3, 64)

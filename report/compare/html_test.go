@@ -2,6 +2,7 @@ package compare
 
 import (
 	"bytes"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -114,4 +115,46 @@ func TestComparisonHTML(t *testing.T) {
 	assert.Positive(t, lat.Clipped, "the warm-up's values are above the scale, marked")
 
 	htmltest.Chromium(t, buf.Bytes(), `data-chart="latency-0"`, "Baseline vs candidate")
+}
+
+// TestComparisonHTMLRendersExtremeGauges: a gauge at math.MaxFloat64 on
+// both sides renders in bounded time (it once made the chart's tick loop
+// endless) with a finite scale.
+func TestComparisonHTMLRendersExtremeGauges(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	var runs [2][]*loadgen.Result
+	for side := range runs {
+		for range 4 {
+			r := recordedRun(t, rng, 20*time.Millisecond)
+			g := metrics.Gauge{Name: "extreme"}
+			for sec := range 10 {
+				v := math.MaxFloat64
+				g.Points = append(g.Points, metrics.GaugePoint{Start: t0.Add(time.Duration(sec) * time.Second), Min: v, Max: v, Sum: v, N: 1})
+			}
+			r.Metrics.Gauges = append(r.Metrics.Gauges, g)
+			runs[side] = append(runs[side], r)
+		}
+	}
+	c := mustCompare(t, runs[0], runs[1])
+	done := make(chan error, 1)
+	var buf bytes.Buffer
+	go func() { done <- c.WriteHTML(&buf) }()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("WriteHTML did not return within 10s")
+	}
+	p := htmltest.Parse(t, buf.Bytes())
+	var gauge string
+	for id := range p.Charts {
+		if strings.HasPrefix(id, "gauge") {
+			gauge = id
+		}
+	}
+	require.NotEmpty(t, gauge, "a gauge chart among %v", p.IDs)
+	svg := buf.String()[strings.Index(buf.String(), `data-chart="`+gauge+`"`):]
+	svg = svg[:strings.Index(svg, "</svg>")]
+	assert.NotContains(t, svg, "Inf")
+	assert.NotContains(t, svg, "NaN")
 }
