@@ -55,6 +55,7 @@ type httpState struct {
 	at             [numInstants]atomic.Int64 // monotonic nanoseconds since clockBase; 0: not seen
 	reused         atomic.Bool
 	url, body, hdr []byte
+	filled         []byte // the URL as filled, before appendSendable
 	chk            []byte // a check's filled value
 	// What the last request got, for the step to record with its outcome:
 	// whether a response arrived, its status, the payload bytes, and when
@@ -114,7 +115,7 @@ func (s *httpState) reset() {
 		s.at[i].Store(0)
 	}
 	s.reused.Store(false)
-	s.url, s.body, s.hdr = s.url[:0], s.body[:0], s.hdr[:0]
+	s.url, s.body, s.hdr, s.filled = s.url[:0], s.body[:0], s.hdr[:0], s.filled[:0]
 	s.responded, s.status, s.sent, s.recv = false, 0, 0, 0
 	s.bodyDone = time.Time{}
 }
@@ -194,6 +195,12 @@ type extractKey struct{ key, by string }
 //   - in a header value, as is, but a value holding a control character
 //     (CR, LF …) fails the step instead of splitting the header;
 //   - in a value a check compares with, as is: a check sends nothing.
+//
+// The URL goes on the wire as its template and values make it, on
+// either client: bytes that a request line cannot hold as they are (a
+// space, an "é", "<>\^`{|}) are percent-encoded where they stand, the
+// fragment is not sent, and nothing else changes, so a value's escapes
+// stay escapes ("..%2Fadmin" is never sent as "../admin").
 //
 // {{raw name}} inserts the value as is wherever it stands: a base URL
 // ({{raw base}}/meetings, whose scheme and host are then checked only
@@ -626,26 +633,13 @@ func (s *httpStep) do(ctx context.Context, vu *VU, start time.Time) error {
 	if err != nil {
 		return err
 	}
-	var body io.Reader
-	if s.body != nil {
-		body = bytes.NewReader(st.body)
-	}
 	if ctx != st.base { // a VU's context is the same from one iteration to the next
 		st.base, st.traced = ctx, httptrace.WithClientTrace(ctx, st.trace)
 	}
 	ctx, cancel := context.WithDeadline(st.traced, start.Add(timeout))
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, s.method, string(st.url), body)
+	req, err := s.request(ctx, vu)
 	if err != nil {
-		return metrics.WithOutcome(err, metrics.Other)
-	}
-	if err := s.headers(vu, func(k string, v []byte) {
-		if k == "Host" {
-			req.Host = string(v) // net/http sends req.Host, not a Host header
-			return
-		}
-		req.Header.Add(k, string(v))
-	}); err != nil {
 		return err
 	}
 	resp, err := vu.HTTP.Do(req)
@@ -668,15 +662,39 @@ func (s *httpStep) do(ctx context.Context, vu *VU, start time.Time) error {
 	return s.judge(vu, resp.StatusCode, func() http.Header { return resp.Header }, data, over, limit)
 }
 
+// request makes the net/http request of the step, prepared in vu.http.
+func (s *httpStep) request(ctx context.Context, vu *VU) (*http.Request, error) {
+	st := &vu.http
+	var body io.Reader
+	if s.body != nil {
+		body = bytes.NewReader(st.body)
+	}
+	req, err := http.NewRequestWithContext(ctx, s.method, string(st.url), body)
+	if err != nil {
+		return nil, metrics.WithOutcome(err, metrics.Other)
+	}
+	if err := s.headers(vu, func(k string, v []byte) {
+		if k == "Host" {
+			req.Host = string(v) // net/http sends req.Host, not a Host header
+			return
+		}
+		req.Header.Add(k, string(v))
+	}); err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
 // prepare resets the VU's request state and fills the step's URL and body
 // into it; it returns the request's timeout and how much of the body
 // checks may keep, by the step's options or else the client's.
 func (s *httpStep) prepare(vu *VU, c *Client) (timeout time.Duration, limit int64, err error) {
 	st := &vu.http
 	st.reset()
-	if st.url, err = s.url.fill(st.url, vu); err != nil {
+	if st.filled, err = s.url.fill(st.filled, vu); err != nil {
 		return 0, 0, err
 	}
+	st.url = appendSendable(st.url, st.filled)
 	if s.body != nil {
 		if st.body, err = s.body.fill(st.body, vu); err != nil {
 			return 0, 0, err

@@ -282,6 +282,64 @@ func isJSONScalar(v string) bool {
 	return i == len(v)
 }
 
+// unsafeInPath is what a request's path cannot hold as it is: what
+// url.URL.EscapedPath percent-encodes (a space, a control character, a
+// byte above 0x7e, and "<>\^`{|}). In the query, only a space and bytes
+// above 0x7e are unsafe here.
+var unsafeInPath = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = c <= ' ' || c > 0x7e || strings.IndexByte("\"<>\\^`{|}", byte(c)) >= 0
+	}
+	return t
+}()
+
+// appendSendable appends u, a filled URL, as both clients send it: after
+// the scheme and host, what a path or query cannot hold as it is (see
+// unsafeInPath) is percent-encoded, and the fragment, which is not sent,
+// is left out. Every other byte stays as it is, so a value's escapes
+// ("..%2Fadmin") reach the server as the template wrote them.
+//
+// This is what keeps net/http honest: given a path with one byte that is
+// not validly escaped (an "é" or a space of the template's own), net/url
+// drops the escaped form and net/http sends the decoded path escaped
+// anew, turning a value's "%2F" back into "/". A path escaped here is
+// valid, and net/http sends it as it is.
+//
+// A URL that does not start with http:// or https:// is appended as it
+// is: the client refuses it.
+func appendSendable(dst, u []byte) []byte {
+	rest := u
+	switch {
+	case len(u) >= 7 && strings.EqualFold(string(u[:7]), "http://"):
+		rest = u[7:]
+	case len(u) >= 8 && strings.EqualFold(string(u[:8]), "https://"):
+		rest = u[8:]
+	default:
+		return append(dst, u...)
+	}
+	end := 0 // the host ends at the first / ? or #, as both clients read it
+	for end < len(rest) && rest[end] != '/' && rest[end] != '?' && rest[end] != '#' {
+		end++
+	}
+	dst = append(dst, u[:len(u)-len(rest)+end]...)
+	query := false
+	for _, c := range rest[end:] {
+		switch {
+		case c == '#':
+			return dst
+		case c == '?':
+			query = true
+		case c == ' ' || c > 0x7e || !query && unsafeInPath[c]:
+			if c >= ' ' && c != 0x7f { // control characters stay, to be refused
+				dst = append(dst, '%', "0123456789ABCDEF"[c>>4], "0123456789ABCDEF"[c&15])
+				continue
+			}
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
 // dummy fills the template with a stand-in for every placeholder, to check
 // what the literal text makes of it.
 func (t *template) dummy(value func(i int, h *hole) string) string {

@@ -82,7 +82,7 @@ func TestIsJSONScalar(t *testing.T) {
 }
 
 // urlTemplate parses a URL template and decides its placeholders' places.
-func urlTemplate(t *testing.T, s string) *template {
+func urlTemplate(t testing.TB, s string) *template {
 	t.Helper()
 	tp, err := parseTemplate(s)
 	require.NoError(t, err)

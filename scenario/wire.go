@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/textproto"
 	"net/url"
-	"strings"
 )
 
 // The fast path's HTTP/1.1 codec ([Client.Fast]): a request written into
@@ -83,32 +82,13 @@ func splitURL(u []byte) (fastURL, error) {
 
 func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c|0x20 && c|0x20 <= 'f' }
 
-// unsafeInPath is what net/http percent-encodes in a request's path as
-// written; in the query, only a space and bytes above 0x7e are encoded
-// here (net/http would send them raw, which a space cannot be).
-var unsafeInPath = func() (t [256]bool) {
-	for c := range 256 {
-		t[c] = c <= ' ' || c > 0x7e || strings.IndexByte("\"<>\\^`{|}", byte(c)) >= 0
-	}
-	return t
-}()
-
 // appendTarget appends the request target of u: its path and query, "/"
-// for an empty path.
+// for an empty path. The URL is sendable already ([appendSendable]).
 func appendTarget(b []byte, u *fastURL) []byte {
 	if len(u.target) == 0 || u.target[0] == '?' {
 		b = append(b, '/')
 	}
-	query := false
-	for _, c := range u.target {
-		query = query || c == '?'
-		if c == ' ' || c > 0x7e || !query && unsafeInPath[c] {
-			b = append(b, '%', "0123456789ABCDEF"[c>>4], "0123456789ABCDEF"[c&15])
-			continue
-		}
-		b = append(b, c)
-	}
-	return b
+	return append(b, u.target...)
 }
 
 // appendBasicAuth appends an Authorization header for a URL's user

@@ -119,14 +119,14 @@ func TestWireSplitsURLs(t *testing.T) {
 		{`http://h/"<a>"/{|}?q=a b&r="x"`, "h", "", `/%22%3Ca%3E%22/%7B%7C%7D?q=a%20b&r="x"`},
 		{"http://h/%41?b=%2F", "h", "", "/%41?b=%2F"},
 	} {
-		u, err := splitURL([]byte(tc.url))
+		u, err := splitURL(appendSendable(nil, []byte(tc.url)))
 		require.NoError(t, err, tc.url)
 		assert.Equal(t, tc.authority, string(u.authority), tc.url)
 		assert.Equal(t, tc.userinfo, string(u.userinfo), tc.url)
 		assert.Equal(t, tc.target, string(appendTarget(nil, &u)), tc.url)
 	}
 	for _, bad := range []string{"ftp://h/", "http:///path", "http://h/a\r\nX: y", "http://h\x00/", "http://h/%zz", "http://h/?x=%4"} {
-		_, err := splitURL([]byte(bad))
+		_, err := splitURL(appendSendable(nil, []byte(bad)))
 		assert.Error(t, err, "%q", bad)
 	}
 }
