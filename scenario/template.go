@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -308,36 +309,46 @@ var unsafeInPath = func() (t [256]bool) {
 // A URL that does not start with http:// or https:// is appended as it
 // is: the client refuses it.
 func appendSendable(dst, u []byte) []byte {
-	rest := u
-	switch {
-	case len(u) >= 7 && strings.EqualFold(string(u[:7]), "http://"):
-		rest = u[7:]
-	case len(u) >= 8 && strings.EqualFold(string(u[:8]), "https://"):
-		rest = u[8:]
-	default:
+	_, _, rest, ok := cutAuthority(u)
+	if !ok {
 		return append(dst, u...)
 	}
-	end := 0 // the host ends at the first / ? or #, as both clients read it
-	for end < len(rest) && rest[end] != '/' && rest[end] != '?' && rest[end] != '#' {
-		end++
-	}
-	dst = append(dst, u[:len(u)-len(rest)+end]...)
+	dst = append(dst, u[:len(u)-len(rest)]...)
 	query := false
-	for _, c := range rest[end:] {
+	for _, c := range rest {
 		switch {
 		case c == '#':
 			return dst
 		case c == '?':
 			query = true
+		case c < ' ' || c == 0x7f: // control characters stay, to be refused
 		case c == ' ' || c > 0x7e || !query && unsafeInPath[c]:
-			if c >= ' ' && c != 0x7f { // control characters stay, to be refused
-				dst = append(dst, '%', "0123456789ABCDEF"[c>>4], "0123456789ABCDEF"[c&15])
-				continue
-			}
+			dst = append(dst, '%', "0123456789ABCDEF"[c>>4], "0123456789ABCDEF"[c&15])
+			continue
 		}
 		dst = append(dst, c)
 	}
 	return dst
+}
+
+// cutAuthority splits u, an absolute http or https URL (the scheme in any
+// case), where both clients split it: the authority (user information and
+// host) ends at the first "/", "?" or "#", and rest is what follows. ok
+// is false for any other scheme.
+func cutAuthority(u []byte) (https bool, authority, rest []byte, ok bool) {
+	switch {
+	case len(u) >= 7 && bytes.EqualFold(u[:7], []byte("http://")):
+		rest = u[7:]
+	case len(u) >= 8 && bytes.EqualFold(u[:8], []byte("https://")):
+		https, rest = true, u[8:]
+	default:
+		return false, nil, nil, false
+	}
+	end := bytes.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	return https, rest[:end], rest[end:], true
 }
 
 // dummy fills the template with a stand-in for every placeholder, to check

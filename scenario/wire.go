@@ -38,20 +38,10 @@ type fastURL struct {
 // splitURL splits u, an absolute http or https URL.
 func splitURL(u []byte) (fastURL, error) {
 	var f fastURL
-	var rest []byte
-	switch {
-	case len(u) >= 7 && bytes.EqualFold(u[:7], []byte("http://")):
-		rest = u[7:]
-	case len(u) >= 8 && bytes.EqualFold(u[:8], []byte("https://")):
-		f.https, rest = true, u[8:]
-	default:
+	var ok bool
+	if f.https, f.authority, f.target, ok = cutAuthority(u); !ok {
 		return f, errors.New("the fast path sends http and https URLs")
 	}
-	end := 0
-	for end < len(rest) && rest[end] != '/' && rest[end] != '?' && rest[end] != '#' {
-		end++
-	}
-	f.authority, f.target = rest[:end], rest[end:]
 	if at := bytes.LastIndexByte(f.authority, '@'); at >= 0 {
 		f.userinfo, f.authority = f.authority[:at], f.authority[at+1:]
 	}
