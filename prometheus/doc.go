@@ -9,6 +9,10 @@
 //
 //	import stampedeprom "github.com/stampede-go/stampede/prometheus"
 //
+// Its go.mod requires a published version of the core module, as any
+// consumer's would; inside the repository, the go.work at the root builds
+// it against the core beside it.
+//
 // # Feeding and serving
 //
 // An [Exporter] is fed only by the engine's interval reports: set

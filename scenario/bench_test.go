@@ -15,7 +15,7 @@ import (
 
 // BenchmarkHTTPStep runs one GET step with 50 VUs (closed model) against a
 // loopback hello server, or against STAMPEDE_BENCH_URL with
-// STAMPEDE_BENCH_VUS VUs when set (see ../shared/bench/peers.sh), on each
+// STAMPEDE_BENCH_VUS VUs when set (see bench/peers.sh), on each
 // HTTP path — net/http ("nethttp") and the fast path ("fast", Client.Fast)
 // — and reports requests per second and allocations.
 func BenchmarkHTTPStep(b *testing.B) {
@@ -64,7 +64,7 @@ func BenchmarkHTTPStep(b *testing.B) {
 // BenchmarkOpenHTTP runs one GET step under an open model — ConstantRate,
 // MaxVUs 5000 — against a loopback server that answers after 10 ms, or
 // against STAMPEDE_BENCH_URL at STAMPEDE_BENCH_RATE per second for
-// STAMPEDE_BENCH_SECONDS when set (see ../shared/bench/peers-open.sh; b.N
+// STAMPEDE_BENCH_SECONDS when set (see bench/peers-open.sh; b.N
 // is ignored: one run per call, use -benchtime 1x). It reports the
 // iterations started ("sent"), the arrivals dropped, the p99 of iteration
 // latency from the due time ("p99-ms") and the p99 schedule lag
