@@ -60,10 +60,9 @@ func Example_openModel() {
 // 2 again until 300 ms. Any type with the methods of Executor plugs in.
 type spike struct{}
 
-func (spike) Validate() error              { return nil }
-func (spike) String() string               { return "spike: 2, 6 from 100ms to 200ms, 2 until 300ms" }
-func (spike) Kind() string                 { return "spike" }
-func (spike) TotalDuration() time.Duration { return 300 * time.Millisecond }
+func (spike) Validate() error { return nil }
+func (spike) String() string  { return "spike: 2, 6 from 100ms to 200ms, 2 until 300ms" }
+func (spike) Kind() string    { return "spike" }
 func (spike) Load() loadgen.Load {
 	return loadgen.Load{Duration: 300 * time.Millisecond, MaxVUs: 6,
 		VUs: func(t time.Duration) (int, time.Duration) {

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/bits"
 	"math/rand/v2"
+	"reflect"
 	"time"
 )
 
@@ -15,9 +16,15 @@ import (
 // [SharedIterations], and the open models [ConstantRate] and
 // [RampingRate]; they are plain data, so a Result records them and reports
 // print them. Any type with these methods is an executor too, such as a
-// load shape of your own: the engine runs what its [Load] says, and splits
-// it into segments, counts drops and keeps the accounting for it as for
-// these.
+// load shape of your own.
+//
+// An executor says whether its configuration is valid, how to name and
+// describe it, and, in its [Load], what to run. The engine derives the
+// rest from the Load: how long the scenario starts iterations
+// ([Load.Duration], from which [Plan.Duration] and the plan's limits are
+// worked out), how many VUs it may need ([MaxVUs]), whether it is an open
+// model, and each segment's share; it counts drops and keeps the
+// accounting for any executor as for this package's.
 type Executor interface {
 	// Validate reports every problem with the configuration at once.
 	Validate() error
@@ -25,15 +32,13 @@ type Executor interface {
 	String() string
 	// Kind names the kind of executor in results ("constant-vus").
 	Kind() string
-	// TotalDuration returns the longest time the executor starts
-	// iterations, not counting graceful stop.
-	TotalDuration() time.Duration
 	// Load returns the load to run, for the whole plan (the engine takes
 	// a segment's share). It may be called more than once (to validate
-	// the load, to describe the run, to run it), each call returning a
-	// fresh schedule. A panic in it, or in its VUs or Arrivals functions,
-	// is recovered: Validate reports it, and during a run it is kept with
-	// the run's panics and the scenario stops.
+	// the load, to work out the plan's duration, to describe the run, to
+	// run it), each call returning a fresh schedule. A panic in it, or in
+	// its VUs or Arrivals functions, is recovered: Validate reports it,
+	// and during a run it is kept with the run's panics and the scenario
+	// stops.
 	Load() Load
 }
 
@@ -212,27 +217,29 @@ func (c ConstantVUs) Load() Load {
 	return Load{Duration: c.Duration, MaxVUs: c.VUs, VUs: constantVUs(c.VUs)}
 }
 
-// Load returns the ramp of VUs.
+// Load returns the ramp of VUs, lasting the sum of the stages' durations.
 func (c RampingVUs) Load() Load {
 	peak := c.StartVUs
 	for _, s := range c.Stages {
 		peak = max(peak, s.Target)
 	}
-	return Load{Duration: c.TotalDuration(), MaxVUs: max(peak, 1), GracefulRampDown: c.GracefulRampDown,
+	return Load{Duration: stagesDuration(c.Stages), MaxVUs: max(peak, 1), GracefulRampDown: c.GracefulRampDown,
 		VUs: func(t time.Duration) (int, time.Duration) { return rampAt(c.StartVUs, c.Stages, t) }}
 }
 
-// Load returns VUs VUs of Iterations iterations each.
+// Load returns VUs VUs of Iterations iterations each, for at most
+// MaxDuration (10 minutes when 0).
 func (c PerVUIterations) Load() Load {
-	return Load{Duration: c.TotalDuration(), MaxVUs: c.VUs, VUs: constantVUs(c.VUs), IterationsPerVU: int64(c.Iterations)}
+	return Load{Duration: c.maxDuration(), MaxVUs: c.VUs, VUs: constantVUs(c.VUs), IterationsPerVU: int64(c.Iterations)}
 }
 
-// Load returns VUs VUs sharing Iterations iterations.
+// Load returns VUs VUs sharing Iterations iterations, for at most
+// MaxDuration (10 minutes when 0).
 func (c SharedIterations) Load() Load {
-	return Load{Duration: c.TotalDuration(), MaxVUs: c.VUs, VUs: constantVUs(c.VUs), Iterations: int64(c.Iterations)}
+	return Load{Duration: c.maxDuration(), MaxVUs: c.VUs, VUs: constantVUs(c.VUs), Iterations: int64(c.Iterations)}
 }
 
-// Load returns Rate arrivals per Per.
+// Load returns Rate arrivals per Per for Duration.
 func (c ConstantRate) Load() Load {
 	per := orDefault(c.Per, time.Second)
 	ramp := rateRamp{start: float64(c.Rate) / float64(per), per: per, stages: []Stage{{Duration: c.Duration, Target: c.Rate}}}
@@ -240,11 +247,12 @@ func (c ConstantRate) Load() Load {
 		Arrivals: wholeArrivals(ramp, c.Arrivals).next}
 }
 
-// Load returns the ramp of arrivals.
+// Load returns the ramp of arrivals, lasting the sum of the stages'
+// durations.
 func (c RampingRate) Load() Load {
 	per := orDefault(c.Per, time.Second)
 	ramp := rateRamp{start: float64(c.StartRate) / float64(per), per: per, stages: c.Stages}
-	return Load{Duration: c.TotalDuration(), MaxVUs: max(c.MaxVUs, c.PreAllocatedVUs), PreAllocatedVUs: c.PreAllocatedVUs,
+	return Load{Duration: stagesDuration(c.Stages), MaxVUs: max(c.MaxVUs, c.PreAllocatedVUs), PreAllocatedVUs: c.PreAllocatedVUs,
 		Arrivals: wholeArrivals(ramp, c.Arrivals).next}
 }
 
@@ -377,27 +385,15 @@ func stagesDuration(s []Stage) time.Duration {
 	return d
 }
 
-// TotalDuration returns c.Duration.
-func (c ConstantVUs) TotalDuration() time.Duration { return c.Duration }
-
-// TotalDuration returns the sum of the stages' durations.
-func (c RampingVUs) TotalDuration() time.Duration { return stagesDuration(c.Stages) }
-
-// TotalDuration returns MaxDuration (10 minutes when 0).
-func (c PerVUIterations) TotalDuration() time.Duration {
+// maxDuration is MaxDuration, 10 minutes when 0.
+func (c PerVUIterations) maxDuration() time.Duration {
 	return orDefault(c.MaxDuration, defaultMaxDuration)
 }
 
-// TotalDuration returns MaxDuration (10 minutes when 0).
-func (c SharedIterations) TotalDuration() time.Duration {
+// maxDuration is MaxDuration, 10 minutes when 0.
+func (c SharedIterations) maxDuration() time.Duration {
 	return orDefault(c.MaxDuration, defaultMaxDuration)
 }
-
-// TotalDuration returns c.Duration.
-func (c ConstantRate) TotalDuration() time.Duration { return c.Duration }
-
-// TotalDuration returns the sum of the stages' durations.
-func (c RampingRate) TotalDuration() time.Duration { return stagesDuration(c.Stages) }
 
 func orDefault(d, def time.Duration) time.Duration {
 	if d == 0 {
@@ -429,12 +425,12 @@ func (c RampingVUs) String() string {
 
 // String describes the executor.
 func (c PerVUIterations) String() string {
-	return fmt.Sprintf("per-vu-iterations: %d VUs × %d iterations (max %v)", c.VUs, c.Iterations, c.TotalDuration())
+	return fmt.Sprintf("per-vu-iterations: %d VUs × %d iterations (max %v)", c.VUs, c.Iterations, c.maxDuration())
 }
 
 // String describes the executor.
 func (c SharedIterations) String() string {
-	return fmt.Sprintf("shared-iterations: %d iterations over %d VUs (max %v)", c.Iterations, c.VUs, c.TotalDuration())
+	return fmt.Sprintf("shared-iterations: %d iterations over %d VUs (max %v)", c.Iterations, c.VUs, c.maxDuration())
 }
 
 // String describes the executor.
@@ -670,4 +666,20 @@ func loadOf(x Executor) (l Load, err error) {
 		}
 	}()
 	return x.Load(), nil
+}
+
+// isOpen reports whether x is an open model: its Load has Arrivals.
+func isOpen(x Executor) bool {
+	l, err := loadOf(x)
+	return err == nil && l.Arrivals != nil
+}
+
+// isNil reports whether x is nil or a nil pointer (whose methods would
+// dereference it).
+func isNil(x Executor) bool {
+	if x == nil {
+		return true
+	}
+	v := reflect.ValueOf(x)
+	return v.Kind() == reflect.Pointer && v.IsNil()
 }

@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -420,6 +421,48 @@ func TestAbortWhen(t *testing.T) {
 	})
 }
 
+// TestHookPanicsAreKept: a panic in OnInterval is kept (once, counted)
+// and the run goes on; a panic in AbortWhen aborts the run, since the
+// guard it was meant to be is gone. Neither takes the process down.
+func TestHookPanicsAreKept(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		// Iterations of 400 ms from 0 s to 2.8 s: the run ends at 3.2 s, off
+		// any interval boundary.
+		res := run(t, &Plan{
+			Scenarios:  []Scenario{{Name: "c", Executor: ConstantVUs{VUs: 1, Duration: 3 * time.Second}, Iteration: sleepIter(400 * time.Millisecond)}},
+			OnInterval: func(*Progress) { panic("progress broke") },
+		})
+		assert.Equal(t, int64(8), res.Iterations("c").Count(), "the run went on")
+		require.Len(t, res.Panics, 1)
+		assert.Equal(t, "OnInterval", res.Panics[0].Where)
+		assert.Equal(t, int64(4), res.Panics[0].Count, "after 1, 2 and 3 s, and the final report")
+
+		res, err := Run(t.Context(), &Plan{
+			Scenarios: []Scenario{{Name: "c", Executor: ConstantVUs{VUs: 1, Duration: 10 * time.Second}, Iteration: sleepIter(500 * time.Millisecond)}},
+			AbortWhen: func(*Progress) string { panic("guard broke") },
+		})
+		require.ErrorIs(t, err, ErrAborted)
+		assert.Equal(t, "AbortWhen panicked: guard broke", res.AbortReason)
+		assert.Equal(t, "AbortWhen", res.Panics[0].Where)
+		assert.Less(t, res.End.Sub(res.Start), 2*time.Second, "stopped after the first interval")
+	})
+}
+
+// TestGoexitInAHook: t.FailNow in OnInterval (runtime.Goexit) does not end
+// the engine's clock: every interval is still reported, and it is kept.
+func TestGoexitInAHook(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		calls := 0
+		res := run(t, &Plan{
+			Scenarios:  []Scenario{{Name: "c", Executor: ConstantVUs{VUs: 1, Duration: 3 * time.Second}, Iteration: sleepIter(400 * time.Millisecond)}},
+			OnInterval: func(*Progress) { calls++; runtime.Goexit() },
+		})
+		assert.Equal(t, 4, calls, "after 1, 2 and 3 s, and the final report")
+		require.Len(t, res.Panics, 1)
+		assert.Equal(t, PanicSample{Where: "OnInterval", Value: "runtime.Goexit", Stack: res.Panics[0].Stack, Count: 4}, res.Panics[0])
+	})
+}
+
 func TestPanicIsCountedAndRunGoesOn(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		res := run(t, &Plan{Scenarios: []Scenario{{
@@ -437,6 +480,43 @@ func TestPanicIsCountedAndRunGoesOn(t *testing.T) {
 		require.Len(t, res.Panics, 1, "one panic, kept once with its count")
 		assert.Equal(t, PanicSample{Scenario: "p", Where: "iteration", Value: "boom", Stack: res.Panics[0].Stack, Count: 10}, res.Panics[0])
 		assert.Contains(t, res.Panics[0].Stack, "loadgen_test.go")
+	})
+}
+
+// TestGoexitInIteration: runtime.Goexit in an iteration (what t.FailNow
+// does there) ends that iteration as failed; the VU goes on, and every
+// iteration is counted. Before, the VU was lost: 9 calls gave 6 counts,
+// and an open model dropped most of its arrivals.
+func TestGoexitInIteration(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		res := run(t, &Plan{Scenarios: []Scenario{{
+			Name: "closed", Executor: PerVUIterations{VUs: 3, Iterations: 3},
+			Iteration: func(ctx context.Context, it *Iteration) error {
+				time.Sleep(10 * time.Millisecond)
+				if it.Number == 1 {
+					runtime.Goexit()
+				}
+				return nil
+			},
+		}}})
+		it := res.Iterations("closed")
+		assert.Equal(t, int64(9), it.Count())
+		assert.Equal(t, int64(3), it.Outcomes[metrics.Other])
+		require.NotEmpty(t, res.Errors)
+		assert.Contains(t, res.Errors[0].Message, "runtime.Goexit")
+
+		res = run(t, &Plan{Scenarios: []Scenario{{
+			Name: "open", Executor: ConstantRate{Rate: 200, Duration: time.Second, MaxVUs: 5},
+			Iteration: func(ctx context.Context, it *Iteration) error {
+				time.Sleep(time.Millisecond)
+				runtime.Goexit()
+				return nil
+			},
+		}}})
+		it = res.Iterations("open")
+		assert.Equal(t, int64(200), it.Count())
+		assert.Equal(t, int64(200), it.Outcomes[metrics.Other])
+		assert.Zero(t, it.Outcomes[metrics.Dropped], "no VU was lost")
 	})
 }
 
@@ -484,6 +564,35 @@ func TestEventsAndGauges(t *testing.T) {
 	})
 }
 
+// TestGaugeNonFinite: NaN and infinite samples are left out and counted,
+// and the result still saves.
+func TestGaugeNonFinite(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := 0
+		res := run(t, &Plan{
+			// The run ends at 3.2 s: sampled at 1, 2 and 3 s, off its end.
+			Scenarios: []Scenario{{Name: "c", Executor: ConstantVUs{VUs: 1, Duration: 3 * time.Second}, Iteration: sleepIter(400 * time.Millisecond)}},
+			Gauges: []Gauge{{Name: "odd", Sample: func() float64 {
+				n++
+				return []float64{math.NaN(), 7, math.Inf(1)}[(n-1)%3]
+			}}},
+		})
+		assert.Equal(t, map[string]int64{"odd": 2}, res.GaugeNonFinite)
+		g := res.Metrics.Gauge("odd")
+		require.NotNil(t, g)
+		var samples int64
+		for _, p := range g.Points {
+			samples += p.N
+		}
+		assert.Equal(t, int64(1), samples, "only the 7")
+		var b bytes.Buffer
+		require.NoError(t, res.WriteJSON(&b))
+		back, err := ReadResult(&b)
+		require.NoError(t, err)
+		assert.Equal(t, res.GaugeNonFinite, back.GaugeNonFinite)
+	})
+}
+
 func TestStartAfterAndStartAt(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		at := time.Now().Add(5 * time.Second)
@@ -501,6 +610,20 @@ func TestStartAfterAndStartAt(t *testing.T) {
 		}}})
 		assert.Equal(t, 300*time.Millisecond, late.StartLate)
 	})
+}
+
+func TestRunRefusesWhatCannotRun(t *testing.T) {
+	_, err := Run(t.Context(), nil)
+	assert.EqualError(t, err, "loadgen: Run needs a plan, got nil")
+
+	p := &Plan{
+		Scenarios: []Scenario{{Name: "c", Executor: ConstantVUs{VUs: 1, Duration: time.Second}, Iteration: sleepIter(time.Millisecond)}},
+		StartAt:   time.Now().Add(-24 * time.Hour),
+	}
+	res, err := Run(t.Context(), p)
+	assert.Nil(t, res)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "in the past: the plan (1s long) would already have ended")
 }
 
 func TestSegmentShares(t *testing.T) {

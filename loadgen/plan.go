@@ -220,7 +220,8 @@ func (p *Plan) Validate() error {
 			continue
 		}
 		lp := &problems{}
-		if l, err := loadOf(ex); err != nil {
+		l, err := loadOf(ex)
+		if err != nil {
 			lp.errs = append(lp.errs, err)
 		} else {
 			l.validate(lp)
@@ -231,7 +232,7 @@ func (p *Plan) Validate() error {
 			}
 			continue
 		}
-		end := s.StartAfter + ex.TotalDuration() // no overflow: each is within DurationLimit
+		end := s.StartAfter + l.Duration // no overflow: each is within DurationLimit
 		add(end <= DurationLimit, "%s: StartAfter + the executor's duration must be <= %v (DurationLimit), got %v", where, DurationLimit, end)
 		add(p.Warmup == 0 || p.Warmup < end, "Plan.Warmup (%v) must end before %s does (%v)", p.Warmup, where, end)
 		if n := (end + s.gracefulStop()) / iv; end <= DurationLimit && n >= metrics.MaxIntervals {
@@ -245,9 +246,12 @@ func (p *Plan) Validate() error {
 		gauges[g.Name] = true
 		add(g.Sample != nil, "Plan.Gauges[%d] (%q): Sample must be set", i, g.Name)
 	}
-	for i, e := range p.Events {
-		add(e.Name != "", "Plan.Events[%d].Name must be non-empty", i)
-		add(e.At >= 0 && e.At < p.Duration(), "Plan.Events[%d] (%q): At must be >= 0 and before the plan ends (%v), got %v", i, e.Name, p.Duration(), e.At)
+	if len(p.Events) > 0 {
+		planned := p.Duration()
+		for i, e := range p.Events {
+			add(e.Name != "", "Plan.Events[%d].Name must be non-empty", i)
+			add(e.At >= 0 && e.At < planned, "Plan.Events[%d] (%q): At must be >= 0 and before the plan ends (%v), got %v", i, e.Name, planned, e.At)
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -276,12 +280,16 @@ func trimPrefix(s string) string {
 }
 
 // Duration returns how long the plan runs when nothing stops it early: the
-// latest scenario end, not counting graceful stops.
+// latest scenario end (its StartAfter and its executor's [Load.Duration]),
+// not counting graceful stops. A scenario whose executor is missing or
+// whose Load panics counts for nothing (Validate says why).
 func (p *Plan) Duration() time.Duration {
 	var d time.Duration
 	for _, s := range p.Scenarios {
 		if ex := s.Executor; !isNil(ex) {
-			d = max(d, min(s.StartAfter, DurationLimit)+min(ex.TotalDuration(), DurationLimit))
+			if l, err := loadOf(ex); err == nil {
+				d = max(d, min(s.StartAfter, DurationLimit)+min(l.Duration, DurationLimit))
+			}
 		}
 	}
 	return d

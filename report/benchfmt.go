@@ -1,11 +1,14 @@
 package report
 
 import (
-	"fmt"
+	"bufio"
 	"io"
-	"strconv"
+	"math"
 	"strings"
 	"unicode"
+
+	"golang.org/x/perf/benchfmt"
+	"golang.org/x/perf/benchunit"
 
 	"github.com/stampede-go/stampede/loadgen"
 	"github.com/stampede-go/stampede/metrics"
@@ -35,31 +38,53 @@ func BenchmarkUnit(m Metric) string {
 // and row, so that benchstat compares them: write the baseline's
 // repetitions to one file, the candidate's to another, and run `benchstat
 // old.txt new.txt`. Names are Benchmark<name>/<[BenchmarkName] of the row>;
-// each line carries the row's [BenchmarkValues]. The units' metadata
-// (assume=nothing, better=lower/higher) is written first, so the unit
-// names survive benchstat's tidying.
+// each line carries the row's [BenchmarkValues], as golang.org/x/perf's
+// benchfmt.Writer prints them (each float's shortest form, with an
+// exponent from a million on: 1.2e+07). The units' metadata (assume=nothing, better=lower/higher, one
+// "Unit" line each) is written first, so the unit names survive
+// benchstat's tidying. No file configuration ("key: value" lines) is
+// written: benchstat makes a table of each configuration, and one that
+// differed between baseline and candidate would keep them apart. A row
+// with nothing recorded writes no line.
 func WriteBenchmark(w io.Writer, name string, runs ...*loadgen.Result) error {
-	var b strings.Builder
+	bw := bufio.NewWriter(w)
+	out := benchfmt.NewWriter(bw)
 	for _, m := range append(BenchmarkMetrics(), DroppedShare()) {
 		better := "lower"
 		if m.HigherIsBetter() {
 			better = "higher"
 		}
-		fmt.Fprintf(&b, "Unit %s assume=nothing better=%s\n", BenchmarkUnit(m), better)
-	}
-	base := "Benchmark" + benchName(name)
-	for _, res := range runs {
-		for _, r := range Rows(res) {
-			st, _, _ := RowStats(res, r)
-			fmt.Fprintf(&b, "%s/%s %d", base, BenchmarkName(r), max(st.Count(), 1))
-			for _, v := range BenchmarkValues(res, r) {
-				fmt.Fprintf(&b, " %s %s", strconv.FormatFloat(v.Value, 'f', -1, 64), v.Unit)
+		unit := BenchmarkUnit(m)
+		_, tidy := benchunit.Tidy(1, unit)
+		for _, kv := range [...]struct{ key, value string }{{"assume", "nothing"}, {"better", better}} {
+			md := &benchfmt.UnitMetadata{UnitMetadataKey: benchfmt.UnitMetadataKey{Unit: tidy, Key: kv.key}, OrigUnit: unit, Value: kv.value}
+			if err := out.Write(md); err != nil {
+				return err
 			}
-			b.WriteByte('\n')
 		}
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	base := benchName(name)
+	var rec benchfmt.Result
+	for _, res := range runs {
+		for _, r := range Rows(res) {
+			st, _, ok := RowStats(res, r)
+			if !ok {
+				continue // a scenario that recorded nothing, in a file
+			}
+			rec.Name = append(append(append(rec.Name[:0], base...), '/'), BenchmarkName(r)...)
+			rec.Iters = int(min(max(st.Count(), 1), math.MaxInt))
+			rec.Values = rec.Values[:0]
+			for _, v := range BenchmarkValues(res, r) {
+				// Tidied, as benchfmt wants a Value; the writer writes the original.
+				tv, tu := benchunit.Tidy(v.Value, v.Unit)
+				rec.Values = append(rec.Values, benchfmt.Value{Value: tv, Unit: tu, OrigValue: v.Value, OrigUnit: v.Unit})
+			}
+			if err := out.Write(&rec); err != nil {
+				return err
+			}
+		}
+	}
+	return bw.Flush()
 }
 
 // BenchmarkName names row r as a sub-benchmark: scenario=<s>/step=<step>,

@@ -24,6 +24,8 @@ func FuzzRender(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add([]byte(`{"version":2,"plan":{"interval_ns":1000000000,"scenarios":[]},"start":"2026-01-01T00:00:00Z","end":"2026-01-01T00:00:00Z","metrics":{"version":2,"start":"2026-01-01T00:00:00Z","interval_ns":1000000000,"metrics":[]}}`))
+	// A scenario that recorded nothing.
+	f.Add([]byte(`{"version":2,"plan":{"interval_ns":1000000000,"scenarios":[{"name":"idle"}]},"start":"2026-01-01T00:00:00Z","end":"2026-01-01T00:00:01Z","metrics":{"version":2,"start":"2026-01-01T00:00:00Z","interval_ns":1000000000,"metrics":[]}}`))
 	ts := MustParseThresholds("p95<1s", "error_rate<1%", "rate>1/s", "status(503)<=0")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		res, err := loadgen.ReadResult(bytes.NewReader(b))

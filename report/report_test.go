@@ -42,7 +42,7 @@ func fixedResult(t *testing.T) *loadgen.Result {
 	return res
 }
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(goldenfile.NoOrphans(m)) }
 
 // runFixed runs a small deterministic plan on a fake clock: one VU per
 // scenario, latencies that depend only on the iteration number, and no
@@ -188,6 +188,35 @@ func TestBenchmarkFormatReadsBack(t *testing.T) {
 	assert.Equal(t, "p95-ns", u.OrigUnit, "the unit name survives")
 	assert.Equal(t, "higher", r.Units().Get("ops/s", "better").Value)
 }
+
+// TestBenchmarkFormatOfNothing: a scenario that recorded nothing (a
+// result file may hold one) writes no line, where it once dereferenced a
+// nil Stats; and a write error is returned, not dropped.
+func TestBenchmarkFormatOfNothing(t *testing.T) {
+	res, err := loadgen.ReadResult(strings.NewReader(`{"version":2,"plan":{"interval_ns":1000000000,"scenarios":[{"name":"idle"}]},"start":"2026-01-01T00:00:00Z","end":"2026-01-01T00:00:01Z","metrics":{"version":2,"start":"2026-01-01T00:00:00Z","interval_ns":1000000000,"metrics":[]}}`))
+	require.NoError(t, err)
+	var buf bytes.Buffer
+	require.NoError(t, WriteBenchmark(&buf, "idle", res))
+	r := benchfmt.NewReader(&buf, "idle.txt")
+	for r.Scan() {
+		switch rec := r.Result().(type) {
+		case *benchfmt.Result:
+			t.Errorf("a line for %s, which recorded nothing", rec.Name.Full())
+		case *benchfmt.SyntaxError:
+			t.Error(rec)
+		}
+	}
+	require.NoError(t, r.Err())
+	assert.NotNil(t, r.Units().Get("p95-ns", "better"), "the units are described all the same")
+
+	broken := errors.New("disk full")
+	assert.ErrorIs(t, WriteBenchmark(failWriter{broken}, "fixed", fixedResult(t)), broken)
+}
+
+// failWriter fails every write with err.
+type failWriter struct{ err error }
+
+func (w failWriter) Write([]byte) (int, error) { return 0, w.err }
 
 func TestParseThreshold(t *testing.T) {
 	ms := time.Millisecond

@@ -32,7 +32,7 @@ func TestSaveThenCompare(t *testing.T) {
 		assert.Contains(t, out.String(), "saved 4 run(s) as the baseline in "+dir+"\n")
 		b, err := os.ReadFile(bench)
 		require.NoError(t, err)
-		assert.Equal(t, 4, strings.Count(string(b), "BenchmarkBrowse/scenario=browse/step=list 400 1000000 p50-ns 1000000 p90-ns 1000000 p95-ns 1000000 p99-ns 1000000 mean-ns 1000000 max-ns 400 ops/s 0 errors 0 error_rate\n"),
+		assert.Equal(t, 4, strings.Count(string(b), "BenchmarkBrowse/scenario=browse/step=list 400 1e+06 p50-ns 1e+06 p90-ns 1e+06 p95-ns 1e+06 p99-ns 1e+06 mean-ns 1e+06 max-ns 400 ops/s 0 errors 0 error_rate\n"),
 			"4 runs of 400 requests of 1 ms to list")
 
 		out.Reset()

@@ -22,7 +22,7 @@ import (
 	"github.com/stampede-go/stampede/report"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(goldenfile.NoOrphans(m)) }
 
 func golden(t *testing.T, name string, got []byte) { t.Helper(); goldenfile.Check(t, name, got) }
 
