@@ -23,13 +23,15 @@ const module = "github.com/stampede-go/stampede"
 // a deliberate edit here. The layers of the design: metrics imports no
 // other package of the module; loadgen knows nothing of HTTP, scenarios or
 // reports; nothing but examples imports report; internal packages import
-// the standard library and metrics only (report/internal is report's own).
-// Examples may import anything.
+// the standard library and metrics only (report/internal is report's own);
+// the HTTP/1.1 codec (internal/wire) imports nothing of the module, and
+// only scenario imports it. The benchmarks' target (bench/target) stands
+// alone. Examples may import anything.
 var allowed = map[string][]string{
 	"":                         nil,
 	"metrics":                  {"internal/jsonfmt"},
 	"loadgen":                  {"metrics", "internal/clock", "internal/jsonfmt", "internal/save"},
-	"scenario":                 {"loadgen", "metrics"},
+	"scenario":                 {"loadgen", "metrics", "internal/wire"},
 	"report":                   {"loadgen", "metrics", "internal/chart", "internal/format", "internal/page", "internal/save", "internal/table", "report/internal/runchart"},
 	"report/compare":           {"loadgen", "metrics", "report", "internal/chart", "internal/format", "internal/page", "internal/save", "internal/table", "report/internal/runchart"},
 	"report/reporttest":        {"loadgen", "report", "report/compare"},
@@ -47,6 +49,8 @@ var allowed = map[string][]string{
 	"internal/page":            {"internal/chart", "internal/table"},
 	"internal/save":            nil,
 	"internal/table":           nil,
+	"internal/wire":            nil,
+	"bench/target":             nil,
 }
 
 // forbiddenStd lists standard packages a package must not import.

@@ -16,7 +16,7 @@ import (
 // BenchmarkHTTPStep runs one GET step with 50 VUs (closed model) against a
 // loopback hello server, or against STAMPEDE_BENCH_URL with
 // STAMPEDE_BENCH_VUS VUs when set (see bench/peers.sh), on each
-// HTTP path — net/http ("nethttp") and the fast path ("fast", Client.Fast)
+// engine — the own client ("wire", the default) and net/http ("nethttp")
 // — and reports requests per second and allocations.
 func BenchmarkHTTPStep(b *testing.B) {
 	url := os.Getenv("STAMPEDE_BENCH_URL")
@@ -39,7 +39,7 @@ func BenchmarkHTTPStep(b *testing.B) {
 	for _, p := range []struct {
 		name string
 		c    Client
-	}{{"nethttp", Client{}}, {"fast", Client{Fast: true}}} {
+	}{{"wire", Client{}}, {"nethttp", Client{Engine: EngineNetHTTP}}} {
 		b.Run(p.name, func(b *testing.B) {
 			j := Must("bench", Parts{GET("get", url)}, WithClient(p.c))
 			sc := j.Scenario(loadgen.SharedIterations{VUs: vus, Iterations: max(b.N, vus), MaxDuration: time.Hour})
@@ -68,8 +68,8 @@ func BenchmarkHTTPStep(b *testing.B) {
 // is ignored: one run per call, use -benchtime 1x). It reports the
 // iterations started ("sent"), the arrivals dropped, the p99 of iteration
 // latency from the due time ("p99-ms") and the p99 schedule lag
-// ("lag-p99-us"). STAMPEDE_BENCH_FAST=1 sends on the fast path
-// (Client.Fast) instead of net/http.
+// ("lag-p99-us"). STAMPEDE_BENCH_CLIENT=nethttp sends with net/http
+// (EngineNetHTTP), wire with the own client; the default is Client{}'s.
 func BenchmarkOpenHTTP(b *testing.B) {
 	url := os.Getenv("STAMPEDE_BENCH_URL")
 	if url == "" {
@@ -92,7 +92,17 @@ func BenchmarkOpenHTTP(b *testing.B) {
 		return n
 	}
 	rate, secs := env("STAMPEDE_BENCH_RATE", 2000), env("STAMPEDE_BENCH_SECONDS", 2)
-	j := Must("open", Parts{GET("get", url)}, WithClient(Client{Fast: os.Getenv("STAMPEDE_BENCH_FAST") == "1"}))
+	var c Client
+	switch e := os.Getenv("STAMPEDE_BENCH_CLIENT"); e {
+	case "", "auto":
+	case "wire":
+		c.Engine = EngineWire
+	case "nethttp":
+		c.Engine = EngineNetHTTP
+	default:
+		b.Fatalf("STAMPEDE_BENCH_CLIENT must be auto, wire or nethttp, got %q", e)
+	}
+	j := Must("open", Parts{GET("get", url)}, WithClient(c))
 	sc := j.Scenario(loadgen.ConstantRate{Rate: rate, Duration: time.Duration(secs) * time.Second, PreAllocatedVUs: 100, MaxVUs: 5000})
 	b.ReportAllocs()
 	for b.Loop() {

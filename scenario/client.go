@@ -23,26 +23,34 @@ import (
 const DefaultTimeout = 60 * time.Second
 
 // Client configures how a journey's HTTP steps connect. The zero value is
-// the default: one pool of keep-alive connections shared by the
-// scenario's VUs (sized so that every VU keeps one), HTTP/1.1, the
-// system's TLS roots, no proxy, compressed responses asked for and
-// decoded, redirects followed as net/http follows them (up to 9 in a
-// row; the 10th fails the step), [DefaultTimeout] per request and
-// [DefaultMaxBody] kept for checks. Every VU has its own cookie jar
-// whatever the configuration, unless HTTPClient brings a Jar of its own.
+// the default: this package's own HTTP/1.1 client ([EngineWire]), one pool
+// of keep-alive connections shared by the scenario's VUs, the system's TLS
+// roots, no proxy, compressed responses asked for and decoded, redirects
+// followed as net/http follows them (up to 9 in a row; the 10th fails the
+// step), [DefaultTimeout] per request and [DefaultMaxBody] kept for checks.
+// Every VU has its own cookie jar whatever the configuration, unless
+// HTTPClient brings a Jar of its own.
 //
-// Requests are sent by the first of: HTTPClient's Transport, Transport,
-// or a transport built from the fields from Dial to Connections (the
-// "transport fields"). Setting a transport field together with Transport
-// or HTTPClient.Transport is an error, since the field would be ignored;
-// so is setting NoRedirects or MaxRedirects together with
+// Two clients send requests ([Engine]): the package's own, a lean
+// HTTP/1.1 client that writes each request at once and reads its answer
+// without allocating, and net/http's. By default the own client sends
+// whatever it can: everything but HTTPClient, Transport, Proxy, HTTP2 and
+// H2C, which only net/http does and which select it. Both send the same
+// requests, follow the same redirects with the same cookies, and measure
+// the same way: set Engine only to compare them or to insist on one.
+//
+// With net/http, requests are sent by the first of: HTTPClient's
+// Transport, Transport, or a transport built from the fields from Dial to
+// Connections (the "transport fields"). Setting a transport field together
+// with Transport or HTTPClient.Transport is an error, since the field would
+// be ignored; so is setting NoRedirects or MaxRedirects together with
 // HTTPClient.CheckRedirect. Mistakes are reported by [New].
 //
 // Phases ([KindConnect], [KindTLS] …), checks and outcome classes work the
-// same way on every configuration, with one exception: net/http's trace
-// sees the connect of a new connection only when a net.Dialer opens it, so
-// with a Dial of your own only reused connections record a connect phase
-// (of 0).
+// same way on every configuration, with two exceptions: the own client does
+// not measure the DNS phase, and net/http's trace sees the connect of a new
+// connection only when a net.Dialer opens it, so with a Dial of your own
+// and net/http only reused connections record a connect phase (of 0).
 type Client struct {
 	// HTTPClient, if set, is the http.Client of your own that every VU
 	// uses a copy of: its Transport (if nil, the one Transport or the
@@ -135,26 +143,11 @@ type Client struct {
 	// Connections says which connections VUs share: [SharedPool] (the
 	// default), [PoolPerVU] or [PoolPerIteration].
 	Connections ConnPolicy
-	// Fast sends the journey's HTTP steps on a lean HTTP/1.1 client of
-	// this package's own instead of net/http, for tests whose limit is the
-	// generator's CPU: half the CPU per request or less, and no
-	// allocation. It reads responses as RFC 9112 frames them (Content-Length,
-	// chunked, or up to the connection's end; interim 1xx responses
-	// skipped), and refuses one that is not HTTP/1.x as other.
-	// Templates, checks, extractors, status codes, error classes, bytes,
-	// MaxBody and the connect, TLS, time-to-first-byte and receive phases
-	// work as on the net/http path (the DNS phase is not measured).
-	// Each VU has its own keep-alive connection per host (as wrk's
-	// connections are); there is no cookie jar, no proxy, no HTTP/2, no
-	// compression, redirects are not followed (a 3xx is the step's
-	// status), and a request is sent again only when a kept-alive
-	// connection the server closed fails it before any answer (as
-	// net/http does). A hard stop closes the VU's connections, so a
-	// request in flight ends at once. It goes with the
-	// fields RootCAs, Certificates, ServerName, Hosts, Dial,
-	// ConnectTimeout, Timeout and MaxBody only. [VU.HTTP] stays a net/http
-	// client, for Go steps.
-	Fast bool
+	// Engine chooses the client that sends the steps: [EngineAuto] (the
+	// default) the own client wherever it honours the configuration, else
+	// net/http. [VU.HTTP] is a net/http client whatever the engine, for Go
+	// steps.
+	Engine Engine
 
 	// Timeout bounds each request, body included; a step's own [Timeout]
 	// takes precedence. 0 means DefaultTimeout; it must be >= 0.
@@ -172,6 +165,74 @@ type Client struct {
 	// net/http's default, which follows 9 and fails at the 10th; it must
 	// be >= 0, and 0 with NoRedirects.
 	MaxRedirects int
+}
+
+// Engine is the HTTP client that sends a journey's requests; see
+// [Client.Engine].
+type Engine int
+
+// The engines.
+const (
+	// EngineAuto: EngineWire, unless the Client sets a field only net/http
+	// honours (HTTPClient, Transport, Proxy, HTTP2, H2C); then
+	// EngineNetHTTP.
+	EngineAuto Engine = iota
+	// EngineWire: this package's own HTTP/1.1 client, for tests whose
+	// limit is the generator: each request written at once, each response
+	// read as RFC 9112 frames it (Content-Length, chunked, or up to the
+	// connection's end; interim 1xx responses skipped), no allocation per
+	// request of the usual kind. A response that is not HTTP/1.x fails as
+	// other. A request is sent again only when a kept-alive connection the
+	// server closed fails it before any answer, as net/http does, and a
+	// kept-alive connection that speaks while idle is not used again. A
+	// hard stop closes the connections in use, so a request in flight ends
+	// at once. Setting a field it does not honour is an error.
+	EngineWire
+	// EngineNetHTTP: net/http's Client and Transport, as the Client's
+	// fields configure them.
+	EngineNetHTTP
+)
+
+func (e Engine) String() string {
+	switch e {
+	case EngineAuto:
+		return "EngineAuto"
+	case EngineWire:
+		return "EngineWire"
+	case EngineNetHTTP:
+		return "EngineNetHTTP"
+	}
+	return "Engine(" + strconv.Itoa(int(e)) + ")"
+}
+
+// netHTTPOnly returns the names of the fields set that only net/http
+// honours.
+func (c *Client) netHTTPOnly() []string {
+	var set []string
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{
+		{"HTTPClient", c.HTTPClient != nil}, {"Transport", c.Transport != nil}, {"Proxy", c.Proxy != nil},
+		{"HTTP2", c.HTTP2}, {"H2C", c.H2C},
+	} {
+		if f.set {
+			set = append(set, f.name)
+		}
+	}
+	return set
+}
+
+// engine returns the engine that sends the requests: EngineWire or
+// EngineNetHTTP.
+func (c *Client) engine() Engine {
+	if c.Engine == EngineAuto {
+		if len(c.netHTTPOnly()) > 0 {
+			return EngineNetHTTP
+		}
+		return EngineWire
+	}
+	return c.Engine
 }
 
 // ConnPolicy says which connections a journey's VUs share; see
@@ -260,19 +321,12 @@ func (c *Client) validate() []error {
 			bad(": set HTTPClient.CheckRedirect or MaxRedirects, not both")
 		}
 	}
-	if c.Fast {
-		for _, f := range []struct {
-			name string
-			set  bool
-		}{
-			{"Transport", c.Transport != nil}, {"HTTPClient", c.HTTPClient != nil}, {"Proxy", c.Proxy != nil},
-			{"InsecureSkipVerifyHosts", len(c.InsecureSkipVerifyHosts) > 0}, {"HTTP2", c.HTTP2}, {"H2C", c.H2C},
-			{"DisableCompression", c.DisableCompression}, {"Connections", c.Connections != SharedPool},
-			{"NoRedirects", c.NoRedirects}, {"MaxRedirects", c.MaxRedirects != 0},
-		} {
-			if f.set {
-				bad(": Fast goes with RootCAs, Certificates, ServerName, Hosts, Dial, ConnectTimeout, Timeout and MaxBody only, not %s (the fast path keeps one connection per VU, follows no redirect and speaks HTTP/1.1 without compression)", f.name)
-			}
+	switch {
+	case c.Engine < EngineAuto || c.Engine > EngineNetHTTP:
+		bad(".Engine must be EngineAuto, EngineWire or EngineNetHTTP, got %v", c.Engine)
+	case c.Engine == EngineWire:
+		for _, f := range c.netHTTPOnly() {
+			bad(": Engine is EngineWire, which does not do %s (the own client speaks HTTP/1.1, without a proxy, on connections it opens); leave Engine to EngineAuto to send with net/http", f)
 		}
 	}
 	if c.NoRedirects && c.MaxRedirects != 0 {
@@ -381,23 +435,18 @@ func (c Client) clone() Client {
 	return c
 }
 
-// pool is the set of connections that requests may share: an
-// http.Transport, or several when requests need different settings.
-type pool interface {
-	http.RoundTripper
-	CloseIdleConnections()
-}
-
-// clientRun is one run's HTTP connections for a journey.
+// clientRun is one run's HTTP clients for a journey: net/http's, which
+// every VU has for Go steps ([VU.HTTP]) and which sends the steps with
+// EngineNetHTTP, and the own client's shared state with EngineWire.
 type clientRun struct {
 	cfg      Client
 	shared   http.RoundTripper // SharedPool: every VU's; else nil
 	redirect func(*http.Request, []*http.Request) error
 	dial     func(ctx context.Context, network, addr string) (net.Conn, error)
-	skip     map[string]bool
+	skip     map[string]bool // InsecureSkipVerifyHosts, in lower case
+	wire     *wireRun        // EngineWire; else nil
 	mu       sync.Mutex
-	own      []pool        // the pools built here, closed at the end
-	fast     []*fastClient // Fast: the VUs' clients, closed at the end
+	own      []pool // the pools built here, closed at the end
 }
 
 func (c Client) build(maxVUs int) *clientRun {
@@ -428,7 +477,31 @@ func (c Client) build(maxVUs int) *clientRun {
 		p := r.newPool(max(maxVUs, 2))
 		r.shared, r.own = p, []pool{p}
 	}
+	if c.engine() == EngineWire {
+		r.wire = newWireRun(r)
+	}
 	return r
+}
+
+// forVU returns what one VU sends its steps with, and its http.Client for
+// Go steps.
+func (r *clientRun) forVU(vu *VU) (sender, *http.Client) {
+	hc, iter := r.netForVU(vu)
+	if r.wire != nil {
+		return r.wire.forVU(vu, iter), hc
+	}
+	return &netSender{client: hc, iter: iter}, hc
+}
+
+func (r *clientRun) close() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, p := range r.own {
+		p.CloseIdleConnections()
+	}
+	if r.wire != nil {
+		r.wire.close()
+	}
 }
 
 // dialer returns the function that opens connections, or nil for the
@@ -514,132 +587,3 @@ func (e *connectTimeoutError) Error() string {
 }
 func (e *connectTimeoutError) Unwrap() error { return e.err }
 func (e *connectTimeoutError) Timeout() bool { return true }
-
-// newPool returns a new pool made from the transport fields, keeping up
-// to idlePerHost idle connections per host.
-func (r *clientRun) newPool(idlePerHost int) pool {
-	c := &r.cfg
-	mk := func(insecure bool) *http.Transport {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.MaxIdleConns = 0 // no limit overall
-		t.MaxIdleConnsPerHost = idlePerHost
-		t.MaxConnsPerHost = 0
-		t.IdleConnTimeout = 90 * time.Second
-		t.ForceAttemptHTTP2 = false
-		t.Proxy = c.Proxy
-		t.DisableCompression = c.DisableCompression
-		t.TLSClientConfig = &tls.Config{
-			RootCAs:            c.RootCAs,
-			Certificates:       c.Certificates,
-			ServerName:         c.ServerName,
-			InsecureSkipVerify: insecure,
-		}
-		if c.ConnectTimeout > 0 {
-			t.TLSHandshakeTimeout = c.ConnectTimeout
-		}
-		if r.dial != nil {
-			t.DialContext = r.dial
-		}
-		if c.HTTP2 {
-			t.Protocols = new(http.Protocols)
-			t.Protocols.SetHTTP1(true)
-			t.Protocols.SetHTTP2(true)
-		}
-		return t
-	}
-	p := &routed{main: mk(false), skip: r.skip}
-	if r.skip != nil {
-		p.insecure = mk(true)
-	}
-	if c.H2C {
-		p.h2c = mk(false)
-		p.h2c.Protocols = new(http.Protocols)
-		p.h2c.Protocols.SetUnencryptedHTTP2(true) // and not HTTP1: prior knowledge
-	}
-	if p.insecure == nil && p.h2c == nil {
-		return p.main
-	}
-	return p
-}
-
-// routed is a pool of several transports: a request goes to the one for
-// its scheme and host.
-type routed struct {
-	main     *http.Transport
-	insecure *http.Transport // https to a host of skip; nil if none
-	h2c      *http.Transport // http with H2C; nil without
-	skip     map[string]bool
-}
-
-func (p *routed) RoundTrip(req *http.Request) (*http.Response, error) {
-	switch {
-	case p.h2c != nil && req.URL.Scheme == "http":
-		return p.h2c.RoundTrip(req)
-	case p.insecure != nil && req.URL.Scheme == "https" && p.skip[strings.ToLower(req.URL.Hostname())]:
-		return p.insecure.RoundTrip(req)
-	}
-	return p.main.RoundTrip(req)
-}
-
-func (p *routed) CloseIdleConnections() {
-	for _, t := range []*http.Transport{p.main, p.insecure, p.h2c} {
-		if t != nil {
-			t.CloseIdleConnections()
-		}
-	}
-}
-
-// forVU returns the http.Client of one VU and, with PoolPerIteration, the
-// pool to close at the end of each of its iterations.
-func (r *clientRun) forVU(vu *VU) (*http.Client, pool) {
-	var c http.Client
-	if r.cfg.HTTPClient != nil {
-		c = *r.cfg.HTTPClient
-	}
-	if c.Jar == nil {
-		c.Jar = vu.jar
-	}
-	if c.CheckRedirect == nil {
-		c.CheckRedirect = r.redirect
-	}
-	c.Transport = r.shared
-	if r.shared != nil {
-		return &c, nil
-	}
-	p := r.newPool(2) // a VU sends one request at a time
-	r.mu.Lock()
-	r.own = append(r.own, p)
-	r.mu.Unlock()
-	c.Transport = p
-	if r.cfg.Connections == PoolPerIteration {
-		return &c, p
-	}
-	return &c, nil
-}
-
-func (r *clientRun) close() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, p := range r.own {
-		p.CloseIdleConnections()
-	}
-	for _, f := range r.fast {
-		if f.unwatch != nil {
-			f.unwatch()
-		}
-		f.close()
-	}
-}
-
-// fastForVU returns a VU's client on the fast path, or nil without
-// [Client.Fast].
-func (r *clientRun) fastForVU(vu *VU) *fastClient {
-	if !r.cfg.Fast {
-		return nil
-	}
-	f := newFastClient(&r.cfg, &vu.http)
-	r.mu.Lock()
-	r.fast = append(r.fast, f)
-	r.mu.Unlock()
-	return f
-}

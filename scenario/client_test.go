@@ -34,10 +34,40 @@ import (
 	"github.com/stampede-go/stampede/metrics"
 )
 
+// engineOf holds the engine that bothEngines chose for a test, by the
+// test's name (which a synctest bubble's T shares).
+var engineOf sync.Map // name → Engine
+
+// bothEngines runs f as two subtests, "wire" and "nethttp": runClient in
+// each sends with that engine wherever the Client leaves it to choose.
+func bothEngines(t *testing.T, f func(t *testing.T)) {
+	for _, e := range []Engine{EngineWire, EngineNetHTTP} {
+		t.Run(strings.TrimPrefix(strings.ToLower(e.String()), "engine"), func(t *testing.T) {
+			engineOf.Store(t.Name(), e)
+			t.Cleanup(func() { engineOf.Delete(t.Name()) })
+			f(t)
+		})
+	}
+}
+
+// enginePrefix returns the name of the bothEngines subtest that the test
+// named name is in, or name.
+func enginePrefix(name string) string {
+	for _, e := range []string{"/wire", "/nethttp"} {
+		if i := strings.Index(name, e); i >= 0 && (len(name) == i+len(e) || name[i+len(e)] == '/') {
+			return name[:i+len(e)]
+		}
+	}
+	return name
+}
+
 // runClient runs a journey "c" of parts with client c: vus VUs, iters
-// iterations each.
+// iterations each, on the engine bothEngines chose if any.
 func runClient(t *testing.T, c Client, vus, iters int, parts ...Part) *loadgen.Result {
 	t.Helper()
+	if e, ok := engineOf.Load(enginePrefix(t.Name())); ok && c.Engine == EngineAuto && len(c.netHTTPOnly()) == 0 {
+		c.Engine = e.(Engine)
+	}
 	j, err := New("c", parts, WithClient(c))
 	require.NoError(t, err)
 	return run(t, j.Scenario(loadgen.PerVUIterations{VUs: vus, Iterations: iters}))
@@ -104,27 +134,29 @@ func newTLSServer(h http.Handler, cfg *tls.Config) *httptest.Server {
 }
 
 func TestClientSkipsVerificationForNamedHostsOnly(t *testing.T) {
-	srv := newTLSServer(okHandler, nil) // a self-signed certificate
-	defer srv.Close()
-	addr := srv.Listener.Addr().String()
-	hosts := map[string]string{"staging.test": addr, "prod.test": addr}
-	parts := Parts{GET("staging", "https://staging.test/"), GET("prod", "https://prod.test/")}
+	bothEngines(t, func(t *testing.T) {
+		srv := newTLSServer(okHandler, nil) // a self-signed certificate
+		defer srv.Close()
+		addr := srv.Listener.Addr().String()
+		hosts := map[string]string{"staging.test": addr, "prod.test": addr}
+		parts := Parts{GET("staging", "https://staging.test/"), GET("prod", "https://prod.test/")}
 
-	res := runClient(t, Client{Hosts: hosts}, 1, 2, parts)
-	st := step(res, "c", "staging")
-	assert.Equal(t, int64(2), st.Outcomes[metrics.Other], "verified by default: %v", st.Outcomes)
-	assert.Contains(t, errorsOf(res), `Get "https://staging.test/": tls: failed to verify certificate: x509:`)
+		res := runClient(t, Client{Hosts: hosts}, 1, 2, parts)
+		st := step(res, "c", "staging")
+		assert.Equal(t, int64(2), st.Outcomes[metrics.Other], "verified by default: %v", st.Outcomes)
+		assert.Contains(t, errorsOf(res), `Get "https://staging.test/": tls: failed to verify certificate: x509:`)
 
-	res = runClient(t, Client{Hosts: hosts, InsecureSkipVerifyHosts: []string{"Staging.TEST"}}, 1, 2,
-		GET("staging", "https://staging.test/", Contains("ok")), GET("prod", "https://prod.test/"))
-	assert.Equal(t, int64(2), step(res, "c", "staging").Outcomes[metrics.OK], errorsOf(res))
-	prod := step(res, "c", "prod")
-	assert.Equal(t, int64(2), prod.Outcomes[metrics.Other], "an unlisted host is still verified: %v", prod.Outcomes)
-	assert.Contains(t, errorsOf(res), `Get "https://prod.test/": tls: failed to verify certificate`)
-	tlsPhase := phase(res, "staging", KindTLS)
-	assert.Equal(t, int64(1), tlsPhase.Latency.Count(), "one handshake, then the connection is kept")
-	assert.Positive(t, tlsPhase.Latency.Max)
-	assertPhases(t, res, "staging")
+		res = runClient(t, Client{Hosts: hosts, InsecureSkipVerifyHosts: []string{"Staging.TEST"}}, 1, 2,
+			GET("staging", "https://staging.test/", Contains("ok")), GET("prod", "https://prod.test/"))
+		assert.Equal(t, int64(2), step(res, "c", "staging").Outcomes[metrics.OK], errorsOf(res))
+		prod := step(res, "c", "prod")
+		assert.Equal(t, int64(2), prod.Outcomes[metrics.Other], "an unlisted host is still verified: %v", prod.Outcomes)
+		assert.Contains(t, errorsOf(res), `Get "https://prod.test/": tls: failed to verify certificate`)
+		tlsPhase := phase(res, "staging", KindTLS)
+		assert.Equal(t, int64(1), tlsPhase.Latency.Count(), "one handshake, then the connection is kept")
+		assert.Positive(t, tlsPhase.Latency.Max)
+		assertPhases(t, res, "staging")
+	})
 }
 
 // newClientCert returns a self-signed client certificate.
@@ -146,51 +178,57 @@ func newClientCert(t *testing.T, cn string) tls.Certificate {
 }
 
 func TestClientCertificates(t *testing.T) {
-	cert := newClientCert(t, "load-vu")
-	var seen atomic.Value
-	srv := newTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		seen.Store(r.TLS.PeerCertificates[0].Subject.CommonName)
-	}), &tls.Config{ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: poolOf(cert.Leaf)})
-	defer srv.Close()
-	roots := poolOf(srv.Certificate())
+	bothEngines(t, func(t *testing.T) {
+		cert := newClientCert(t, "load-vu")
+		var seen atomic.Value
+		srv := newTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			seen.Store(r.TLS.PeerCertificates[0].Subject.CommonName)
+		}), &tls.Config{ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: poolOf(cert.Leaf)})
+		defer srv.Close()
+		roots := poolOf(srv.Certificate())
 
-	res := runClient(t, Client{RootCAs: roots, Certificates: []tls.Certificate{cert}}, 1, 2, GET("get", srv.URL+"/"))
-	assert.Equal(t, int64(2), step(res, "c", "get").Outcomes[metrics.OK], errorsOf(res))
-	assert.Equal(t, "load-vu", seen.Load())
-	assertPhases(t, res, "get")
+		res := runClient(t, Client{RootCAs: roots, Certificates: []tls.Certificate{cert}}, 1, 2, GET("get", srv.URL+"/"))
+		assert.Equal(t, int64(2), step(res, "c", "get").Outcomes[metrics.OK], errorsOf(res))
+		assert.Equal(t, "load-vu", seen.Load())
+		assertPhases(t, res, "get")
 
-	res = runClient(t, Client{RootCAs: roots}, 1, 1, GET("get", srv.URL+"/"))
-	assert.Equal(t, int64(1), step(res, "c", "get").Errors(), "the server refuses a client without a certificate")
-	assert.Contains(t, errorsOf(res), "certificate required")
+		res = runClient(t, Client{RootCAs: roots}, 1, 1, GET("get", srv.URL+"/"))
+		assert.Equal(t, int64(1), step(res, "c", "get").Errors(), "the server refuses a client without a certificate")
+		assert.Contains(t, errorsOf(res), "certificate required")
+	})
 }
 
 func TestClientRootCAs(t *testing.T) {
-	srv := httptest.NewTLSServer(okHandler)
-	defer srv.Close()
-	res := runClient(t, Client{RootCAs: poolOf(srv.Certificate())}, 2, 3, GET("get", srv.URL+"/", Contains("ok")))
-	assert.Equal(t, int64(6), step(res, "c", "get").Outcomes[metrics.OK], errorsOf(res))
-	assert.Positive(t, phase(res, "get", KindTLS).Latency.Max)
-	assertPhases(t, res, "get")
+	bothEngines(t, func(t *testing.T) {
+		srv := httptest.NewTLSServer(okHandler)
+		defer srv.Close()
+		res := runClient(t, Client{RootCAs: poolOf(srv.Certificate())}, 2, 3, GET("get", srv.URL+"/", Contains("ok")))
+		assert.Equal(t, int64(6), step(res, "c", "get").Outcomes[metrics.OK], errorsOf(res))
+		assert.Positive(t, phase(res, "get", KindTLS).Latency.Max)
+		assertPhases(t, res, "get")
 
-	other := newTLSServer(okHandler, nil) // the same test certificate …
-	defer other.Close()
-	res = runClient(t, Client{RootCAs: poolOf(newClientCert(t, "another CA").Leaf)}, 1, 1, GET("get", other.URL+"/"))
-	assert.Equal(t, int64(1), step(res, "c", "get").Outcomes[metrics.Other], "… is not signed by a CA of this pool")
-	assert.Contains(t, errorsOf(res), "x509: certificate signed by unknown authority")
+		other := newTLSServer(okHandler, nil) // the same test certificate …
+		defer other.Close()
+		res = runClient(t, Client{RootCAs: poolOf(newClientCert(t, "another CA").Leaf)}, 1, 1, GET("get", other.URL+"/"))
+		assert.Equal(t, int64(1), step(res, "c", "get").Outcomes[metrics.Other], "… is not signed by a CA of this pool")
+		assert.Contains(t, errorsOf(res), "x509: certificate signed by unknown authority")
+	})
 }
 
 func TestClientServerName(t *testing.T) {
-	var sni atomic.Value
-	srv := newTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { sni.Store(r.TLS.ServerName) }), nil)
-	defer srv.Close()
-	roots := poolOf(srv.Certificate()) // valid for 127.0.0.1, ::1, example.com and *.example.com
-	res := runClient(t, Client{RootCAs: roots, ServerName: "api.example.com"}, 1, 1, GET("get", srv.URL+"/"))
-	assert.Equal(t, int64(1), step(res, "c", "get").Outcomes[metrics.OK], errorsOf(res))
-	assert.Equal(t, "api.example.com", sni.Load(), "sent as the server name")
+	bothEngines(t, func(t *testing.T) {
+		var sni atomic.Value
+		srv := newTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { sni.Store(r.TLS.ServerName) }), nil)
+		defer srv.Close()
+		roots := poolOf(srv.Certificate()) // valid for 127.0.0.1, ::1, example.com and *.example.com
+		res := runClient(t, Client{RootCAs: roots, ServerName: "api.example.com"}, 1, 1, GET("get", srv.URL+"/"))
+		assert.Equal(t, int64(1), step(res, "c", "get").Outcomes[metrics.OK], errorsOf(res))
+		assert.Equal(t, "api.example.com", sni.Load(), "sent as the server name")
 
-	res = runClient(t, Client{RootCAs: roots, ServerName: "api.test"}, 1, 1, GET("get", srv.URL+"/"))
-	assert.Equal(t, int64(1), step(res, "c", "get").Outcomes[metrics.Other])
-	assert.Contains(t, errorsOf(res), "not api.test", "checked against the certificate instead of 127.0.0.1")
+		res = runClient(t, Client{RootCAs: roots, ServerName: "api.test"}, 1, 1, GET("get", srv.URL+"/"))
+		assert.Equal(t, int64(1), step(res, "c", "get").Outcomes[metrics.Other])
+		assert.Contains(t, errorsOf(res), "not api.test", "checked against the certificate instead of 127.0.0.1")
+	})
 }
 
 // protoServer returns a server that records the HTTP major version of
@@ -270,30 +308,32 @@ func TestClientProxy(t *testing.T) {
 }
 
 func TestClientHosts(t *testing.T) {
-	var mu sync.Mutex
-	var seen []string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		seen = append(seen, r.Host+r.URL.Path)
-		mu.Unlock()
-	}))
-	defer srv.Close()
-	addr := srv.Listener.Addr().String()
-	_, port, _ := net.SplitHostPort(addr)
-	res := runClient(t, Client{Hosts: map[string]string{"api.test:80": addr, "WEB.test": "127.0.0.1"}}, 1, 1,
-		GET("api", "http://api.test/a"), GET("web", "http://web.test:"+port+"/b"))
-	assert.Zero(t, step(res, "c", "api").Errors()+step(res, "c", "web").Errors(), errorsOf(res))
-	assert.Equal(t, []string{"api.test/a", "web.test:" + port + "/b"}, seen, "the URL's host is sent as is")
-	assert.Positive(t, phase(res, "api", KindConnect).Latency.Max)
-	assertPhases(t, res, "api")
+	bothEngines(t, func(t *testing.T) {
+		var mu sync.Mutex
+		var seen []string
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			seen = append(seen, r.Host+r.URL.Path)
+			mu.Unlock()
+		}))
+		defer srv.Close()
+		addr := srv.Listener.Addr().String()
+		_, port, _ := net.SplitHostPort(addr)
+		res := runClient(t, Client{Hosts: map[string]string{"api.test:80": addr, "WEB.test": "127.0.0.1"}}, 1, 1,
+			GET("api", "http://api.test/a"), GET("web", "http://web.test:"+port+"/b"))
+		assert.Zero(t, step(res, "c", "api").Errors()+step(res, "c", "web").Errors(), errorsOf(res))
+		assert.Equal(t, []string{"api.test/a", "web.test:" + port + "/b"}, seen, "the URL's host is sent as is")
+		assert.Positive(t, phase(res, "api", KindConnect).Latency.Max)
+		assertPhases(t, res, "api")
 
-	hosts := map[string]string{"a.test:80": "10.0.0.1:8080", "a.test": "10.0.0.2", "b.test": "::1", "c.test:80": "[::1]:81"}
-	for in, want := range map[string]string{
-		"a.test:80": "10.0.0.1:8080", "A.TEST:443": "10.0.0.2:443", "b.test:80": "[::1]:80", "c.test:80": "[::1]:81",
-		"c.test:81": "c.test:81", "Other.test:80": "Other.test:80",
-	} {
-		assert.Equal(t, want, override(hosts, in), in)
-	}
+		hosts := map[string]string{"a.test:80": "10.0.0.1:8080", "a.test": "10.0.0.2", "b.test": "::1", "c.test:80": "[::1]:81"}
+		for in, want := range map[string]string{
+			"a.test:80": "10.0.0.1:8080", "A.TEST:443": "10.0.0.2:443", "b.test:80": "[::1]:80", "c.test:80": "[::1]:81",
+			"c.test:81": "c.test:81", "Other.test:80": "Other.test:80",
+		} {
+			assert.Equal(t, want, override(hosts, in), in)
+		}
+	})
 }
 
 // connCounter is a server that counts new connections and, for each,
@@ -336,64 +376,66 @@ func newConnCounter(t *testing.T) *connCounter {
 // request that starts dialing may take a connection another VU let go and
 // leave the dialed one idle.)
 func TestConnectionSharing(t *testing.T) {
-	const vus, iters = 3, 4
-	for _, tc := range []struct {
-		policy      ConnPolicy
-		conns, each int // connections opened, VUs each carried
-	}{
-		{SharedPool, 1, vus},
-		{PoolPerVU, vus, 1},
-		{PoolPerIteration, vus * iters, 1},
-	} {
-		t.Run(tc.policy.String(), func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
-				var mu sync.Mutex
-				carried := map[string]map[string]bool{} // connection → VUs
-				var conns int
-				ln := memnet.Listen()
-				srv := &http.Server{
-					Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-						mu.Lock()
-						defer mu.Unlock()
-						c := r.Context().Value(connKey{}).(string)
-						if carried[c] == nil {
-							carried[c] = map[string]bool{}
-						}
-						carried[c][r.Header.Get("X-VU")] = true
-						fmt.Fprint(w, "ok")
-					}),
-					ConnContext: func(ctx context.Context, _ net.Conn) context.Context {
-						mu.Lock()
-						defer mu.Unlock()
-						conns++
-						return context.WithValue(ctx, connKey{}, strconv.Itoa(conns))
-					},
-				}
-				go srv.Serve(ln)
-				defer srv.Close()
-				res := runClient(t, Client{Dial: ln.Dial, Connections: tc.policy}, vus, iters,
-					Step("stagger", func(_ context.Context, vu *VU) error {
-						if vu.Iteration == 0 {
-							time.Sleep(time.Duration(vu.ID) * time.Second)
-						}
-						return nil
-					}),
-					GET("first", "http://mem/1", Header("X-VU", "{{vu.id}}")),
-					GET("second", "http://mem/2", Header("X-VU", "{{vu.id}}")),
-				)
-				assert.Zero(t, res.Iterations("c").Errors(), errorsOf(res))
-				mu.Lock()
-				defer mu.Unlock()
-				assert.Equal(t, tc.conns, conns)
-				assert.Len(t, carried, tc.conns, "every connection carried requests")
-				for c, by := range carried {
-					assert.Len(t, by, tc.each, "the VUs of connection %s: %v", c, by)
-				}
-				connected := phase(res, "first", KindConnect).Count() + phase(res, "second", KindConnect).Count()
-				assert.Equal(t, int64(2*vus*iters), connected, "a connect phase for every request, 0 when reused")
+	bothEngines(t, func(t *testing.T) {
+		const vus, iters = 3, 4
+		for _, tc := range []struct {
+			policy      ConnPolicy
+			conns, each int // connections opened, VUs each carried
+		}{
+			{SharedPool, 1, vus},
+			{PoolPerVU, vus, 1},
+			{PoolPerIteration, vus * iters, 1},
+		} {
+			t.Run(tc.policy.String(), func(t *testing.T) {
+				synctest.Test(t, func(t *testing.T) {
+					var mu sync.Mutex
+					carried := map[string]map[string]bool{} // connection → VUs
+					var conns int
+					ln := memnet.Listen()
+					srv := &http.Server{
+						Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+							mu.Lock()
+							defer mu.Unlock()
+							c := r.Context().Value(connKey{}).(string)
+							if carried[c] == nil {
+								carried[c] = map[string]bool{}
+							}
+							carried[c][r.Header.Get("X-VU")] = true
+							fmt.Fprint(w, "ok")
+						}),
+						ConnContext: func(ctx context.Context, _ net.Conn) context.Context {
+							mu.Lock()
+							defer mu.Unlock()
+							conns++
+							return context.WithValue(ctx, connKey{}, strconv.Itoa(conns))
+						},
+					}
+					go srv.Serve(ln)
+					defer srv.Close()
+					res := runClient(t, Client{Dial: ln.Dial, Connections: tc.policy}, vus, iters,
+						Step("stagger", func(_ context.Context, vu *VU) error {
+							if vu.Iteration == 0 {
+								time.Sleep(time.Duration(vu.ID) * time.Second)
+							}
+							return nil
+						}),
+						GET("first", "http://mem/1", Header("X-VU", "{{vu.id}}")),
+						GET("second", "http://mem/2", Header("X-VU", "{{vu.id}}")),
+					)
+					assert.Zero(t, res.Iterations("c").Errors(), errorsOf(res))
+					mu.Lock()
+					defer mu.Unlock()
+					assert.Equal(t, tc.conns, conns)
+					assert.Len(t, carried, tc.conns, "every connection carried requests")
+					for c, by := range carried {
+						assert.Len(t, by, tc.each, "the VUs of connection %s: %v", c, by)
+					}
+					connected := phase(res, "first", KindConnect).Count() + phase(res, "second", KindConnect).Count()
+					assert.Equal(t, int64(2*vus*iters), connected, "a connect phase for every request, 0 when reused")
+				})
 			})
-		})
-	}
+		}
+	})
 }
 
 // connKey keys the server's name of a connection in a request's context.
@@ -403,70 +445,74 @@ type connKey struct{}
 // for a connect (and a TLS handshake) every iteration, and keeps its
 // connection between the iteration's steps.
 func TestClientConnectionPolicies(t *testing.T) {
-	const vus, iters = 3, 4
-	journey := func(cc *connCounter) Parts {
-		return Parts{
-			GET("first", cc.srv.URL+"/1", Header("X-VU", "{{vu.id}}")),
-			GET("second", cc.srv.URL+"/2", Header("X-VU", "{{vu.id}}")),
+	bothEngines(t, func(t *testing.T) {
+		const vus, iters = 3, 4
+		journey := func(cc *connCounter) Parts {
+			return Parts{
+				GET("first", cc.srv.URL+"/1", Header("X-VU", "{{vu.id}}")),
+				GET("second", cc.srv.URL+"/2", Header("X-VU", "{{vu.id}}")),
+			}
 		}
-	}
-	t.Run("PoolPerIteration", func(t *testing.T) {
-		cc := newConnCounter(t)
-		res := runClient(t, Client{Connections: PoolPerIteration}, vus, iters, journey(cc))
-		assert.Zero(t, res.Iterations("c").Errors(), errorsOf(res))
-		assert.Equal(t, int64(vus*iters), cc.conns.Load(), "a new connection every iteration")
-		first := phase(res, "first", KindConnect)
-		assert.Equal(t, int64(vus*iters), first.Latency.Count())
-		assert.Positive(t, first.Latency.Min, "every iteration pays for its connect")
-		assert.Zero(t, phase(res, "second", KindConnect).Latency.Max, "kept alive within the iteration")
-		assertPhases(t, res, "first")
-	})
-	t.Run("PoolPerIteration over TLS", func(t *testing.T) {
-		srv := httptest.NewTLSServer(okHandler)
-		defer srv.Close()
-		res := runClient(t, Client{Connections: PoolPerIteration, RootCAs: poolOf(srv.Certificate())}, 2, 3, GET("get", srv.URL+"/"))
-		assert.Zero(t, res.Iterations("c").Errors(), errorsOf(res))
-		hs := phase(res, "get", KindTLS)
-		assert.Equal(t, int64(6), hs.Latency.Count(), "a handshake every iteration")
-		assert.Positive(t, hs.Latency.Min)
+		t.Run("PoolPerIteration", func(t *testing.T) {
+			cc := newConnCounter(t)
+			res := runClient(t, Client{Connections: PoolPerIteration}, vus, iters, journey(cc))
+			assert.Zero(t, res.Iterations("c").Errors(), errorsOf(res))
+			assert.Equal(t, int64(vus*iters), cc.conns.Load(), "a new connection every iteration")
+			first := phase(res, "first", KindConnect)
+			assert.Equal(t, int64(vus*iters), first.Latency.Count())
+			assert.Positive(t, first.Latency.Min, "every iteration pays for its connect")
+			assert.Zero(t, phase(res, "second", KindConnect).Latency.Max, "kept alive within the iteration")
+			assertPhases(t, res, "first")
+		})
+		t.Run("PoolPerIteration over TLS", func(t *testing.T) {
+			srv := httptest.NewTLSServer(okHandler)
+			defer srv.Close()
+			res := runClient(t, Client{Connections: PoolPerIteration, RootCAs: poolOf(srv.Certificate())}, 2, 3, GET("get", srv.URL+"/"))
+			assert.Zero(t, res.Iterations("c").Errors(), errorsOf(res))
+			hs := phase(res, "get", KindTLS)
+			assert.Equal(t, int64(6), hs.Latency.Count(), "a handshake every iteration")
+			assert.Positive(t, hs.Latency.Min)
+		})
 	})
 }
 
 func TestClientCompression(t *testing.T) {
-	body := strings.Repeat("meeting ", 1250) // 10000 bytes
-	var asked atomic.Value
-	var wire atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ae := r.Header.Get("Accept-Encoding")
-		asked.Store(ae)
-		if !strings.Contains(ae, "gzip") {
-			fmt.Fprint(w, body)
-			return
-		}
-		w.Header().Set("Content-Encoding", "gzip")
-		var n countWriter
-		zw := gzip.NewWriter(&n)
-		fmt.Fprint(zw, body)
-		zw.Close()
-		wire.Store(int64(n))
-		zw = gzip.NewWriter(w)
-		fmt.Fprint(zw, body)
-		zw.Close()
-	}))
-	defer srv.Close()
+	bothEngines(t, func(t *testing.T) {
+		body := strings.Repeat("meeting ", 1250) // 10000 bytes
+		var asked atomic.Value
+		var wire atomic.Int64
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ae := r.Header.Get("Accept-Encoding")
+			asked.Store(ae)
+			if !strings.Contains(ae, "gzip") {
+				fmt.Fprint(w, body)
+				return
+			}
+			w.Header().Set("Content-Encoding", "gzip")
+			var n countWriter
+			zw := gzip.NewWriter(&n)
+			fmt.Fprint(zw, body)
+			zw.Close()
+			wire.Store(int64(n))
+			zw = gzip.NewWriter(w)
+			fmt.Fprint(zw, body)
+			zw.Close()
+		}))
+		defer srv.Close()
 
-	res := runClient(t, Client{}, 1, 1, GET("get", srv.URL+"/", Contains("meeting meeting")))
-	st := step(res, "c", "get")
-	assert.Equal(t, int64(1), st.Outcomes[metrics.OK], errorsOf(res))
-	assert.Equal(t, "gzip", asked.Load(), "gzip asked for by default")
-	assert.Less(t, wire.Load(), int64(200), "the server compressed the body")
-	assert.Equal(t, int64(len(body)), st.BytesReceived, "the decoded bytes are counted")
+		res := runClient(t, Client{}, 1, 1, GET("get", srv.URL+"/", Contains("meeting meeting")))
+		st := step(res, "c", "get")
+		assert.Equal(t, int64(1), st.Outcomes[metrics.OK], errorsOf(res))
+		assert.Equal(t, "gzip", asked.Load(), "gzip asked for by default")
+		assert.Less(t, wire.Load(), int64(200), "the server compressed the body")
+		assert.Equal(t, int64(len(body)), st.BytesReceived, "the decoded bytes are counted")
 
-	res = runClient(t, Client{DisableCompression: true}, 1, 1, GET("get", srv.URL+"/", Contains("meeting meeting")))
-	st = step(res, "c", "get")
-	assert.Equal(t, int64(1), st.Outcomes[metrics.OK], errorsOf(res))
-	assert.Equal(t, "", asked.Load(), "no Accept-Encoding with DisableCompression")
-	assert.Equal(t, int64(len(body)), st.BytesReceived)
+		res = runClient(t, Client{DisableCompression: true}, 1, 1, GET("get", srv.URL+"/", Contains("meeting meeting")))
+		st = step(res, "c", "get")
+		assert.Equal(t, int64(1), st.Outcomes[metrics.OK], errorsOf(res))
+		assert.Equal(t, "", asked.Load(), "no Accept-Encoding with DisableCompression")
+		assert.Equal(t, int64(len(body)), st.BytesReceived)
+	})
 }
 
 type countWriter int
@@ -474,94 +520,98 @@ type countWriter int
 func (c *countWriter) Write(p []byte) (int, error) { *c += countWriter(len(p)); return len(p), nil }
 
 func TestClientRedirects(t *testing.T) {
-	var mu sync.Mutex
-	var paths []string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		paths = append(paths, r.URL.Path)
-		mu.Unlock()
-		switch {
-		case r.URL.Path == "/start":
-			http.SetCookie(w, &http.Cookie{Name: "s", Value: "1", Path: "/"})
-			http.Redirect(w, r, "/end", http.StatusFound)
-		case strings.HasPrefix(r.URL.Path, "/loop/"):
-			http.Redirect(w, r, r.URL.Path+"x", http.StatusFound)
-		default:
-			fmt.Fprint(w, "done")
+	bothEngines(t, func(t *testing.T) {
+		var mu sync.Mutex
+		var paths []string
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			paths = append(paths, r.URL.Path)
+			mu.Unlock()
+			switch {
+			case r.URL.Path == "/start":
+				http.SetCookie(w, &http.Cookie{Name: "s", Value: "1", Path: "/"})
+				http.Redirect(w, r, "/end", http.StatusFound)
+			case strings.HasPrefix(r.URL.Path, "/loop/"):
+				http.Redirect(w, r, r.URL.Path+"x", http.StatusFound)
+			default:
+				fmt.Fprint(w, "done")
+			}
+		}))
+		defer srv.Close()
+		visited := func() []string {
+			mu.Lock()
+			defer mu.Unlock()
+			p := paths
+			paths = nil
+			return p
 		}
-	}))
-	defer srv.Close()
-	visited := func() []string {
-		mu.Lock()
-		defer mu.Unlock()
-		p := paths
-		paths = nil
-		return p
-	}
 
-	res := runClient(t, Client{}, 1, 1, GET("get", srv.URL+"/start", Contains("done")))
-	assert.Equal(t, metrics.StatusCounts{{Code: 200, Count: 1}}, step(res, "c", "get").Status, errorsOf(res))
-	assert.Equal(t, []string{"/start", "/end"}, visited(), "followed by default")
+		res := runClient(t, Client{}, 1, 1, GET("get", srv.URL+"/start", Contains("done")))
+		assert.Equal(t, metrics.StatusCounts{{Code: 200, Count: 1}}, step(res, "c", "get").Status, errorsOf(res))
+		assert.Equal(t, []string{"/start", "/end"}, visited(), "followed by default")
 
-	res = runClient(t, Client{NoRedirects: true}, 1, 1,
-		GET("get", srv.URL+"/start", Expect(302), ExtractHeader("Location", "to")), GET("then", srv.URL+"{{raw to}}", Contains("done")))
-	assert.Equal(t, metrics.StatusCounts{{Code: 302, Count: 1}}, step(res, "c", "get").Status, errorsOf(res))
-	assert.Equal(t, int64(1), step(res, "c", "then").Outcomes[metrics.OK], errorsOf(res))
-	assert.Equal(t, []string{"/start", "/end"}, visited(), "the 302 is the step's response; the next step follows it")
+		res = runClient(t, Client{NoRedirects: true}, 1, 1,
+			GET("get", srv.URL+"/start", Expect(302), ExtractHeader("Location", "to")), GET("then", srv.URL+"{{raw to}}", Contains("done")))
+		assert.Equal(t, metrics.StatusCounts{{Code: 302, Count: 1}}, step(res, "c", "get").Status, errorsOf(res))
+		assert.Equal(t, int64(1), step(res, "c", "then").Outcomes[metrics.OK], errorsOf(res))
+		assert.Equal(t, []string{"/start", "/end"}, visited(), "the 302 is the step's response; the next step follows it")
 
-	res = runClient(t, Client{MaxRedirects: 2}, 1, 1, GET("get", srv.URL+"/loop/"))
-	assert.Equal(t, int64(1), step(res, "c", "get").Outcomes[metrics.Other])
-	assert.Contains(t, errorsOf(res), "stopped after 2 redirects (Client.MaxRedirects)")
-	assert.Equal(t, []string{"/loop/", "/loop/x", "/loop/xx"}, visited(), "two redirects followed, the third refused")
+		res = runClient(t, Client{MaxRedirects: 2}, 1, 1, GET("get", srv.URL+"/loop/"))
+		assert.Equal(t, int64(1), step(res, "c", "get").Outcomes[metrics.Other])
+		assert.Contains(t, errorsOf(res), "stopped after 2 redirects (Client.MaxRedirects)")
+		assert.Equal(t, []string{"/loop/", "/loop/x", "/loop/xx"}, visited(), "two redirects followed, the third refused")
+	})
 }
 
 func TestClientConnectTimeout(t *testing.T) {
-	t.Run("dial", func(t *testing.T) {
-		// A Dial that never connects stands for a host that drops SYNs:
-		// nothing on loopback reliably does.
-		blocked := func(ctx context.Context, network, addr string) (net.Conn, error) {
-			<-ctx.Done()
-			return nil, ctx.Err()
-		}
-		start := time.Now()
-		res := runClient(t, Client{Dial: blocked, ConnectTimeout: 50 * time.Millisecond, Timeout: 10 * time.Second}, 1, 1, GET("get", "http://api.test/"))
-		assert.Less(t, time.Since(start), 5*time.Second)
-		st := step(res, "c", "get")
-		assert.Equal(t, int64(1), st.Outcomes[metrics.Timeout], errorsOf(res))
-		assert.GreaterOrEqual(t, st.Failed.Max, 50*time.Millisecond)
-		assert.Less(t, st.Failed.Max, 5*time.Second)
-		assert.Contains(t, errorsOf(res), "no connection to api.test:80 within the Client's ConnectTimeout of 50ms")
-	})
-	t.Run("TLS handshake", func(t *testing.T) {
-		// A server that accepts and never answers the TLS hello.
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err)
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		var conns []net.Conn
-		wg.Go(func() {
-			for {
-				c, err := ln.Accept()
-				if err != nil {
-					return
-				}
-				mu.Lock()
-				conns = append(conns, c)
-				mu.Unlock()
+	bothEngines(t, func(t *testing.T) {
+		t.Run("dial", func(t *testing.T) {
+			// A Dial that never connects stands for a host that drops SYNs:
+			// nothing on loopback reliably does.
+			blocked := func(ctx context.Context, network, addr string) (net.Conn, error) {
+				<-ctx.Done()
+				return nil, ctx.Err()
 			}
+			start := time.Now()
+			res := runClient(t, Client{Dial: blocked, ConnectTimeout: 50 * time.Millisecond, Timeout: 10 * time.Second}, 1, 1, GET("get", "http://api.test/"))
+			assert.Less(t, time.Since(start), 5*time.Second)
+			st := step(res, "c", "get")
+			assert.Equal(t, int64(1), st.Outcomes[metrics.Timeout], errorsOf(res))
+			assert.GreaterOrEqual(t, st.Failed.Max, 50*time.Millisecond)
+			assert.Less(t, st.Failed.Max, 5*time.Second)
+			assert.Contains(t, errorsOf(res), "no connection to api.test:80 within the Client's ConnectTimeout of 50ms")
 		})
-		defer func() {
-			ln.Close()
-			wg.Wait()
-			for _, c := range conns {
-				c.Close()
-			}
-		}()
-		res := runClient(t, Client{ConnectTimeout: 50 * time.Millisecond, Timeout: 10 * time.Second}, 1, 1, GET("get", "https://"+ln.Addr().String()+"/"))
-		st := step(res, "c", "get")
-		assert.Equal(t, int64(1), st.Outcomes[metrics.Timeout], errorsOf(res))
-		assert.Less(t, st.Failed.Max, 5*time.Second)
-		assert.Contains(t, errorsOf(res), "TLS handshake timeout")
+		t.Run("TLS handshake", func(t *testing.T) {
+			// A server that accepts and never answers the TLS hello.
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			require.NoError(t, err)
+			var wg sync.WaitGroup
+			var mu sync.Mutex
+			var conns []net.Conn
+			wg.Go(func() {
+				for {
+					c, err := ln.Accept()
+					if err != nil {
+						return
+					}
+					mu.Lock()
+					conns = append(conns, c)
+					mu.Unlock()
+				}
+			})
+			defer func() {
+				ln.Close()
+				wg.Wait()
+				for _, c := range conns {
+					c.Close()
+				}
+			}()
+			res := runClient(t, Client{ConnectTimeout: 50 * time.Millisecond, Timeout: 10 * time.Second}, 1, 1, GET("get", "https://"+ln.Addr().String()+"/"))
+			st := step(res, "c", "get")
+			assert.Equal(t, int64(1), st.Outcomes[metrics.Timeout], errorsOf(res))
+			assert.Less(t, st.Failed.Max, 5*time.Second)
+			assert.Contains(t, errorsOf(res), "TLS handshake timeout")
+		})
 	})
 }
 

@@ -1,7 +1,22 @@
 // Package scenario describes what virtual users do: journeys of named steps
 // with think time, pacing and test data, and HTTP steps that check and
-// extract from responses. A journey becomes a loadgen scenario with
-// [Journey.Scenario] or, for a weighted mix of journeys, [Mix].
+// extract from responses.
+//
+// Start with [New]: it builds a [Journey] from parts and reports every
+// mistake at once. [Journey.Scenario] then gives the loadgen scenario that
+// runs it under an executor ([Mix] for a weighted mix of journeys):
+//
+//	j, err := scenario.New("browse", scenario.Parts{
+//		scenario.GET("list", base+"/items", scenario.ExtractJSON("items.0.id", "id")),
+//		scenario.Think(scenario.Uniform(time.Second, 3*time.Second)),
+//		scenario.GET("item", base+"/items/{{id}}", scenario.Expect(200)),
+//	})
+//	if err != nil {
+//		return err
+//	}
+//	res, err := loadgen.Run(ctx, &loadgen.Plan{Scenarios: []loadgen.Scenario{
+//		j.Scenario(loadgen.ConstantVUs{VUs: 50, Duration: time.Minute}),
+//	}})
 //
 // # Journeys
 //
@@ -58,39 +73,38 @@
 // the journey's [Client] says otherwise), and a longer body, still read to
 // its end, fails the step as a failed check.
 //
-// Every HTTP step also records its phases from net/http/httptrace as
-// metrics of their own, under the step's name: [KindDNS], [KindConnect]
-// (0 on a reused connection), [KindTLS], [KindTTFB] and [KindReceive];
-// bytes sent and received are counted on the step.
+// Every HTTP step also records its phases as metrics of their own, under
+// the step's name: [KindDNS], [KindConnect] (0 on a reused connection),
+// [KindTLS], [KindTTFB] and [KindReceive]; bytes sent and received are
+// counted on the step.
 //
 // # Clients
 //
 // [WithClient] sets how a journey's requests go out, with a [Client]
 // whose zero value is the default above: HTTP/1.1, the system's roots, no
-// proxy, gzip asked for and decoded, net/http's redirect policy. Its
-// fields add what a real client may need: certificate authorities
-// (RootCAs), client certificates, a server name, hosts whose certificates
-// are not checked (InsecureSkipVerifyHosts: only those; every other host
-// is still checked), HTTP/2 over TLS (HTTP2) or cleartext (H2C), a Proxy,
-// host overrides as curl's --resolve (Hosts), a ConnectTimeout beside the
-// request's Timeout, DisableCompression, and NoRedirects or MaxRedirects.
-// Connections chooses which connections VUs share: one pool for all
-// ([SharedPool]), connections of each VU's own ([PoolPerVU]), or new ones
-// every iteration ([PoolPerIteration]), whose cost the connect and TLS
-// phases then show. A Transport or an http.Client (HTTPClient) of your own
-// replaces the transport the fields build; [New] reports a field that
-// would then be ignored, naming both, and any other mistake. Phases,
-// checks and outcome classes are the same on every configuration; a
-// certificate that fails its check fails the step as other, with the
-// reason in the error.
+// proxy, gzip asked for and decoded, net/http's redirect policy, a cookie
+// jar per VU. Its fields add what a real client may need: certificate
+// authorities (RootCAs), client certificates, a server name, hosts whose
+// certificates are not checked (InsecureSkipVerifyHosts: only those; every
+// other host is still checked), HTTP/2 over TLS (HTTP2) or cleartext
+// (H2C), a Proxy, host overrides as curl's --resolve (Hosts), a
+// ConnectTimeout beside the request's Timeout, DisableCompression, and
+// NoRedirects or MaxRedirects. Connections chooses which connections VUs
+// share: one pool for all ([SharedPool]), connections of each VU's own
+// ([PoolPerVU]), or new ones every iteration ([PoolPerIteration]), whose
+// cost the connect and TLS phases then show. A Transport or an http.Client
+// (HTTPClient) of your own replaces the transport the fields build; [New]
+// reports a field that would then be ignored, naming both, and any other
+// mistake. A certificate that fails its check fails the step as other,
+// with the reason in the error.
 //
-// For tests whose limit is the generator's own CPU, Fast sends the steps
-// on a lean HTTP/1.1 client of the package's own, on connections of each
-// VU's own: half the CPU per request of net/http or less and no
-// allocation, with the same templates,
-// checks, extractors, status codes, error classes, bytes, MaxBody and
-// connect, TLS, time-to-first-byte and receive phases; no cookie jar,
-// proxy, HTTP/2, compression or redirects.
+// Requests go out on the package's own HTTP/1.1 client ([EngineWire]),
+// lean enough that the generator is rarely what limits a test: a request
+// is written at once and its response read without allocating. It sends
+// what net/http would, cookies and redirects included, and measures the
+// same way. HTTPClient, Transport, Proxy, HTTP2 and H2C are net/http's
+// alone and select it ([EngineNetHTTP]); [Client.Engine] chooses
+// explicitly.
 //
 // # Data feeders
 //

@@ -183,8 +183,9 @@ type extractKey struct{ key, by string }
 //
 //   - in the URL's path, as a path segment (url.PathEscape): "/", "?",
 //     "#" and the like are percent-encoded, so "../admin" stays in its
-//     segment as "..%2Fadmin"; a value "." or ".." that would make a
-//     whole segment fails the step;
+//     segment as "..%2Fadmin"; values that make a segment "." or "..",
+//     alone or with their neighbours ("/{{a}}{{b}}/", "/{{a}}./"), fail
+//     the step;
 //   - in the URL's query or fragment, as a query component
 //     (url.QueryEscape): "a&b=c" is "a%26b%3Dc";
 //   - in the URL's host or port, the value must be a host name, an IP
@@ -622,45 +623,22 @@ func jsonPath(body []byte, path string) (string, error) {
 	return string(b), nil
 }
 
-// do sends the request and judges the response; what the response was
-// stays in vu.http for [httpStep.record].
-func (s *httpStep) do(ctx context.Context, vu *VU, start time.Time) error {
-	if f := vu.fast; f != nil {
-		return s.doFast(ctx, vu, f, start)
-	}
-	st := &vu.http
-	timeout, limit, err := s.prepare(vu, &vu.client.cfg)
-	if err != nil {
-		return err
-	}
-	if ctx != st.base { // a VU's context is the same from one iteration to the next
-		st.base, st.traced = ctx, httptrace.WithClientTrace(ctx, st.trace)
-	}
-	ctx, cancel := context.WithDeadline(st.traced, start.Add(timeout))
-	defer cancel()
-	req, err := s.request(ctx, vu)
-	if err != nil {
-		return err
-	}
-	resp, err := vu.HTTP.Do(req)
-	if err != nil {
-		return classify(err)
-	}
-	var data []byte
-	over := false
-	if s.needBody {
-		data, st.recv, over, err = readCapped(resp.Body, limit, resp.ContentLength)
-	} else {
-		st.recv, err = io.Copy(io.Discard, resp.Body) // io.Discard reads into pooled buffers
-	}
-	resp.Body.Close()
-	st.bodyDone = time.Now()
-	st.responded, st.status, st.sent = true, resp.StatusCode, int64(len(st.body))
-	if err != nil {
-		return classify(err)
-	}
-	return s.judge(vu, resp.StatusCode, func() http.Header { return resp.Header }, data, over, limit)
+// sender sends the requests of HTTP steps for one VU: net/http's client
+// ([netSender]) or the own one ([wireClient]), as the journey's [Client]
+// chooses.
+type sender interface {
+	// send sends the step's request and judges the response; what the
+	// response was stays in vu.http for [httpStep.record].
+	send(ctx context.Context, s *httpStep, vu *VU, start time.Time) error
+	// endIteration closes the connections of the iteration that ended,
+	// with PoolPerIteration.
+	endIteration()
 }
+
+// userAgent is the User-Agent header of a step's request that sets none.
+const userAgent = "stampede"
+
+var userAgentValue = []string{userAgent} // shared by every request: net/http only reads it
 
 // request makes the net/http request of the step, prepared in vu.http.
 func (s *httpStep) request(ctx context.Context, vu *VU) (*http.Request, error) {
@@ -681,6 +659,9 @@ func (s *httpStep) request(ctx context.Context, vu *VU) (*http.Request, error) {
 		req.Header.Add(k, string(v))
 	}); err != nil {
 		return nil, err
+	}
+	if _, ok := req.Header["User-Agent"]; !ok {
+		req.Header["User-Agent"] = userAgentValue
 	}
 	return req, nil
 }
@@ -720,9 +701,23 @@ func (s *httpStep) headers(vu *VU, add func(key string, v []byte)) error {
 			return err
 		}
 		st.hdr = v
+		if h.key == "Host" && !validHost(v) {
+			return metrics.WithOutcome(fmt.Errorf("Header %q: the value %q is not a host[:port] (letters, digits and !$%%&'()*+,-.:;=[]_~ only)", h.key, v), metrics.Other)
+		}
 		add(h.key, v)
 	}
 	return nil
+}
+
+// validHost reports whether v may be a Host header's value, by the bytes
+// net/http allows there.
+func validHost(v []byte) bool {
+	for _, c := range v {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!$%&'()*+,-.:;=[]_~", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // judge judges a response: its status, whether its body fitted in limit,

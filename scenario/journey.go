@@ -7,7 +7,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/http"
-	"net/http/cookiejar"
 	"slices"
 	"strings"
 	"time"
@@ -105,17 +104,16 @@ type VU struct {
 	// cookie jar over the connections the journey's [Client] sets up.
 	HTTP *http.Client
 
-	jar       http.CookieJar
-	clients   []*http.Client // per journey of the mix
-	iterPools []pool         // per journey: with PoolPerIteration, the pool closed after each iteration
-	fasts     []*fastClient  // per journey: with Client.Fast, the VU's fast client
-	fast      *fastClient    // of the journey being run, or nil
-	client    *clientRun     // of the journey being run
-	store     map[string]string
-	cursors   map[*Feeder]int
-	shard     *metrics.Shard
-	timer     *time.Timer
-	http      httpState
+	jar     *vuJar
+	clients []*http.Client // per journey of the mix
+	senders []sender       // per journey: what sends its HTTP steps
+	send    sender         // of the journey being run
+	client  *clientRun     // of the journey being run
+	store   map[string]string
+	cursors map[*Feeder]int
+	shard   *metrics.Shard
+	timer   *time.Timer
+	http    httpState
 }
 
 // Set stores a value for later steps of this VU (an id from a list, a
@@ -521,23 +519,20 @@ func (m *mixRun) vu(it *loadgen.Iteration) *VU {
 		return vu
 	}
 	seed := m.journeys[0].Journey.seed
-	jar, _ := cookiejar.New(nil) // never fails with nil options
 	vu := &VU{
 		ID:      it.VU.ID,
 		Rand:    rand.New(rand.NewPCG(seed, uint64(it.VU.ID))),
-		jar:     jar,
+		jar:     newVUJar(),
 		store:   map[string]string{},
 		cursors: map[*Feeder]int{},
 		shard:   it.Shard,
 	}
 	vu.clients = make([]*http.Client, len(m.clients))
-	vu.iterPools = make([]pool, len(m.clients))
-	vu.fasts = make([]*fastClient, len(m.clients))
+	vu.senders = make([]sender, len(m.clients))
 	for i, c := range m.clients {
-		vu.clients[i], vu.iterPools[i] = c.forVU(vu)
-		vu.fasts[i] = c.fastForVU(vu)
+		vu.senders[i], vu.clients[i] = c.forVU(vu)
 	}
-	vu.HTTP, vu.client, vu.fast = vu.clients[0], m.clients[0], vu.fasts[0]
+	vu.HTTP, vu.client, vu.send = vu.clients[0], m.clients[0], vu.senders[0]
 	vu.http.init()
 	it.VU.State = vu
 	return vu
@@ -555,7 +550,7 @@ func (m *mixRun) iterate(ctx context.Context, it *loadgen.Iteration) error {
 		}
 	}
 	j := m.journeys[ji].Journey
-	vu.HTTP, vu.client, vu.fast = vu.clients[ji], m.clients[ji], vu.fasts[ji]
+	vu.HTTP, vu.client, vu.send = vu.clients[ji], m.clients[ji], vu.senders[ji]
 	if j.pacing == 0 {
 		return m.runOps(ctx, vu, ji)
 	}
@@ -570,9 +565,7 @@ func (m *mixRun) iterate(ctx context.Context, it *loadgen.Iteration) error {
 // then, with PoolPerIteration, closes the iteration's connections (even
 // after a panic), so that the next iteration connects again.
 func (m *mixRun) runOps(ctx context.Context, vu *VU, ji int) error {
-	if p := vu.iterPools[ji]; p != nil {
-		defer p.CloseIdleConnections()
-	}
+	defer vu.senders[ji].endIteration()
 	j := m.journeys[ji].Journey
 	for i := range j.ops {
 		o := &j.ops[i]
@@ -628,7 +621,7 @@ func (m *mixRun) runStep(ctx context.Context, vu *VU, o *op, h metrics.Handle, p
 		}
 	}()
 	if o.step.http != nil {
-		err = o.step.http.do(ctx, vu, start)
+		err = vu.send.send(ctx, o.step.http, vu, start)
 	} else {
 		err = o.step.fn(ctx, vu)
 	}

@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"mime"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/stampede-go/stampede/internal/wire"
 )
 
 // escape is how a placeholder's value is written where it stands. It is
@@ -38,7 +41,6 @@ type hole struct {
 	name    string
 	raw     bool   // written {{raw name}}: inserted as is
 	esc     escape // set by the template's context (forURL, forBody, forHeader)
-	segment bool   // a whole URL path segment: "." and ".." are refused
 	builtin uint8  // 1: vu.id, 2: vu.iteration
 }
 
@@ -93,6 +95,12 @@ func parseTemplate(s string) (template, error) {
 
 // fill appends the template, its placeholders filled and escaped, to dst.
 func (t *template) fill(dst []byte, vu *VU) ([]byte, error) {
+	base := len(dst)
+	// Where values made only of dots (or of nothing) went in a URL's path:
+	// such a value may make, alone or with its neighbours, a segment "."
+	// or "..".
+	var dots, holes [4]int
+	nd := 0
 	dst = append(dst, t.lits[0]...)
 	for i := range t.holes {
 		h := &t.holes[i]
@@ -106,6 +114,13 @@ func (t *template) fill(dst []byte, vu *VU) ([]byte, error) {
 			if !ok {
 				return dst, fmt.Errorf("no value for {{%s}} in the %s %q (neither stored nor in the row)", h.name, t.where, t.src)
 			}
+			if h.esc == escPath && strings.Trim(v, ".") == "" {
+				if nd == len(dots) {
+					return dst, fmt.Errorf("the %s %q has more than %d values made of dots", t.where, t.src, len(dots))
+				}
+				dots[nd], holes[nd] = len(dst)-base, i
+				nd++
+			}
 			var err error
 			if dst, err = h.append(dst, v); err != nil {
 				return dst, fmt.Errorf("{{%s}} in the %s %q: %w", h.name, t.where, t.src, err)
@@ -113,16 +128,56 @@ func (t *template) fill(dst []byte, vu *VU) ([]byte, error) {
 		}
 		dst = append(dst, t.lits[i+1]...)
 	}
+	if nd > 0 {
+		if seg, in, ok := dotSegment(dst[base:], dots[:nd]); ok {
+			var names []string
+			for k, h := range holes[:nd] {
+				if in[k] && !slices.Contains(names, "{{"+t.holes[h].name+"}}") {
+					names = append(names, "{{"+t.holes[h].name+"}}")
+				}
+			}
+			return dst, fmt.Errorf("%s in the %s %q: the values make the path segment %q, which moves up the path", strings.Join(names, " and "), t.where, t.src, seg)
+		}
+	}
 	return dst, nil
+}
+
+// dotSegment finds, in the path of the filled URL u, a segment "." or ".."
+// that holds one of the offsets at; in says which.
+func dotSegment(u []byte, at []int) (seg string, in [4]bool, found bool) {
+	_, _, rest, ok := wire.CutAuthority(u)
+	if !ok {
+		return "", in, false
+	}
+	start := len(u) - len(rest)
+	end := start + bytes.IndexAny(rest, "?#")
+	if end < start {
+		end = len(u)
+	}
+	for i := start; i < end; {
+		j := i + 1
+		for j < end && u[j] != '/' {
+			j++
+		}
+		if s := string(u[i+1 : j]); s == "." || s == ".." { // after the '/'
+			for k, a := range at {
+				if i < a && a < j {
+					in[k], found, seg = true, true, s
+				}
+			}
+			if found {
+				return seg, in, true
+			}
+		}
+		i = j
+	}
+	return "", in, false
 }
 
 // append appends v escaped for the hole's place, or refuses it.
 func (h *hole) append(dst []byte, v string) ([]byte, error) {
 	switch h.esc {
 	case escPath:
-		if h.segment && (v == "." || v == "..") {
-			return dst, fmt.Errorf("the value %q would be a whole path segment that moves up the path", v)
-		}
 		return appendEscaped(dst, v, &pathSafe, false), nil
 	case escQuery:
 		return appendEscaped(dst, v, &querySafe, true), nil
@@ -309,7 +364,7 @@ var unsafeInPath = func() (t [256]bool) {
 // A URL that does not start with http:// or https:// is appended as it
 // is: the client refuses it.
 func appendSendable(dst, u []byte) []byte {
-	_, _, rest, ok := cutAuthority(u)
+	_, _, rest, ok := wire.CutAuthority(u)
 	if !ok {
 		return append(dst, u...)
 	}
@@ -329,26 +384,6 @@ func appendSendable(dst, u []byte) []byte {
 		dst = append(dst, c)
 	}
 	return dst
-}
-
-// cutAuthority splits u, an absolute http or https URL (the scheme in any
-// case), where both clients split it: the authority (user information and
-// host) ends at the first "/", "?" or "#", and rest is what follows. ok
-// is false for any other scheme.
-func cutAuthority(u []byte) (https bool, authority, rest []byte, ok bool) {
-	switch {
-	case len(u) >= 7 && bytes.EqualFold(u[:7], []byte("http://")):
-		rest = u[7:]
-	case len(u) >= 8 && bytes.EqualFold(u[:8], []byte("https://")):
-		https, rest = true, u[8:]
-	default:
-		return false, nil, nil, false
-	}
-	end := bytes.IndexAny(rest, "/?#")
-	if end < 0 {
-		end = len(rest)
-	}
-	return https, rest[:end], rest[end:], true
 }
 
 // dummy fills the template with a stand-in for every placeholder, to check
@@ -420,10 +455,6 @@ func (t *template) forURL() error {
 			h.esc = escHost
 		case inPath:
 			h.esc = escPath
-			before, after := t.lits[i], t.lits[i+1]
-			last := i == len(t.holes)-1
-			h.segment = strings.HasSuffix(before, "/") &&
-				(after == "" && last || after != "" && strings.IndexByte("/?#", after[0]) >= 0)
 		default:
 			h.esc = escQuery
 		}

@@ -124,9 +124,9 @@ func TestURLPlaceholdersAreEscapedForTheirPlace(t *testing.T) {
 		}
 	}
 	refused := []struct{ tmpl, value, want string }{
-		{"http://h/users/{{dots}}", "..", "would be a whole path segment that moves up the path"},
-		{"http://h/users/{{dots}}/x", "..", "would be a whole path segment"},
-		{"http://h/users/{{dots}}?a", "..", "would be a whole path segment"},
+		{"http://h/users/{{dots}}", "..", `{{dots}} in the URL "http://h/users/{{dots}}": the values make the path segment "..", which moves up the path`},
+		{"http://h/users/{{dots}}/x", "..", `make the path segment ".."`},
+		{"http://h/users/{{dots}}?a", "..", `make the path segment ".."`},
 		{"http://{{bad}}/x", "evil.com/x?", "is not a host name, IP address or port"},
 		{"http://h:{{sp}}/", "a b", "is not a host name"},
 	}
@@ -142,6 +142,18 @@ func TestURLPlaceholdersAreEscapedForTheirPlace(t *testing.T) {
 	got, err := urlTemplate(t, "http://h/v{{d}}/").fill(nil, testVU("d", ".."))
 	require.NoError(t, err)
 	assert.Equal(t, "http://h/v../", string(got))
+	// Values that make such a segment together, or with dots of the
+	// template's own, are refused as well; the template's own ".." is its
+	// author's.
+	for _, tmpl := range []string{"http://h/api/{{d}}{{d}}/secret", "http://h/api/{{d}}./secret", "http://h/api/.{{d}}/secret", "http://h/api/{{d}}{{d}}"} {
+		_, err := urlTemplate(t, tmpl).fill(nil, testVU("d", "."))
+		assert.ErrorContains(t, err, `{{d}} in the URL "`+tmpl+`": the values make the path segment "..", which moves up the path`, tmpl)
+	}
+	_, err = urlTemplate(t, "http://h/api/.{{e}}./secret").fill(nil, testVU("e", ""))
+	assert.ErrorContains(t, err, `{{e}} in the URL "http://h/api/.{{e}}./secret": the values make the path segment ".."`, "an empty value joins the dots around it")
+	got, err = urlTemplate(t, "http://h/a/../{{d}}x/?q={{d}}{{d}}").fill(nil, testVU("d", "."))
+	require.NoError(t, err)
+	assert.Equal(t, "http://h/a/../.x/?q=..", string(got))
 }
 
 func bodyTemplate(t *testing.T, body, contentType string) *template {

@@ -5,12 +5,15 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/stampede-go/stampede/internal/wire"
 
 	"github.com/stampede-go/stampede/metrics"
 )
@@ -56,7 +59,7 @@ func TestBothPathsSendTheTemplatesPath(t *testing.T) {
 // requestLine returns the request line that each client would send for
 // the URL template tmpl filled from vu, or the error it fails with:
 // net/http's as Request.Write writes it (its Transport writes the same),
-// and the fast path's.
+// and the own client's.
 func requestLine(t testing.TB, tmpl string, vu *VU) (nethttp, fast string, netErr, fastErr error) {
 	t.Helper()
 	s := &httpStep{name: "x", method: "GET", url: *urlTemplate(t, tmpl)}
@@ -72,11 +75,8 @@ func requestLine(t testing.TB, tmpl string, vu *VU) (nethttp, fast string, netEr
 			nethttp = first(b.Bytes())
 		}
 	}
-	u, err := splitURL(vu.http.url)
-	if err != nil {
-		return nethttp, "", netErr, err
-	}
-	r, err := s.fastRequest(vu, newFastClient(&Client{}, &vu.http), &u)
+	f := &wireClient{cfg: &Client{}, st: &vu.http, jar: newVUJar()}
+	r, err := f.request(s, vu)
 	if err != nil {
 		return nethttp, "", netErr, err
 	}
@@ -179,7 +179,15 @@ func FuzzURLTemplates(f *testing.F) {
 		}
 		nethttp, fast, netErr, fastErr := requestLine(t, tmpl, vu)
 		if netErr == nil && fastErr == nil && nethttp != fast {
-			t.Fatalf("%q with %q: net/http sends %q, the fast path %q", tmpl, v, nethttp, fast)
+			t.Fatalf("%q with %q: net/http sends %q, the own client %q", tmpl, v, nethttp, fast)
+		}
+		// Values never move up the path: a request has no more "." and
+		// ".." segments than the template's literal text has.
+		if !slices.ContainsFunc(tp.holes, func(h hole) bool { return h.raw }) && fastErr == nil {
+			literal := tp.dummy(func(int, *hole) string { return "x" })
+			if got, most := dotSegments(fast), dotSegments("GET "+appendTargetOf(literal)+" HTTP/1.1"); got > most {
+				t.Fatalf("%q with %q: %q has %d dot segments; the template's text has %d", tmpl, v, fast, got, most)
+			}
 		}
 		want, ok := wantTarget(&tp, v)
 		if !ok {
@@ -197,4 +205,51 @@ func FuzzURLTemplates(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestSendableURLsSplit: a URL made sendable splits into the authority,
+// user information and request target the wire client writes.
+func TestSendableURLsSplit(t *testing.T) {
+	for _, tc := range []struct{ url, authority, userinfo, target string }{
+		{"http://example.com", "example.com", "", "/"},
+		{"HTTPS://example.com:8443/a/b?c=d#frag", "example.com:8443", "", "/a/b?c=d"},
+		{"http://u:p@[::1]:80?q", "[::1]:80", "u:p", "/?q"},
+		{"http://h/a b/\xc3\xa9", "h", "", "/a%20b/%C3%A9"},
+		{"http://h:/x", "h", "", "/x"},
+		{`http://h/"<a>"/{|}?q=a b&r="x"`, "h", "", `/%22%3Ca%3E%22/%7B%7C%7D?q=a%20b&r="x"`},
+		{"http://h/%41?b=%2F", "h", "", "/%41?b=%2F"},
+	} {
+		u, err := wire.SplitURL(appendSendable(nil, []byte(tc.url)))
+		require.NoError(t, err, tc.url)
+		assert.Equal(t, tc.authority, string(u.Authority), tc.url)
+		assert.Equal(t, tc.userinfo, string(u.Userinfo), tc.url)
+		assert.Equal(t, tc.target, string(wire.AppendTarget(nil, &u)), tc.url)
+	}
+	for _, bad := range []string{"ftp://h/", "http:///path", "http://h/a\r\nX: y", "http://h\x00/", "http://h/%zz", "http://h/?x=%4"} {
+		_, err := wire.SplitURL(appendSendable(nil, []byte(bad)))
+		assert.Error(t, err, "%q", bad)
+	}
+}
+
+// dotSegments counts the "." and ".." segments of a request line's path.
+func dotSegments(line string) int {
+	target := strings.TrimSuffix(strings.TrimPrefix(line, "GET "), " HTTP/1.1")
+	path, _, _ := strings.Cut(target, "?")
+	n := 0
+	for seg := range strings.SplitSeq(path, "/") {
+		if seg == "." || seg == ".." {
+			n++
+		}
+	}
+	return n
+}
+
+// appendTargetOf returns the request target of a URL as the own client
+// writes it, or "" if it cannot.
+func appendTargetOf(u string) string {
+	w, err := wire.SplitURL(appendSendable(nil, []byte(u)))
+	if err != nil {
+		return ""
+	}
+	return string(wire.AppendTarget(nil, &w))
 }

@@ -1,4 +1,4 @@
-package scenario
+package wire
 
 import (
 	"bufio"
@@ -9,18 +9,21 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 )
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // readWire reads one response of the fast path's codec from raw: its
 // head, its body and what is left on the connection after it.
-func readWire(raw string, head bool) (h *respHead, body string, rest string, err error) {
+func readWire(raw string, head bool) (h *Head, body string, rest string, err error) {
 	br := bufio.NewReaderSize(strings.NewReader(raw), 64)
-	h = &respHead{}
-	if err := h.read(br, head); err != nil {
+	h = &Head{}
+	if err := h.Read(br, head); err != nil {
 		return h, "", "", err
 	}
-	var b fastBody
-	b.reset(br, h)
+	var b Body
+	b.Reset(br, h)
 	data, err := io.ReadAll(&b)
 	left, _ := io.ReadAll(br)
 	return h, string(data), string(left), err
@@ -56,12 +59,12 @@ func TestWireReadsResponses(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			h, body, rest, err := readWire(tc.raw, tc.head)
 			require.NoError(t, err)
-			assert.Equal(t, tc.status, h.status)
+			assert.Equal(t, tc.status, h.Status)
 			assert.Equal(t, tc.body, body)
 			assert.Equal(t, tc.rest, rest)
-			assert.Equal(t, tc.close, h.close, "close")
+			assert.Equal(t, tc.close, h.Close, "close")
 			if tc.headerKey != "" {
-				assert.Equal(t, tc.headerValue, h.header().Get(tc.headerKey))
+				assert.Equal(t, tc.headerValue, h.Header().Get(tc.headerKey))
 			}
 		})
 	}
@@ -81,8 +84,8 @@ func TestWireRefusesMalformedResponses(t *testing.T) {
 		"bad chunk size":    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
 		"no CRLF":           "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhiX\r\n0\r\n\r\n",
 		"switching":         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n",
-		"head too large":    "HTTP/1.1 200 OK\r\nX: " + strings.Repeat("v", maxHead) + "\r\n\r\n",
-		"endless 100s":      strings.Repeat("HTTP/1.1 100 Continue\r\n\r\n", maxHead/25+1),
+		"head too large":    "HTTP/1.1 200 OK\r\nX: " + strings.Repeat("v", MaxHead) + "\r\n\r\n",
+		"endless 100s":      strings.Repeat("HTTP/1.1 100 Continue\r\n\r\n", MaxHead/25+1),
 		"folded line":       "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n 0\r\n\r\n0123456789",
 		"CR in a line":      "HTTP/1.1 200 OK\r\nX: a\rContent-Length: 3\r\n\r\nabc",
 		"space in a name":   "HTTP/1.1 200 OK\r\nContent-Length : 3\r\n\r\nabc",
@@ -90,7 +93,7 @@ func TestWireRefusesMalformedResponses(t *testing.T) {
 		"chunk end LF":      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\n0\r\n\r\n",
 	} {
 		_, _, _, err := readWire(raw, false)
-		assert.ErrorIs(t, err, errMalformed, name)
+		assert.ErrorIs(t, err, ErrMalformed, name)
 	}
 	for name, raw := range map[string]string{
 		"nothing":          "",
@@ -109,26 +112,28 @@ func TestWireRefusesMalformedResponses(t *testing.T) {
 	}
 }
 
-func TestWireSplitsURLs(t *testing.T) {
-	for _, tc := range []struct{ url, authority, userinfo, target string }{
-		{"http://example.com", "example.com", "", "/"},
-		{"HTTPS://example.com:8443/a/b?c=d#frag", "example.com:8443", "", "/a/b?c=d"},
-		{"http://u:p@[::1]:80?q", "[::1]:80", "u:p", "/?q"},
-		{"http://h/a b/\xc3\xa9", "h", "", "/a%20b/%C3%A9"},
-		{"http://h:/x", "h", "", "/x"},
-		{`http://h/"<a>"/{|}?q=a b&r="x"`, "h", "", `/%22%3Ca%3E%22/%7B%7C%7D?q=a%20b&r="x"`},
-		{"http://h/%41?b=%2F", "h", "", "/%41?b=%2F"},
-	} {
-		u, err := splitURL(appendSendable(nil, []byte(tc.url)))
-		require.NoError(t, err, tc.url)
-		assert.Equal(t, tc.authority, string(u.authority), tc.url)
-		assert.Equal(t, tc.userinfo, string(u.userinfo), tc.url)
-		assert.Equal(t, tc.target, string(appendTarget(nil, &u)), tc.url)
-	}
-	for _, bad := range []string{"ftp://h/", "http:///path", "http://h/a\r\nX: y", "http://h\x00/", "http://h/%zz", "http://h/?x=%4"} {
-		_, err := splitURL(appendSendable(nil, []byte(bad)))
-		assert.Error(t, err, "%q", bad)
-	}
+// TestWireReadsWhatTheClientActsOn: Location, a gzip encoding and
+// Set-Cookie are noted as the head is read; Trim lets go of a large head's
+// buffers.
+func TestWireReadsWhatTheClientActsOn(t *testing.T) {
+	h, _, _, err := readWire("HTTP/1.1 302 Found\r\nSet-Cookie: a=1\r\nLocation:  /next?x=1 \r\nContent-Encoding: GZIP\r\nContent-Length: 0\r\n\r\n", false)
+	require.NoError(t, err)
+	assert.Equal(t, "/next?x=1", string(h.Location()))
+	assert.True(t, h.Gzip)
+	assert.True(t, h.Cookies)
+	h, _, _, err = readWire("HTTP/1.1 200 OK\r\nContent-Encoding: br\r\nContent-Length: 0\r\n\r\n", false)
+	require.NoError(t, err)
+	assert.Nil(t, h.Location())
+	assert.False(t, h.Gzip)
+	assert.False(t, h.Cookies)
+
+	h, _, _, err = readWire("HTTP/1.1 200 OK\r\nX: "+strings.Repeat("v", 100<<10)+"\r\nLocation: /x\r\nContent-Length: 0\r\n\r\n", false)
+	require.NoError(t, err)
+	assert.Equal(t, "/x", string(h.Location()))
+	h.Trim()
+	assert.Nil(t, h.lines, "a head's lines over 64 KiB are let go")
+	assert.Nil(t, h.long)
+	assert.Nil(t, h.Location())
 }
 
 // FuzzWireAgreesWithNetHTTP: on any bytes, the codec does not panic, and
@@ -149,6 +154,18 @@ func FuzzWireAgreesWithNetHTTP(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, raw string, head bool) {
 		h, body, rest, err := readWire(raw, head)
+		if err == nil { // Discard reads what Read reads
+			br := bufio.NewReaderSize(strings.NewReader(raw), 64)
+			var h2 Head
+			require.NoError(t, h2.Read(br, head))
+			var b Body
+			b.Reset(br, &h2)
+			n, derr := b.Discard()
+			left, _ := io.ReadAll(br)
+			if derr != nil || n != int64(len(body)) || string(left) != rest {
+				t.Fatalf("Discard: %d bytes, %v, %q left; Read: %d bytes, %q left", n, derr, left, len(body), rest)
+			}
+		}
 		method := "GET"
 		if head {
 			method = "HEAD"
@@ -167,16 +184,22 @@ func FuzzWireAgreesWithNetHTTP(f *testing.F) {
 			return
 		}
 		hrest, _ := io.ReadAll(br)
-		if h.status != resp.StatusCode || body != string(hbody) {
-			t.Fatalf("codec: %d %q; net/http: %d %q", h.status, body, resp.StatusCode, hbody)
+		if h.Status != resp.StatusCode || body != string(hbody) {
+			t.Fatalf("codec: %d %q; net/http: %d %q", h.Status, body, resp.StatusCode, hbody)
 		}
-		if h.close != resp.Close {
-			t.Fatalf("codec: close %v; net/http: close %v", h.close, resp.Close)
+		if h.Close != resp.Close {
+			t.Fatalf("codec: close %v; net/http: close %v", h.Close, resp.Close)
 		}
-		if !h.close && rest != string(hrest) {
+		if !h.Close && rest != string(hrest) {
 			t.Fatalf("left on the connection: codec %q, net/http %q", rest, hrest)
 		}
-		for k, v := range h.header() {
+		if string(h.Location()) != resp.Header.Get("Location") {
+			t.Fatalf("Location: codec %q, net/http %q", h.Location(), resp.Header.Get("Location"))
+		}
+		if h.Gzip != strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip") || h.Cookies != (len(resp.Header["Set-Cookie"]) > 0) {
+			t.Fatalf("codec: gzip %v, cookies %v; net/http: %q", h.Gzip, h.Cookies, resp.Header)
+		}
+		for k, v := range h.Header() {
 			if k != "Content-Length" && k != "Transfer-Encoding" && resp.Header.Get(k) != v[0] {
 				t.Fatalf("header %s: codec %q, net/http %q", k, v[0], resp.Header.Get(k))
 			}

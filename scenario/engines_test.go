@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"bufio"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
@@ -21,11 +22,11 @@ import (
 	"github.com/stampede-go/stampede/metrics"
 )
 
-// paths are the two HTTP paths: every case below runs on both.
+// paths are the two engines: every case below runs on both.
 var paths = []struct {
 	name string
 	c    Client
-}{{"nethttp", Client{}}, {"fast", Client{Fast: true}}}
+}{{"nethttp", Client{Engine: EngineNetHTTP}}, {"wire", Client{Engine: EngineWire}}}
 
 // countingServer serves h on loopback and counts its new connections.
 func countingServer(t *testing.T, h http.HandlerFunc) (*httptest.Server, *atomic.Int64) {
@@ -62,14 +63,12 @@ func TestBothPathsAgree(t *testing.T) {
 					http.NotFound(w, r)
 				}
 			})
-			// The fast path keeps a connection per VU; net/http does with
-			// PoolPerVU. A shared pool's count is not fixed: a request that
-			// starts dialing and then takes a connection another VU let go
-			// leaves the dialed one idle, a fourth for three VUs.
+			// With PoolPerVU, a connection per VU. A shared pool's count is
+			// not fixed: on net/http, a request that starts dialing and then
+			// takes a connection another VU let go leaves the dialed one
+			// idle, a fourth for three VUs.
 			c := p.c
-			if !c.Fast {
-				c.Connections = PoolPerVU
-			}
+			c.Connections = PoolPerVU
 			res := runClient(t, c, 3, 4,
 				GET("list", srv.URL+"/items", ExtractJSON("items.0.id", "id")),
 				POST("apply", srv.URL+"/items/{{id}}", `{"x":1}`, Header("X-Vu", "{{vu.id}}"), Expect(201), JSONEquals("vu", "{{vu.id}}")),
@@ -186,16 +185,16 @@ func TestBothPathsClassifyFailures(t *testing.T) {
 	}
 }
 
-// TestFastPathHardStop: a request in flight at the hard stop ends at once
+// TestWireHardStop: a request in flight at the hard stop ends at once
 // and counts as interrupted, as on net/http.
-func TestFastPathHardStop(t *testing.T) {
+func TestWireHardStop(t *testing.T) {
 	srv, _ := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-time.After(5 * time.Second):
 		case <-r.Context().Done():
 		}
 	})
-	j, err := New("c", Parts{GET("hang", srv.URL+"/")}, WithClient(Client{Fast: true}))
+	j, err := New("c", Parts{GET("hang", srv.URL+"/")}, WithClient(Client{Engine: EngineWire}))
 	require.NoError(t, err)
 	sc := j.Scenario(loadgen.ConstantVUs{VUs: 2, Duration: 100 * time.Millisecond})
 	sc.GracefulStop = 50 * time.Millisecond
@@ -206,16 +205,41 @@ func TestFastPathHardStop(t *testing.T) {
 	assert.Equal(t, int64(2), step(res, "c", "hang").Outcomes[metrics.Interrupted])
 }
 
-func TestFastPathOptionsAreChecked(t *testing.T) {
-	_, err := New("c", Parts{GET("a", "http://127.0.0.1/")}, WithClient(Client{Fast: true, HTTP2: true, NoRedirects: true}))
+// TestEngineChoice: the own client sends whatever it can; a field only
+// net/http honours selects net/http, and insisting on the own client with
+// one is an error that names it.
+func TestEngineChoice(t *testing.T) {
+	for _, tc := range []struct {
+		c    Client
+		want Engine
+	}{
+		{Client{}, EngineWire},
+		{Client{NoRedirects: true, DisableCompression: true, Connections: PoolPerIteration, InsecureSkipVerifyHosts: []string{"h"}}, EngineWire},
+		{Client{HTTP2: true}, EngineNetHTTP},
+		{Client{Proxy: http.ProxyFromEnvironment}, EngineNetHTTP},
+		{Client{Transport: http.DefaultTransport}, EngineNetHTTP},
+		{Client{Engine: EngineNetHTTP}, EngineNetHTTP},
+	} {
+		assert.Equal(t, tc.want, tc.c.engine(), "%+v", tc.c)
+	}
+	_, err := New("c", Parts{GET("a", "http://127.0.0.1/")}, WithClient(Client{Engine: EngineWire, HTTP2: true, H2C: true}))
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "Fast goes with RootCAs, Certificates, ServerName, Hosts, Dial, ConnectTimeout, Timeout and MaxBody only, not HTTP2")
-	assert.Contains(t, err.Error(), "not NoRedirects")
+	assert.Contains(t, err.Error(), "Client: Engine is EngineWire, which does not do HTTP2")
+	assert.Contains(t, err.Error(), "which does not do H2C")
+	_, err = New("c", Parts{GET("a", "http://127.0.0.1/")}, WithClient(Client{Engine: 7}))
+	assert.ErrorContains(t, err, "Client.Engine must be EngineAuto, EngineWire or EngineNetHTTP, got Engine(7)")
 }
 
-// TestFastPathSendsWhatItIsGiven reads the raw request the fast path
-// writes: method, path as written, headers and body, no User-Agent added.
-func TestFastPathSendsWhatItIsGiven(t *testing.T) {
+// TestBothPathsSendWhatTheyAreGiven read the raw request each engine
+// writes: method, path as written, headers and body, the User-Agent and
+// Accept-Encoding that both add.
+func TestBothPathsSendWhatTheyAreGiven(t *testing.T) {
+	for _, p := range paths {
+		t.Run(p.name, func(t *testing.T) { sendsWhatItIsGiven(t, p.c) })
+	}
+}
+
+func sendsWhatItIsGiven(t *testing.T, cfg Client) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	defer ln.Close()
@@ -233,12 +257,12 @@ func TestFastPathSendsWhatItIsGiven(t *testing.T) {
 		}
 		body := make([]byte, r.ContentLength)
 		_, _ = r.Body.Read(body)
-		got <- fmt.Sprintf("%s %s %s ua=%q %s", r.Method, r.RequestURI, r.Header.Get("X-Token"), r.Header.Get("User-Agent"), body)
+		got <- fmt.Sprintf("%s %s %s ua=%q ae=%q %s", r.Method, r.RequestURI, r.Header.Get("X-Token"), r.Header.Get("User-Agent"), r.Header.Get("Accept-Encoding"), body)
 		fmt.Fprint(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
 	}()
-	res := runClient(t, Client{Fast: true}, 1, 1, HTTP("put", "PUT", "http://"+ln.Addr().String()+"/a/../b?q={{vu.id}}", Body("v={{vu.iteration}}"), Header("X-Token", "t-{{vu.id}}")))
+	res := runClient(t, cfg, 1, 1, HTTP("put", "PUT", "http://"+ln.Addr().String()+"/a/../b?q={{vu.id}}", Body("v={{vu.iteration}}"), Header("X-Token", "t-{{vu.id}}")))
 	assert.Equal(t, int64(1), step(res, "c", "put").Outcomes[metrics.OK], errorsOf(res))
-	assert.Equal(t, `PUT /a/../b?q=0 t-0 ua="" v=0`, <-got)
+	assert.Equal(t, `PUT /a/../b?q=0 t-0 ua="stampede" ae="gzip" v=0`, <-got)
 }
 
 // TestNoSecondPOST: a server answers a GET, then reads a POST on the same
@@ -294,9 +318,9 @@ func TestNoSecondPOST(t *testing.T) {
 	}
 }
 
-// TestFastPathAddsNoContentType: a body goes without a Content-Type
-// unless the step sets one, on both paths.
-func TestFastPathAddsNoContentType(t *testing.T) {
+// TestBothPathsAddNoContentType: a body goes without a Content-Type
+// unless the step sets one.
+func TestBothPathsAddNoContentType(t *testing.T) {
 	for _, p := range paths {
 		t.Run(p.name, func(t *testing.T) {
 			var got atomic.Value
@@ -309,9 +333,9 @@ func TestFastPathAddsNoContentType(t *testing.T) {
 	}
 }
 
-// TestFastPathIPv6: a bracketed IPv6 host without a port dials port 80 of
-// that address (refused here), as net/http does.
-func TestFastPathIPv6(t *testing.T) {
+// TestBothPathsIPv6: a bracketed IPv6 host without a port dials port 80
+// of that address (refused here).
+func TestBothPathsIPv6(t *testing.T) {
 	ln, err := net.Listen("tcp", "[::1]:0")
 	if err != nil {
 		t.Skip("no IPv6 loopback")
@@ -327,8 +351,10 @@ func TestFastPathIPv6(t *testing.T) {
 	require.NoError(t, err)
 	srv.Start()
 	defer srv.Close()
-	res := runClient(t, Client{Fast: true}, 1, 1, GET("v6", srv.URL+"/", Contains("v6")))
-	assert.Equal(t, int64(1), step(res, "c", "v6").Outcomes[metrics.OK], errorsOf(res))
+	for _, p := range paths {
+		res := runClient(t, p.c, 1, 1, GET("v6", srv.URL+"/", Contains("v6")))
+		assert.Equal(t, int64(1), step(res, "c", "v6").Outcomes[metrics.OK], "%s: %s", p.name, errorsOf(res))
+	}
 }
 
 // rawServer serves keep-alive connections on loopback, answering each
@@ -408,4 +434,197 @@ func TestFramingHeadersAreRefused(t *testing.T) {
 	}
 	_, err := New("j", Parts{GET("g", "http://127.0.0.1/", Header("Host", "a"), Header("host", "b"))})
 	assert.ErrorContains(t, err, `Header "Host" is given twice`)
+}
+
+// TestBothEnginesFollowTheSameRedirects records what a server sees of a
+// journey of redirects and cookies (a login that sets a session and
+// redirects, a POST redirected by 303 and by 307, redirects to another
+// host and to a subdomain, a custom Host through a relative redirect, a
+// 302 without Location, a redirect that overrides a cookie the step set,
+// user information in the URL, a gzip body, a loop cut at the tenth
+// redirect) and requires the own client to send exactly what net/http
+// sends, header for header.
+func TestBothEnginesFollowTheSameRedirects(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		seen = append(seen, fmt.Sprintf("%s %s %s auth=%q cookie=%q ref=%q ct=%q cl=%q ae=%q ua=%q body=%q", r.Method, r.Host, r.RequestURI,
+			r.Header.Get("Authorization"), r.Header.Values("Cookie"), r.Header.Get("Referer"), r.Header.Get("Content-Type"),
+			r.Header.Get("Content-Length"), r.Header.Get("Accept-Encoding"), r.Header.Get("User-Agent"), body))
+		mu.Unlock()
+		port := r.Context().Value(http.LocalAddrContextKey).(net.Addr).(*net.TCPAddr).Port
+		switch p := r.URL.Path; {
+		case p == "/login":
+			http.SetCookie(w, &http.Cookie{Name: "sid", Value: "abc", Path: "/"})
+			http.Redirect(w, r, "/home", http.StatusFound)
+		case p == "/r307":
+			http.Redirect(w, r, "/echo", http.StatusTemporaryRedirect)
+		case p == "/r303":
+			http.Redirect(w, r, "/echo?from=303", http.StatusSeeOther)
+		case p == "/cross":
+			http.Redirect(w, r, fmt.Sprintf("http://other.test:%d/echo", port), http.StatusFound)
+		case p == "/sub":
+			http.Redirect(w, r, fmt.Sprintf("http://sub.api.test:%d/echo", port), http.StatusMovedPermanently)
+		case strings.HasSuffix(p, "/relative"):
+			http.Redirect(w, r, "echo", http.StatusFound)
+		case p == "/noloc":
+			w.WriteHeader(http.StatusFound)
+		case p == "/setc":
+			http.SetCookie(w, &http.Cookie{Name: "c2", Value: "new", Path: "/"})
+			http.Redirect(w, r, "/echo", http.StatusFound)
+		case p == "/gz":
+			w.Header().Set("Content-Encoding", "gzip")
+			zw := gzip.NewWriter(w)
+			fmt.Fprint(zw, "zipped")
+			zw.Close()
+		case strings.HasPrefix(p, "/loop/"):
+			http.Redirect(w, r, p+"x", http.StatusFound)
+		default:
+			fmt.Fprint(w, "echo")
+		}
+	}))
+	defer srv.Close()
+	addr := srv.Listener.Addr().String()
+	_, port, _ := net.SplitHostPort(addr)
+	api := "http://api.test:" + port
+	parts := Parts{
+		POST("login", api+"/login", "user=a", Header("Content-Type", "application/x-www-form-urlencoded"), Header("Authorization", "Bearer t"), Contains("echo")),
+		POST("r307", api+"/r307", "x=1", Header("Content-Type", "text/plain"), Header("Content-Language", "en")),
+		HTTP("r303", "PUT", api+"/r303", Body("x=2"), Header("Content-Type", "text/plain")),
+		GET("cross", api+"/cross", Header("Authorization", "Bearer t"), Header("Cookie", "manual=1")),
+		GET("sub", api+"/sub", Header("Authorization", "Bearer t"), Header("Referer", "http://mine.test/")),
+		GET("relative", api+"/a/relative", Header("Host", "custom.test")),
+		GET("noloc", api+"/noloc", Expect(302)),
+		GET("setc", api+"/setc", Header("Cookie", "c2=old; keep=1")),
+		GET("userinfo", "http://u:p@api.test:"+port+"/relative"),
+		GET("gz", api+"/gz", Contains("zipped")),
+		HTTP("head", "HEAD", api+"/r307"),
+		GET("loop", api+"/loop/"),
+	}
+	hosts := map[string]string{"api.test": "127.0.0.1", "sub.api.test": "127.0.0.1", "other.test": "127.0.0.1"}
+	got := map[string][]string{}
+	for _, p := range paths {
+		c := p.c
+		c.Hosts = hosts
+		res := runClient(t, c, 1, 1, parts...)
+		for _, s := range []string{"login", "r307", "r303", "cross", "sub", "relative", "noloc", "setc", "userinfo", "gz", "head"} {
+			assert.Equal(t, int64(1), step(res, "c", s).Outcomes[metrics.OK], "%s %s: %s", p.name, s, errorsOf(res))
+		}
+		assert.Equal(t, int64(1), step(res, "c", "loop").Outcomes[metrics.Other], p.name)
+		assert.Contains(t, errorsOf(res), "stopped after 10 redirects", p.name)
+		assert.Equal(t, int64(len("zipped")), step(res, "c", "gz").BytesReceived, p.name)
+		mu.Lock()
+		got[p.name], seen = seen, nil
+		mu.Unlock()
+	}
+	require.Equal(t, len(got["nethttp"]), len(got["wire"]))
+	for i := range got["nethttp"] {
+		assert.Equal(t, got["nethttp"][i], got["wire"][i], "request %d", i)
+	}
+	// What net/http does, which the own client must do too.
+	want := func(line, why string) {
+		t.Helper()
+		for _, g := range got["wire"] {
+			if strings.HasPrefix(g, line) {
+				return
+			}
+		}
+		t.Errorf("%s: no request starts with %s", why, line)
+	}
+	h := "api.test:" + port
+	want(`GET `+h+` /home auth="Bearer t" cookie=["sid=abc"] ref="http://`+h+`/login"`, "the session set by the redirect goes with it")
+	want(`POST `+h+` /echo auth="" cookie=["sid=abc"] ref="http://`+h+`/r307" ct="text/plain" cl="3"`, "307 keeps the method and body")
+	want(`GET `+h+` /echo?from=303 auth="" cookie=["sid=abc"] ref="http://`+h+`/r303" ct="" cl=""`, "303 turns a PUT into a GET without body")
+	want(`GET other.test:`+port+` /echo auth="" cookie=[]`, "credentials stay behind on another host")
+	want(`GET sub.api.test:`+port+` /echo auth="Bearer t" cookie=[] ref="http://mine.test/"`, "but go to a subdomain, and a Referer of the step's own stays")
+	want(`GET custom.test /a/echo`, "a custom Host goes through a relative redirect")
+	want(`GET `+h+` /echo auth="" cookie=["keep=1; sid=abc; c2=new"]`, "a cookie the redirect set replaces the step's")
+	want(`GET `+h+` /echo auth="Basic dTpw"`, "user information authorizes every hop")
+	want(`HEAD `+h+` /echo auth="" cookie=["sid=abc; c2=new"] ref="http://`+h+`/r307" ct="" cl="" ae=""`, "HEAD stays HEAD and asks for no gzip")
+}
+
+// TestBothEnginesDropAConnectionThatSpeaksWhileIdle: a server answers /a,
+// then writes a second response no one asked for. The next request goes
+// on a new connection and gets its own answer, on both engines (the own
+// client looks at a connection idle for 1 ms or more before it reuses
+// it; the step between waits until the stray bytes are out, and 5 ms).
+func TestBothEnginesDropAConnectionThatSpeaksWhileIdle(t *testing.T) {
+	for _, p := range paths {
+		t.Run(p.name, func(t *testing.T) {
+			stray := make(chan struct{}, 10)
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			require.NoError(t, err)
+			var conns atomic.Int64
+			var wg sync.WaitGroup
+			wg.Go(func() {
+				for {
+					c, err := ln.Accept()
+					if err != nil {
+						return
+					}
+					conns.Add(1)
+					wg.Go(func() {
+						defer c.Close()
+						br := bufio.NewReader(c)
+						for {
+							r, err := http.ReadRequest(br)
+							if err != nil {
+								return
+							}
+							if r.URL.Path == "/a" {
+								fmt.Fprint(c, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na")
+								fmt.Fprint(c, "HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nGARBAGE")
+								stray <- struct{}{}
+								continue
+							}
+							fmt.Fprint(c, "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nb-body")
+						}
+					})
+				}
+			})
+			defer func() { ln.Close(); wg.Wait() }()
+			base := "http://" + ln.Addr().String()
+			res := runClient(t, p.c, 1, 3,
+				GET("a", base+"/a"),
+				Step("wait", func(ctx context.Context, vu *VU) error {
+					<-stray
+					time.Sleep(5 * time.Millisecond)
+					return nil
+				}),
+				GET("b", base+"/b", Contains("b-body")))
+			assert.Equal(t, int64(3), step(res, "c", "b").Outcomes[metrics.OK], errorsOf(res))
+			assert.Equal(t, int64(4), conns.Load(), "the first, and a new one after each stray answer")
+		})
+	}
+}
+
+// TestBothEnginesRefuseAnInvalidHost: a Host header value that is not a
+// host fails the step on both engines (net/http would send an empty
+// Host); an empty one leaves the URL's.
+func TestBothEnginesRefuseAnInvalidHost(t *testing.T) {
+	for _, p := range paths {
+		t.Run(p.name, func(t *testing.T) {
+			var hosts []string
+			var mu sync.Mutex
+			srv, _ := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				hosts = append(hosts, r.Host)
+				mu.Unlock()
+			})
+			res := runClient(t, p.c, 1, 1,
+				Provides("v"), Step("set", func(_ context.Context, vu *VU) error { vu.Set("v", "evil.example a/b"); return nil }),
+				GET("bad", srv.URL+"/", Header("Host", "{{v}}")))
+			assert.Equal(t, int64(1), step(res, "c", "bad").Outcomes[metrics.Other], errorsOf(res))
+			assert.Contains(t, errorsOf(res), `Header "Host": the value "evil.example a/b" is not a host[:port]`)
+			res = runClient(t, p.c, 1, 1,
+				Provides("v"), Step("set", func(_ context.Context, vu *VU) error { vu.Set("v", ""); return nil }),
+				GET("empty", srv.URL+"/", Header("Host", "{{v}}")))
+			assert.Equal(t, int64(1), step(res, "c", "empty").Outcomes[metrics.OK], errorsOf(res))
+			mu.Lock()
+			defer mu.Unlock()
+			assert.Equal(t, []string{strings.TrimPrefix(srv.URL, "http://")}, hosts, "the bad request was not sent; the empty Host is the URL's")
+		})
+	}
 }

@@ -1,0 +1,9 @@
+//go:build !unix
+
+package scenario
+
+import "syscall"
+
+// peekable reports false: where sockets cannot be peeked, an idle
+// connection is trusted until a request on it fails.
+func peekable(syscall.RawConn) bool { return false }
