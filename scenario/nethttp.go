@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"io"
@@ -8,6 +9,8 @@ import (
 	"net/http/httptrace"
 	"strings"
 	"time"
+
+	"github.com/stampede-go/stampede/metrics"
 )
 
 // netSender sends a VU's steps with net/http ([EngineNetHTTP]).
@@ -166,4 +169,30 @@ func (r *clientRun) netForVU(vu *VU) (*http.Client, pool) {
 		return &c, p
 	}
 	return &c, nil
+}
+
+// request makes the net/http request of the step, prepared in vu.http.
+func (s *httpStep) request(ctx context.Context, vu *VU) (*http.Request, error) {
+	st := &vu.http
+	var body io.Reader
+	if s.body != nil {
+		body = bytes.NewReader(st.body)
+	}
+	req, err := http.NewRequestWithContext(ctx, s.method, string(st.url), body)
+	if err != nil {
+		return nil, metrics.WithOutcome(err, metrics.Other)
+	}
+	if err := s.headers(vu, func(k string, v []byte) {
+		if k == "Host" {
+			req.Host = string(v) // net/http sends req.Host, not a Host header
+			return
+		}
+		req.Header.Add(k, string(v))
+	}); err != nil {
+		return nil, err
+	}
+	if _, ok := req.Header["User-Agent"]; !ok {
+		req.Header["User-Agent"] = userAgentValue
+	}
+	return req, nil
 }
