@@ -296,6 +296,7 @@ type hop struct {
 	ihdr      http.Header
 	icookies  map[string][]string
 	firstHost string // the first request's URL host
+	firstName string // and its host name, in lower case
 	strip     bool   // credentials are left out: a hop left the first request's domain
 }
 
@@ -459,18 +460,20 @@ func (f *wireClient) send(ctx context.Context, s *httpStep, vu *VU, start time.T
 		}
 		c, err := f.exchange(ctx, start, deadline, t, &req)
 		if err != nil {
-			return f.fail(ctx, s, err, timeout, req)
+			return f.fail(ctx, err, timeout, req)
 		}
+		var cookies []*http.Cookie // what the response sets, parsed once
 		if f.head.Cookies {
-			f.setCookies(req.url)
+			cookies = (&http.Response{Header: f.head.Header()}).Cookies()
+			f.setCookies(req.url, cookies)
 		}
 		f.body.Reset(c.br, &f.head)
-		follow, err := f.redirect(s, vu, &req)
+		follow, err := f.redirect(s, vu, &req, cookies)
 		if err == nil && follow {
 			_, err = f.body.Discard()
 			f.release(t, c, err == nil && !f.head.Close && !req.closing && c.br.Buffered() == 0)
 			if err != nil {
-				return f.fail(ctx, s, err, timeout, req)
+				return f.fail(ctx, err, timeout, req)
 			}
 			continue
 		}
@@ -484,7 +487,7 @@ func (f *wireClient) send(ctx context.Context, s *httpStep, vu *VU, start time.T
 		if decoded {
 			if r, err = f.gunzip(); err != nil && err != io.EOF {
 				f.release(t, c, false)
-				return f.fail(ctx, s, err, timeout, req)
+				return f.fail(ctx, err, timeout, req)
 			}
 			size = -1
 		}
@@ -508,7 +511,7 @@ func (f *wireClient) send(ctx context.Context, s *httpStep, vu *VU, start time.T
 		// bytes past the response (a body longer than its length says).
 		f.release(t, c, err == nil && !f.head.Close && !req.closing && c.br.Buffered() == 0 && (!decoded || f.body.Done()))
 		if err != nil {
-			return f.fail(ctx, s, err, timeout, req)
+			return f.fail(ctx, err, timeout, req)
 		}
 		return s.judge(vu, st.status, func() http.Header {
 			h := f.head.Header()
@@ -574,7 +577,7 @@ func (f *wireClient) exchange(ctx context.Context, start, deadline time.Time, t 
 
 // fail classifies an error of the own client as classify does those of
 // net/http, in the same words: a *url.Error naming the method and URL.
-func (f *wireClient) fail(ctx context.Context, s *httpStep, err error, timeout time.Duration, req wireRequest) error {
+func (f *wireClient) fail(ctx context.Context, err error, timeout time.Duration, req wireRequest) error {
 	if ctx.Err() != nil {
 		return ctx.Err() // the hard stop closed the connection
 	}
@@ -731,19 +734,15 @@ func (f *wireClient) appendCookies(w, rawURL, host []byte, hostSet bool) []byte 
 
 // setCookies hands the cookies a response sets to the VU's jar, under the
 // URL the request went to.
-func (f *wireClient) setCookies(rawURL []byte) {
-	u, err := url.Parse(string(rawURL))
-	if err != nil {
-		return
-	}
-	if cs := (&http.Response{Header: f.head.Header()}).Cookies(); len(cs) > 0 {
-		f.jar.SetCookies(u, cs)
+func (f *wireClient) setCookies(rawURL []byte, cookies []*http.Cookie) {
+	if u, err := url.Parse(string(rawURL)); err == nil && len(cookies) > 0 {
+		f.jar.SetCookies(u, cookies)
 	}
 }
 
 // redirect decides whether the response just read is a redirect to
 // follow, and if so prepares the next hop, as net/http's Client does.
-func (f *wireClient) redirect(s *httpStep, vu *VU, req *wireRequest) (bool, error) {
+func (f *wireClient) redirect(s *httpStep, vu *VU, req *wireRequest, cookies []*http.Cookie) (bool, error) {
 	h := &f.hop
 	method, keepBody := req.method, true
 	switch f.head.Status {
@@ -772,11 +771,11 @@ func (f *wireClient) redirect(s *httpStep, vu *VU, req *wireRequest) (bool, erro
 		return false, nil
 	}
 	if h.n == 0 { // the first redirect: the first request's headers, as net/http keeps them
-		h.ihdr, h.icookies, h.host, h.firstHost, h.keepBody, h.strip = http.Header{}, nil, "", base.Host, true, false
-		hostSet := false
+		h.ihdr, h.icookies, h.host, h.keepBody, h.strip = http.Header{}, nil, "", true, false
+		h.firstHost, h.firstName = base.Host, strings.ToLower(base.Hostname())
 		if err := s.headers(vu, func(k string, v []byte) {
 			if k == "Host" {
-				h.host, hostSet = string(v), true
+				h.host = string(v)
 				return
 			}
 			h.ihdr.Add(k, string(v))
@@ -785,9 +784,6 @@ func (f *wireClient) redirect(s *httpStep, vu *VU, req *wireRequest) (bool, erro
 		}
 		if _, ok := h.ihdr["User-Agent"]; !ok {
 			h.ihdr["User-Agent"] = userAgentValue
-		}
-		if !hostSet {
-			h.host = ""
 		}
 		if h.ihdr.Get("Cookie") != "" {
 			h.icookies = map[string][]string{}
@@ -812,9 +808,9 @@ func (f *wireClient) redirect(s *httpStep, vu *VU, req *wireRequest) (bool, erro
 	}
 	// Cookies the redirect sets override those of the first request's
 	// Cookie header of the same name.
-	if h.icookies != nil && f.head.Cookies {
+	if h.icookies != nil {
 		changed := false
-		for _, c := range (&http.Response{Header: f.head.Header()}).Cookies() {
+		for _, c := range cookies {
 			if _, ok := h.icookies[c.Name]; ok {
 				delete(h.icookies, c.Name)
 				changed = true
@@ -832,7 +828,7 @@ func (f *wireClient) redirect(s *httpStep, vu *VU, req *wireRequest) (bool, erro
 	h.keepBody = h.keepBody && keepBody
 	// Once a hop leaves the first request's domain, credentials stay
 	// behind for good.
-	h.strip = h.strip || h.firstHost != next.Host && !domainOrSubdomain(strings.ToLower(next.Hostname()), strings.ToLower(hostOnly(h.firstHost)))
+	h.strip = h.strip || h.firstHost != next.Host && !domainOrSubdomain(strings.ToLower(next.Hostname()), h.firstName)
 	hdr := http.Header{}
 	for k, vv := range h.ihdr {
 		switch k {
@@ -858,11 +854,6 @@ func (f *wireClient) redirect(s *httpStep, vu *VU, req *wireRequest) (bool, erro
 	h.method, h.header, h.host = method, hdr, host
 	h.url = appendSendable(h.url[:0], []byte(next.String()))
 	return true, nil
-}
-
-// hostOnly returns the host of a URL's host[:port].
-func hostOnly(hostport string) string {
-	return (&url.URL{Host: hostport}).Hostname()
 }
 
 // domainOrSubdomain reports whether sub is parent or a subdomain of it.
