@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -52,13 +53,13 @@ func (burst) Load() Load {
 // counted, and segments merge to the whole.
 func TestCustomExecutors(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		plan := func(seg Segment) *Plan {
-			return &Plan{Segment: seg, Scenarios: []Scenario{
+		plan := func(seg Segment, startAt time.Time) *Plan {
+			return &Plan{Segment: seg, StartAt: startAt, Scenarios: []Scenario{
 				{Name: "steps", Executor: steps{}, Iteration: sleepIter(100 * time.Millisecond)},
 				{Name: "burst", Executor: burst{}, Iteration: sleepIter(15 * time.Millisecond)},
 			}}
 		}
-		whole := run(t, plan(Segment{}))
+		whole := run(t, plan(Segment{}, time.Time{}))
 		ser := whole.Metrics.Metric(metrics.Key{Scenario: "steps", Kind: metrics.KindIteration}).Series
 		// Sampled at 1 and 2 s (at 3 s the run ends as VUs leave).
 		assert.Equal(t, []int64{2, 6}, []int64{ser[0].VUs, ser[1].VUs}, "VUs at 1 and 2 s")
@@ -70,10 +71,14 @@ func TestCustomExecutors(t *testing.T) {
 		assert.Equal(t, int64(50), b.Outcomes[metrics.Dropped])
 		assert.Equal(t, "steps", whole.Plan.Scenarios[0].Executor)
 
-		var parts []*Result
-		for i := range 3 {
-			parts = append(parts, run(t, plan(Segment{Index: i, Count: 3})))
+		// The segments of one run, started together.
+		parts := make([]*Result, 3)
+		startAt := time.Now().Add(time.Second)
+		var wg sync.WaitGroup
+		for i := range parts {
+			wg.Go(func() { parts[i] = run(t, plan(Segment{Index: i, Count: 3}, startAt)) })
 		}
+		wg.Wait()
 		merged, err := Merge(parts...)
 		require.NoError(t, err)
 		assert.Equal(t, whole.Iterations("steps").Count(), merged.Iterations("steps").Count())

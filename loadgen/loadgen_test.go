@@ -385,6 +385,36 @@ func TestCancellationReturnsPartialResult(t *testing.T) {
 	})
 }
 
+// TestHardStopEndsTheGracefulStop: a second signal (the hard context of
+// WithHardStop) interrupts iterations still in the graceful stop at once;
+// a hard stop alone stops the run too.
+func TestHardStopEndsTheGracefulStop(t *testing.T) {
+	plan := &Plan{Scenarios: []Scenario{{
+		Name: "c", Executor: ConstantVUs{VUs: 3, Duration: time.Minute}, GracefulStop: 30 * time.Second,
+		Iteration: sleepIter(time.Hour),
+	}}}
+	synctest.Test(t, func(t *testing.T) {
+		graceful, stop := context.WithCancelCause(t.Context())
+		hard, stopNow := context.WithCancelCause(t.Context())
+		time.AfterFunc(2*time.Second, func() { stop(errors.New("first ctrl-c")) })
+		time.AfterFunc(5*time.Second, func() { stopNow(errors.New("second ctrl-c")) })
+		res, err := Run(WithHardStop(graceful, hard), plan)
+		require.EqualError(t, err, "first ctrl-c")
+		assert.Equal(t, 5*time.Second, res.Duration(), "the hard stop, not 2s + 30s")
+		assert.Equal(t, int64(3), res.Iterations("c").Outcomes[metrics.Interrupted])
+		checkAccounting(t, res)
+	})
+	synctest.Test(t, func(t *testing.T) {
+		hard, stopNow := context.WithCancelCause(t.Context())
+		time.AfterFunc(time.Second, func() { stopNow(errors.New("kill")) })
+		res, err := Run(WithHardStop(t.Context(), hard), plan)
+		require.EqualError(t, err, "kill")
+		assert.True(t, res.Interrupted)
+		assert.Equal(t, "kill", res.Cause)
+		assert.Equal(t, time.Second, res.Duration())
+	})
+}
+
 func TestAbortWhen(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var seen []int

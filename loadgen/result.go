@@ -285,11 +285,20 @@ func (r *Result) validate() error {
 	return errors.Join(errs...)
 }
 
-// Merge combines the results of the segments of one plan into the result
+// Merge combines the results of the segments of one run into the result
 // the whole plan would have produced: metrics merge exactly (see
 // [metrics.Merge]), events, errors and panics are gathered. It refuses
 // results of different plans, segment counts that do not match, segments
-// given twice and missing segments, saying which.
+// given twice, missing segments and segments of different runs, saying
+// which.
+//
+// The segments of one run start together: each sets the same
+// [Plan.StartAt], and its Result starts at StartAt even when the process
+// reached it late (StartLate says by how much). So their starts must be
+// equal, to the nanosecond, with no tolerance: processes that each
+// started when they were launched, without a StartAt, start a fraction of
+// an interval apart and their series do not line up; started whole
+// intervals apart, they are different runs.
 func Merge(results ...*Result) (*Result, error) {
 	if len(results) == 0 {
 		return nil, errors.New("loadgen: Merge needs at least one result")
@@ -323,10 +332,11 @@ func Merge(results ...*Result) (*Result, error) {
 			return nil, fmt.Errorf("loadgen: segment %v appears twice", r.Segment)
 		}
 		seen[r.Segment.Index] = true
-		snaps = append(snaps, r.Metrics)
-		if r.Start.Before(out.Start) {
-			out.Start = r.Start
+		if !r.Start.Equal(first.Start) {
+			return nil, fmt.Errorf("loadgen: result %d (segment %v) started at %s, result 0 (segment %v) at %s: segments of one run start together (give every segment the same Plan.StartAt)",
+				i, r.Segment, r.Start.UTC().Format(time.RFC3339Nano), first.Segment, first.Start.UTC().Format(time.RFC3339Nano))
 		}
+		snaps = append(snaps, r.Metrics)
 		if r.End.After(out.End) {
 			out.End = r.End
 		}

@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -77,4 +80,38 @@ func TestReadAndMergeRefuseBadFiles(t *testing.T) {
 	odd.Segment = Segment{Index: 7, Count: 2}
 	_, err = Merge(res, &odd)
 	assert.Error(t, err, "no panic")
+}
+
+// TestMergeRefusesSegmentsOfDifferentRuns: segment 1/2 of one run and
+// segment 2/2 of a run of the same plan started 3 s later once merged into
+// a 4 s result of a 1 s plan. Segments of one run share Plan.StartAt, and
+// so their Start.
+func TestMergeRefusesSegmentsOfDifferentRuns(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		plan := func(seg Segment, startAt time.Time) *Plan {
+			return &Plan{Segment: seg, StartAt: startAt, Scenarios: []Scenario{
+				{Name: "rate", Executor: ConstantRate{Rate: 10, Duration: time.Second, MaxVUs: 2}, Iteration: noop},
+			}}
+		}
+		at := time.Now().Add(time.Second)
+		var first, second *Result
+		var wg sync.WaitGroup
+		wg.Go(func() { first = run(t, plan(Segment{Index: 0, Count: 2}, at)) })
+		wg.Go(func() { second = run(t, plan(Segment{Index: 1, Count: 2}, at)) })
+		wg.Wait()
+		m, err := Merge(first, second)
+		require.NoError(t, err, "the two segments of one run merge")
+		assert.True(t, m.Start.Equal(at))
+		assert.Equal(t, int64(10), m.Iterations("rate").Count())
+		assert.Equal(t, time.Second, m.Duration())
+
+		later := run(t, plan(Segment{Index: 1, Count: 2}, at.Add(3*time.Second)))
+		_, err = Merge(first, later)
+		require.Error(t, err)
+		assert.Equal(t, fmt.Sprintf("loadgen: result 1 (segment 2/2) started at %s, result 0 (segment 1/2) at %s: "+
+			"segments of one run start together (give every segment the same Plan.StartAt)",
+			at.Add(3*time.Second).UTC().Format(time.RFC3339Nano), at.UTC().Format(time.RFC3339Nano)), err.Error())
+		_, err = Merge(later, first)
+		assert.ErrorContains(t, err, "result 1 (segment 1/2) started at "+at.UTC().Format(time.RFC3339Nano))
+	})
 }

@@ -20,7 +20,8 @@ var ErrAborted = errors.New("loadgen: run aborted")
 // Cancelling ctx stops the run as the scenarios' ends do: no new iterations
 // start, iterations in flight get their scenario's GracefulStop to finish and
 // are then interrupted. Run then returns the partial Result, marked
-// Interrupted, together with context.Cause(ctx). An abort through
+// Interrupted, together with context.Cause(ctx). A context made by
+// [WithHardStop] can end the graceful stop early. An abort through
 // [Plan.AbortWhen] does the same and returns an error wrapping [ErrAborted].
 // A plan that does not validate returns a nil Result and the error.
 func Run(ctx context.Context, p *Plan) (*Result, error) {
@@ -77,7 +78,7 @@ func Run(ctx context.Context, p *Plan) (*Result, error) {
 	case res.Aborted:
 		return res, fmt.Errorf("%w: %s", ErrAborted, res.AbortReason)
 	case res.Interrupted:
-		return res, context.Cause(ctx)
+		return res, e.cause
 	}
 	return res, nil
 }
@@ -96,6 +97,7 @@ type engine struct {
 	stopOnce    sync.Once
 	abortReason string // set before stopAll, read after done
 	interrupted bool
+	cause       error // why the run was interrupted
 
 	endMu sync.Mutex // orders the clock's flushes before the run's end
 	ended bool
@@ -138,6 +140,46 @@ func (e *engine) stopAll() {
 	}
 }
 
+// watch stops the run when ctx is done: gracefully, then at once if the
+// hard stop of [WithHardStop] comes too. A hard stop alone does both.
+func (e *engine) watch(ctx context.Context) {
+	var hard <-chan struct{}
+	if h, ok := ctx.Value(hardStopKey{}).(context.Context); ok {
+		hard = h.Done()
+	}
+	interrupt := func(cause error) {
+		e.stopOnce.Do(func() { e.interrupted, e.cause = true, cause })
+		e.stopAll()
+	}
+	select {
+	case <-ctx.Done():
+		interrupt(context.Cause(ctx))
+	case <-hard:
+	case <-e.done:
+		return
+	}
+	select {
+	case <-hard:
+		interrupt(context.Cause(ctx.Value(hardStopKey{}).(context.Context)))
+		for _, r := range e.runners {
+			r.hard()
+		}
+	case <-e.done:
+	}
+}
+
+type hardStopKey struct{}
+
+// WithHardStop returns a copy of ctx for [Run] that also carries hard, the
+// end of patience: cancelling ctx stops the run gracefully, as always, and
+// once hard is done too the iterations still in flight are interrupted at
+// once, without waiting out their scenario's GracefulStop. A hard stop
+// alone does both. A command line maps its first Ctrl-C to ctx and its
+// second to hard.
+func WithHardStop(ctx, hard context.Context) context.Context {
+	return context.WithValue(ctx, hardStopKey{}, hard)
+}
+
 func (e *engine) run(ctx context.Context) *Result {
 	var wg sync.WaitGroup
 	for _, r := range e.runners {
@@ -150,14 +192,7 @@ func (e *engine) run(ctx context.Context) *Result {
 	for i := range e.plan.Events {
 		bg.Go(func() { events[i] = e.event(eventsCtx, &e.plan.Events[i]) })
 	}
-	bg.Go(func() {
-		select {
-		case <-ctx.Done():
-			e.stopOnce.Do(func() { e.interrupted = true })
-			e.stopAll()
-		case <-e.done:
-		}
-	})
+	bg.Go(func() { e.watch(ctx) })
 	wg.Wait()
 	e.endMu.Lock()
 	end := time.Now()
@@ -201,7 +236,7 @@ func (e *engine) run(ctx context.Context) *Result {
 		res.Aborted, res.AbortReason = true, e.abortReason
 	}
 	if e.interrupted {
-		res.Cause = context.Cause(ctx).Error()
+		res.Cause = e.cause.Error()
 	}
 	return res
 }

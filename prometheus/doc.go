@@ -44,6 +44,11 @@
 // Every name starts with stampede_. Labels are bounded by the plan: the
 // scenario and step names, the metric kind and the outcome; never a URL, a
 // VU or an error message. [Options.ConstLabels] adds labels of your own.
+// A name is its own label value unless it holds bytes that are not UTF-8,
+// which a label cannot: each is written \xHH, as Go quotes it (the step
+// "a\xff" has the label a\xff), and a backslash of the name before an x,
+// another backslash or such a byte is doubled, so that distinct names keep
+// distinct labels.
 //
 //	name                                        type       labels
 //	stampede_operations_total                   counter    scenario, step, kind, outcome

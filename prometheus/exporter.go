@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -315,7 +316,7 @@ func (e *Exporter) build(s *state, reports uint64) []prometheus.Metric {
 	}
 	for i := range s.keys {
 		k := &s.keys[i]
-		sc, step, kind := valid(k.key.Scenario), valid(k.key.Step), valid(string(k.key.Kind))
+		sc, step, kind := label(k.key.Scenario), label(k.key.Step), label(string(k.key.Kind))
 		switch {
 		case k.key.Kind == metrics.KindIteration && k.key.Step == "":
 			for o := range metrics.NumOutcomes {
@@ -350,11 +351,11 @@ func (e *Exporter) build(s *state, reports uint64) []prometheus.Metric {
 		}
 	}
 	for _, sc := range s.scenarios {
-		add(prometheus.NewConstMetric(d.vus, prometheus.GaugeValue, float64(sc.vus), valid(sc.name)))
+		add(prometheus.NewConstMetric(d.vus, prometheus.GaugeValue, float64(sc.vus), label(sc.name)))
 	}
 	for _, g := range s.gauges {
 		if g.Last.N > 0 {
-			add(prometheus.NewConstMetric(d.gauge, prometheus.GaugeValue, g.Last.Mean(), valid(g.Name)))
+			add(prometheus.NewConstMetric(d.gauge, prometheus.GaugeValue, g.Last.Mean(), label(g.Name)))
 		}
 	}
 	add(prometheus.NewConstMetric(d.elapsed, prometheus.GaugeValue, s.elapsed.Seconds()))
@@ -367,5 +368,33 @@ func (e *Exporter) build(s *state, reports uint64) []prometheus.Metric {
 	return out
 }
 
-// valid makes s a valid label value (UTF-8), replacing bad bytes.
-func valid(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
+// label makes the name s a label value: valid UTF-8, and distinct for
+// distinct names (replacing bad bytes with U+FFFD made "step\xff" and
+// "step\xfe" one label, and every scrape fail). Each byte that is not
+// UTF-8 is written \xHH, as Go quotes it; so that a name's own text
+// cannot read as such an escape, a backslash before an x, another
+// backslash or such a byte is doubled. The rest is kept as it is.
+func label(s string) string {
+	if utf8.ValidString(s) && !strings.Contains(s, `\`) {
+		return s
+	}
+	const hex = "0123456789abcdef"
+	invalid := func(i int) bool { // s[i] is a byte that is not UTF-8
+		r, n := utf8.DecodeRuneInString(s[i:])
+		return r == utf8.RuneError && n == 1
+	}
+	b := make([]byte, 0, len(s)+8)
+	for i := 0; i < len(s); {
+		_, n := utf8.DecodeRuneInString(s[i:])
+		switch c := s[i]; {
+		case invalid(i):
+			b = append(b, '\\', 'x', hex[c>>4], hex[c&15])
+		case c == '\\' && i+1 < len(s) && (s[i+1] == 'x' || s[i+1] == '\\' || invalid(i+1)):
+			b = append(b, '\\', '\\')
+		default:
+			b = append(b, s[i:i+n]...)
+		}
+		i += n
+	}
+	return string(b)
+}

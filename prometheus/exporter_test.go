@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/stampede-go/stampede/loadgen"
+	"github.com/stampede-go/stampede/metrics"
 	stampedeprom "github.com/stampede-go/stampede/prometheus"
 )
 
@@ -237,4 +238,39 @@ func TestServeStopsWithContext(t *testing.T) {
 
 	_, err = e.Serve(t.Context(), "256.0.0.1:0")
 	assert.ErrorContains(t, err, `stampedeprom: listening on "256.0.0.1:0"`)
+}
+
+// TestNamesThatAreNotUTF8: two steps named "step\xff" and "step\xfe" once
+// had the one label "step\uFFFD", and every scrape failed (500: duplicate
+// label sets). Each name keeps a label of its own, in both formats.
+func TestNamesThatAreNotUTF8(t *testing.T) {
+	var st metrics.Stats
+	st.Latency.Record(time.Millisecond)
+	st.Outcomes[metrics.OK] = 1
+	p := &loadgen.Progress{Elapsed: time.Second, Interval: 1, Final: true}
+	for _, step := range []string{"step\xff", "step\xfe", `step\xff`} {
+		p.Metrics = append(p.Metrics, loadgen.MetricProgress{
+			Key:      metrics.Key{Scenario: "shop\xff", Step: step, Kind: metrics.KindStep},
+			Progress: metrics.Progress{Last: st, Total: st, All: st},
+		})
+	}
+	p.Scenarios = []loadgen.ScenarioProgress{{Name: "shop\xff", VUs: 2}}
+	for i, name := range []string{"heap\xff", "heap\xfe"} {
+		v := float64(i + 1)
+		p.Gauges = append(p.Gauges, loadgen.GaugeProgress{Name: name, Last: metrics.GaugePoint{Min: v, Max: v, Sum: v, N: 1}})
+	}
+	e := stampedeprom.MustNew(stampedeprom.Options{})
+	e.OnInterval(p)
+	addr := serve(t, e)
+	for _, proto := range []bool{false, true} {
+		mfs := scrape(t, addr, proto) // fails unless 200
+		assert.Len(t, mfs["stampede_operation_duration_seconds"].GetMetric(), 3, "three steps, three series (proto %v)", proto)
+		for _, step := range []string{`step\xff`, `step\xfe`, `step\\xff`} {
+			ok := labels("scenario", `shop\xff`, "step", step, "kind", "step", "outcome", "ok")
+			assert.Equal(t, 1.0, sum(mfs, "stampede_operations_total", ok), "%s (proto %v)", step, proto)
+		}
+		assert.Equal(t, 2.0, sum(mfs, "stampede_active_vus", labels("scenario", `shop\xff`)))
+		assert.Equal(t, 1.0, sum(mfs, "stampede_gauge", labels("name", `heap\xff`)))
+		assert.Equal(t, 2.0, sum(mfs, "stampede_gauge", labels("name", `heap\xfe`)))
+	}
 }

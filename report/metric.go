@@ -266,16 +266,26 @@ func (m Metric) Format(v float64) string {
 	return format.Number(v)
 }
 
-// literal renders a value of m in the syntax ParseThreshold reads back
-// exactly: 1.5s, 100/s, 1%, 1000000.
+// literal renders a valid bound v of m (see [Threshold.Validate]) in the
+// syntax ParseThreshold reads back exactly: 1.5s, 100/s, 1%, 1000000.
 func (m Metric) literal(v float64) string {
 	switch m.Unit() {
 	case Latency:
+		if v >= maxLatency {
+			// 2^63 ns, what the largest duration becomes as a float64:
+			// time.Duration(v) would wrap to the most negative one.
+			return time.Duration(math.MaxInt64).String()
+		}
 		return time.Duration(v).String()
 	case PerSecond:
 		return strconv.FormatFloat(v, 'f', -1, 64) + "/s"
 	case Fraction:
-		return strconv.FormatFloat(100*v, 'f', -1, 64) + "%"
+		// A percentage when dividing it by 100 gives v back; otherwise
+		// the fraction itself (1e-100: its percentage, divided, is not).
+		if pct := 100 * v; pct/100 == v {
+			return strconv.FormatFloat(pct, 'f', -1, 64) + "%"
+		}
+		return strconv.FormatFloat(v, 'g', -1, 64)
 	}
 	return strconv.FormatFloat(v, 'f', -1, 64)
 }

@@ -56,6 +56,7 @@ func NewProgress(w io.Writer, opts ProgressOptions) func(*loadgen.Progress) {
 		if opts.Label != "" {
 			line = opts.Label + " | " + line
 		}
+		line = format.Printable(line) // names are the user's: no escape sequence reaches the terminal
 		buf = buf[:0]
 		if term {
 			buf = append(buf, "\r\033[K"...)

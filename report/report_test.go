@@ -11,6 +11,7 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -243,6 +244,10 @@ func TestParseThreshold(t *testing.T) {
 		{"dropped_rate<=5/s", On("", DroppedRate()).AtMost(5)},
 		{"[schedule_lag]: p99<1ms", OnLatency("[schedule_lag]", Quantile(0.99)).Below(ms)},
 		{"apply[http_ttfb]: p95<100ms", OnLatency("apply[http_ttfb]", Quantile(0.95)).Below(100 * ms)},
+		// The extremes: the largest duration, a tiny fraction, the largest count.
+		{"p95<9223372036854775807ns", OnLatency("", Quantile(0.95)).Below(math.MaxInt64)},
+		{"error_rate<1e-100", On("", ErrorRate()).Below(1e-100)},
+		{"count<=9007199254740991", On("", Count()).AtMost(1<<53 - 1)},
 	}
 	for _, tc := range valid {
 		t.Run(tc.in, func(t *testing.T) {
@@ -255,6 +260,9 @@ func TestParseThreshold(t *testing.T) {
 		})
 	}
 	assert.Equal(t, "count>=1000000", On("", Count()).AtLeast(1e6).String(), "no exponent in a count")
+	assert.Equal(t, "p95<2562047h47m16.854775807s", MustParseThresholds("p95<9223372036854775807ns")[0].String(), "not wrapped to a negative duration")
+	assert.Equal(t, "error_rate<1e-100", On("", ErrorRate()).Below(1e-100).String(), "the fraction, when its percentage does not read back")
+	assert.Equal(t, "error_rate<0.1%", On("", ErrorRate()).Below(0.001).String())
 }
 
 // TestWrongThresholdsAreErrors: typos of metrics, operators, selectors and
@@ -314,11 +322,18 @@ func TestWrongThresholdsAreErrors(t *testing.T) {
 	} {
 		assert.Error(t, th.Validate(), "%+v", th)
 	}
+	// Bounds beyond what ParseThreshold reads, which String could not write.
+	assert.EqualError(t, Threshold{Metric: Quantile(0.95), Op: Less, Value: 1e19}.Validate(),
+		"report: a bound on p95 must be at most 2562047h47m16.854775807s (the largest duration), got 10000000000000000000 ns")
+	assert.EqualError(t, Threshold{Metric: Count(), Op: Less, Value: 1 << 53}.Validate(),
+		"report: a bound on count must be at most 9007199254740991, got 9007199254740992")
+	assert.NoError(t, Threshold{Metric: Max(), Op: Less, Value: math.MaxInt64}.Validate(), "the largest duration, 2^63 as a float64")
 }
 
 func FuzzParseThreshold(f *testing.F) {
 	for _, s := range []string{"p95<500ms", "apply: p99<=1s", "error_rate<1%", "rate>=100/s", "count>=3", "a/b:max>1h",
-		"p95(failed)<1s", "status(503)<=0", "[schedule_lag]: p99<1ms", "x[http_ttfb]: min>0s", "dropped_share<0.5%"} {
+		"p95(failed)<1s", "status(503)<=0", "[schedule_lag]: p99<1ms", "x[http_ttfb]: min>0s", "dropped_share<0.5%",
+		"p95<9223372036854775807ns", "error_rate<1e-100", "dropped_share<=3e-300%", "count<9007199254740991", "rate>1e-320/s"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -339,6 +354,31 @@ func FuzzParseThreshold(f *testing.F) {
 		}
 		if again != th {
 			t.Fatalf("%q: %+v != %+v", s, th, again)
+		}
+	})
+}
+
+// FuzzThresholdString: every threshold that validates, built in Go with
+// any bound, prints as what ParseThreshold reads back to the same
+// threshold.
+func FuzzThresholdString(f *testing.F) {
+	ms := []Metric{Quantile(0.95), Mean().Of(All), Count(), Rate(), ErrorRate(), Status(503), DroppedShare(), DroppedRate()}
+	for _, v := range []float64{0, 1, 0.01, 1e-100, math.MaxInt64, 1<<63 - 1024, 1<<53 - 1, 5e-324, math.MaxFloat64} {
+		for m := range ms {
+			f.Add(uint8(m), uint8(Less), v)
+		}
+	}
+	f.Fuzz(func(t *testing.T, m, op uint8, v float64) {
+		th := Threshold{Selector: "a/b", Metric: ms[int(m)%len(ms)], Op: Op(op), Value: v}
+		if th.Validate() != nil {
+			return
+		}
+		again, err := ParseThreshold(th.String())
+		if err != nil {
+			t.Fatalf("%+v: String %q does not parse: %v", th, th.String(), err)
+		}
+		if again != th {
+			t.Fatalf("%+v: String %q parses to %+v", th, th.String(), again)
 		}
 	})
 }
@@ -525,4 +565,59 @@ func MustMetric(t *testing.T, s string) Metric {
 	m, err := ParseMetric(s)
 	require.NoError(t, err)
 	return m
+}
+
+// TestTextIsPrintable: names, error messages and panic values carrying
+// escape sequences, BEL, CR or HTML reach no terminal and no Markdown page
+// as such: every text renderer writes them as visible escapes.
+func TestTextIsPrintable(t *testing.T) {
+	hostile := "x\x1b]0;pwned\a\x1b[2J\r<script>alert(1)</script>\u202e\xff"
+	var res *loadgen.Result
+	synctest.Test(t, func(t *testing.T) {
+		var err error
+		res, err = loadgen.Run(t.Context(), &loadgen.Plan{Name: "plan " + hostile, Scenarios: []loadgen.Scenario{{
+			Name: "scenario " + hostile, Executor: loadgen.PerVUIterations{VUs: 1, Iterations: 4},
+			Iteration: func(ctx context.Context, it *loadgen.Iteration) error {
+				time.Sleep(10 * time.Millisecond)
+				if it.Number%2 == 0 {
+					panic("panic " + hostile)
+				}
+				return metrics.WithOutcome(errors.New("server said "+hostile), metrics.HTTP5xx)
+			},
+		}}})
+		require.NoError(t, err)
+	})
+	s := Summarize(res)
+	vs := Check(res, MustParseThresholds("error_rate<1%")...)
+	writers := map[string]func(*bytes.Buffer) error{
+		"text":     func(b *bytes.Buffer) error { return s.WriteText(b) },
+		"failure":  func(b *bytes.Buffer) error { return s.WriteFailure(b, vs) },
+		"timeline": func(b *bytes.Buffer) error { return s.WriteTimeline(b) },
+		"markdown": func(b *bytes.Buffer) error { return s.WriteMarkdown(b) },
+		"verdicts": func(b *bytes.Buffer) error { return vs.WriteText(b) },
+	}
+	for name, write := range writers {
+		var b bytes.Buffer
+		require.NoError(t, write(&b))
+		out := b.String()
+		assert.True(t, utf8.ValidString(out), name)
+		for _, r := range out {
+			if (r < 0x20 && r != '\n') || r == 0x7f || (r >= 0x80 && r <= 0x9f) || r == '\u202e' {
+				t.Errorf("%s output holds %U:\n%s", name, r, out)
+				break
+			}
+		}
+		if name == "markdown" {
+			assert.NotContains(t, out, "<script>", "Markdown renders HTML")
+			assert.Contains(t, out, `&lt;script>`)
+		}
+		if name == "text" || name == "markdown" {
+			assert.Contains(t, out, `server said x\x1b]0;pwned\x07\x1b[2J\x0d`, name)
+		}
+	}
+	var line bytes.Buffer
+	term := true
+	progress := NewProgress(&line, ProgressOptions{Terminal: &term, Label: "run \x1b[2J"})
+	progress(&loadgen.Progress{Final: true, Scenarios: []loadgen.ScenarioProgress{{Name: "s\x1b[31m"}}})
+	assert.Equal(t, 1, strings.Count(line.String(), "\x1b"), "the progress line's own erase, and no other: %q", line.String())
 }

@@ -15,16 +15,14 @@ import (
 func (s *Summary) WriteText(w io.Writer) error {
 	var b strings.Builder
 	s.render(&b, false)
-	_, err := io.WriteString(w, b.String())
-	return err
+	return format.WriteText(w, b.String())
 }
 
 // WriteMarkdown writes the summary as Markdown, for a pull request.
 func (s *Summary) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
 	s.render(&b, true)
-	_, err := io.WriteString(w, b.String())
-	return err
+	return format.WriteMarkdown(w, b.String())
 }
 
 // stepTable is the main table of a scenario: per row the count, rate,
@@ -269,6 +267,5 @@ func (s *Summary) WriteFailure(w io.Writer, vs Verdicts) error {
 			fmt.Fprintf(&b, "  - %s\n", w)
 		}
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	return format.WriteText(w, b.String())
 }

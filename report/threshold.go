@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stampede-go/stampede/internal/format"
 	"github.com/stampede-go/stampede/internal/table"
 	"github.com/stampede-go/stampede/loadgen"
 	"github.com/stampede-go/stampede/metrics"
@@ -44,7 +45,8 @@ func (t Threshold) String() string {
 
 // Validate reports every problem with t at once: a selector that does not
 // parse, a metric or operator that is not one, a bound that is not a
-// finite number of the metric's unit.
+// finite number of the metric's unit or is beyond what ParseThreshold
+// reads (a latency above the largest duration, a count above 2^53-1).
 func (t Threshold) Validate() error {
 	var errs []error
 	if err := t.Selector.Validate(); err != nil {
@@ -56,13 +58,29 @@ func (t Threshold) Validate() error {
 	if err := t.Op.validate(); err != nil {
 		errs = append(errs, err)
 	}
-	if math.IsNaN(t.Value) || math.IsInf(t.Value, 0) || t.Value < 0 {
+	u := t.Metric.Unit()
+	switch {
+	case math.IsNaN(t.Value) || math.IsInf(t.Value, 0) || t.Value < 0:
 		errs = append(errs, fmt.Errorf("report: threshold bound must be a finite number >= 0, got %v", t.Value))
-	} else if u := t.Metric.Unit(); (u == Number || u == Latency) && t.Value != math.Trunc(t.Value) {
+	case (u == Number || u == Latency) && t.Value != math.Trunc(t.Value):
 		errs = append(errs, fmt.Errorf("report: a bound on %s must be a whole number, got %v", t.Metric, t.Value))
+	case u == Latency && t.Value > maxLatency:
+		errs = append(errs, fmt.Errorf("report: a bound on %s must be at most %v (the largest duration), got %v ns",
+			t.Metric, time.Duration(math.MaxInt64), strconv.FormatFloat(t.Value, 'f', -1, 64)))
+	case u == Number && t.Value > maxCount:
+		errs = append(errs, fmt.Errorf("report: a bound on %s must be at most %d, got %v",
+			t.Metric, uint64(maxCount), strconv.FormatFloat(t.Value, 'f', -1, 64)))
 	}
 	return errors.Join(errs...)
 }
+
+// The largest bounds: of a latency, the largest duration (2^63-1 ns,
+// which is 2^63 as a float64); of a count, the largest whole number a
+// float64 holds exactly along with every smaller one.
+const (
+	maxLatency = float64(math.MaxInt64)
+	maxCount   = 1<<53 - 1
+)
 
 // Bound is a metric of a selection, waiting for its bound; see [On].
 type Bound struct {
@@ -219,7 +237,7 @@ func parseValue(m Metric, vs string) (float64, error) {
 		}
 		return v, nil
 	}
-	v, err := strconv.ParseUint(vs, 10, 53)
+	v, err := strconv.ParseUint(vs, 10, 53) // up to maxCount
 	if err != nil {
 		return 0, fmt.Errorf("expected a whole number, got %q", vs)
 	}
@@ -343,16 +361,14 @@ func (vs Verdicts) table() *table.Table {
 func (vs Verdicts) WriteText(w io.Writer) error {
 	var b strings.Builder
 	vs.table().Text(&b, "  ")
-	_, err := io.WriteString(w, b.String())
-	return err
+	return format.WriteText(w, b.String())
 }
 
 // WriteMarkdown writes the verdicts as a Markdown table.
 func (vs Verdicts) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
 	vs.table().Markdown(&b)
-	_, err := io.WriteString(w, b.String())
-	return err
+	return format.WriteMarkdown(w, b.String())
 }
 
 // resultSource reads a finished run: every key's totals over the measured

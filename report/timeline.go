@@ -98,8 +98,7 @@ func (s *Summary) WriteTimeline(w io.Writer) error {
 		fmt.Fprintf(&b, "scenario %s — %s (requests are its %s%s)\n", sc.Name, sc.Executor, what, warm)
 		sc.timelineTable().Text(&b, "  ")
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	return format.WriteText(w, b.String())
 }
 
 func (sc *ScenarioSummary) timelineTable() *table.Table {

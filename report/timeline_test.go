@@ -9,10 +9,11 @@ import (
 	"time"
 
 	"bytes"
+	"testing"
+
 	"github.com/stampede-go/stampede/internal/jsonfmt"
 	"github.com/stampede-go/stampede/loadgen"
 	"github.com/stretchr/testify/assert"
-	"testing"
 
 	"github.com/stretchr/testify/require"
 )

@@ -549,14 +549,22 @@ func (t *template) forBody(ct string) error {
 			}
 		}
 	case bodyJSON:
-		inString, escaped, rawValue := false, false, false
+		inString, rawValue := false, false
+		// An escape sequence in a string: escaped just after its backslash,
+		// hex the digits of a \uXXXX still to come, seq where it started.
+		escaped, hex, seq := false, 0, 0
 		for i, l := range t.lits {
 			for j := 0; j < len(l); j++ {
 				switch c := l[j]; {
 				case escaped:
 					escaped = false
+					if c == 'u' {
+						hex = 4
+					}
+				case hex > 0:
+					hex--
 				case inString && c == '\\':
-					escaped = true
+					escaped, seq = true, j
 				case c == '"':
 					inString = !inString
 				}
@@ -568,11 +576,19 @@ func (t *template) forBody(ct string) error {
 			switch {
 			case h.raw:
 				rawValue = rawValue || !inString
+			case escaped || hex > 0:
+				// A value here would finish the sequence: after a
+				// backslash, the backslash that escapes a quote of the
+				// value would be escaped itself, and the quote would end
+				// the string.
+				return fmt.Errorf("Body %q: {{%s}} stands in the escape sequence %s of a JSON string, where its value would finish the sequence (and could end the string); "+
+					"complete the sequence in the template (\\\\ for a backslash) or write {{raw %s}} to insert the value as is", t.src, h.name, l[seq:], h.name)
 			case inString:
 				h.esc = escJSONString
 			default:
 				h.esc = escJSONValue
 			}
+			escaped, hex = false, 0 // a raw value is taken to finish a sequence it stands in
 		}
 		if rawValue {
 			return nil // what a raw value brings is not known here

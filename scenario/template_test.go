@@ -1,9 +1,14 @@
 package scenario
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -194,6 +199,134 @@ func TestBodyPlaceholdersAreEscapedForTheBody(t *testing.T) {
 	_, err := bodyTemplate(t, `{"n":{{name}}}`, "").fill(nil, vu)
 	assert.ErrorContains(t, err, `stands outside a JSON string, where it must be a JSON number, true, false or null; put the placeholder in quotes for a string, or write {{raw name}} to insert JSON`)
 	assert.ErrorContains(t, err, `{{name}} in the body`)
+}
+
+// TestJSONPlaceholderInAnEscapeSequence: {"a":"\{{v}}n"} was accepted,
+// and the value "} closed the string: its quote, escaped as \", came after
+// the template's backslash, which escaped the value's. A placeholder
+// inside an escape sequence is refused, raw ones aside.
+func TestJSONPlaceholderInAnEscapeSequence(t *testing.T) {
+	for _, tc := range []struct{ body, seq string }{
+		{`{"a":"\{{v}}n"}`, `\`},
+		{`{"a":"x\\\{{v}}"}`, `\`},
+		{`{"a":"\u{{v}}"}`, `\u`},
+		{`{"a":"\u00{{v}}41"}`, `\u00`},
+		{`["\u004{{v}}"]`, `\u004`},
+	} {
+		tp, err := parseTemplate(tc.body)
+		require.NoError(t, err)
+		err = tp.forBody("")
+		assert.EqualError(t, err, fmt.Sprintf(`Body %q: {{v}} stands in the escape sequence %s of a JSON string, where its value would finish the sequence (and could end the string); `+
+			`complete the sequence in the template (\\ for a backslash) or write {{raw v}} to insert the value as is`, tc.body, tc.seq))
+	}
+	_, err := New("j", Parts{POST("esc", "http://127.0.0.1:9/", `{"a":"\{{v}}n"}`)})
+	assert.ErrorContains(t, err, `step "esc": Body "{\"a\":\"\\{{v}}n\"}": {{v}} stands in the escape sequence \ of a JSON string`, "New refuses it")
+	// Sequences finished before the placeholder are fine.
+	vu := testVU("v", `"}`)
+	for body, want := range map[string]string{
+		`{"a":"\\{{v}}n"}`:         `{"a":"\\\"}n"}`,
+		`{"a":"\u0041{{v}}\n"}`:    `{"a":"\u0041\"}\n"}`,
+		`{"a":"\"{{v}}","b":"\\"}`: `{"a":"\"\"}","b":"\\"}`,
+	} {
+		got, err := bodyTemplate(t, body, "").fill(nil, vu)
+		require.NoError(t, err, body)
+		assert.Equal(t, want, string(got), body)
+		var m map[string]string
+		require.NoError(t, json.Unmarshal(got, &m), body)
+		assert.Contains(t, m["a"], `"}`, "the value stays in its string")
+	}
+}
+
+// FuzzJSONBodies fills JSON body templates that New accepts with hostile
+// values (one for every placeholder): a value stays where its placeholder
+// stands, so the body is valid JSON of the same shape as the template
+// filled with stand-ins, the same tokens in the same order. A placeholder
+// outside strings that is glued to text of the template (-{{n}},
+// {{a}}.{{b}}) makes one value with it, which its values may spoil: only
+// templates whose such placeholders stand alone are checked.
+func FuzzJSONBodies(f *testing.F) {
+	for _, tc := range [][2]string{
+		{`{"a":"\{{v}}n"}`, `"}`},
+		{`{"a":"\u00{{v}}41"}`, "zz"},
+		{`{"name":"{{v}}","n":{{n}}}`, `x","admin":true,"y":"`},
+		{`[{{v}}, "{{v}}", {"k{{v}}":"\\{{v}}"}]`, "-1.5e3"},
+		{`{"q\"{{v}}":"\\{{v}}"}`, "\\\"\u2028\xff"},
+		{`{"a":1{{v}}}`, "-1"},
+		{` "{{v}}" `, "\x00\n"},
+	} {
+		f.Add(tc[0], tc[1])
+	}
+	f.Fuzz(func(t *testing.T, body, v string) {
+		tp, err := parseTemplate(body)
+		if err != nil || slices.ContainsFunc(tp.holes, func(h hole) bool { return h.raw }) || tp.forBody("application/json") != nil {
+			return // New refuses it, or a raw value brings what it brings
+		}
+		vu := testVU()
+		for i, h := range tp.holes {
+			if h.esc == escJSONValue && !standsAlone(&tp, i) {
+				return
+			}
+			vu.store[h.name] = v
+		}
+		got, err := tp.fill(nil, vu)
+		if err != nil {
+			return // a value outside a string that is not a JSON scalar
+		}
+		want, err := jsonShape([]byte(tp.dummy(func(_ int, h *hole) string {
+			if h.esc == escJSONValue {
+				return "0"
+			}
+			return ""
+		})))
+		if err != nil {
+			t.Fatalf("%q: New accepted it, but its stand-in is not JSON: %v", body, err)
+		}
+		have, err := jsonShape(got)
+		if err != nil {
+			t.Fatalf("%q with %q: %q is not JSON: %v", body, v, got, err)
+		}
+		if have != want {
+			t.Fatalf("%q with %q: %q has the shape %s, the template %s", body, v, got, have, want)
+		}
+	})
+}
+
+// standsAlone reports whether placeholder i of a JSON template is a whole
+// value: after [, : or , (or at the start) and before , ] or } (or at
+// the end), with nothing but white space between.
+func standsAlone(tp *template, i int) bool {
+	const space = " \t\r\n"
+	before, after := strings.TrimRight(tp.lits[i], space), strings.TrimLeft(tp.lits[i+1], space)
+	okBefore := before == "" && i == 0 || before != "" && strings.IndexByte("[:,", before[len(before)-1]) >= 0
+	okAfter := after == "" && i+1 == len(tp.holes) || after != "" && strings.IndexByte(",]}", after[0]) >= 0
+	return okBefore && okAfter
+}
+
+// jsonShape returns the kinds of b's tokens in order: the delimiters, s for
+// a string, v for any other value.
+func jsonShape(b []byte) (string, error) {
+	if !json.Valid(b) {
+		return "", errors.New("invalid JSON")
+	}
+	var shape strings.Builder
+	dec := json.NewDecoder(bytes.NewReader(b))
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return shape.String(), nil
+		}
+		if err != nil {
+			return "", err
+		}
+		switch tok := tok.(type) {
+		case json.Delim:
+			shape.WriteString(tok.String())
+		case string:
+			shape.WriteByte('s')
+		default:
+			shape.WriteByte('v')
+		}
+	}
 }
 
 func TestHeaderValuesRefuseControlCharacters(t *testing.T) {

@@ -2,8 +2,10 @@ package format
 
 import (
 	"math"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"go.uber.org/goleak"
@@ -31,4 +33,39 @@ func TestFormat(t *testing.T) {
 	assert.Equal(t, "+∞", Change(math.Inf(1)), "from a baseline of 0")
 	assert.Equal(t, "n/a", Change(math.NaN()))
 	assert.Equal(t, "+1.20 pp", Points(0.012))
+}
+
+func TestPrintable(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain — café\nnext":       "plain — café\nnext",
+		"red\x1b[31m!\a\r\t\x7f":   `red\x1b[31m!\x07\x0d\x09\x7f`,
+		"c1 \u009b2J":              `c1 \u009b2J`,
+		"bad \xff\xfe utf-8":       `bad \xff\xfe utf-8`,
+		"bidi \u202egnp.exe\u2066": `bidi \u202egnp.exe\u2066`,
+	} {
+		if got := Printable(in); got != want {
+			t.Errorf("Printable(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got, want := Markdown("a <script>x</script> & \x1b"), `a &lt;script>x&lt;/script> &amp; \x1b`; got != want {
+		t.Errorf("Markdown = %q, want %q", got, want)
+	}
+}
+
+func FuzzPrintable(f *testing.F) {
+	f.Add("red\x1b[31m\a\r\xff\u009b\u202e")
+	f.Fuzz(func(t *testing.T, s string) {
+		p := Printable(s)
+		if !utf8.ValidString(p) {
+			t.Fatalf("Printable(%q) = %q is not UTF-8", s, p)
+		}
+		for _, r := range p {
+			if !inert(r, utf8.RuneLen(r)) {
+				t.Fatalf("Printable(%q) = %q keeps %U", s, p, r)
+			}
+		}
+		if strings.ContainsRune(Markdown(s), '<') {
+			t.Fatalf("Markdown(%q) keeps a '<'", s)
+		}
+	})
 }

@@ -19,7 +19,9 @@ type Options struct {
 	// second, or a number of VUs. [OpenLoad] and [ClosedLoad] make one
 	// from a scenario.
 	Plan func(level int) (*loadgen.Plan, error)
-	// SLO are the thresholds every level must pass.
+	// SLO are the thresholds every level must pass. One that cannot be
+	// checked on a level's run (its selector names no step or scenario
+	// of the plan) makes the search an error, naming what there is.
 	SLO []report.Threshold
 	// MaxDropped is the share of arrivals a level of an open model may
 	// drop and still count as run at its rate; 0 means 1 %.
@@ -36,10 +38,11 @@ type Options struct {
 	OnLevel func(Level)
 
 	// Search only: levels run from Start, adding Step (or multiplying by
-	// Factor, when Factor > 1), until a level breaks the SLO or passes Max
-	// (0: no limit but the budget). Then, when Resolution > 0, the levels
-	// between the last good and the first bad one are bisected until they
-	// are at most Resolution apart.
+	// Factor, a finite number > 1, and rounding up), until a level breaks
+	// the SLO or passes Max (0: no limit but the budget and the largest
+	// int: a next level beyond it is an error). Then, when Resolution > 0,
+	// the levels between the last good and the first bad one are bisected
+	// until they are at most Resolution apart.
 	Start, Step int
 	Factor      float64
 	Max         int
@@ -180,8 +183,8 @@ func (o *Options) validate(search bool) error {
 		if o.Start <= 0 {
 			bad("Options.Start must be > 0, got %d", o.Start)
 		}
-		if o.Factor != 0 && !(o.Factor > 1) {
-			bad("Options.Factor must be 0 (use Step) or > 1, got %v", o.Factor)
+		if o.Factor != 0 && !(o.Factor > 1 && !math.IsInf(o.Factor, 1)) {
+			bad("Options.Factor must be 0 (use Step) or a finite number > 1, got %v", o.Factor)
 		}
 		if o.Factor == 0 && o.Step <= 0 {
 			bad("Options.Step must be > 0 when Factor is 0, got %d", o.Step)
@@ -201,7 +204,9 @@ func (o *Options) validate(search bool) error {
 // is the highest level that held, with what limited the next. Cancelling
 // ctx or running out of budget ends the search with what it found; a
 // level cut short is not judged. An error is returned only for bad
-// options or a plan that does not run.
+// options, a plan that does not run (or is nil), an SLO that cannot be
+// checked on it, or a next level beyond the largest int; the report then
+// holds the levels that ran.
 func Search(ctx context.Context, o Options) (*Report, error) {
 	if err := o.validate(true); err != nil {
 		return nil, err
@@ -224,9 +229,13 @@ func Search(ctx context.Context, o Options) (*Report, error) {
 			break
 		}
 		good = level
-		next := level + o.Step
-		if o.Factor > 1 {
-			next = max(int(math.Ceil(float64(level)*o.Factor)), level+1)
+		next, err := o.next(level)
+		if err != nil {
+			if o.Max > 0 { // the next level would pass Max anyway
+				s.rep.Stopped = "reached Max"
+				break
+			}
+			return s.finish(), err
 		}
 		level = next
 	}
@@ -243,6 +252,25 @@ func Search(ctx context.Context, o Options) (*Report, error) {
 		}
 	}
 	return s.finish(), nil
+}
+
+// next returns the level a search runs after level passed: level + Step,
+// or level × Factor rounded up (and at least level + 1). A level beyond
+// the largest int is an error.
+func (o *Options) next(level int) (int, error) {
+	if o.Factor > 1 {
+		// float64(math.MaxInt) is 2^63, the first value no int holds.
+		if f := math.Ceil(float64(level) * o.Factor); f < float64(math.MaxInt) {
+			return max(int(f), level+1), nil
+		}
+		return 0, fmt.Errorf("capacity: the level after %d, %d × Options.Factor %v, is beyond the largest level, %d; set Options.Max",
+			level, level, o.Factor, math.MaxInt)
+	}
+	if level > math.MaxInt-o.Step {
+		return 0, fmt.Errorf("capacity: the level after %d, %d + Options.Step %d, is beyond the largest level, %d; set Options.Max",
+			level, level, o.Step, math.MaxInt)
+	}
+	return level + o.Step, nil
 }
 
 // Steps runs the given levels in order, all of them (the "100, 200 and 300
@@ -296,6 +324,9 @@ func (s *search) run(level int) (*Level, error) {
 	if err != nil {
 		return nil, fmt.Errorf("capacity: level %d: %w", level, err)
 	}
+	if plan == nil {
+		return nil, fmt.Errorf("capacity: level %d: Options.Plan returned neither a plan nor an error", level)
+	}
 	if !s.until.IsZero() && time.Until(s.until) < plan.Duration() {
 		s.rep.Stopped = "budget"
 		return nil, nil
@@ -309,6 +340,11 @@ func (s *search) run(level int) (*Level, error) {
 		return nil, nil
 	}
 	l := s.judge(level, res)
+	if err := l.Verdicts.Err(); err != nil {
+		// A selector that names no step or scenario of the plan (a typo,
+		// say) would fail every level, on the metric's account.
+		return nil, fmt.Errorf("capacity: level %d: Options.SLO does not fit the plan: %w", level, err)
+	}
 	s.rep.Levels = append(s.rep.Levels, l)
 	if s.o.OnLevel != nil {
 		s.o.OnLevel(l)

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"math"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -176,7 +178,7 @@ func TestSearchOptionsAreChecked(t *testing.T) {
 	_, err := Search(t.Context(), Options{Start: 0, Factor: 0.5, Max: -1, MaxDropped: 2, MaxErrorRate: 2})
 	require.Error(t, err)
 	for _, want := range []string{"Options.Plan must be set", "Options.MaxDropped must be in [0, 1)", "Options.Start must be > 0, got 0",
-		"Options.Factor must be 0 (use Step) or > 1, got 0.5", "Options.Max must be 0 (no limit) or >= Start", "Options.MaxErrorRate must be in [0, 1] (0 means 1%, 1 means no limit), got 2"} {
+		"Options.Factor must be 0 (use Step) or a finite number > 1, got 0.5", "Options.Max must be 0 (no limit) or >= Start", "Options.MaxErrorRate must be in [0, 1] (0 means 1%, 1 means no limit), got 2"} {
 		assert.Contains(t, err.Error(), want)
 	}
 	_, err = Steps(t.Context(), Options{Plan: ClosedLoad(pool(1, time.Millisecond, false), time.Second, 0)})
@@ -227,4 +229,96 @@ func TestErrorsBreakALevelWhateverTheSLO(t *testing.T) {
 		assert.Equal(t, 1200, rep.Ceiling, "the shed requests are fast: p95 holds")
 		assert.Equal(t, "reached Max", rep.Stopped)
 	})
+}
+
+// TestSearchLevelsStayInRange: an infinite Factor once ran levels 2, 3,
+// 4 … (int(+Inf) wraps), and a Step of math.MaxInt wrapped to the level
+// -9223372036854775808. The Factor is refused; a next level beyond the
+// largest int is an error, or the end of a search with a Max.
+func TestSearchLevelsStayInRange(t *testing.T) {
+	var ran []int
+	plan := func(level int) (*loadgen.Plan, error) {
+		ran = append(ran, level)
+		if len(ran) > 3 {
+			return nil, fmt.Errorf("ran past the third level, to %d", level)
+		}
+		return ClosedLoad(pool(10, time.Millisecond, false), time.Second, 0)(level)
+	}
+	_, err := Search(t.Context(), Options{Plan: plan, Start: 1, Factor: math.Inf(1)})
+	assert.EqualError(t, err, "capacity: Options.Factor must be 0 (use Step) or a finite number > 1, got +Inf")
+	assert.Empty(t, ran)
+
+	synctest.Test(t, func(t *testing.T) {
+		ran = nil
+		rep, err := Search(t.Context(), Options{Plan: plan, Start: 1, Step: math.MaxInt})
+		assert.EqualError(t, err, "capacity: the level after 1, 1 + Options.Step 9223372036854775807, is beyond the largest level, 9223372036854775807; set Options.Max")
+		assert.Equal(t, []int{1}, ran)
+		require.NotNil(t, rep)
+		assert.Equal(t, 1, rep.Ceiling, "the levels that ran are reported")
+
+		ran = nil
+		_, err = Search(t.Context(), Options{Plan: plan, Start: 3, Factor: 1e300})
+		assert.EqualError(t, err, "capacity: the level after 3, 3 × Options.Factor 1e+300, is beyond the largest level, 9223372036854775807; set Options.Max")
+		assert.Equal(t, []int{3}, ran)
+
+		ran = nil
+		rep, err = Search(t.Context(), Options{Plan: plan, Start: 2, Step: math.MaxInt - 1, Max: 1000})
+		require.NoError(t, err)
+		assert.Equal(t, []int{2}, ran)
+		assert.Equal(t, "reached Max", rep.Stopped, "any next level would pass Max")
+		assert.Equal(t, 2, rep.Ceiling)
+	})
+}
+
+// shop is a scenario with one step, browse, of 1 ms.
+func shop(ex loadgen.Executor) loadgen.Scenario {
+	key := metrics.Key{Scenario: "shop", Step: "browse", Kind: metrics.KindStep}
+	return loadgen.Scenario{Name: "shop", Executor: ex, Setup: func(_ context.Context, env *loadgen.Env) (loadgen.Instance, error) {
+		h := env.Recorder.Handle(key)
+		return loadgen.Instance{Iteration: func(ctx context.Context, it *loadgen.Iteration) error {
+			start := time.Now()
+			time.Sleep(time.Millisecond)
+			it.Shard.Record(h, start, time.Since(start), metrics.OK)
+			return nil
+		}}, nil
+	}}
+}
+
+// TestSLOOnAStepThatDoesNotExist: an SLO on a step the plan does not have
+// once failed every level "on latency"; it is an error naming the step
+// and the steps there are.
+func TestSLOOnAStepThatDoesNotExist(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		o := Options{
+			Plan: ClosedLoad(shop, time.Second, 0),
+			SLO:  report.MustParseThresholds("browse: p95<50ms", "checkout: p95<50ms"),
+		}
+		rep, err := Steps(t.Context(), o, 10, 20)
+		require.Error(t, err)
+		assert.Equal(t, `capacity: level 10: Options.SLO does not fit the plan: threshold checkout: p95<50ms: report: selector "checkout" matches nothing in this run (scenarios: shop; steps: shop/browse; kinds: step, iteration)`, err.Error())
+		assert.Empty(t, rep.Levels, "no level is judged on it")
+
+		o.Start, o.Step = 10, 10
+		_, err = Search(t.Context(), o)
+		assert.ErrorContains(t, err, `selector "checkout" matches nothing in this run`)
+
+		o.SLO = o.SLO[:1]
+		rep, err = Steps(t.Context(), o, 10, 20)
+		require.NoError(t, err)
+		assert.Equal(t, 20, rep.Ceiling, "the step that exists is checked")
+	})
+}
+
+// TestPlanReturningNothing: a Plan returning (nil, nil) once panicked a
+// search with a Budget (a nil plan's Duration).
+func TestPlanReturningNothing(t *testing.T) {
+	nothing := func(int) (*loadgen.Plan, error) { return nil, nil }
+	for _, budget := range []time.Duration{0, time.Hour} {
+		rep, err := Search(t.Context(), Options{Plan: nothing, Start: 5, Step: 5, Budget: budget})
+		assert.EqualError(t, err, "capacity: level 5: Options.Plan returned neither a plan nor an error", "budget %v", budget)
+		require.NotNil(t, rep)
+		assert.Empty(t, rep.Levels)
+	}
+	_, err := Steps(t.Context(), Options{Plan: nothing, Budget: time.Hour}, 7)
+	assert.EqualError(t, err, "capacity: level 7: Options.Plan returned neither a plan nor an error")
 }

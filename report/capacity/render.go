@@ -93,8 +93,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	if r.Limit != None && r.Why != "" {
 		fmt.Fprintf(&b, "why: %s\n", r.Why)
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	return format.WriteText(w, b.String())
 }
 
 // WriteHTML writes a self-contained page: the level table, and charts of
@@ -203,6 +202,5 @@ func (c *StepComparison) WriteText(w io.Writer) error {
 	var b strings.Builder
 	t.Text(&b, "  ")
 	fmt.Fprintf(&b, "\nbaseline: %s\ncandidate: %s\n", c.Baseline.Summary(), c.Candidate.Summary())
-	_, err := io.WriteString(w, b.String())
-	return err
+	return format.WriteText(w, b.String())
 }

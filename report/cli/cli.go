@@ -16,7 +16,19 @@
 // Exit codes: 0 when every threshold passed in every run and no budget was
 // broken; 1 when a threshold failed, a regression broke a budget, or the
 // run was aborted or interrupted; 2 for bad usage (an unknown flag, a bad
-// value, a plan that does not validate). -h prints the usage and exits 0.
+// value, a plan that does not validate, an output it could not write,
+// found before the load). -h prints the usage and exits 0.
+//
+// The outputs (-html, -json, -benchfmt, -save-baseline, and the baseline
+// of -baseline) are checked before the load, so that a long run is not lost
+// to a typo in a path. After the load each is written on its own: one that
+// fails does not keep the others from being written. Files are replaced
+// atomically, and every file of a baseline is written before any of them
+// replaces the earlier baseline's, so a full disk leaves that one whole.
+//
+// Ctrl-C or SIGTERM stops a run gracefully and still writes its report;
+// a second signal interrupts the iterations in flight; a third exits at
+// once (see [Tool.Main]).
 package cli
 
 import (
@@ -30,6 +42,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/stampede-go/stampede/internal/save"
@@ -101,13 +115,59 @@ type Tool struct {
 	Benchmark string
 }
 
-// Main runs the tool on the process's arguments, cancelled by an interrupt
-// (Ctrl-C), and exits with the code of [Tool.Run].
+// Main runs the tool on the process's arguments and exits with the code
+// of [Tool.Run]. An interrupt (Ctrl-C) or a SIGTERM (a CI job cancelled, a
+// timeout, a pod stopped) stops the run gracefully: the iterations in
+// flight get their scenario's GracefulStop, then the report and the files
+// are written as for a run that ended. A second signal interrupts those
+// iterations at once; a third exits at once, with no report.
 func (t *Tool) Main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	sig := make(chan os.Signal, 3)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	ctx, release := onSignals(sig, os.Stderr, os.Exit)
 	code := t.Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
+	signal.Stop(sig)
+	release()
 	os.Exit(code)
+}
+
+// onSignals maps the signals arriving on sig to the stops of a run: the
+// first cancels the returned context (the graceful stop), the second ends
+// the graceful stop (see [loadgen.WithHardStop]), the third calls
+// exit(ExitFail). release ends the watch.
+func onSignals(sig <-chan os.Signal, stderr io.Writer, exit func(int)) (ctx context.Context, release func()) {
+	graceful, stop := context.WithCancelCause(context.Background())
+	hard, stopNow := context.WithCancelCause(context.Background())
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for n := 1; ; n++ {
+			var s os.Signal
+			select {
+			case s = <-sig:
+			case <-done:
+				return
+			}
+			switch n {
+			case 1:
+				fmt.Fprintf(stderr, "\n%v: stopping; the iterations in flight get their graceful stop (signal again to interrupt them now)\n", s)
+				stop(fmt.Errorf("%v signal received", s))
+			case 2:
+				fmt.Fprintf(stderr, "\n%v again: interrupting the iterations in flight (once more to exit at once, with no report)\n", s)
+				stopNow(fmt.Errorf("%v signal received twice", s))
+			default:
+				fmt.Fprintf(stderr, "\n%v a third time: exiting with no report\n", s)
+				exit(ExitFail)
+				return
+			}
+		}
+	})
+	return loadgen.WithHardStop(graceful, hard), func() {
+		close(done)
+		wg.Wait()
+		stop(nil)
+		stopNow(nil)
+	}
 }
 
 // listFlag is a repeatable flag of parsed values: the first value given
@@ -240,6 +300,11 @@ func (t *Tool) Run(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprintln(stderr, "cli: the tool has no Plan")
 		return ExitUsage
 	}
+	base, err := checkOutputs(f)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return ExitUsage
+	}
 	code := ExitPass
 	cut := false // a run was aborted or interrupted: not a baseline, not a candidate
 	var runs []*loadgen.Result
@@ -305,44 +370,46 @@ func (t *Tool) Run(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprintln(stdout, "\nthresholds")
 		_ = lastVerdicts.WriteText(stdout)
 	}
-	if f.HTML != "" {
-		if err := last.SaveHTML(f.HTML, report.HTMLOptions{Verdicts: lastVerdicts}); err != nil {
+	// Each output is written on its own: one that fails does not keep the
+	// others from being written.
+	output := func(write func() error, done string) {
+		if err := write(); err != nil {
 			fmt.Fprintln(stderr, err)
-			return ExitFail
+			code = ExitFail
+			return
 		}
-		fmt.Fprintf(stdout, "\nHTML report: %s\n", f.HTML)
+		fmt.Fprintln(stdout, done)
+	}
+	if f.HTML != "" || f.JSON != "" {
+		fmt.Fprintln(stdout)
+	}
+	if f.HTML != "" {
+		output(func() error { return last.SaveHTML(f.HTML, report.HTMLOptions{Verdicts: lastVerdicts}) }, "HTML report: "+f.HTML)
 	}
 	if f.JSON != "" {
-		if err := last.SaveJSON(f.JSON, lastVerdicts); err != nil {
-			fmt.Fprintln(stderr, err)
-			return ExitFail
-		}
-		fmt.Fprintf(stdout, "JSON summary: %s\n", f.JSON)
+		output(func() error { return last.SaveJSON(f.JSON, lastVerdicts) }, "JSON summary: "+f.JSON)
 	}
-	if cut && (f.Benchfmt != "" || f.SaveBaseline != "" || f.Baseline != "") {
+	switch {
+	case cut && (f.Benchfmt != "" || f.SaveBaseline != "" || f.Baseline != ""):
 		fmt.Fprintln(stderr, "a run was cut short: nothing saved as a baseline, written for benchstat or compared")
-		return code
-	}
-	if f.Benchfmt != "" {
-		name := t.Benchmark
-		if name == "" {
-			name = "Load"
+	default:
+		if f.Benchfmt != "" {
+			name := t.Benchmark
+			if name == "" {
+				name = "Load"
+			}
+			output(func() error {
+				return save.File(f.Benchfmt, func(w io.Writer) error { return report.WriteBenchmark(w, name, runs...) })
+			}, "benchmark format: "+f.Benchfmt)
 		}
-		if err := save.File(f.Benchfmt, func(w io.Writer) error { return report.WriteBenchmark(w, name, runs...) }); err != nil {
-			fmt.Fprintln(stderr, err)
-			return ExitFail
+		if f.SaveBaseline != "" {
+			output(func() error { return saveRuns(f.SaveBaseline, runs) },
+				fmt.Sprintf("saved %d run(s) as the baseline in %s", len(runs), f.SaveBaseline))
 		}
-	}
-	if f.SaveBaseline != "" {
-		if err := saveRuns(f.SaveBaseline, runs); err != nil {
-			fmt.Fprintln(stderr, err)
-			return ExitFail
-		}
-		fmt.Fprintf(stdout, "saved %d run(s) as the baseline in %s\n", len(runs), f.SaveBaseline)
-	}
-	if f.Baseline != "" {
-		if c := compareWith(f, runs, stdout, stderr); c != ExitPass {
-			code = c
+		if f.Baseline != "" {
+			if c := compareWith(f, base, runs, stdout, stderr); c != ExitPass {
+				code = c
+			}
 		}
 	}
 	if code == ExitFail && len(f.Thresholds) > 0 && !lastVerdicts.Passed() {
@@ -352,6 +419,47 @@ func (t *Tool) Run(ctx context.Context, args []string, stdout, stderr io.Writer)
 	return code
 }
 
+// checkOutputs fails before the load, not after it, on an output the run
+// could not write: each file's directory must exist and take a file, the
+// baseline directory to save must be one that can be made, the baseline
+// to compare with must load (it is returned), and no two outputs may share
+// a path.
+func checkOutputs(f *Flags) (base []*loadgen.Result, err error) {
+	var errs []error
+	seen := map[string]string{}
+	for _, o := range []struct{ flag, path string }{
+		{"-html", f.HTML}, {"-json", f.JSON}, {"-benchfmt", f.Benchfmt}, {"-save-baseline", f.SaveBaseline},
+	} {
+		if o.path == "" {
+			continue
+		}
+		abs, err := filepath.Abs(o.path)
+		if err != nil {
+			abs = o.path
+		}
+		if other, ok := seen[abs]; ok {
+			errs = append(errs, fmt.Errorf("%s and %s name the same path, %s: give each output its own", other, o.flag, o.path))
+			continue
+		}
+		seen[abs] = o.flag
+		if o.flag == "-save-baseline" {
+			err = save.WritableDir(o.path)
+		} else {
+			err = save.Writable(o.path)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", o.flag, err))
+		}
+	}
+	if f.Baseline != "" {
+		base, err = loadRuns(f.Baseline)
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return base, errors.Join(errs...)
+}
+
 func passFail(vs report.Verdicts) string {
 	if vs.Passed() {
 		return "pass"
@@ -359,8 +467,10 @@ func passFail(vs report.Verdicts) string {
 	return "FAIL"
 }
 
-// saveRuns saves the runs as dir/run-N.json, removing the runs of an
-// earlier baseline first, so that a comparison never mixes two.
+// saveRuns saves the runs as dir/run-N.json, replacing the runs of an
+// earlier baseline, so that a comparison never mixes two. Every file is
+// written before any is put in place: a write that fails (a full disk)
+// leaves the earlier baseline whole.
 func saveRuns(dir string, runs []*loadgen.Result) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -369,36 +479,59 @@ func saveRuns(dir string, runs []*loadgen.Result) error {
 	if err != nil {
 		return err
 	}
-	for _, f := range old {
-		if err := os.Remove(f); err != nil {
+	staged := make([]*save.Staged, 0, len(runs))
+	discard := func() {
+		for _, s := range staged {
+			s.Discard()
+		}
+	}
+	keep := map[string]bool{}
+	for i, res := range runs {
+		path := filepath.Join(dir, fmt.Sprintf("run-%d.json", i))
+		s, err := save.Stage(path, res.WriteJSON)
+		if err != nil {
+			discard()
+			return fmt.Errorf("the baseline in %s is left as it was: %w", dir, err)
+		}
+		staged, keep[path] = append(staged, s), true
+	}
+	for i, s := range staged {
+		if err := s.Commit(); err != nil {
+			staged = staged[i+1:]
+			discard()
 			return err
 		}
 	}
-	for i, res := range runs {
-		if err := res.Save(filepath.Join(dir, fmt.Sprintf("run-%d.json", i))); err != nil {
-			return err
+	for _, f := range old {
+		if !keep[f] {
+			if err := os.Remove(f); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
-// compareWith compares the runs with the baseline saved in f.Baseline and
-// checks the budgets.
-func compareWith(f *Flags, runs []*loadgen.Result, stdout, stderr io.Writer) int {
-	files, err := filepath.Glob(filepath.Join(f.Baseline, "run-*.json"))
+// loadRuns loads the runs saved in dir as a baseline.
+func loadRuns(dir string) ([]*loadgen.Result, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "run-*.json"))
 	if err != nil || len(files) == 0 {
-		fmt.Fprintf(stderr, "no baseline runs (run-*.json) in %s\n", f.Baseline)
-		return ExitUsage
+		return nil, fmt.Errorf("no baseline runs (run-*.json) in %s", dir)
 	}
 	var base []*loadgen.Result
 	for _, file := range files {
 		res, err := loadgen.LoadResult(file)
 		if err != nil {
-			fmt.Fprintln(stderr, err)
-			return ExitUsage
+			return nil, err
 		}
 		base = append(base, res)
 	}
+	return base, nil
+}
+
+// compareWith compares the runs with those of the baseline and checks
+// the budgets.
+func compareWith(f *Flags, base, runs []*loadgen.Result, stdout, stderr io.Writer) int {
 	c, err := compare.Compare(base, runs)
 	if err != nil {
 		fmt.Fprintln(stderr, err)

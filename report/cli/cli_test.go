@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -19,7 +21,33 @@ import (
 	"github.com/stampede-go/stampede/report"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) != "" {
+		stuckMain()
+		return
+	}
+	goleak.VerifyTestMain(m)
+}
+
+// childEnv makes the test binary run stuckMain instead of the tests.
+const childEnv = "STAMPEDE_CLI_TEST_CHILD"
+
+// stuckMain is a tool whose iterations wait for their context: only the
+// end of a graceful stop ends them. It says "ready" once they run.
+func stuckMain() {
+	var ready sync.Once
+	os.Args = []string{"stuck", "-quiet", "-vus", "2", "-duration", "1m"}
+	(&Tool{Plan: func(f *Flags, run int) (*loadgen.Plan, error) {
+		return &loadgen.Plan{Name: "stuck", Scenarios: []loadgen.Scenario{{
+			Name: "stuck", Executor: f.Executor(), GracefulStop: 30 * time.Second,
+			Iteration: func(ctx context.Context, it *loadgen.Iteration) error {
+				ready.Do(func() { os.Stderr.WriteString("ready\n") })
+				<-ctx.Done()
+				return ctx.Err()
+			},
+		}}}, nil
+	}}).Main()
+}
 
 // tool is a tool whose iterations take -latency (10 ms by default).
 func tool() *Tool {
@@ -168,4 +196,99 @@ func TestCutShortRunsAreNoBaseline(t *testing.T) {
 	assert.Contains(t, errOut.String(), "a run was cut short: nothing saved as a baseline")
 	_, err = os.Stat(other)
 	assert.True(t, os.IsNotExist(err), "nothing saved")
+}
+
+// TestOutputsAreCheckedBeforeTheLoad: an output the run could not write
+// is bad usage, found before any load starts.
+func TestOutputsAreCheckedBeforeTheLoad(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	require.NoError(t, os.WriteFile(file, nil, 0o644))
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-html", filepath.Join(dir, "no", "such", "dir", "r.html"), "-json", filepath.Join(dir, "s.json")}, "-html: create " + filepath.Join(dir, "no", "such", "dir", "r.html")},
+		{[]string{"-json", dir}, "-json: write " + dir + ": not a regular file"},
+		{[]string{"-benchfmt", filepath.Join(file, "b.txt")}, "-benchfmt: create " + filepath.Join(file, "b.txt")},
+		{[]string{"-save-baseline", filepath.Join(file, "base")}, "-save-baseline: mkdir " + filepath.Join(file, "base")},
+		{[]string{"-html", "r.out", "-json", "./r.out"}, "-html and -json name the same path, ./r.out"},
+		{[]string{"-baseline", filepath.Join(dir, "none")}, "no baseline runs (run-*.json) in " + filepath.Join(dir, "none")},
+	} {
+		planned := 0
+		tl := tool()
+		plan := tl.Plan
+		tl.Plan = func(f *Flags, run int) (*loadgen.Plan, error) { planned++; return plan(f, run) }
+		var out, errOut bytes.Buffer
+		synctest.Test(t, func(t *testing.T) {
+			code := tl.Run(t.Context(), append([]string{"-quiet"}, c.args...), &out, &errOut)
+			assert.Equal(t, ExitUsage, code)
+		})
+		assert.Contains(t, errOut.String(), c.want, c.args)
+		assert.Zero(t, planned, "no load for %v", c.args)
+		assert.Empty(t, out.String())
+	}
+	entries, _ := os.ReadDir(dir)
+	assert.Len(t, entries, 1, "the checks leave nothing behind")
+}
+
+// TestEachOutputOnItsOwn: an output that fails after the load (its
+// directory removed meanwhile) does not keep the others from being
+// written; the run exits 1 and says which failed.
+func TestEachOutputOnItsOwn(t *testing.T) {
+	dir := t.TempDir()
+	gone := filepath.Join(dir, "gone")
+	require.NoError(t, os.Mkdir(gone, 0o755))
+	tl := tool()
+	plan := tl.Plan
+	tl.Plan = func(f *Flags, run int) (*loadgen.Plan, error) {
+		require.NoError(t, os.Remove(gone))
+		return plan(f, run)
+	}
+	html, js, base := filepath.Join(gone, "r.html"), filepath.Join(dir, "s.json"), filepath.Join(dir, "base")
+	var out, errOut bytes.Buffer
+	synctest.Test(t, func(t *testing.T) {
+		code := tl.Run(t.Context(), []string{"-quiet", "-html", html, "-json", js, "-save-baseline", base}, &out, &errOut)
+		assert.Equal(t, ExitFail, code)
+	})
+	assert.Contains(t, errOut.String(), html)
+	assert.Contains(t, out.String(), "JSON summary: "+js)
+	assert.Contains(t, out.String(), "saved 1 run(s) as the baseline in "+base)
+	for _, p := range []string{js, filepath.Join(base, "run-0.json")} {
+		_, err := os.Stat(p)
+		assert.NoError(t, err, p)
+	}
+}
+
+// TestSignals: the first signal (SIGTERM here) stops the run gracefully,
+// the second ends the graceful stop at once and the report is written; a
+// third exits with no report.
+func TestSignals(t *testing.T) {
+	tl := tool()
+	tl.Plan = func(f *Flags, run int) (*loadgen.Plan, error) {
+		return &loadgen.Plan{Name: "stuck", Scenarios: []loadgen.Scenario{{
+			Name: "stuck", Executor: f.Executor(), GracefulStop: 30 * time.Second,
+			Iteration: func(ctx context.Context, it *loadgen.Iteration) error { <-ctx.Done(); return ctx.Err() },
+		}}}, nil
+	}
+	synctest.Test(t, func(t *testing.T) {
+		sig := make(chan os.Signal)
+		var said, out, errOut bytes.Buffer
+		exited := make(chan int, 1)
+		ctx, release := onSignals(sig, &said, func(code int) { exited <- code })
+		defer release()
+		time.AfterFunc(time.Second, func() { sig <- syscall.SIGTERM })
+		time.AfterFunc(3*time.Second, func() { sig <- os.Interrupt })
+		start := time.Now()
+		code := tl.Run(ctx, []string{"-quiet", "-duration", "1m"}, &out, &errOut)
+		assert.Equal(t, 3*time.Second, time.Since(start), "the second signal, not the 30s graceful stop, ends the run")
+		assert.Equal(t, ExitFail, code)
+		assert.Contains(t, errOut.String(), "the run stopped early: terminated signal received")
+		assert.Contains(t, out.String(), "stuck", "the report is written")
+		sig <- os.Interrupt
+		assert.Equal(t, ExitFail, <-exited)
+		assert.Contains(t, said.String(), "terminated: stopping; the iterations in flight get their graceful stop")
+		assert.Contains(t, said.String(), "interrupt again: interrupting the iterations in flight")
+		assert.Contains(t, said.String(), "interrupt a third time: exiting with no report")
+	})
 }

@@ -91,8 +91,7 @@ func (c *Comparison) WriteText(w io.Writer) error {
 	for _, n := range c.Warnings {
 		fmt.Fprintf(&b, "  note: %s\n", n)
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	return format.WriteText(w, b.String())
 }
 
 // WriteMarkdown writes the comparison as a Markdown table.
@@ -103,8 +102,7 @@ func (c *Comparison) WriteMarkdown(w io.Writer) error {
 	for _, n := range c.Warnings {
 		fmt.Fprintf(&b, "\n> note: %s\n", n)
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	return format.WriteMarkdown(w, b.String())
 }
 
 // JSONVersion is the version of the comparison's JSON form.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/montanaflynn/stats"
 
+	"github.com/stampede-go/stampede/internal/format"
 	"github.com/stampede-go/stampede/internal/table"
 	"github.com/stampede-go/stampede/loadgen"
 	"github.com/stampede-go/stampede/report"
@@ -204,8 +205,7 @@ func (r *Repetitions) WriteText(w io.Writer) error {
 	var b strings.Builder
 	t.Text(&b, "  ")
 	fmt.Fprintf(&b, "  %d runs; median and quartiles: of the per-run values, each from one run's histogram; merged: from all runs' histograms together\n", r.Runs)
-	_, err := io.WriteString(w, b.String())
-	return err
+	return format.WriteText(w, b.String())
 }
 
 func fmtValue(m report.Metric, v float64) string {
