@@ -143,9 +143,10 @@ func (e *engine) stopAll() {
 // watch stops the run when ctx is done: gracefully, then at once if the
 // hard stop of [WithHardStop] comes too. A hard stop alone does both.
 func (e *engine) watch(ctx context.Context) {
-	var hard <-chan struct{}
-	if h, ok := ctx.Value(hardStopKey{}).(context.Context); ok {
-		hard = h.Done()
+	hard, _ := ctx.Value(hardStopKey{}).(context.Context)
+	var hardDone <-chan struct{} // nil, never ready, without a hard stop
+	if hard != nil {
+		hardDone = hard.Done()
 	}
 	interrupt := func(cause error) {
 		e.stopOnce.Do(func() { e.interrupted, e.cause = true, cause })
@@ -154,13 +155,13 @@ func (e *engine) watch(ctx context.Context) {
 	select {
 	case <-ctx.Done():
 		interrupt(context.Cause(ctx))
-	case <-hard:
+	case <-hardDone:
 	case <-e.done:
 		return
 	}
 	select {
-	case <-hard:
-		interrupt(context.Cause(ctx.Value(hardStopKey{}).(context.Context)))
+	case <-hardDone:
+		interrupt(context.Cause(hard))
 		for _, r := range e.runners {
 			r.hard()
 		}

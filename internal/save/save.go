@@ -50,12 +50,7 @@ func Stage(path string, write func(io.Writer) error) (*Staged, error) {
 	}
 	f, err := os.CreateTemp(dir, "."+base+".*.tmp")
 	if err != nil {
-		// The directory's error names it; the caller asked for path.
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			return nil, &os.PathError{Op: "create", Path: path, Err: pe.Err}
-		}
-		return nil, err
+		return nil, renamed(err, "create", path)
 	}
 	s := &Staged{tmp: f.Name(), path: path}
 	err = write(f)
@@ -119,12 +114,18 @@ func WritableDir(dir string) error {
 	}
 	f, err := os.CreateTemp(d, ".stampede-probe-*")
 	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			return &os.PathError{Op: "mkdir", Path: dir, Err: pe.Err}
-		}
-		return err
+		return renamed(err, "mkdir", dir)
 	}
 	f.Close()
 	return os.Remove(f.Name())
+}
+
+// renamed names path, what the caller asked for, in the error of a
+// temporary file made for it (which names the temporary's pattern).
+func renamed(err error, op, path string) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return &os.PathError{Op: op, Path: path, Err: pe.Err}
+	}
+	return err
 }
