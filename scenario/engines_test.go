@@ -358,8 +358,9 @@ func TestBothPathsIPv6(t *testing.T) {
 }
 
 // rawServer serves keep-alive connections on loopback, answering each
-// request with the bytes answer returns for it (and closing the
-// connection after it when close says so); it counts connections.
+// request with the bytes answer returns for it (and, when close says so,
+// waiting for the client to close the connection: a request on it fails
+// the test); it counts connections.
 func rawServer(t *testing.T, answer func(r *http.Request) (resp string, close bool)) (string, *atomic.Int64) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -382,7 +383,17 @@ func rawServer(t *testing.T, answer func(r *http.Request) (resp string, close bo
 					}
 					io.Copy(io.Discard, r.Body)
 					resp, close := answer(r)
-					if _, err := io.WriteString(c, resp); err != nil || close {
+					if _, err := io.WriteString(c, resp); err != nil {
+						return
+					}
+					if close {
+						// The server is done with the connection but its
+						// close is late, as a busy server's can be: the
+						// client must close it, and not send on it again.
+						c.SetReadDeadline(time.Now().Add(10 * time.Second))
+						if n, _ := c.Read(make([]byte, 1)); n > 0 {
+							t.Errorf("a request on a connection that was to close after %s %s", r.Method, r.URL)
+						}
 						return
 					}
 				}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stampede-go/stampede/internal/wire"
 	"github.com/stampede-go/stampede/metrics"
 )
 
@@ -186,6 +187,12 @@ func (s *httpStep) request(ctx context.Context, vu *VU) (*http.Request, error) {
 		if k == "Host" {
 			req.Host = string(v) // net/http sends req.Host, not a Host header
 			return
+		}
+		if k == "Connection" && wire.HasToken(v, "close") {
+			// net/http's transport keeps the connection for the next
+			// request unless Request.Close says otherwise, whatever the
+			// header says; the server may close it at any moment.
+			req.Close = true
 		}
 		req.Header.Add(k, string(v))
 	}); err != nil {
