@@ -2,6 +2,19 @@
 // virtual users do, run them under a load model, and read, check and compare
 // the results, all from Go code, `go test` or your own tools.
 //
+// Start with a journey, run it under a load model, and read the result:
+//
+//	j := scenario.Must("browse", scenario.Parts{
+//		scenario.GET("home", base+"/", scenario.Expect(200)),
+//		scenario.Think(scenario.Uniform(time.Second, 3*time.Second)),
+//	})
+//	res, err := loadgen.Run(ctx, &loadgen.Plan{Scenarios: []loadgen.Scenario{
+//		j.Scenario(loadgen.ConstantVUs{VUs: 50, Duration: time.Minute}),
+//	}})
+//	report.Summarize(res).WriteText(os.Stdout)
+//
+// go run ./examples/quickstart runs this against a demo service built in.
+//
 // The module is organised in layers, each its own package:
 //
 //   - [github.com/stampede-go/stampede/metrics] records latencies and

@@ -23,34 +23,37 @@ const module = "github.com/stampede-go/stampede"
 // a deliberate edit here. The layers of the design: metrics imports no
 // other package of the module; loadgen knows nothing of HTTP, scenarios or
 // reports; nothing but examples imports report; internal packages import
-// the standard library and metrics only (report/internal is report's own);
+// the standard library and metrics only (report/internal is report's own:
+// runchart sits below report, thresholds above it, shared by the pages of
+// compare and capacity);
 // the HTTP/1.1 codec (internal/wire) imports nothing of the module, and
 // only scenario imports it. The benchmarks' target (bench/target) stands
 // alone. Examples may import anything.
 var allowed = map[string][]string{
-	"":                         nil,
-	"metrics":                  {"internal/jsonfmt"},
-	"loadgen":                  {"metrics", "internal/clock", "internal/jsonfmt", "internal/save"},
-	"scenario":                 {"loadgen", "metrics", "internal/wire"},
-	"report":                   {"loadgen", "metrics", "internal/chart", "internal/format", "internal/page", "internal/save", "internal/table", "report/internal/runchart"},
-	"report/compare":           {"loadgen", "metrics", "report", "internal/chart", "internal/format", "internal/page", "internal/save", "internal/table", "report/internal/runchart"},
-	"report/reporttest":        {"loadgen", "report", "report/compare"},
-	"report/capacity":          {"loadgen", "metrics", "report", "internal/chart", "internal/format", "internal/page", "internal/save", "internal/table"},
-	"report/cli":               {"loadgen", "report", "report/compare", "internal/save"},
-	"report/internal/runchart": {"loadgen", "metrics", "internal/chart", "internal/format"},
-	"internal/chart":           {"metrics"},
-	"internal/clock":           nil,
-	"internal/demo":            {"internal/memnet"},
-	"internal/format":          {"metrics"},
-	"internal/golden":          nil,
-	"internal/htmltest":        nil,
-	"internal/jsonfmt":         nil,
-	"internal/memnet":          nil,
-	"internal/page":            {"internal/chart", "internal/table"},
-	"internal/save":            nil,
-	"internal/table":           nil,
-	"internal/wire":            nil,
-	"bench/target":             nil,
+	"":                           nil,
+	"metrics":                    {"internal/jsonfmt"},
+	"loadgen":                    {"metrics", "internal/clock", "internal/jsonfmt", "internal/save"},
+	"scenario":                   {"loadgen", "metrics", "internal/wire"},
+	"report":                     {"loadgen", "metrics", "internal/chart", "internal/format", "internal/page", "internal/save", "internal/table", "report/internal/runchart"},
+	"report/compare":             {"loadgen", "metrics", "report", "internal/chart", "internal/format", "internal/page", "internal/save", "internal/table", "report/internal/runchart", "report/internal/thresholds"},
+	"report/reporttest":          {"loadgen", "report", "report/compare"},
+	"report/capacity":            {"loadgen", "metrics", "report", "internal/chart", "internal/format", "internal/page", "internal/save", "internal/table", "report/internal/thresholds"},
+	"report/cli":                 {"loadgen", "report", "report/compare", "internal/save"},
+	"report/internal/runchart":   {"loadgen", "metrics", "internal/chart", "internal/format"},
+	"report/internal/thresholds": {"report", "internal/page", "internal/table"},
+	"internal/chart":             {"metrics"},
+	"internal/clock":             nil,
+	"internal/demo":              {"internal/memnet"},
+	"internal/format":            {"metrics"},
+	"internal/golden":            nil,
+	"internal/htmltest":          nil,
+	"internal/jsonfmt":           nil,
+	"internal/memnet":            nil,
+	"internal/page":              {"internal/chart", "internal/table"},
+	"internal/save":              nil,
+	"internal/table":             nil,
+	"internal/wire":              nil,
+	"bench/target":               nil,
 }
 
 // forbiddenStd lists standard packages a package must not import.

@@ -51,7 +51,7 @@ func BenchmarkOpenRate(b *testing.B) {
 					b.Fatal(err)
 				}
 				it := res.Iterations("open")
-				lag := res.Metrics.Metric(metrics.Key{Scenario: "open", Kind: metrics.KindScheduleLag}).Total
+				lag := res.Metrics.SeriesOf(metrics.Key{Scenario: "open", Kind: metrics.KindScheduleLag}).Total
 				b.ReportMetric(float64(it.Count())/(float64(rate)*dur.Seconds()), "achieved/target")
 				b.ReportMetric(float64(lag.Quantile(0.5))/1e3, "p50-lag-us")
 				b.ReportMetric(float64(lag.Quantile(0.99))/1e3, "p99-lag-us")

@@ -131,7 +131,7 @@ func (e *engine) progress(end time.Time) *Progress {
 		Elapsed: now.Sub(e.start),
 		Planned: e.planned,
 		Final:   final,
-		Metrics: make([]MetricProgress, len(keys)),
+		Series:  make([]SeriesProgress, len(keys)),
 	}
 	// The running totals cover the closed intervals (all of the run once it
 	// has ended), not the time elapsed since the last one closed.
@@ -149,7 +149,7 @@ func (e *engine) progress(end time.Time) *Progress {
 	}
 	byKey := map[metrics.Key]int{}
 	for h, k := range keys {
-		p.Metrics[h] = MetricProgress{Key: k, Progress: e.rec.Progress(metrics.Handle(h))}
+		p.Series[h] = SeriesProgress{Key: k, KeyProgress: e.rec.Progress(metrics.Handle(h))}
 		byKey[k] = h
 	}
 	if n := e.rec.Closed(); n > 0 {
@@ -159,7 +159,7 @@ func (e *engine) progress(end time.Time) *Progress {
 	}
 	for _, r := range e.runners {
 		sp := ScenarioProgress{Name: r.sc.Name, VUs: int(r.vus.Load())}
-		sp.Iterations = p.Metrics[byKey[r.iterKey]]
+		sp.Iterations = p.Series[byKey[r.iterKey]]
 		p.Scenarios = append(p.Scenarios, sp)
 	}
 	return p

@@ -2,6 +2,24 @@
 // returns a [Result]. It knows nothing of HTTP, journeys or reports; an
 // iteration is any func(ctx, *Iteration) error.
 //
+// Start with [Run]: give it a [Plan] of scenarios, each an executor (the
+// load model) and what one iteration does. It returns when the plan ends
+// or ctx is cancelled, with every latency and outcome recorded:
+//
+//	res, err := loadgen.Run(ctx, &loadgen.Plan{
+//		Warmup: 10 * time.Second,
+//		Scenarios: []loadgen.Scenario{{
+//			Name:     "checkout",
+//			Executor: loadgen.ConstantRate{Rate: 200, Duration: time.Minute, MaxVUs: 100},
+//			Iteration: func(ctx context.Context, it *loadgen.Iteration) error {
+//				return checkout(ctx) // an error fails the iteration, classed by its kind
+//			},
+//		}},
+//	})
+//
+// Package report summarises and checks res; package scenario builds
+// iterations out of HTTP and Go steps.
+//
 // # Plans, scenarios and executors
 //
 // A [Plan] holds scenarios that run at the same time. Each [Scenario] has a

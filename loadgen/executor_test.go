@@ -60,7 +60,7 @@ func TestCustomExecutors(t *testing.T) {
 			}}
 		}
 		whole := run(t, plan(Segment{}, time.Time{}))
-		ser := whole.Metrics.Metric(metrics.Key{Scenario: "steps", Kind: metrics.KindIteration}).Series
+		ser := whole.Metrics.SeriesOf(metrics.Key{Scenario: "steps", Kind: metrics.KindIteration}).Points
 		// Sampled at 1 and 2 s (at 3 s the run ends as VUs leave).
 		assert.Equal(t, []int64{2, 6}, []int64{ser[0].VUs, ser[1].VUs}, "VUs at 1 and 2 s")
 		// 2 VUs × 30 + 4 more × 10 iterations of 100 ms.

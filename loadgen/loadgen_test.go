@@ -55,9 +55,9 @@ func run(t *testing.T, p *Plan) *Result {
 // started = completed + failed + interrupted by construction of Counts.
 func checkAccounting(t *testing.T, res *Result) {
 	t.Helper()
-	for _, m := range res.Metrics.Metrics {
+	for _, m := range res.Metrics.Series {
 		var sum metrics.Stats
-		for _, p := range m.Series {
+		for _, p := range m.Points {
 			sum.Merge(&p.Stats)
 		}
 		if res.Plan.Warmup == 0 {
@@ -80,7 +80,7 @@ func TestConstantVUsRunsExactIterations(t *testing.T) {
 		assert.Equal(t, 300*time.Millisecond, it.Latency.Min)
 		assert.Equal(t, 300*time.Millisecond, it.Latency.Max)
 		assert.Equal(t, 1200*time.Millisecond, res.Duration())
-		assert.Len(t, res.Metrics.Metrics[0].Series, 2)
+		assert.Len(t, res.Metrics.Series[0].Points, 2)
 	})
 }
 
@@ -243,7 +243,7 @@ func TestConstantRateIntendedTimes(t *testing.T) {
 		for i, at := range intended {
 			require.Equal(t, time.Duration(i)*10*time.Millisecond, at.Sub(start), "arrival %d", i)
 		}
-		lag := res.Metrics.Metric(metrics.Key{Scenario: "o", Kind: metrics.KindScheduleLag}).Total
+		lag := res.Metrics.SeriesOf(metrics.Key{Scenario: "o", Kind: metrics.KindScheduleLag}).Total
 		assert.Equal(t, int64(1000), lag.Count())
 		assert.Zero(t, lag.Latency.Max, "a fake clock never wakes late")
 		assert.Equal(t, 15*time.Millisecond, it.Quantile(0.99))
@@ -319,7 +319,7 @@ func TestRampingRateArrivals(t *testing.T) {
 		// ∫ rate: 0→100/s over 10 s is 500, then 100/s for 5 s is 500.
 		it := res.Iterations("r")
 		assert.Equal(t, int64(1000), it.Count())
-		series := res.Metrics.Metric(metrics.Key{Scenario: "r", Kind: metrics.KindIteration}).Series
+		series := res.Metrics.SeriesOf(metrics.Key{Scenario: "r", Kind: metrics.KindIteration}).Points
 		// In the ramp, second k holds ∫_k^{k+1} 10t dt = 10k + 5 arrivals.
 		for k := range 10 {
 			assert.InDelta(t, 10*k+5, series[k].Count(), 1, "second %d", k)
@@ -339,7 +339,7 @@ func TestPoissonArrivals(t *testing.T) {
 		// Per-second counts of a Poisson process vary about as much as their
 		// mean (200); evenly spaced arrivals would give 200 every second.
 		var sum, sq float64
-		for _, p := range res.Metrics.Metrics[0].Series[:20] {
+		for _, p := range res.Metrics.Series[0].Points[:20] {
 			c := float64(p.Count())
 			sum, sq = sum+c, sq+c*c
 		}
@@ -356,10 +356,10 @@ func TestWarmupLeftOutOfTotals(t *testing.T) {
 			// 50 ms iterations end between interval boundaries.
 			Name: "o", Executor: ConstantRate{Rate: 10, Duration: 5 * time.Second, MaxVUs: 2}, Iteration: sleepIter(50 * time.Millisecond),
 		}}})
-		m := res.Metrics.Metric(metrics.Key{Scenario: "o", Kind: metrics.KindIteration})
+		m := res.Metrics.SeriesOf(metrics.Key{Scenario: "o", Kind: metrics.KindIteration})
 		assert.Equal(t, int64(30), m.Total.Count())
 		var all int64
-		for _, p := range m.Series {
+		for _, p := range m.Points {
 			all += p.Count()
 		}
 		assert.Equal(t, int64(50), all)
@@ -589,7 +589,7 @@ func TestEventsAndGauges(t *testing.T) {
 		assert.Equal(t, []float64{1, 2, 3}, []float64{g.Points[0].Mean(), g.Points[1].Mean(), g.Points[2].Mean()})
 		assert.Zero(t, g.Points[3].N)
 		assert.Nil(t, res.Metrics.Gauge("broken"), "a panicking gauge records nothing")
-		vus := res.Metrics.Metric(metrics.Key{Scenario: "c", Kind: metrics.KindIteration}).Series
+		vus := res.Metrics.SeriesOf(metrics.Key{Scenario: "c", Kind: metrics.KindIteration}).Points
 		assert.Equal(t, int64(1), vus[0].VUs)
 	})
 }
@@ -877,7 +877,7 @@ func TestRealTimeOpenModel(t *testing.T) {
 	require.NoError(t, err)
 	it := res.Iterations("o")
 	assert.Equal(t, int64(600), it.Count()+it.Outcomes[metrics.Dropped], "scheduled = started + dropped")
-	lag := res.Metrics.Metric(metrics.Key{Scenario: "o", Kind: metrics.KindScheduleLag}).Total
+	lag := res.Metrics.SeriesOf(metrics.Key{Scenario: "o", Kind: metrics.KindScheduleLag}).Total
 	assert.Equal(t, it.Count(), lag.Count(), "one lag per started iteration")
 	checkAccounting(t, res)
 }
@@ -1030,9 +1030,9 @@ func TestLateFlushKeepsEveryRecordingInItsInterval(t *testing.T) {
 		})
 		require.NotEmpty(t, late)
 		assert.Equal(t, 900*time.Millisecond, slices.Max(late), "the flushes ran late")
-		m := res.Metrics.Metric(metrics.Key{Scenario: "s", Kind: metrics.KindIteration})
+		m := res.Metrics.SeriesOf(metrics.Key{Scenario: "s", Kind: metrics.KindIteration})
 		var counts []int64
-		for _, p := range m.Series {
+		for _, p := range m.Points {
 			counts = append(counts, p.Count())
 		}
 		// Arrival i is due at i×10 ms and ends 5 ms later, in the interval

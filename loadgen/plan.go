@@ -305,7 +305,7 @@ type Progress struct {
 	IntervalStart time.Time
 	// Warmup is true while the interval that just closed was in warm-up.
 	Warmup bool
-	// Measured is the window that the running totals (MetricProgress.Total)
+	// Measured is the window that the running totals (SeriesProgress.Total)
 	// cover: the closed intervals after the warm-up (the whole run after
 	// the warm-up in the final report). A late interval boundary does not
 	// stretch it, so rates computed from it stay true.
@@ -315,9 +315,9 @@ type Progress struct {
 	Final bool
 	// Scenarios has one entry per scenario, in plan order.
 	Scenarios []ScenarioProgress
-	// Metrics has, for every metric key in the order keys were registered,
+	// Series has, for every metric key in the order keys were registered,
 	// the interval that just closed and the running totals.
-	Metrics []MetricProgress
+	Series []SeriesProgress
 	// Gauges has every gauge's samples of the interval that just closed.
 	Gauges []GaugeProgress
 }
@@ -335,12 +335,12 @@ type ScenarioProgress struct {
 	VUs int
 	// Iterations holds the scenario's iteration metric: the latest interval
 	// and the totals so far.
-	Iterations MetricProgress
+	Iterations SeriesProgress
 }
 
-// MetricProgress is one metric's latest interval and running totals (see
-// [metrics.Progress]: Last, Total without warm-up, All with it).
-type MetricProgress struct {
+// SeriesProgress is one metric's latest interval and running totals (see
+// [metrics.KeyProgress]: Last, Total without warm-up, All with it).
+type SeriesProgress struct {
 	Key metrics.Key
-	metrics.Progress
+	metrics.KeyProgress
 }

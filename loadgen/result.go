@@ -154,7 +154,7 @@ func (p *PlanInfo) Scenario(name string) *ScenarioInfo {
 // excluded): Outcomes counts completed (ok), failed (error classes),
 // interrupted and dropped ones.
 func (r *Result) Iterations(scenario string) metrics.Stats {
-	if m := r.Metrics.Metric(metrics.Key{Scenario: scenario, Kind: metrics.KindIteration}); m != nil {
+	if m := r.Metrics.SeriesOf(metrics.Key{Scenario: scenario, Kind: metrics.KindIteration}); m != nil {
 		return m.Total
 	}
 	return metrics.Stats{}
@@ -176,16 +176,16 @@ func (r *Result) WriteJSON(w io.Writer) error {
 	return nil
 }
 
-// Save writes the result to a file in its JSON format (see
+// SaveJSON writes the result to a file in its JSON format (see
 // [Result.WriteJSON]); [LoadResult] reads it back.
-func (r *Result) Save(path string) error {
+func (r *Result) SaveJSON(path string) error {
 	if err := save.File(path, r.WriteJSON); err != nil {
 		return fmt.Errorf("loadgen: %w", err)
 	}
 	return nil
 }
 
-// LoadResult reads a result file written by [Result.Save] (see
+// LoadResult reads a result file written by [Result.SaveJSON] (see
 // [ReadResult]).
 func LoadResult(path string) (*Result, error) {
 	f, err := os.Open(path)

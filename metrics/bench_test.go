@@ -130,7 +130,7 @@ func BenchmarkSnapshot(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		s := r.Snapshot()
-		if len(s.Metrics) != names {
+		if len(s.Series) != names {
 			b.Fatal("wrong snapshot")
 		}
 	}

@@ -2,9 +2,21 @@
 // latencies in HDR histograms, outcomes in counters, both per interval and
 // in total, for every scenario and step.
 //
+// Most programs meet this package through a run's result: the engine
+// records into a [Recorder], and [loadgen.Result] holds its [Snapshot].
+// Start with [Snapshot.SeriesOf], which gives one key's totals and
+// per-interval points; [Stats] answers the questions:
+//
+//	s := res.Metrics.SeriesOf(metrics.Key{Scenario: "signup", Step: "apply", Kind: metrics.KindStep})
+//	p95 := s.Total.Quantile(0.95) // of successful operations, exact to 3 significant digits
+//	failed := s.Total.Errors()    // every outcome but OK
+//
+// An iteration records measurements of its own into the [Shard] it is
+// given, under a key resolved once with [Recorder.Handle].
+//
 // # Model
 //
-// A [Recorder] holds one metric per [Key] (scenario, step, kind). Virtual
+// A [Recorder] holds one series per [Key] (scenario, step, kind). Virtual
 // users record into a [Shard]: a [Shard.Record] call is a lock that no other
 // shard shares, a histogram index and a few adds, with no allocation and no
 // map lookup, because the key was resolved to a [Handle] beforehand. The
@@ -18,9 +30,9 @@
 // that have ended; a recording that reaches the recorder after its interval
 // closed is added to that interval at the next flush, so a late flush
 // moves nothing between intervals. Closed intervals are frozen into a
-// compact form that reads quantiles without decoding: a ten-minute,
-// ten-step series takes about 30 MiB in the worst case measured
-// (BenchmarkSnapshot), whatever the request count.
+// compact form that reads quantiles without decoding, whose size depends
+// on how many distinct latencies an interval saw, not on the request count
+// (BenchmarkSnapshot measures the worst case).
 // Intervals that begin before the warm-up ends stay in the series but are
 // left out of the totals.
 //
@@ -42,7 +54,7 @@
 //
 // # JSON format, version 2
 //
-// [Snapshot.WriteJSON] writes, and [ReadJSON] reads back (version 1, whose
+// [Snapshot.WriteJSON] writes, and [ReadSnapshot] reads back (version 1, whose
 // single latency held failures too, is read as well and marked with
 // [Snapshot.LatencyIncludesFailures]):
 //

@@ -34,7 +34,7 @@ func Example() {
 	rec.Finish(start.Add(2 * time.Second))
 
 	snap := rec.Snapshot()
-	for _, m := range snap.Metrics {
+	for _, m := range snap.Series {
 		t := m.Total
 		fmt.Printf("%-6s n=%d errors=%d p50=%v max=%v failed=%d\n",
 			m.Step, t.Count(), t.Errors(), t.Quantile(0.5).Round(time.Millisecond), t.Latency.Max, t.Failed.Count())
@@ -63,7 +63,7 @@ func ExampleMerge() {
 	if err != nil {
 		panic(err)
 	}
-	t := all.Metric(key).Total
+	t := all.SeriesOf(key).Total
 	fmt.Println(t.Count(), t.Quantile(0.5).Round(time.Millisecond), t.Quantile(0.99).Round(time.Millisecond))
 	// Output: 200 100ms 198ms
 }

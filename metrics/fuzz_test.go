@@ -8,9 +8,9 @@ import (
 	"time"
 )
 
-// FuzzReadJSON feeds arbitrary bytes to the decoder: it must never panic, and
+// FuzzReadSnapshot feeds arbitrary bytes to the decoder: it must never panic, and
 // whatever it accepts must encode and decode again to the same snapshot.
-func FuzzReadJSON(f *testing.F) {
+func FuzzReadSnapshot(f *testing.F) {
 	r, _ := New(Options{Start: t0})
 	h := r.Handle(Key{Scenario: "s", Step: "a", Kind: KindStep})
 	for i := range 50 {
@@ -30,7 +30,7 @@ func FuzzReadJSON(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		s, err := ReadJSON(bytes.NewReader(b))
+		s, err := ReadSnapshot(bytes.NewReader(b))
 		if err != nil {
 			return
 		}
@@ -38,7 +38,7 @@ func FuzzReadJSON(f *testing.F) {
 		if err := s.WriteJSON(&out); err != nil {
 			t.Fatalf("accepted input does not encode: %v", err)
 		}
-		s2, err := ReadJSON(bytes.NewReader(out.Bytes()))
+		s2, err := ReadSnapshot(bytes.NewReader(out.Bytes()))
 		if err != nil {
 			t.Fatalf("re-decoding our own encoding: %v\n%s", err, out.Bytes())
 		}
@@ -70,11 +70,11 @@ func FuzzMerge(f *testing.F) {
 	}
 	f.Add(tiny("2026-01-01T00:00:00Z"), tiny("2026-01-01T00:00:01Z"))
 	f.Fuzz(func(t *testing.T, a, b []byte) {
-		sa, err := ReadJSON(bytes.NewReader(a))
+		sa, err := ReadSnapshot(bytes.NewReader(a))
 		if err != nil {
 			return
 		}
-		sb, err := ReadJSON(bytes.NewReader(b))
+		sb, err := ReadSnapshot(bytes.NewReader(b))
 		if err != nil {
 			return
 		}
@@ -84,16 +84,16 @@ func FuzzMerge(f *testing.F) {
 		}
 		held := 0
 		for _, s := range []*Snapshot{sa, sb} {
-			for _, x := range s.Metrics {
-				held += len(x.Series)
+			for _, x := range s.Series {
+				held += len(x.Points)
 			}
 			for _, g := range s.Gauges {
 				held += len(g.Points)
 			}
 		}
 		made := 0
-		for _, x := range m.Metrics {
-			made += len(x.Series)
+		for _, x := range m.Series {
+			made += len(x.Points)
 		}
 		for _, g := range m.Gauges {
 			made += len(g.Points)
@@ -101,10 +101,10 @@ func FuzzMerge(f *testing.F) {
 		if made > 2*held+mergeSlack {
 			t.Fatalf("%d points made from %d", made, held)
 		}
-		for _, x := range m.Metrics {
+		for _, x := range m.Series {
 			var want Counts
 			for _, s := range []*Snapshot{sa, sb} {
-				if y := s.Metric(x.Key); y != nil {
+				if y := s.SeriesOf(x.Key); y != nil {
 					want.Add(&y.Total.Outcomes)
 				}
 			}
@@ -116,7 +116,7 @@ func FuzzMerge(f *testing.F) {
 		if err := m.WriteJSON(&out); err != nil {
 			t.Fatalf("a merge does not encode: %v", err)
 		}
-		if _, err := ReadJSON(&out); err != nil {
+		if _, err := ReadSnapshot(&out); err != nil {
 			t.Fatalf("a merge does not decode: %v", err)
 		}
 	})

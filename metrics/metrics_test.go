@@ -71,7 +71,7 @@ func TestQuantilesMatchRawSamples(t *testing.T) {
 			}
 			r.Finish(at(time.Second))
 			slices.Sort(raw)
-			st := r.Snapshot().Metrics[0].Total
+			st := r.Snapshot().Series[0].Total
 			for _, q := range []float64{0, 0.5, 0.9, 0.95, 0.99, 0.999, 1} {
 				want := exactQuantile(raw, q)
 				got := st.Quantile(q)
@@ -190,7 +190,7 @@ func TestFailedLatencyIsKeptApart(t *testing.T) {
 	}
 	sh.Record(h, t0, 30*time.Second, Interrupted) // cut off: counted, no latency
 	r.Finish(at(time.Second))
-	st := r.Snapshot().Metrics[0].Total
+	st := r.Snapshot().Series[0].Total
 	assert.Equal(t, int64(101), st.Count())
 	assert.Equal(t, int64(10), st.Errors())
 	assert.Equal(t, int64(90), st.Latency.Count())
@@ -216,7 +216,7 @@ func TestStatusCodes(t *testing.T) {
 	}
 	r.Shard(0).Status(h, t0, 42) // not a status code: ignored
 	r.Finish(at(time.Second))
-	st := r.Snapshot().Metrics[0].Total
+	st := r.Snapshot().Series[0].Total
 	assert.Equal(t, StatusCounts{{200, 90}, {503, 10}}, st.Status)
 	assert.Equal(t, int64(10), st.Status.Get(503))
 	assert.Equal(t, int64(0), st.Status.Get(404))
@@ -281,7 +281,7 @@ func TestRecordingLandsInTheIntervalOfItsInstant(t *testing.T) {
 	}
 	r.Finish(at(4 * time.Second))
 	var counts, drops []int64
-	for _, p := range r.Snapshot().Metrics[0].Series {
+	for _, p := range r.Snapshot().Series[0].Points {
 		counts = append(counts, p.Count())
 		drops = append(drops, p.Outcomes[Dropped])
 	}
@@ -302,17 +302,17 @@ func TestLateRecordingAmendsItsInterval(t *testing.T) {
 	r.Shard(0).Record(h, at(1999*time.Millisecond), 5*time.Millisecond, HTTP5xx)
 	r.Shard(0).Record(h, at(500*time.Millisecond), 7*time.Millisecond, OK) // in the warm-up
 	r.Flush(at(2300 * time.Millisecond))
-	m := r.Snapshot().Metrics[0]
-	require.Len(t, m.Series, 2)
-	assert.Equal(t, int64(1), m.Series[0].Count())
-	assert.Equal(t, int64(2), m.Series[1].Count())
-	assert.Equal(t, int64(1), m.Series[1].Errors())
-	assert.Equal(t, int64(3), m.Series[1].VUs, "an amendment keeps the interval's VUs")
+	m := r.Snapshot().Series[0]
+	require.Len(t, m.Points, 2)
+	assert.Equal(t, int64(1), m.Points[0].Count())
+	assert.Equal(t, int64(2), m.Points[1].Count())
+	assert.Equal(t, int64(1), m.Points[1].Errors())
+	assert.Equal(t, int64(3), m.Points[1].VUs, "an amendment keeps the interval's VUs")
 	assert.Equal(t, int64(2), m.Total.Count(), "the warm-up interval stays out of the totals")
 	r.Finish(at(2500 * time.Millisecond))
-	m = r.Snapshot().Metrics[0]
-	require.Len(t, m.Series, 3)
-	assert.Equal(t, []int64{1, 2, 1}, []int64{m.Series[0].Count(), m.Series[1].Count(), m.Series[2].Count()})
+	m = r.Snapshot().Series[0]
+	require.Len(t, m.Points, 3)
+	assert.Equal(t, []int64{1, 2, 1}, []int64{m.Points[0].Count(), m.Points[1].Count(), m.Points[2].Count()})
 	assert.Equal(t, int64(3), m.Total.Count())
 }
 
@@ -347,17 +347,17 @@ func TestMergeEqualsRecordingTheUnion(t *testing.T) {
 
 func assertSnapshotsEqual(t *testing.T, want, got *Snapshot) {
 	t.Helper()
-	require.Equal(t, len(want.Metrics), len(got.Metrics))
+	require.Equal(t, len(want.Series), len(got.Series))
 	assert.True(t, want.Start.Equal(got.Start))
 	assert.Equal(t, want.Interval, got.Interval)
-	for i := range want.Metrics {
-		w, g := want.Metrics[i], got.Metrics[i]
+	for i := range want.Series {
+		w, g := want.Series[i], got.Series[i]
 		assert.Equal(t, w.Key, g.Key)
 		assertStatsEqual(t, &w.Total, &g.Total)
-		require.Equal(t, len(w.Series), len(g.Series), "%v series", w.Key)
-		for j := range w.Series {
-			assert.True(t, w.Series[j].Start.Equal(g.Series[j].Start))
-			assertStatsEqual(t, &w.Series[j].Stats, &g.Series[j].Stats)
+		require.Equal(t, len(w.Points), len(g.Points), "%v series", w.Key)
+		for j := range w.Points {
+			assert.True(t, w.Points[j].Start.Equal(g.Points[j].Start))
+			assertStatsEqual(t, &w.Points[j].Stats, &g.Points[j].Stats)
 		}
 	}
 	require.Equal(t, len(want.Gauges), len(got.Gauges))
@@ -406,17 +406,17 @@ func TestJSONRoundTrip(t *testing.T) {
 	s := r.Snapshot()
 	var buf bytes.Buffer
 	require.NoError(t, s.WriteJSON(&buf))
-	got, err := ReadJSON(bytes.NewReader(buf.Bytes()))
+	got, err := ReadSnapshot(bytes.NewReader(buf.Bytes()))
 	require.NoError(t, err)
 	assertSnapshotsEqual(t, s, got)
 	var buf2 bytes.Buffer
 	require.NoError(t, got.WriteJSON(&buf2))
 	assert.Equal(t, buf.String(), buf2.String(), "encode → decode → encode is stable")
-	tot := got.Metric(Key{Scenario: "s", Step: "a", Kind: KindStep}).Total
+	tot := got.SeriesOf(Key{Scenario: "s", Step: "a", Kind: KindStep}).Total
 	assert.Equal(t, int64(1), tot.Latency.Clamped)
 	assert.Positive(t, tot.Failed.Count())
 	assert.Len(t, tot.Status, 3)
-	assert.Equal(t, int64(7), got.Metric(Key{Scenario: "s", Kind: KindIteration}).Series[0].VUs)
+	assert.Equal(t, int64(7), got.SeriesOf(Key{Scenario: "s", Kind: KindIteration}).Points[0].VUs)
 	assert.False(t, got.LatencyIncludesFailures)
 }
 
@@ -428,11 +428,11 @@ func TestReadVersion1(t *testing.T) {
 	require.NoError(t, err)
 	var file struct{ Metrics json.RawMessage }
 	require.NoError(t, json.Unmarshal(b, &file))
-	s, err := ReadJSON(bytes.NewReader(file.Metrics))
+	s, err := ReadSnapshot(bytes.NewReader(file.Metrics))
 	require.NoError(t, err)
 	assert.Equal(t, 1, s.Version)
 	assert.True(t, s.LatencyIncludesFailures)
-	apply := s.Metric(Key{Scenario: "signup", Step: "apply", Kind: KindStep})
+	apply := s.SeriesOf(Key{Scenario: "signup", Step: "apply", Kind: KindStep})
 	require.NotNil(t, apply)
 	assert.Equal(t, int64(27), apply.Total.Count(), "40 iterations, 13 of them in the warm-up")
 	assert.Equal(t, int64(3), apply.Total.Errors())
@@ -443,14 +443,14 @@ func TestReadVersion1(t *testing.T) {
 	// includes failures.
 	var out bytes.Buffer
 	require.NoError(t, s.WriteJSON(&out))
-	again, err := ReadJSON(&out)
+	again, err := ReadSnapshot(&out)
 	require.NoError(t, err)
 	assert.Equal(t, Version, again.Version)
 	assert.True(t, again.LatencyIncludesFailures)
 	assertSnapshotsEqual(t, s, again)
 }
 
-func TestReadJSONErrors(t *testing.T) {
+func TestReadSnapshotErrors(t *testing.T) {
 	const v = `"version":2,"interval_ns":1000000`
 	cases := []struct{ name, in, want string }{
 		{"empty", ``, "decoding JSON"},
@@ -476,14 +476,14 @@ func TestReadJSONErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := ReadJSON(strings.NewReader(tc.in))
+			_, err := ReadSnapshot(strings.NewReader(tc.in))
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
 		})
 	}
-	_, err := ReadJSON(strings.NewReader(`{"version":9,"interval_ns":1}`))
+	_, err := ReadSnapshot(strings.NewReader(`{"version":9,"interval_ns":1}`))
 	assert.True(t, errors.Is(err, ErrVersion))
-	_, err = ReadJSON(strings.NewReader(`{` + v + `,"metrics":[{"scenario":"s","kind":"step","total":{"outcomes":{"ok":1},"latency":` + oneValue + `}}]}`))
+	_, err = ReadSnapshot(strings.NewReader(`{` + v + `,"metrics":[{"scenario":"s","kind":"step","total":{"outcomes":{"ok":1},"latency":` + oneValue + `}}]}`))
 	assert.NoError(t, err, "the valid neighbour of the cases above")
 }
 
@@ -511,10 +511,10 @@ func TestSeriesSumEqualsTotalAndWarmupIsExcluded(t *testing.T) {
 		r.Flush(at(time.Duration(sec+1) * time.Second))
 	}
 	r.Finish(at(5 * time.Second))
-	m := r.Snapshot().Metrics[0]
-	require.Len(t, m.Series, 5)
+	m := r.Snapshot().Series[0]
+	require.Len(t, m.Points, 5)
 	var all, measured Stats
-	for i, p := range m.Series {
+	for i, p := range m.Points {
 		assert.Equal(t, int64((i+1)*10+1), p.Count(), "interval %d", i)
 		all.Merge(&p.Stats)
 		if i >= 2 {
@@ -540,14 +540,14 @@ func TestFlushClosesEmptyIntervalsAndFinishThePartialOne(t *testing.T) {
 	assert.Equal(t, end, r.Finish(at(time.Hour)), "Finish is idempotent")
 	s := r.Snapshot()
 	counts := []int64{}
-	for _, p := range s.Metrics[0].Series {
+	for _, p := range s.Series[0].Points {
 		counts = append(counts, p.Count())
 	}
 	assert.Equal(t, []int64{1, 0, 0, 1}, counts)
 	assert.Equal(t, end, s.End())
 	// A key registered late still has a point for every interval.
 	late := r.Handle(Key{Scenario: "s", Step: "late", Kind: KindStep})
-	assert.Len(t, r.Snapshot().Metric(r.keys[late]).Series, 4)
+	assert.Len(t, r.Snapshot().SeriesOf(r.keys[late]).Points, 4)
 }
 
 func TestClampedValuesAreCounted(t *testing.T) {
@@ -556,7 +556,7 @@ func TestClampedValuesAreCounted(t *testing.T) {
 	r.Shard(0).Record(h, t0, 3*time.Hour, OK)
 	r.Shard(0).Record(h, t0, -time.Second, OK)
 	r.Finish(at(time.Second))
-	st := r.Snapshot().Metrics[0].Total
+	st := r.Snapshot().Series[0].Total
 	assert.Equal(t, int64(2), st.Latency.Count())
 	assert.Equal(t, int64(1), st.Latency.Clamped)
 	assert.Equal(t, 3*time.Hour, st.Latency.Max, "exact max is kept")
@@ -628,10 +628,10 @@ func TestMergeAlignsOffsetStarts(t *testing.T) {
 	m, err := Merge(b.Snapshot(), a.Snapshot())
 	require.NoError(t, err)
 	assert.True(t, m.Start.Equal(t0))
-	ser := m.Metrics[0].Series
+	ser := m.Series[0].Points
 	require.Len(t, ser, 3)
 	assert.Equal(t, []int64{1, 0, 1}, []int64{ser[0].Count(), ser[1].Count(), ser[2].Count()})
-	assert.Equal(t, int64(2), m.Metrics[0].Total.Count())
+	assert.Equal(t, int64(2), m.Series[0].Total.Count())
 	g := m.Gauge("g")
 	require.NotNil(t, g)
 	assert.Equal(t, 1.0, g.Points[0].Mean())

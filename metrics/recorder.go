@@ -33,7 +33,7 @@ type Options struct {
 	// Shards is the number of recording shards. 0 means GOMAXPROCS, at
 	// least 2 and at most 64 (each shard holds a dense histogram of about
 	// 190 KiB per key in use, so more shards cost memory, while a record
-	// holds its shard for some 20 ns: one per processor keeps recordings
+	// holds its shard only briefly: one per processor keeps recordings
 	// from waiting on each other); otherwise it must be between 1 and 4096.
 	Shards int
 }
@@ -681,25 +681,25 @@ func (r *Recorder) Snapshot() *Snapshot {
 		Start:    r.start,
 		Interval: r.interval,
 		Warmup:   r.warmup,
-		Metrics:  make([]Metric, len(r.keys)),
+		Series:   make([]Series, len(r.keys)),
 	}
 	for k, key := range r.keys {
-		m := &s.Metrics[k]
+		m := &s.Series[k]
 		m.Key = key
 		m.Total = r.totals[k].stats(r.scratch)
-		m.Series = make([]Point, len(r.series[k]))
+		m.Points = make([]Point, len(r.series[k]))
 		for i, p := range r.series[k] {
-			m.Series[i] = Point{Start: p.Start, Stats: p.Stats.Clone()}
+			m.Points[i] = Point{Start: p.Start, Stats: p.Stats.Clone()}
 		}
 	}
 	for _, name := range r.gaugeIDs {
-		s.Gauges = append(s.Gauges, Gauge{Name: name, Points: slices.Clone(r.gauges[name].points)})
+		s.Gauges = append(s.Gauges, GaugeSeries{Name: name, Points: slices.Clone(r.gauges[name].points)})
 	}
 	return s
 }
 
-// Progress is a key's state after its latest closed interval.
-type Progress struct {
+// KeyProgress is a key's state after its latest closed interval.
+type KeyProgress struct {
 	// Last is the latest closed interval.
 	Last Stats
 	// Total covers the measured window so far (warm-up excluded).
@@ -711,10 +711,10 @@ type Progress struct {
 
 // Progress returns key h's latest interval and running totals without
 // copying the series. The returned Stats are frozen copies.
-func (r *Recorder) Progress(h Handle) Progress {
+func (r *Recorder) Progress(h Handle) KeyProgress {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	p := Progress{Total: r.totals[h].stats(r.scratch), All: r.all[h].stats(r.scratch)}
+	p := KeyProgress{Total: r.totals[h].stats(r.scratch), All: r.all[h].stats(r.scratch)}
 	if s := r.series[h]; len(s) > 0 {
 		p.Last = s[len(s)-1].Stats.Clone()
 	}
@@ -724,12 +724,12 @@ func (r *Recorder) Progress(h Handle) Progress {
 // LatestGauges returns every gauge with one point: that of the latest
 // closed interval (with N = 0 if it had no sample), in the order the
 // gauges were first observed.
-func (r *Recorder) LatestGauges() []Gauge {
+func (r *Recorder) LatestGauges() []GaugeSeries {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := make([]Gauge, 0, len(r.gaugeIDs))
+	out := make([]GaugeSeries, 0, len(r.gaugeIDs))
 	for _, name := range r.gaugeIDs {
-		g := Gauge{Name: name}
+		g := GaugeSeries{Name: name}
 		if pts := r.gauges[name].points; len(pts) > 0 {
 			g.Points = []GaugePoint{pts[len(pts)-1]}
 		}

@@ -12,7 +12,7 @@ import (
 )
 
 // Version is the version of the JSON format written by [Snapshot.WriteJSON].
-// [ReadJSON] also reads version 1, whose latencies mixed successful and
+// [ReadSnapshot] also reads version 1, whose latencies mixed successful and
 // failed operations: it reads them as the latency of successes.
 const Version = 2
 
@@ -35,10 +35,10 @@ type Snapshot struct {
 	Interval time.Duration `json:"interval_ns"`
 	// Warmup is the span from Start left out of the totals.
 	Warmup time.Duration `json:"warmup_ns"`
-	// Metrics holds one entry per key, in the order the keys were registered.
-	Metrics []Metric `json:"metrics"`
+	// Series holds one entry per key, in the order the keys were registered.
+	Series []Series `json:"metrics"`
 	// Gauges holds the sampled gauges.
-	Gauges []Gauge `json:"gauges,omitempty"`
+	Gauges []GaugeSeries `json:"gauges,omitempty"`
 	// LatencyIncludesFailures is set when the latency distributions hold
 	// failed operations too: in snapshots read from format version 1,
 	// which did not keep them apart, and in merges that include one.
@@ -51,8 +51,8 @@ func (s *Snapshot) WarmupEnd() time.Time { return s.Start.Add(s.Warmup) }
 // Intervals returns the number of intervals in the series.
 func (s *Snapshot) Intervals() int {
 	n := 0
-	for _, m := range s.Metrics {
-		n = max(n, len(m.Series))
+	for _, m := range s.Series {
+		n = max(n, len(m.Points))
 	}
 	for _, g := range s.Gauges {
 		n = max(n, len(g.Points))
@@ -65,18 +65,18 @@ func (s *Snapshot) End() time.Time {
 	return s.Start.Add(time.Duration(s.Intervals()) * s.Interval)
 }
 
-// Metric returns the metric with key k, or nil.
-func (s *Snapshot) Metric(k Key) *Metric {
-	for i := range s.Metrics {
-		if s.Metrics[i].Key == k {
-			return &s.Metrics[i]
+// SeriesOf returns the series of key k, or nil.
+func (s *Snapshot) SeriesOf(k Key) *Series {
+	for i := range s.Series {
+		if s.Series[i].Key == k {
+			return &s.Series[i]
 		}
 	}
 	return nil
 }
 
 // Gauge returns the gauge called name, or nil.
-func (s *Snapshot) Gauge(name string) *Gauge {
+func (s *Snapshot) Gauge(name string) *GaugeSeries {
 	for i := range s.Gauges {
 		if s.Gauges[i].Name == name {
 			return &s.Gauges[i]
@@ -88,16 +88,16 @@ func (s *Snapshot) Gauge(name string) *Gauge {
 // Clone returns a deep copy of s.
 func (s *Snapshot) Clone() *Snapshot {
 	c := *s
-	c.Metrics = make([]Metric, len(s.Metrics))
-	for i, m := range s.Metrics {
-		c.Metrics[i] = Metric{Key: m.Key, Total: m.Total.Clone(), Series: make([]Point, len(m.Series))}
-		for j, p := range m.Series {
-			c.Metrics[i].Series[j] = Point{Start: p.Start, Stats: p.Stats.Clone()}
+	c.Series = make([]Series, len(s.Series))
+	for i, m := range s.Series {
+		c.Series[i] = Series{Key: m.Key, Total: m.Total.Clone(), Points: make([]Point, len(m.Points))}
+		for j, p := range m.Points {
+			c.Series[i].Points[j] = Point{Start: p.Start, Stats: p.Stats.Clone()}
 		}
 	}
-	c.Gauges = make([]Gauge, len(s.Gauges))
+	c.Gauges = make([]GaugeSeries, len(s.Gauges))
 	for i, g := range s.Gauges {
-		c.Gauges[i] = Gauge{Name: g.Name, Points: slices.Clone(g.Points)}
+		c.Gauges[i] = GaugeSeries{Name: g.Name, Points: slices.Clone(g.Points)}
 	}
 	return &c
 }
@@ -151,9 +151,9 @@ func Merge(snaps ...*Snapshot) (*Snapshot, error) {
 			return nil, fmt.Errorf("metrics: the merged series would span %v, more than %d intervals of %v", span, MaxIntervals, first.Interval)
 		}
 		n = max(n, int(span/first.Interval))
-		for _, m := range s.Metrics {
+		for _, m := range s.Series {
 			series[m.Key] = true
-			held += len(m.Series)
+			held += len(m.Points)
 		}
 		for _, g := range s.Gauges {
 			gauges[g.Name] = true
@@ -182,17 +182,17 @@ func Merge(snaps ...*Snapshot) (*Snapshot, error) {
 	gidx := map[string]int{}
 	for _, s := range snaps {
 		off := int(s.Start.Sub(start) / first.Interval)
-		for _, m := range s.Metrics {
+		for _, m := range s.Series {
 			j, ok := idx[m.Key]
 			if !ok {
-				j = len(out.Metrics)
+				j = len(out.Series)
 				idx[m.Key] = j
-				out.Metrics = append(out.Metrics, Metric{Key: m.Key, Series: grid()})
+				out.Series = append(out.Series, Series{Key: m.Key, Points: grid()})
 			}
-			o := &out.Metrics[j]
+			o := &out.Series[j]
 			o.Total.Merge(&m.Total)
-			for i := range m.Series {
-				o.Series[off+i].Stats.Merge(&m.Series[i].Stats)
+			for i := range m.Points {
+				o.Points[off+i].Stats.Merge(&m.Points[i].Stats)
 			}
 		}
 		for _, g := range s.Gauges {
@@ -204,7 +204,7 @@ func Merge(snaps ...*Snapshot) (*Snapshot, error) {
 				for i := range pts {
 					pts[i].Start = start.Add(time.Duration(i) * first.Interval)
 				}
-				out.Gauges = append(out.Gauges, Gauge{Name: g.Name, Points: pts})
+				out.Gauges = append(out.Gauges, GaugeSeries{Name: g.Name, Points: pts})
 			}
 			for i, p := range g.Points {
 				out.Gauges[j].Points[off+i].add(p)
@@ -232,11 +232,11 @@ func (s *Snapshot) MarshalJSON() ([]byte, error) {
 	return json.Marshal((*plain)(&c))
 }
 
-// ReadJSON reads a snapshot written by WriteJSON, of this or an earlier
+// ReadSnapshot reads a snapshot written by WriteJSON, of this or an earlier
 // format version, and checks it. Malformed or inconsistent input is an
 // error (never a panic); an unknown format version is an error wrapping
 // [ErrVersion].
-func ReadJSON(r io.Reader) (*Snapshot, error) {
+func ReadSnapshot(r io.Reader) (*Snapshot, error) {
 	var s Snapshot
 	if err := jsonfmt.Strict(r, &s); err != nil {
 		return nil, fmt.Errorf("metrics: decoding JSON: %w", err)
@@ -273,11 +273,11 @@ func (s *Snapshot) UnmarshalJSON(b []byte) error {
 }
 
 func (s *Snapshot) freeze() {
-	for i := range s.Metrics {
-		m := &s.Metrics[i]
+	for i := range s.Series {
+		m := &s.Series[i]
 		m.Total.freeze()
-		for j := range m.Series {
-			m.Series[j].Stats.freeze()
+		for j := range m.Points {
+			m.Points[j].Stats.freeze()
 		}
 	}
 }
@@ -291,7 +291,7 @@ type (
 		Interval time.Duration `json:"interval_ns"`
 		Warmup   time.Duration `json:"warmup_ns"`
 		Metrics  []metricV1    `json:"metrics"`
-		Gauges   []Gauge       `json:"gauges,omitempty"`
+		Gauges   []GaugeSeries `json:"gauges,omitempty"`
 	}
 	metricV1 struct {
 		Key
@@ -327,11 +327,11 @@ func (o *snapshotV1) upgrade() Snapshot {
 	s := Snapshot{Version: 1, Start: o.Start, Interval: o.Interval, Warmup: o.Warmup, Gauges: o.Gauges,
 		LatencyIncludesFailures: true}
 	for _, m := range o.Metrics {
-		nm := Metric{Key: m.Key, Total: m.Total.upgrade(), Series: make([]Point, len(m.Series))}
+		nm := Series{Key: m.Key, Total: m.Total.upgrade(), Points: make([]Point, len(m.Series))}
 		for i, p := range m.Series {
-			nm.Series[i] = Point{Start: p.Start, Stats: p.statsV1.upgrade()}
+			nm.Points[i] = Point{Start: p.Start, Stats: p.statsV1.upgrade()}
 		}
-		s.Metrics = append(s.Metrics, nm)
+		s.Series = append(s.Series, nm)
 	}
 	return s
 }
@@ -344,7 +344,7 @@ func (s *Snapshot) validate() error {
 		return fmt.Errorf("metrics: warmup_ns must be >= 0, a whole number of intervals and at most %d of them, got %d", MaxIntervals, s.Warmup)
 	}
 	seen := map[Key]bool{}
-	for i, m := range s.Metrics {
+	for i, m := range s.Series {
 		if m.Scenario == "" || m.Kind == "" {
 			return fmt.Errorf("metrics: metric %d: scenario and kind must not be empty", i)
 		}
@@ -355,10 +355,10 @@ func (s *Snapshot) validate() error {
 		if err := m.Total.validate(s.LatencyIncludesFailures); err != nil {
 			return fmt.Errorf("metrics: %v total: %w", m.Key, err)
 		}
-		if len(m.Series) > MaxIntervals {
-			return fmt.Errorf("metrics: %v has %d points, more than %d", m.Key, len(m.Series), MaxIntervals)
+		if len(m.Points) > MaxIntervals {
+			return fmt.Errorf("metrics: %v has %d points, more than %d", m.Key, len(m.Points), MaxIntervals)
 		}
-		for j, p := range m.Series {
+		for j, p := range m.Points {
 			if want := s.Start.Add(time.Duration(j) * s.Interval); !p.Start.Equal(want) {
 				return fmt.Errorf("metrics: %v point %d starts at %v, want %v", m.Key, j, p.Start, want)
 			}

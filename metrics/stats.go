@@ -372,12 +372,12 @@ type Point struct {
 	Stats
 }
 
-// Metric is everything recorded for one key: the totals over the measured
+// Series is everything recorded for one key: the totals over the measured
 // window (warm-up excluded) and the per-interval series (warm-up included).
-type Metric struct {
+type Series struct {
 	Key
 	Total  Stats   `json:"total"`
-	Series []Point `json:"series"`
+	Points []Point `json:"series"`
 }
 
 // GaugePoint summarises the samples of a gauge in one interval.
@@ -410,8 +410,8 @@ func (g *GaugePoint) add(o GaugePoint) {
 	g.N = satAdd(g.N, o.N)
 }
 
-// Gauge is the series of a sampled value, such as the target's heap size.
-type Gauge struct {
+// GaugeSeries is the series of a sampled value, such as the target's heap size.
+type GaugeSeries struct {
 	Name   string       `json:"name"`
 	Points []GaugePoint `json:"points"`
 }

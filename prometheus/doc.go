@@ -1,6 +1,13 @@
 // Package stampedeprom exposes a running load test's metrics to Prometheus,
 // and through it to Grafana, while the test runs.
 //
+// Start with [New], feed it the plan's interval reports, and serve it:
+//
+//	exp, err := stampedeprom.New(stampedeprom.Options{})
+//	plan.OnInterval = exp.OnInterval
+//	addr, err := exp.Serve(ctx, "127.0.0.1:9464") // /metrics, until ctx is done
+//	res, err := loadgen.Run(ctx, plan)
+//
 // It lives in its own module, github.com/stampede-go/stampede/prometheus,
 // so that the core module does not depend on client_golang; nothing in the
 // core module imports it. The package is named stampedeprom, not
@@ -91,7 +98,7 @@
 // # The numbers
 //
 // Counters and histograms are cumulative from the start of the run,
-// warm-up included ([metrics.Progress].All), so they never go down, and at
+// warm-up included ([metrics.KeyProgress].All), so they never go down, and at
 // the end of the run they equal the whole-run counts; the run's Result
 // leaves the warm-up out of its totals, so the two agree when the plan has
 // no warm-up.

@@ -224,13 +224,13 @@ func (e *Exporter) OnInterval(p *loadgen.Progress) {
 		elapsed:   p.Elapsed,
 		final:     p.Final,
 		scenarios: make([]scenarioState, len(p.Scenarios)),
-		keys:      make([]keyState, len(p.Metrics)),
+		keys:      make([]keyState, len(p.Series)),
 	}
 	for i, sc := range p.Scenarios {
 		s.scenarios[i] = scenarioState{name: sc.Name, vus: sc.VUs}
 	}
-	for i := range p.Metrics {
-		m := &p.Metrics[i]
+	for i := range p.Series {
+		m := &p.Series[i]
 		s.keys[i] = keyState{key: m.Key, all: m.All}
 	}
 	s.gauges = slices.Clone(p.Gauges)

@@ -249,9 +249,9 @@ func TestNamesThatAreNotUTF8(t *testing.T) {
 	st.Outcomes[metrics.OK] = 1
 	p := &loadgen.Progress{Elapsed: time.Second, Interval: 1, Final: true}
 	for _, step := range []string{"step\xff", "step\xfe", `step\xff`} {
-		p.Metrics = append(p.Metrics, loadgen.MetricProgress{
-			Key:      metrics.Key{Scenario: "shop\xff", Step: step, Kind: metrics.KindStep},
-			Progress: metrics.Progress{Last: st, Total: st, All: st},
+		p.Series = append(p.Series, loadgen.SeriesProgress{
+			Key:         metrics.Key{Scenario: "shop\xff", Step: step, Kind: metrics.KindStep},
+			KeyProgress: metrics.KeyProgress{Last: st, Total: st, All: st},
 		})
 	}
 	p.Scenarios = []loadgen.ScenarioProgress{{Name: "shop\xff", VUs: 2}}

@@ -166,20 +166,20 @@ func fixture(final bool) *loadgen.Progress {
 	iter := stats(3, 1, 5*time.Millisecond, 6*time.Millisecond, 7*time.Millisecond, 60*time.Millisecond)
 	iter.Outcomes[metrics.Dropped] = 2
 	lag := stats(4, 0, 10*time.Microsecond, 20*time.Microsecond, 30*time.Microsecond, time.Millisecond)
-	mp := func(k metrics.Key, s metrics.Stats) loadgen.MetricProgress {
-		return loadgen.MetricProgress{Key: k, Progress: metrics.Progress{Last: s, Total: s, All: s}}
+	mp := func(k metrics.Key, s metrics.Stats) loadgen.SeriesProgress {
+		return loadgen.SeriesProgress{Key: k, KeyProgress: metrics.KeyProgress{Last: s, Total: s, All: s}}
 	}
 	iterKey := metrics.Key{Scenario: "shop", Kind: metrics.KindIteration}
 	p := &loadgen.Progress{
 		Elapsed: 2 * time.Second, Planned: 10 * time.Second, Interval: 1, Final: final,
-		Metrics: []loadgen.MetricProgress{
+		Series: []loadgen.SeriesProgress{
 			mp(iterKey, iter),
 			mp(metrics.Key{Scenario: "shop", Kind: metrics.KindScheduleLag}, lag),
 			mp(metrics.Key{Scenario: "shop", Step: "checkout", Kind: metrics.KindStep}, step),
 			mp(metrics.Key{Scenario: "shop", Step: "checkout", Kind: "http_ttfb"}, ttfb),
 		},
 	}
-	p.Scenarios = []loadgen.ScenarioProgress{{Name: "shop", VUs: 3, Iterations: p.Metrics[0]}}
+	p.Scenarios = []loadgen.ScenarioProgress{{Name: "shop", VUs: 3, Iterations: p.Series[0]}}
 	p.Gauges = []loadgen.GaugeProgress{{Name: "heap MiB", Last: metrics.GaugePoint{Min: 60, Max: 68, Sum: 128, N: 2}}}
 	return p
 }

@@ -107,7 +107,7 @@ scrape_configs:
 
 	res, err := loadgen.Run(t.Context(), plan)
 	require.NoError(t, err)
-	want := res.Metrics.Metric(key).Total.Count()
+	want := res.Metrics.SeriesOf(key).Total.Count()
 	iters := res.Iterations("api")
 	require.Positive(t, want)
 

@@ -96,7 +96,7 @@ func TestScrapeMatchesResult(t *testing.T) {
 	assert.True(t, slices.ContainsFunc(partWay, func(v float64) bool { return v > 0 && v < vus*perVU }),
 		"a scrape during the run saw it part-way: %v", partWay)
 
-	total := res.Metrics.Metric(key).Total
+	total := res.Metrics.SeriesOf(key).Total
 	iters := res.Iterations("shop")
 	require.Equal(t, int64(vus*perVU), total.Count())
 

@@ -26,7 +26,7 @@ func BenchmarkMetrics() []Metric {
 // error_rate, dropped_share).
 func BenchmarkUnit(m Metric) string {
 	switch {
-	case m.Unit() == Latency:
+	case m.Unit() == UnitDuration:
 		return m.String() + "-ns"
 	case m == Rate():
 		return "ops/s"

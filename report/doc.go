@@ -4,6 +4,15 @@
 // a candidate against a baseline, and package report/reporttest holds the
 // go test helpers.
 //
+// Start with [Summarize] for the figures and [Check] for thresholds:
+//
+//	vs := report.Check(res, report.MustParseThresholds("p95<500ms", "error_rate<1%")...)
+//	s := report.Summarize(res)
+//	s.WriteText(os.Stdout)
+//	vs.WriteText(os.Stdout)
+//	err := s.SaveHTML("report.html", report.HTMLOptions{Verdicts: vs})
+//	if !vs.Passed() { ... }
+//
 // Everything here is computed from the Result's recorded histograms and
 // counters, so any report can be rebuilt from a saved file
 // ([loadgen.LoadResult]). Figures cover the measured window: the warm-up is

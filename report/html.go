@@ -131,13 +131,13 @@ func (r Row) Key() metrics.Key {
 func Rows(res *loadgen.Result) []Row {
 	var rows []Row
 	for _, sc := range res.Plan.Scenarios {
-		for _, m := range res.Metrics.Metrics {
+		for _, m := range res.Metrics.Series {
 			if m.Scenario == sc.Name && m.Kind == metrics.KindStep {
 				rows = append(rows, Row{Scenario: sc.Name, Step: m.Step})
 			}
 		}
 		rows = append(rows, Row{Scenario: sc.Name})
-		if res.Metrics.Metric(metrics.Key{Scenario: sc.Name, Kind: metrics.KindScheduleLag}) != nil {
+		if res.Metrics.SeriesOf(metrics.Key{Scenario: sc.Name, Kind: metrics.KindScheduleLag}) != nil {
 			rows = append(rows, Row{Scenario: sc.Name, Kind: metrics.KindScheduleLag})
 		}
 	}
@@ -151,7 +151,7 @@ func Rows(res *loadgen.Result) []Row {
 func (r Row) Applies(m Metric) bool {
 	k := r.Key().Kind
 	switch {
-	case m.Unit() == Latency:
+	case m.Unit() == UnitDuration:
 		return true
 	case m.stat == statDropped || m.stat == statDroppedRate || m.stat == statDroppedShare:
 		return k == metrics.KindIteration
@@ -161,7 +161,7 @@ func (r Row) Applies(m Metric) bool {
 
 // RowStats returns a row's totals in one run and the run's measured window.
 func RowStats(res *loadgen.Result, r Row) (*metrics.Stats, time.Duration, bool) {
-	m := res.Metrics.Metric(r.Key())
+	m := res.Metrics.SeriesOf(r.Key())
 	if m == nil {
 		return nil, 0, false
 	}

@@ -190,13 +190,13 @@ func TestHTMLHasEverythingTheTextHas(t *testing.T) {
 func TestHTMLNoErrorsSaysSo(t *testing.T) {
 	res := fixedResult(t)
 	res.Metrics = res.Metrics.Clone()
-	for i := range res.Metrics.Metrics {
-		m := &res.Metrics.Metrics[i]
+	for i := range res.Metrics.Series {
+		m := &res.Metrics.Series[i]
 		m.Total.Outcomes = metrics.Counts{metrics.OK: m.Total.Latency.Count()}
 		m.Total.Failed = metrics.Distribution{}
-		for j := range m.Series {
-			m.Series[j].Outcomes = metrics.Counts{metrics.OK: m.Series[j].Latency.Count()}
-			m.Series[j].Failed = metrics.Distribution{}
+		for j := range m.Points {
+			m.Points[j].Outcomes = metrics.Counts{metrics.OK: m.Points[j].Latency.Count()}
+			m.Points[j].Failed = metrics.Distribution{}
 		}
 	}
 	var buf bytes.Buffer
@@ -263,7 +263,7 @@ func TestProgressGolden(t *testing.T) {
 		all.Outcomes[metrics.Dropped] = 3
 		return &loadgen.Progress{Elapsed: elapsed, Planned: 20 * time.Second, Final: final, Warmup: elapsed <= 2*time.Second,
 			Scenarios: []loadgen.ScenarioProgress{{Name: "signup", VUs: 150,
-				Iterations: loadgen.MetricProgress{Progress: metrics.Progress{Last: last, All: all}}}}}
+				Iterations: loadgen.SeriesProgress{KeyProgress: metrics.KeyProgress{Last: last, All: all}}}}}
 	}
 	for _, mode := range []struct {
 		name string

@@ -281,11 +281,11 @@ func classMap(cs []ClassCount) map[string]int64 {
 // unitName names a unit in the JSON summary.
 func unitName(u Unit) string {
 	switch u {
-	case Latency:
+	case UnitDuration:
 		return "ms"
-	case PerSecond:
+	case UnitRate:
 		return "per_s"
-	case Fraction:
+	case UnitFraction:
 		return "fraction"
 	}
 	return "count"
@@ -293,7 +293,7 @@ func unitName(u Unit) string {
 
 // jsonUnit converts a metric's value to the unit unitName names.
 func jsonUnit(u Unit, v float64) float64 {
-	if u == Latency {
+	if u == UnitDuration {
 		return v / 1e6
 	}
 	return v

@@ -66,10 +66,10 @@ type Unit uint8
 
 // The units of metrics.
 const (
-	Latency   Unit = iota + 1 // a duration, in nanoseconds
-	Number                    // a count
-	PerSecond                 // a rate
-	Fraction                  // a share, 0 to 1
+	UnitDuration Unit = iota + 1 // a duration, in nanoseconds
+	UnitCount                    // a count
+	UnitRate                     // a rate
+	UnitFraction                 // a share, 0 to 1
 )
 
 // Metric is one figure of a run that can be reported, bounded by a
@@ -151,15 +151,15 @@ func (m Metric) Q() float64 {
 func (m Metric) Unit() Unit {
 	switch m.stat {
 	case statQuantile, statMean, statMin, statMax:
-		return Latency
+		return UnitDuration
 	case statRate, statDroppedRate:
-		return PerSecond
+		return UnitRate
 	case statErrorRate, statDroppedShare:
-		return Fraction
+		return UnitFraction
 	case statNone:
 		return 0
 	}
-	return Number
+	return UnitCount
 }
 
 // HigherIsBetter reports whether a larger value of m is an improvement
@@ -203,7 +203,7 @@ func (m Metric) Validate() error {
 		return fmt.Errorf("report: status code must be 100..999, got %d", m.code)
 	case m.side > All:
 		return fmt.Errorf("report: side must be Successes, Failures or All, got %d", m.side)
-	case m.side != Successes && m.Unit() != Latency:
+	case m.side != Successes && m.Unit() != UnitDuration:
 		return fmt.Errorf("report: %s is not a latency: only p<N>, mean, min and max take (failed) or (all)", statNames[m.stat])
 	}
 	return nil
@@ -256,11 +256,11 @@ func ParseMetric(s string) (Metric, error) {
 // Format renders a value of m for people (12.3ms, 1.20%, 95.0/s, 42).
 func (m Metric) Format(v float64) string {
 	switch m.Unit() {
-	case Latency:
+	case UnitDuration:
 		return format.Duration(time.Duration(v))
-	case PerSecond:
+	case UnitRate:
 		return format.Rate(v)
-	case Fraction:
+	case UnitFraction:
 		return format.Percent(v)
 	}
 	return format.Number(v)
@@ -270,16 +270,16 @@ func (m Metric) Format(v float64) string {
 // syntax ParseThreshold reads back exactly: 1.5s, 100/s, 1%, 1000000.
 func (m Metric) literal(v float64) string {
 	switch m.Unit() {
-	case Latency:
+	case UnitDuration:
 		if v >= maxLatency {
 			// 2^63 ns, what the largest duration becomes as a float64:
 			// time.Duration(v) would wrap to the most negative one.
 			return time.Duration(math.MaxInt64).String()
 		}
 		return time.Duration(v).String()
-	case PerSecond:
+	case UnitRate:
 		return strconv.FormatFloat(v, 'f', -1, 64) + "/s"
-	case Fraction:
+	case UnitFraction:
 		// A percentage when dividing it by 100 gives v back; otherwise
 		// the fraction itself (1e-100: its percentage, divided, is not).
 		if pct := 100 * v; pct/100 == v {

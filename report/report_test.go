@@ -36,7 +36,7 @@ func fixedResult(t *testing.T) *loadgen.Result {
 	t.Helper()
 	if *updateFixtures {
 		res := runFixed(t)
-		require.NoError(t, res.Save(fixedFile))
+		require.NoError(t, res.SaveJSON(fixedFile))
 	}
 	res, err := loadgen.LoadResult(fixedFile)
 	require.NoError(t, err)
@@ -457,8 +457,8 @@ func TestFaultStory(t *testing.T) {
 		res, err = loadgen.Run(t.Context(), plan)
 		require.NoError(t, err)
 	})
-	m := res.Metrics.Metric(metrics.Key{Scenario: "shop", Step: "orders", Kind: metrics.KindStep})
-	for i, p := range m.Series {
+	m := res.Metrics.SeriesOf(metrics.Key{Scenario: "shop", Step: "orders", Kind: metrics.KindStep})
+	for i, p := range m.Points {
 		if p.Latency.Count() > 0 {
 			assert.Equal(t, 10*time.Millisecond, p.Quantile(0.5), "interval %d: the p50 of successes does not dip", i)
 		}

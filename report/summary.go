@@ -223,8 +223,8 @@ func Summarize(res *loadgen.Result) *Summary {
 	}
 	for _, sc := range res.Plan.Scenarios {
 		ss := ScenarioSummary{Name: sc.Name, Executor: sc.Description, Open: sc.Open}
-		for i := range snap.Metrics {
-			m := &snap.Metrics[i]
+		for i := range snap.Series {
+			m := &snap.Series[i]
 			if m.Scenario != sc.Name {
 				continue
 			}
@@ -255,13 +255,13 @@ func Summarize(res *loadgen.Result) *Summary {
 		}
 		// The timeline counts the rows the charts draw: the steps, or the
 		// iterations of a scenario without steps.
-		var rows []*metrics.Metric
+		var rows []*metrics.Series
 		for _, k := range runchart.Rows(res) {
-			if m := snap.Metric(k); m != nil && k.Scenario == sc.Name {
+			if m := snap.SeriesOf(k); m != nil && k.Scenario == sc.Name {
 				rows = append(rows, m)
 			}
 		}
-		ss.Timeline = timeline(snap, res.End, rows, snap.Metric(metrics.Key{Scenario: sc.Name, Kind: metrics.KindIteration}))
+		ss.Timeline = timeline(snap, res.End, rows, snap.SeriesOf(metrics.Key{Scenario: sc.Name, Kind: metrics.KindIteration}))
 		if ss.Dropped > 0 {
 			s.Warnings = append(s.Warnings, fmt.Sprintf("scenario %q dropped %d of %d arrivals (%s): no VU was free (raise MaxVUs, or the target is too slow for the rate)",
 				sc.Name, ss.Dropped, ss.Started+ss.Dropped, format.Percent(float64(ss.Dropped)/float64(ss.Started+ss.Dropped))))

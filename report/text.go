@@ -217,8 +217,8 @@ func (s *Summary) WriteFailure(w io.Writer, vs Verdicts) error {
 	var b strings.Builder
 	b.WriteString("thresholds:\n")
 	vs.table().Text(&b, "  ")
-	keys := make([]metrics.Key, len(s.res.Metrics.Metrics))
-	for i, m := range s.res.Metrics.Metrics {
+	keys := make([]metrics.Key, len(s.res.Metrics.Series))
+	for i, m := range s.res.Metrics.Series {
 		keys[i] = m.Key
 	}
 	involved := map[metrics.Key]bool{}

@@ -62,12 +62,12 @@ func (t Threshold) Validate() error {
 	switch {
 	case math.IsNaN(t.Value) || math.IsInf(t.Value, 0) || t.Value < 0:
 		errs = append(errs, fmt.Errorf("report: threshold bound must be a finite number >= 0, got %v", t.Value))
-	case (u == Number || u == Latency) && t.Value != math.Trunc(t.Value):
+	case (u == UnitCount || u == UnitDuration) && t.Value != math.Trunc(t.Value):
 		errs = append(errs, fmt.Errorf("report: a bound on %s must be a whole number, got %v", t.Metric, t.Value))
-	case u == Latency && t.Value > maxLatency:
+	case u == UnitDuration && t.Value > maxLatency:
 		errs = append(errs, fmt.Errorf("report: a bound on %s must be at most %v (the largest duration), got %v ns",
 			t.Metric, time.Duration(math.MaxInt64), strconv.FormatFloat(t.Value, 'f', -1, 64)))
-	case u == Number && t.Value > maxCount:
+	case u == UnitCount && t.Value > maxCount:
 		errs = append(errs, fmt.Errorf("report: a bound on %s must be at most %d, got %v",
 			t.Metric, uint64(maxCount), strconv.FormatFloat(t.Value, 'f', -1, 64)))
 	}
@@ -213,13 +213,13 @@ func ParseThreshold(s string) (Threshold, error) {
 func parseValue(m Metric, vs string) (float64, error) {
 	finite := func(v float64, err error) bool { return err == nil && !math.IsNaN(v) && !math.IsInf(v, 0) && v >= 0 }
 	switch m.Unit() {
-	case Latency:
+	case UnitDuration:
 		d, err := time.ParseDuration(vs)
 		if err != nil || d < 0 {
 			return 0, fmt.Errorf("expected a duration such as 500ms or 1.5s, got %q", vs)
 		}
 		return float64(d), nil
-	case Fraction:
+	case UnitFraction:
 		num, pct := strings.CutSuffix(vs, "%")
 		v, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
 		if !finite(v, err) {
@@ -229,7 +229,7 @@ func parseValue(m Metric, vs string) (float64, error) {
 			v /= 100
 		}
 		return v, nil
-	case PerSecond:
+	case UnitRate:
 		num, ok := strings.CutSuffix(vs, "/s")
 		v, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
 		if !ok || !finite(v, err) {
@@ -343,18 +343,9 @@ func (vs Verdicts) Err() error {
 }
 
 func (vs Verdicts) table() *table.Table {
-	t := table.New("threshold", ">actual", "result")
-	for _, v := range vs {
-		r, class := "pass", "pass" // the class colours the row in HTML
-		if !v.Pass {
-			r, class = "FAIL", "fail"
-			if v.Err != nil {
-				r = "FAIL: " + strings.TrimPrefix(v.Err.Error(), "report: ")
-			}
-		}
-		t.AddClass(class, v.Threshold.String(), v.ActualString(), r)
-	}
-	return t
+	return table.Verdicts(len(vs), func(i int) (string, string, bool, error) {
+		return vs[i].Threshold.String(), vs[i].ActualString(), vs[i].Pass, vs[i].Err
+	})
 }
 
 // WriteText writes the verdicts as an aligned table.
@@ -376,10 +367,10 @@ func (vs Verdicts) WriteMarkdown(w io.Writer) error {
 func resultSource(res *loadgen.Result) rowSource {
 	snap := res.Metrics
 	src := rowSource{window: measured(res)}
-	for _, m := range snap.Metrics {
+	for _, m := range snap.Series {
 		src.keys = append(src.keys, m.Key)
 	}
-	src.stats = func(i int) *metrics.Stats { return &snap.Metrics[i].Total }
+	src.stats = func(i int) *metrics.Stats { return &snap.Series[i].Total }
 	return src
 }
 
@@ -433,10 +424,10 @@ func AbortOn(delay time.Duration, ts ...Threshold) func(*loadgen.Progress) strin
 			return ""
 		}
 		src := rowSource{window: p.Measured}
-		for _, m := range p.Metrics {
+		for _, m := range p.Series {
 			src.keys = append(src.keys, m.Key)
 		}
-		src.stats = func(i int) *metrics.Stats { return &p.Metrics[i].Total }
+		src.stats = func(i int) *metrics.Stats { return &p.Series[i].Total }
 		for _, t := range ts {
 			v := src.check(t)
 			switch {

@@ -40,7 +40,7 @@ type Interval struct {
 // timeline computes the intervals of one scenario: rows are the metrics
 // its requests are read from (its steps, or its iterations), it its
 // iterations' metric (nil when nothing was recorded).
-func timeline(snap *metrics.Snapshot, end time.Time, rows []*metrics.Metric, it *metrics.Metric) []Interval {
+func timeline(snap *metrics.Snapshot, end time.Time, rows []*metrics.Series, it *metrics.Series) []Interval {
 	n := snap.Intervals()
 	last := end.Sub(snap.Start)
 	var out []Interval
@@ -54,8 +54,8 @@ func timeline(snap *metrics.Snapshot, end time.Time, rows []*metrics.Metric, it 
 		var lat metrics.Distribution
 		var outcomes metrics.Counts
 		for _, m := range rows {
-			if i < len(m.Series) {
-				p := &m.Series[i]
+			if i < len(m.Points) {
+				p := &m.Points[i]
 				lat.Merge(&p.Latency)
 				outcomes.Add(&p.Outcomes)
 			}
@@ -68,9 +68,9 @@ func timeline(snap *metrics.Snapshot, end time.Time, rows []*metrics.Metric, it 
 		}
 		iv.Successes = lat.Count()
 		iv.P50, iv.P95 = lat.Quantile(0.5), lat.Quantile(0.95)
-		if it != nil && i < len(it.Series) {
-			iv.VUs = it.Series[i].VUs
-			iv.Dropped = it.Series[i].Outcomes[metrics.Dropped]
+		if it != nil && i < len(it.Points) {
+			iv.VUs = it.Points[i].VUs
+			iv.Dropped = it.Points[i].Outcomes[metrics.Dropped]
 		}
 		out = append(out, iv)
 	}

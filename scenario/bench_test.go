@@ -51,7 +51,7 @@ func BenchmarkHTTPStep(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			st := res.Metrics.Metric(metrics.Key{Scenario: "bench", Step: "get", Kind: metrics.KindStep}).Total
+			st := res.Metrics.SeriesOf(metrics.Key{Scenario: "bench", Step: "get", Kind: metrics.KindStep}).Total
 			if st.Errors() > 0 {
 				b.Fatalf("%d of %d requests failed: %v", st.Errors(), st.Count(), res.Errors)
 			}
@@ -111,7 +111,7 @@ func BenchmarkOpenHTTP(b *testing.B) {
 			b.Fatal(err)
 		}
 		it := res.Iterations("open")
-		lag := res.Metrics.Metric(metrics.Key{Scenario: "open", Kind: metrics.KindScheduleLag}).Total
+		lag := res.Metrics.SeriesOf(metrics.Key{Scenario: "open", Kind: metrics.KindScheduleLag}).Total
 		if it.Errors() > 0 {
 			b.Fatalf("%d of %d requests failed: %v", it.Errors(), it.Count(), res.Errors)
 		}

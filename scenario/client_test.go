@@ -90,7 +90,7 @@ func refusedURL(t *testing.T) string {
 
 // phase returns a phase of step name of journey "c".
 func phase(res *loadgen.Result, name string, k metrics.Kind) metrics.Stats {
-	if m := res.Metrics.Metric(metrics.Key{Scenario: "c", Step: name, Kind: k}); m != nil {
+	if m := res.Metrics.SeriesOf(metrics.Key{Scenario: "c", Step: name, Kind: k}); m != nil {
 		return m.Total
 	}
 	return metrics.Stats{}

@@ -66,7 +66,7 @@
 //
 // Options set headers, a timeout, the expected status codes ([Expect]; by
 // default any status below 400 passes), checks ([Contains], [JSONEquals],
-// [Check]) and extractors ([ExtractJSON], [ExtractHeader], [ExtractRegexp])
+// [CheckResponse]) and extractors ([ExtractJSON], [ExtractHeader], [ExtractRegexp])
 // that store a value for later steps. Bodies are read to the end and
 // discarded unless a check or extractor needs them; then at most
 // [MaxBody] bytes are kept ([DefaultMaxBody], 1 MiB, unless the step or
@@ -109,7 +109,7 @@
 // # Data feeders
 //
 // A [Feeder] holds rows from a slice ([NewFeeder]) or a CSV file
-// ([FromCSV]); a missing or malformed file is an error before any load
+// ([LoadCSV]); a missing or malformed file is an error before any load
 // starts. Modes: [Sequential] (one shared cursor), [PerVU] (a cursor per
 // VU), [Random], and [Unique] (each row at most once across all VUs). When
 // rows run out, [Wrap] starts again and [Stop] ends the scenario.

@@ -47,7 +47,7 @@ func Example() {
 		panic(err)
 	}
 	for _, step := range signup.Steps() {
-		st := res.Metrics.Metric(metrics.Key{Scenario: "signup", Step: step, Kind: metrics.KindStep}).Total
+		st := res.Metrics.SeriesOf(metrics.Key{Scenario: "signup", Step: step, Kind: metrics.KindStep}).Total
 		fmt.Printf("%-12s requests=%d errors=%d\n", step, st.Count(), st.Errors())
 	}
 	// Output:

@@ -56,19 +56,19 @@ const (
 	Stop
 )
 
-// ErrNoRows is returned (wrapped) by a draw from a feeder that has run out
+// ErrNoRecords is returned (wrapped) by a draw from a feeder that has run out
 // under [Stop]; it wraps loadgen.ErrStopScenario, so the scenario ends.
-var ErrNoRows = errors.New("scenario: feeder has no rows left")
+var ErrNoRecords = errors.New("scenario: feeder has no rows left")
 
-// Row is one row of data, read by column name. A Row is read-only and may be
+// Record is one row of data, read by column name. A Record is read-only and may be
 // shared between VUs.
-type Row struct {
+type Record struct {
 	cols   map[string]int
 	values []string
 }
 
 // Get returns the value of column col, and whether the row has that column.
-func (r Row) Get(col string) (string, bool) {
+func (r Record) Get(col string) (string, bool) {
 	i, ok := r.cols[col]
 	if !ok {
 		return "", false
@@ -83,7 +83,7 @@ func (r Row) Get(col string) (string, bool) {
 type Feeder struct {
 	name  string
 	cols  map[string]int
-	rows  []Row
+	rows  []Record
 	mode  Mode
 	onEnd OnEnd
 }
@@ -125,15 +125,15 @@ func NewFeeder(name string, columns []string, rows [][]string, mode Mode, onEnd 
 	}
 	f := &Feeder{name: name, cols: cols, mode: mode, onEnd: onEnd}
 	for _, r := range rows {
-		f.rows = append(f.rows, Row{cols: cols, values: slices.Clone(r)})
+		f.rows = append(f.rows, Record{cols: cols, values: slices.Clone(r)})
 	}
 	return f, nil
 }
 
-// FromCSV reads a feeder from a CSV file whose first record names the
+// LoadCSV reads a feeder from a CSV file whose first record names the
 // columns. A missing, empty or malformed file is an error that names the
 // file and, for malformed input, the line.
-func FromCSV(path string, mode Mode, onEnd OnEnd) (*Feeder, error) {
+func LoadCSV(path string, mode Mode, onEnd OnEnd) (*Feeder, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("scenario: feeder: %w", err)
@@ -214,7 +214,7 @@ func (f *Feeder) column(name string) (int, bool) {
 // Unique, this segment's share) and its shared cursor.
 type feedRun struct {
 	f    *Feeder
-	rows []Row
+	rows []Record
 	mu   sync.Mutex
 	next int
 }
@@ -231,7 +231,7 @@ func newFeedRun(f *Feeder, seg loadgen.Segment) *feedRun {
 }
 
 // draw returns the row for vu's next iteration.
-func (r *feedRun) draw(vu *VU) (Row, error) {
+func (r *feedRun) draw(vu *VU) (Record, error) {
 	f := r.f
 	switch f.mode {
 	case Random:
@@ -240,7 +240,7 @@ func (r *feedRun) draw(vu *VU) (Row, error) {
 		c := vu.cursors[f]
 		if c >= len(f.rows) {
 			if f.onEnd == Stop {
-				return Row{}, r.exhausted()
+				return Record{}, r.exhausted()
 			}
 			c = 0
 		}
@@ -251,7 +251,7 @@ func (r *feedRun) draw(vu *VU) (Row, error) {
 	defer r.mu.Unlock()
 	if r.next >= len(r.rows) {
 		if f.onEnd == Stop {
-			return Row{}, r.exhausted()
+			return Record{}, r.exhausted()
 		}
 		r.next = 0
 	}
@@ -261,5 +261,5 @@ func (r *feedRun) draw(vu *VU) (Row, error) {
 }
 
 func (r *feedRun) exhausted() error {
-	return fmt.Errorf("%w (%q, %d rows): %w", ErrNoRows, r.f.name, len(r.rows), errStop)
+	return fmt.Errorf("%w (%q, %d rows): %w", ErrNoRecords, r.f.name, len(r.rows), errStop)
 }

@@ -405,9 +405,9 @@ func (st *httpState) fillCheck(t *template, vu *VU) ([]byte, error) {
 	return st.chk, err
 }
 
-// Check adds a custom check of the response; its error fails the step as
+// CheckResponse adds a custom check of the response; its error fails the step as
 // a failed check.
-func Check(f func(*Response) error) HTTPOption {
+func CheckResponse(f func(*Response) error) HTTPOption {
 	return func(s *httpStep) error {
 		if f == nil {
 			return errors.New("Check: nil function")

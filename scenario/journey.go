@@ -98,8 +98,8 @@ type VU struct {
 	// Rand is the VU's own random source, seeded from the journey's seed and
 	// the VU's id: a run replays from its seed.
 	Rand *rand.Rand
-	// Row is the row drawn by the last Feed of this iteration.
-	Row Row
+	// Record is the row drawn by the last Feed of this iteration.
+	Record Record
 	// HTTP is the VU's client for the journey it is running: its own
 	// cookie jar over the connections the journey's [Client] sets up.
 	HTTP *http.Client
@@ -126,7 +126,7 @@ func (vu *VU) Get(key string) (string, bool) {
 	if v, ok := vu.store[key]; ok {
 		return v, true
 	}
-	return vu.Row.Get(key)
+	return vu.Record.Get(key)
 }
 
 // sleep waits d or until ctx is done.
@@ -583,7 +583,7 @@ func (m *mixRun) runOps(ctx context.Context, vu *VU, ji int) error {
 			if err != nil {
 				return err
 			}
-			vu.Row = row
+			vu.Record = row
 		}
 	}
 	return nil

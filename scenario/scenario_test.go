@@ -43,7 +43,7 @@ func run(t *testing.T, scs ...loadgen.Scenario) *loadgen.Result {
 }
 
 func step(res *loadgen.Result, sc, name string) metrics.Stats {
-	if m := res.Metrics.Metric(metrics.Key{Scenario: sc, Step: name, Kind: metrics.KindStep}); m != nil {
+	if m := res.Metrics.SeriesOf(metrics.Key{Scenario: sc, Step: name, Kind: metrics.KindStep}); m != nil {
 		return m.Total
 	}
 	return metrics.Stats{}
@@ -129,20 +129,20 @@ func TestJourneyEndToEnd(t *testing.T) {
 	assert.Zero(t, m.mixups, "cookies stay with their VU")
 	assert.ElementsMatch(t, []string{"0", "1", "2", "3"}, slices.Collect(maps.Values(m.sessions)), "each VU's header reached the server")
 	assert.Len(t, m.sessions, 4, "one session per VU: cookies persist across iterations")
-	phases := res.Metrics.Metric(metrics.Key{Scenario: "signup", Step: "list", Kind: KindTTFB})
+	phases := res.Metrics.SeriesOf(metrics.Key{Scenario: "signup", Step: "list", Kind: KindTTFB})
 	require.NotNil(t, phases)
 	assert.Equal(t, int64(40), phases.Total.Count())
-	conn := res.Metrics.Metric(metrics.Key{Scenario: "signup", Step: "list", Kind: KindConnect}).Total
+	conn := res.Metrics.SeriesOf(metrics.Key{Scenario: "signup", Step: "list", Kind: KindConnect}).Total
 	assert.Equal(t, int64(40), conn.Count())
 	assert.Positive(t, step(res, "signup", "list").BytesReceived)
 	assert.Equal(t, int64(40*len(`{"who":"0"}`)), step(res, "signup", "apply").BytesSent)
 	// The phases of a failed request are failed latencies, as its step's
 	// are; status codes land in the same intervals as their steps.
-	ttfb := res.Metrics.Metric(metrics.Key{Scenario: "signup", Step: "apply", Kind: KindTTFB}).Total
+	ttfb := res.Metrics.SeriesOf(metrics.Key{Scenario: "signup", Step: "apply", Kind: KindTTFB}).Total
 	assert.Equal(t, int64(30), ttfb.Latency.Count(), "the 30 applications that succeeded")
 	assert.Equal(t, int64(10), ttfb.Failed.Count(), "the 10 that got a 409")
 	assert.Equal(t, int64(10), ttfb.Outcomes[metrics.HTTP4xx])
-	for _, p := range res.Metrics.Metric(metrics.Key{Scenario: "signup", Step: "apply", Kind: metrics.KindStep}).Series {
+	for _, p := range res.Metrics.SeriesOf(metrics.Key{Scenario: "signup", Step: "apply", Kind: metrics.KindStep}).Points {
 		var codes int64
 		for _, c := range p.Status {
 			codes += c.Count
@@ -161,7 +161,7 @@ func TestFeederModes(t *testing.T) {
 		var mu sync.Mutex
 		got := map[int][]string{}
 		j := Must("j", Parts{Feed(f), Step("use", func(ctx context.Context, vu *VU) error {
-			v, _ := vu.Row.Get("v")
+			v, _ := vu.Record.Get("v")
 			mu.Lock()
 			got[vu.ID] = append(got[vu.ID], v)
 			mu.Unlock()
@@ -213,22 +213,22 @@ func TestCSVFeederErrors(t *testing.T) {
 		require.NoError(t, os.WriteFile(p, []byte(s), 0o644))
 		return p
 	}
-	_, err := FromCSV(filepath.Join(dir, "missing.csv"), Sequential, Wrap)
+	_, err := LoadCSV(filepath.Join(dir, "missing.csv"), Sequential, Wrap)
 	assert.ErrorContains(t, err, "no such file")
-	_, err = FromCSV(write("empty.csv", ""), Sequential, Wrap)
+	_, err = LoadCSV(write("empty.csv", ""), Sequential, Wrap)
 	assert.ErrorContains(t, err, "the file is empty")
-	_, err = FromCSV(write("ragged.csv", "user,pass\n\"ann\nlee\",1\nbob\ncy,3,x,y\n"), Sequential, Wrap)
+	_, err = LoadCSV(write("ragged.csv", "user,pass\n\"ann\nlee\",1\nbob\ncy,3,x,y\n"), Sequential, Wrap)
 	assert.ErrorContains(t, err, "the record on line 4 has 1 field, but the header has 2")
 	assert.ErrorContains(t, err, "the record on line 5 has 4 fields, but the header has 2")
-	_, err = FromCSV(write("many.csv", "a,b\n"+strings.Repeat("1\n", 12)), Sequential, Wrap)
+	_, err = LoadCSV(write("many.csv", "a,b\n"+strings.Repeat("1\n", 12)), Sequential, Wrap)
 	assert.ErrorContains(t, err, "the record on line 11 has 1 field")
 	assert.NotContains(t, err.Error(), "line 12 ")
 	assert.ErrorContains(t, err, "and 2 more records with another number of fields than the header")
-	_, err = FromCSV(write("quote.csv", "user\n\"ann\n"), Sequential, Wrap)
+	_, err = LoadCSV(write("quote.csv", "user\n\"ann\n"), Sequential, Wrap)
 	assert.ErrorContains(t, err, "quote")
-	_, err = FromCSV(write("header.csv", "user\n"), Sequential, Wrap)
+	_, err = LoadCSV(write("header.csv", "user\n"), Sequential, Wrap)
 	assert.ErrorContains(t, err, "needs at least one row")
-	f, err := FromCSV(write("ok.csv", "user,pass\nann,1\nbob,2\n"), Unique, Stop)
+	f, err := LoadCSV(write("ok.csv", "user,pass\nann,1\nbob,2\n"), Unique, Stop)
 	require.NoError(t, err)
 	assert.Equal(t, 2, f.Len())
 	assert.Equal(t, []string{"user", "pass"}, f.Columns())
@@ -518,7 +518,7 @@ func TestPlanRunsAgain(t *testing.T) {
 			}
 		}
 		vu.Set("mark", "set")
-		if p, _ := vu.Row.Get("p"); p != []string{"x", "y"}[vu.Iteration%2] {
+		if p, _ := vu.Record.Get("p"); p != []string{"x", "y"}[vu.Iteration%2] {
 			return fmt.Errorf("per-VU row %q at iteration %d", p, vu.Iteration)
 		}
 		return nil
@@ -554,7 +554,7 @@ func TestUniqueAcrossSegments(t *testing.T) {
 	var mu sync.Mutex
 	used := map[string]int{}
 	j := Must("u", Parts{Feed(f), Step("use", func(ctx context.Context, vu *VU) error {
-		id, _ := vu.Row.Get("id")
+		id, _ := vu.Record.Get("id")
 		mu.Lock()
 		used[id]++
 		mu.Unlock()

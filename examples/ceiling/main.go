@@ -82,7 +82,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, inMemory 
 		return err
 	}
 	if *html != "" {
-		return rep.SaveHTML(*html, "Ceiling of GET /work")
+		return rep.SaveHTML(*html, report.HTMLOptions{Title: "Ceiling of GET /work"})
 	}
 	return nil
 }

@@ -131,7 +131,7 @@ func runSegment(ctx context.Context, args []string, stdout, stderr io.Writer, in
 	if *out == "" {
 		werr = res.WriteJSON(stdout)
 	} else {
-		werr = res.Save(*out)
+		werr = res.SaveJSON(*out)
 	}
 	if werr != nil {
 		return errors.Join(runErr, werr)
@@ -218,7 +218,7 @@ func merge(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *jsonPath != "" {
-		if err := merged.Save(*jsonPath); err != nil {
+		if err := merged.SaveJSON(*jsonPath); err != nil {
 			return err
 		}
 		fmt.Fprintf(stderr, "merged result written to %s\n", *jsonPath)

@@ -130,7 +130,7 @@ func TestFourProcessesMergeToTheWhole(t *testing.T) {
 		it := metrics.Key{Scenario: c.scenario, Kind: metrics.KindIteration}
 		req := metrics.Key{Scenario: c.scenario, Step: c.step, Kind: metrics.KindStep}
 		for _, k := range []metrics.Key{it, req} {
-			m, w := merged.Metrics.Metric(k), wholeRes.Metrics.Metric(k)
+			m, w := merged.Metrics.SeriesOf(k), wholeRes.Metrics.SeriesOf(k)
 			require.NotNil(t, m, "%v merged", k)
 			require.NotNil(t, w, "%v whole", k)
 			assert.Equal(t, c.want, m.Total.Count(), "%v merged", k)
@@ -146,8 +146,8 @@ func TestFourProcessesMergeToTheWhole(t *testing.T) {
 		t.Helper()
 		assert.True(t, snap.Start.Equal(startAt), "%s starts at %v, not StartAt %v", name, snap.Start, startAt)
 		assert.Equal(t, interval, snap.Interval, name)
-		for _, m := range snap.Metrics {
-			for i, p := range m.Series {
+		for _, m := range snap.Series {
+			for i, p := range m.Points {
 				want := startAt.Add(time.Duration(i) * interval)
 				assert.True(t, p.Start.Equal(want), "%s: %v point %d starts at %v, want %v", name, m.Key, i, p.Start, want)
 			}
@@ -158,9 +158,9 @@ func TestFourProcessesMergeToTheWhole(t *testing.T) {
 		checkGrid(fmt.Sprintf("segment %d", i), p.Metrics)
 	}
 	checkGrid("merged", merged.Metrics)
-	for _, m := range merged.Metrics.Metrics {
+	for _, m := range merged.Metrics.Series {
 		var sum metrics.Stats
-		for _, p := range m.Series {
+		for _, p := range m.Points {
 			sum.Merge(&p.Stats)
 		}
 		assert.Equal(t, m.Total.Outcomes, sum.Outcomes, "%v: intervals vs total", m.Key)
@@ -176,11 +176,11 @@ func TestFourProcessesMergeToTheWhole(t *testing.T) {
 	} {
 		var hand metrics.Stats
 		for _, p := range parts {
-			m := p.Metrics.Metric(k)
+			m := p.Metrics.SeriesOf(k)
 			require.NotNil(t, m, "%v in segment %v", k, p.Segment)
 			hand.Merge(&m.Total)
 		}
-		got := merged.Metrics.Metric(k).Total
+		got := merged.Metrics.SeriesOf(k).Total
 		for _, q := range []float64{0.5, 0.95, 0.99} {
 			assert.Equal(t, hand.Quantile(q), got.Quantile(q), "%v q=%v", k, q)
 		}
@@ -258,7 +258,7 @@ func TestWithoutTargetStartsTheDemo(t *testing.T) {
 		assert.True(t, res.Segment.IsWhole())
 		assert.Equal(t, int64(browseIterations), res.Iterations("browse").Outcomes[metrics.OK])
 		assert.Equal(t, int64(openRate*openDuration/time.Second), res.Iterations("open").Outcomes[metrics.OK])
-		assert.Equal(t, time.Millisecond, res.Metrics.Metric(metrics.Key{Scenario: "open", Step: "detail", Kind: metrics.KindStep}).Total.Latency.Max)
+		assert.Equal(t, time.Millisecond, res.Metrics.SeriesOf(metrics.Key{Scenario: "open", Step: "detail", Kind: metrics.KindStep}).Total.Latency.Max)
 	})
 }
 
@@ -296,12 +296,12 @@ func TestSegmentsMergeExactlyInMemory(t *testing.T) {
 		require.NoError(t, err)
 		m, err := loadgen.LoadResult(merged)
 		require.NoError(t, err)
-		require.Equal(t, len(w.Metrics.Metrics), len(m.Metrics.Metrics))
-		for _, wm := range w.Metrics.Metrics {
+		require.Equal(t, len(w.Metrics.Series), len(m.Metrics.Series))
+		for _, wm := range w.Metrics.Series {
 			if !slices.Contains([]metrics.Kind{metrics.KindStep, metrics.KindIteration, metrics.KindScheduleLag}, wm.Kind) {
 				continue
 			}
-			mm := m.Metrics.Metric(wm.Key)
+			mm := m.Metrics.SeriesOf(wm.Key)
 			require.NotNil(t, mm, "%v", wm.Key)
 			assert.Equal(t, wm.Total.Outcomes, mm.Total.Outcomes, "%v", wm.Key)
 			assert.True(t, wm.Total.Latency.Hist.Equal(&mm.Total.Latency.Hist), "%v: histograms", wm.Key)

@@ -89,7 +89,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, inMemory 
 // p99 before it.
 func analyse(w io.Writer, res *loadgen.Result, event string) error {
 	snap := res.Metrics
-	m := snap.Metric(metrics.Key{Scenario: "read", Step: "detail", Kind: metrics.KindStep})
+	m := snap.SeriesOf(metrics.Key{Scenario: "read", Step: "detail", Kind: metrics.KindStep})
 	var at time.Time
 	for _, e := range res.Events {
 		if e.Name == event && !e.Skipped {
@@ -101,7 +101,7 @@ func analyse(w io.Writer, res *loadgen.Result, event string) error {
 	}
 	fmt.Fprintf(w, "event %q at %s\n", event, format.Duration(at.Sub(res.Start)))
 	var before []time.Duration
-	for _, p := range m.Series {
+	for _, p := range m.Points {
 		if p.Start.Add(snap.Interval).Before(at) && p.Latency.Count() > 0 {
 			before = append(before, p.Quantile(0.99))
 		}
@@ -113,7 +113,7 @@ func analyse(w io.Writer, res *loadgen.Result, event string) error {
 	normal := before[len(before)/2]
 	var peak time.Duration
 	var peakAt, spikeFrom, spikeTo time.Duration
-	for _, p := range m.Series {
+	for _, p := range m.Points {
 		if p.Start.Add(snap.Interval).Before(at) || p.Latency.Count() == 0 {
 			continue
 		}

@@ -105,12 +105,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, inMemory 
 func window(res *loadgen.Result, sc string, l level) (metrics.Stats, float64) {
 	snap := res.Metrics
 	var st metrics.Stats
-	m := snap.Metric(metrics.Key{Scenario: sc, Step: "report", Kind: metrics.KindStep})
+	m := snap.SeriesOf(metrics.Key{Scenario: sc, Step: "report", Kind: metrics.KindStep})
 	inside := func(start time.Time) bool {
 		off := start.Sub(snap.Start)
 		return off >= l.from && off+snap.Interval <= l.till
 	}
-	for _, p := range m.Series {
+	for _, p := range m.Points {
 		if inside(p.Start) {
 			st.Merge(&p.Stats)
 		}

@@ -106,7 +106,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, inMemory 
 			}
 		}
 	}
-	if err := c.SaveHTML(*htmlPath); err != nil {
+	if err := c.SaveHTML(*htmlPath, report.HTMLOptions{}); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "\nHTML comparison: %s\n", *htmlPath)

@@ -80,14 +80,14 @@ func Runs(runs []Run, durFmt func(float64) string) []*Chart {
 		return ""
 	}
 	// stepSeries makes a step series of a metric's points.
-	stepSeries := func(r Run, label string, m *metrics.Metric, dash string, val func(p *metrics.Point, secs float64) float64) Series {
+	stepSeries := func(r Run, label string, m *metrics.Series, dash string, val func(p *metrics.Point, secs float64) float64) Series {
 		s := Series{Name: name(r, label), Steps: true, Color: color(r), Dash: dash}
 		iv := r.Snap.Interval.Seconds()
 		rend := r.End.Sub(r.Snap.Start).Seconds()
-		for i := range m.Series {
+		for i := range m.Points {
 			a := float64(i) * iv
 			b := max(min(a+iv, rend), a+1e-9)
-			s.Points = append(s.Points, Point{X: a, X2: b, Y: val(&m.Series[i], b-a)})
+			s.Points = append(s.Points, Point{X: a, X2: b, Y: val(&m.Points[i], b-a)})
 		}
 		return s
 	}
@@ -97,7 +97,7 @@ func Runs(runs []Run, durFmt func(float64) string) []*Chart {
 	for i, k := range first.Rows {
 		var series []Series
 		for _, r := range runs {
-			m := r.Snap.Metric(k)
+			m := r.Snap.SeriesOf(k)
 			if m == nil {
 				continue
 			}
@@ -120,14 +120,14 @@ func Runs(runs []Run, durFmt func(float64) string) []*Chart {
 	open := false
 	for _, r := range runs {
 		for _, k := range r.Rows {
-			if m := r.Snap.Metric(k); m != nil {
+			if m := r.Snap.SeriesOf(k); m != nil {
 				tput = append(tput, stepSeries(r, k.String(), m, "", func(p *metrics.Point, secs float64) float64 { return float64(p.Count()) / secs }))
 			}
 		}
 		for j, o := range metrics.ErrorClasses() {
 			var sum *Series
 			for _, k := range r.Rows {
-				m := r.Snap.Metric(k)
+				m := r.Snap.SeriesOf(k)
 				if m == nil {
 					continue
 				}
@@ -156,7 +156,7 @@ func Runs(runs []Run, durFmt func(float64) string) []*Chart {
 			}
 		}
 		for _, sc := range r.Scenarios {
-			m := r.Snap.Metric(metrics.Key{Scenario: sc.Name, Kind: metrics.KindIteration})
+			m := r.Snap.SeriesOf(metrics.Key{Scenario: sc.Name, Kind: metrics.KindIteration})
 			if m == nil {
 				continue
 			}

@@ -1,12 +1,13 @@
 // Package clock holds the engine's precise short sleep.
 //
 // Go timers are served by the runtime's network poller, whose wait has
-// millisecond granularity on Linux: a 20 µs timer fires about 1.1 ms late
-// there. An open-model scheduler that wakes for every arrival would then
+// millisecond granularity on Linux: a timer of a few microseconds fires
+// about a millisecond late there. An open-model scheduler that wakes for every arrival would then
 // start most of them a millisecond late. [Sleep] instead blocks the calling
 // OS thread in nanosleep with the thread's timer slack lowered to 1 ns
-// (on Linux), which wakes within about 40 µs here. The cost is a thread
-// blocked for the sleep, not a spinning core.
+// (on Linux), which wakes within tens of microseconds (loadgen's
+// BenchmarkOpenRate reports the schedule lag that is left). The cost is a
+// thread blocked for the sleep, not a spinning core.
 package clock
 
 import (

@@ -135,3 +135,23 @@ func oneLine(s string) string {
 	}
 	return strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ", "\t", " ").Replace(s)
 }
+
+// Verdicts is the table of threshold verdicts every report shows: per
+// threshold, its expression, the measured value and "pass" or "FAIL" with
+// the reason the threshold could not be checked, each row classed "pass"
+// or "fail" (HTML colours it). row gives the i-th of n verdicts.
+func Verdicts(n int, row func(i int) (threshold, actual string, pass bool, err error)) *Table {
+	t := New("threshold", ">actual", "result")
+	for i := range n {
+		expr, actual, pass, err := row(i)
+		r, class := "pass", "pass"
+		if !pass {
+			r, class = "FAIL", "fail"
+			if err != nil {
+				r = "FAIL: " + strings.TrimPrefix(err.Error(), "report: ")
+			}
+		}
+		t.AddClass(class, expr, actual, r)
+	}
+	return t
+}

@@ -54,34 +54,34 @@ type Limit int
 
 // The limits.
 const (
-	// None: the level passed.
-	None Limit = iota
-	// Latency: a latency threshold of the SLO failed.
-	Latency
-	// Errors: an error threshold of the SLO failed (error_rate, errors,
+	// LimitNone: the level passed.
+	LimitNone Limit = iota
+	// LimitLatency: a latency threshold of the SLO failed.
+	LimitLatency
+	// LimitErrors: an error threshold of the SLO failed (error_rate, errors,
 	// status).
-	Errors
-	// Drops: arrivals were dropped, or a throughput threshold failed,
+	LimitErrors
+	// LimitDrops: arrivals were dropped, or a throughput threshold failed,
 	// while the target slowed down: it held the VUs.
-	Drops
-	// Generator: arrivals were dropped (or throughput fell short) while
+	LimitDrops
+	// LimitGenerator: arrivals were dropped (or throughput fell short) while
 	// the target stayed fast: the generator's VUs or CPU were the limit,
 	// not the service (raise MaxVUs, or use more generators).
-	Generator
+	LimitGenerator
 )
 
 // String returns "none", "latency", "errors", "drops" or "generator".
 func (l Limit) String() string {
 	switch l {
-	case None:
+	case LimitNone:
 		return "none"
-	case Latency:
+	case LimitLatency:
 		return "latency"
-	case Errors:
+	case LimitErrors:
 		return "errors"
-	case Drops:
+	case LimitDrops:
 		return "drops"
-	case Generator:
+	case LimitGenerator:
 		return "generator"
 	}
 	return fmt.Sprintf("limit(%d)", int(l))
@@ -389,7 +389,7 @@ func (s *search) judge(level int, res *loadgen.Result) Level {
 		switch {
 		case strings.HasPrefix(name, "error") || strings.HasPrefix(name, "status"):
 			errs = append(errs, what)
-		case v.Threshold.Metric.Unit() == report.Latency:
+		case v.Threshold.Metric.Unit() == report.UnitDuration:
 			lat = append(lat, what)
 		default: // count, rate, dropped: the load did not get through
 			thin = append(thin, what)
@@ -407,13 +407,13 @@ func (s *search) judge(level int, res *loadgen.Result) Level {
 	}
 	switch {
 	case len(errs) > 0:
-		l.Limit, l.Why = Errors, strings.Join(errs, "; ")
+		l.Limit, l.Why = LimitErrors, strings.Join(errs, "; ")
 	case len(lat) > 0:
-		l.Limit, l.Why = Latency, strings.Join(lat, "; ")
+		l.Limit, l.Why = LimitLatency, strings.Join(lat, "; ")
 	case len(thin) > 0:
-		l.Limit, l.Why = Drops, strings.Join(thin, "; ")
+		l.Limit, l.Why = LimitDrops, strings.Join(thin, "; ")
 		if base, ok := s.healthy(); ok && l.P95 > 0 && l.P95 <= 2*base {
-			l.Limit = Generator
+			l.Limit = LimitGenerator
 			l.Why += fmt.Sprintf(" while p95 stayed at %v (%v at the lowest level): the generator, not the service (raise MaxVUs or add generators)", l.P95, base)
 		}
 	default:

@@ -70,7 +70,7 @@ func TestSearchFindsAKnownCapacity(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, []int{200, 400, 600, 800, 1000, 1200, 1100, 1050}, seen)
 		assert.Equal(t, 1000, rep.Ceiling)
-		assert.Equal(t, Latency, rep.Limit)
+		assert.Equal(t, LimitLatency, rep.Limit)
 		assert.Contains(t, rep.Why, "p95<50ms")
 		for _, l := range rep.Levels[:5] {
 			assert.True(t, l.Pass, "%d/s", l.Load)
@@ -94,7 +94,7 @@ func TestSearchFailingByErrors(t *testing.T) {
 		})
 		require.NoError(t, err)
 		assert.Equal(t, 975, rep.Ceiling)
-		assert.Equal(t, Errors, rep.Limit)
+		assert.Equal(t, LimitErrors, rep.Limit)
 		assert.Contains(t, rep.Why, "error_rate<1%")
 	})
 }
@@ -112,7 +112,7 @@ func TestSearchFindsTheGeneratorTooSmall(t *testing.T) {
 		})
 		require.NoError(t, err)
 		assert.Equal(t, 300, rep.Ceiling)
-		assert.Equal(t, Generator, rep.Limit)
+		assert.Equal(t, LimitGenerator, rep.Limit)
 		assert.Contains(t, rep.Why, "arrivals dropped")
 		assert.Contains(t, rep.Why, "the generator, not the service")
 		assert.Equal(t, 10*time.Millisecond, rep.Levels[1].P95)
@@ -135,7 +135,7 @@ func TestStepsAndCompare(t *testing.T) {
 		require.Len(t, old.Levels, 3, "every level runs, failing or not")
 		assert.Equal(t, 0, old.Ceiling)
 		assert.Equal(t, 300, cand.Ceiling)
-		assert.Equal(t, None, cand.Limit)
+		assert.Equal(t, LimitNone, cand.Limit)
 		// 200 VUs of 20 ms: the measured second counts the iterations that
 		// end from 1.00 s to 2.00 s, both included: 51 a VU.
 		assert.InDelta(t, 200*51, old.Levels[1].Rate, 1e-9, "200 VUs of 20 ms")
@@ -164,9 +164,13 @@ func TestReportRenders(t *testing.T) {
 	assert.Contains(t, txt.String(), "offered/s")
 	assert.Contains(t, txt.String(), "ceiling: 800 arrivals/s, limited by errors")
 	var page bytes.Buffer
-	require.NoError(t, rep.WriteHTML(&page, "pool"))
+	vs := report.Verdicts{{Threshold: report.MustParseThresholds("p95<10ms")[0], Actual: float64(12 * time.Millisecond)}}
+	require.NoError(t, rep.WriteHTML(&page, report.HTMLOptions{Title: "pool", Verdicts: vs}))
+	assert.Contains(t, page.String(), "<title>pool</title>")
 	p := htmltest.Parse(t, page.Bytes())
 	assert.True(t, p.IDs["levels"])
+	assert.True(t, p.IDs["thresholds"], "the options' verdicts are shown")
+	assert.Equal(t, []string{"p95<10ms", "12.0ms", "FAIL"}, p.Row("p95<10ms"))
 	for _, id := range []string{"latency", "errors", "rate"} {
 		require.NotNil(t, p.Charts[id], id)
 	}
@@ -221,7 +225,7 @@ func TestErrorsBreakALevelWhateverTheSLO(t *testing.T) {
 		rep, err := Search(t.Context(), o)
 		require.NoError(t, err)
 		assert.Equal(t, 600, rep.Ceiling)
-		assert.Equal(t, Errors, rep.Limit)
+		assert.Equal(t, LimitErrors, rep.Limit)
 		assert.Contains(t, rep.Why, "of iterations failed (more than 1.0%, MaxErrorRate)")
 		o.MaxErrorRate = 1
 		rep, err = Search(t.Context(), o)

@@ -2,6 +2,16 @@
 // load: how much does it hold within its SLO (the ceiling), and how does
 // it behave at 100, 200 and 300 users (the steps).
 //
+// Start with [Search] for the ceiling, or [Steps] for given levels; each
+// level is a plan that [OpenLoad] or [ClosedLoad] builds from a scenario:
+//
+//	rep, err := capacity.Search(ctx, capacity.Options{
+//		Plan:  capacity.OpenLoad(journey.Scenario, 30*time.Second, 5*time.Second, 2000),
+//		SLO:   report.MustParseThresholds("p95<300ms", "error_rate<1%"),
+//		Start: 100, Factor: 2, Resolution: 50,
+//	})
+//	rep.WriteText(os.Stdout) // ceiling: 800 arrivals/s, limited by latency
+//
 // [Search] raises an open model's arrival rate (or a closed model's VUs)
 // level by level, each level a run of its own with its own warm-up, checks
 // the SLO's thresholds on it (and, whatever the SLO, that it failed no
@@ -18,10 +28,4 @@
 // level. Reports render as text and as a self-contained HTML page whose
 // charts plot latency, errors and rate against the offered load, where the
 // knee shows.
-//
-//	rep, err := capacity.Search(ctx, capacity.Options{
-//		Plan:  capacity.OpenLoad(journey.Scenario, 30*time.Second, 5*time.Second, 2000),
-//		SLO:   report.MustParseThresholds("p95<300ms", "error_rate<1%"),
-//		Start: 100, Factor: 2, Resolution: 50,
-//	})
 package capacity

@@ -13,6 +13,8 @@ import (
 	"github.com/stampede-go/stampede/internal/page"
 	"github.com/stampede-go/stampede/internal/save"
 	"github.com/stampede-go/stampede/internal/table"
+	"github.com/stampede-go/stampede/report"
+	"github.com/stampede-go/stampede/report/internal/thresholds"
 )
 
 // byLoad returns the levels ordered by load (a bisection runs them out of
@@ -67,7 +69,7 @@ func (r *Report) Summary() string {
 		b.WriteString("no level ran")
 	case r.Ceiling == 0:
 		fmt.Fprintf(&b, "no level held: the lowest failed on %s", r.Limit)
-	case r.Limit == None:
+	case r.Limit == LimitNone:
 		fmt.Fprintf(&b, "every level held, up to %d %s", r.Ceiling, strings.TrimSuffix(r.unit(), "/s"))
 	default:
 		fmt.Fprintf(&b, "ceiling: %d %s, limited by %s", r.Ceiling, r.unitShort(), r.Limit)
@@ -90,7 +92,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	var b strings.Builder
 	r.table().Text(&b, "  ")
 	fmt.Fprintf(&b, "\n%s\n", r.Summary())
-	if r.Limit != None && r.Why != "" {
+	if r.Limit != LimitNone && r.Why != "" {
 		fmt.Fprintf(&b, "why: %s\n", r.Why)
 	}
 	return format.WriteText(w, b.String())
@@ -98,8 +100,11 @@ func (r *Report) WriteText(w io.Writer) error {
 
 // WriteHTML writes a self-contained page: the level table, and charts of
 // latency (p50, p95, p99 of successful iterations), errors and drops, and
-// achieved rate against the offered load, where the knee shows.
-func (r *Report) WriteHTML(w io.Writer, title string) error {
+// achieved rate against the offered load, where the knee shows. The
+// options' Title replaces the default "Capacity", and their Verdicts are
+// shown above the levels.
+func (r *Report) WriteHTML(w io.Writer, opts report.HTMLOptions) error {
+	title := opts.Title
 	if title == "" {
 		title = "Capacity"
 	}
@@ -108,6 +113,7 @@ func (r *Report) WriteHTML(w io.Writer, title string) error {
 	if r.Why != "" {
 		p.Meta = append(p.Meta, [2]string{"why", r.Why})
 	}
+	p.Add(thresholds.Blocks(opts.Verdicts)...)
 	t := r.table()
 	t.Caption = "levels, by load"
 	p.Add(page.Block{ID: "levels", Heading: "Levels", Table: t})
@@ -152,8 +158,8 @@ func (r *Report) WriteHTML(w io.Writer, title string) error {
 }
 
 // SaveHTML writes the page of [Report.WriteHTML] to a file.
-func (r *Report) SaveHTML(path, title string) error {
-	return save.File(path, func(w io.Writer) error { return r.WriteHTML(w, title) })
+func (r *Report) SaveHTML(path string, opts report.HTMLOptions) error {
+	return save.File(path, func(w io.Writer) error { return r.WriteHTML(w, opts) })
 }
 
 func durationLabel(v float64) string { return format.Duration(time.Duration(v)) }

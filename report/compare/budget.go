@@ -28,7 +28,7 @@ type Budget struct {
 // String returns the budget in the syntax ParseBudget reads.
 func (b Budget) String() string {
 	s := b.Metric.String() + " +"
-	if b.Metric.Unit() == report.Fraction {
+	if b.Metric.Unit() == report.UnitFraction {
 		s += strconv.FormatFloat(100*b.Max, 'f', -1, 64) + "pp"
 	} else {
 		s += strconv.FormatFloat(100*b.Max, 'f', -1, 64) + "%"
@@ -77,7 +77,7 @@ func ParseBudget(s string) (Budget, error) {
 	b.Metric = m
 	limit = strings.TrimSpace(limit)
 	unit := "%"
-	if m.Unit() == report.Fraction {
+	if m.Unit() == report.UnitFraction {
 		unit = "pp"
 	}
 	num, ok := strings.CutSuffix(limit, unit)
@@ -102,7 +102,7 @@ func MustParseBudget(s string) Budget {
 // Violation is a row and metric that broke a budget.
 type Violation struct {
 	Budget Budget
-	Row    Row
+	Row    RowComparison
 	Delta  Delta
 	// Reason says what broke the budget, naming the figures it uses.
 	Reason string
@@ -190,7 +190,7 @@ func (c *Comparison) covers(m report.Metric) bool {
 }
 
 // selectsStepOf reports whether the rows at idx include a step of scenario.
-func selectsStepOf(rows []Row, idx []int, scenario string) bool {
+func selectsStepOf(rows []RowComparison, idx []int, scenario string) bool {
 	for _, i := range idx {
 		if rows[i].Scenario == scenario && rows[i].Key().Kind == metrics.KindStep {
 			return true
@@ -225,7 +225,7 @@ func violates(b Budget, d Delta) (string, bool) {
 		if m.HigherIsBetter() {
 			bound = d.High
 		}
-		if d.Verdict == Worse && worse(m, bound) > b.Max {
+		if d.Conclusion == Worse && worse(m, bound) > b.Max {
 			return fmt.Sprintf("%s worse: estimate %s, 95%% interval [%s, %s], beyond the budget of %s (p=%.3f)",
 				m, d.amount(d.Estimate), d.amount(d.Low), d.amount(d.High), d.amount(b.Max), d.P), true
 		}
@@ -235,12 +235,12 @@ func violates(b Budget, d Delta) (string, bool) {
 	if math.IsNaN(change) || worse(m, change) <= b.Max {
 		return "", false
 	}
-	if d.Verdict == Inconclusive {
+	if d.Conclusion == Inconclusive {
 		return fmt.Sprintf("%s worse: change of the merged values %s, beyond the budget of %s (no significance: fewer than %d runs per side)",
 			m, d.amount(change), d.amount(b.Max), MinRuns), true
 	}
 	// Enough runs, but no relative interval: the baseline's runs were all 0.
-	if d.Verdict == Worse {
+	if d.Conclusion == Worse {
 		return fmt.Sprintf("%s worse: change of the merged values %s, beyond the budget of %s (p=%.3f; the baseline's runs were all 0, so there is no relative interval)",
 			m, d.amount(change), d.amount(b.Max), d.P), true
 	}

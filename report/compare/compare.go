@@ -19,26 +19,26 @@ import (
 // real when the two-sided Mann-Whitney U test gives p < Alpha.
 const Alpha = 0.05
 
-// MinRuns is the fewest runs per side for a verdict; RecommendedRuns is
+// MinRuns is the fewest runs per side for a conclusion; RecommendedRuns is
 // what to aim for (with 6 or more, benchstat also shows an interval).
 const (
 	MinRuns         = 4
 	RecommendedRuns = 7
 )
 
-// Verdict is what a comparison concludes about one metric of one row.
-type Verdict int
+// Conclusion is what a comparison concludes about one metric of one row.
+type Conclusion int
 
-// The verdicts.
+// The conclusions.
 const (
-	Same         Verdict = iota // no significant change ("~")
-	Better                      // significantly better
-	Worse                       // significantly worse
-	Inconclusive                // too few runs to tell
+	Same         Conclusion = iota // no significant change ("~")
+	Better                         // significantly better
+	Worse                          // significantly worse
+	Inconclusive                   // too few runs to tell
 )
 
 // String returns "~", "better", "worse" or "inconclusive".
-func (v Verdict) String() string {
+func (v Conclusion) String() string {
 	switch v {
 	case Same:
 		return "~"
@@ -49,7 +49,7 @@ func (v Verdict) String() string {
 	case Inconclusive:
 		return "inconclusive"
 	}
-	return fmt.Sprintf("verdict(%d)", int(v))
+	return fmt.Sprintf("conclusion(%d)", int(v))
 }
 
 // DefaultMetrics are the metrics a comparison covers when none are given:
@@ -80,15 +80,15 @@ type Delta struct {
 	// (0.1 is +10 %) for latencies, rates and counts, a difference for
 	// shares (error rate). HasInterval is false when the runs are too few,
 	// or when a relative change is undefined because the baseline's runs
-	// were all 0 (the verdict then rests on the test alone).
+	// were all 0 (the conclusion then rests on the test alone).
 	Estimate, Low, High float64
 	HasInterval         bool
-	Verdict             Verdict
+	Conclusion          Conclusion
 }
 
 // Relative reports whether the changes of d are relative (a fraction of
 // the baseline) rather than differences.
-func (d Delta) Relative() bool { return d.Metric.Unit() != report.Fraction }
+func (d Delta) Relative() bool { return d.Metric.Unit() != report.UnitFraction }
 
 // Change returns the headline change: Candidate/Baseline - 1 for a
 // relative metric (+Inf when the baseline is 0 and the candidate is not),
@@ -126,8 +126,8 @@ func (p Presence) String() string {
 	return ""
 }
 
-// Row compares one row (a step, or a scenario's iterations).
-type Row struct {
+// RowComparison compares one row (a step, or a scenario's iterations).
+type RowComparison struct {
 	report.Row
 	Presence Presence
 	// Repeats is set for a scenario's iterations when the scenario has
@@ -138,7 +138,7 @@ type Row struct {
 }
 
 // Delta returns the row's delta for m, or nil.
-func (r *Row) Delta(m report.Metric) *Delta {
+func (r *RowComparison) Delta(m report.Metric) *Delta {
 	for i := range r.Deltas {
 		if r.Deltas[i].Metric == m {
 			return &r.Deltas[i]
@@ -152,7 +152,7 @@ func (r *Row) Delta(m report.Metric) *Delta {
 type Comparison struct {
 	Baseline, Candidate []*loadgen.Result
 	Metrics             []report.Metric
-	Rows                []Row
+	Rows                []RowComparison
 	// Warnings are caveats: too few runs, plans that differ.
 	Warnings []string
 }
@@ -162,10 +162,10 @@ type Comparison struct {
 // iterations and an open scenario's schedule lag — on the metrics given,
 // or [DefaultMetrics], where they apply (see [report.Row.Applies]); an open
 // scenario's iterations are compared on dropped_share too. Headline values come from each side's merged
-// histograms; the verdict comes from the per-run values of each side (never
+// histograms; the conclusion comes from the per-run values of each side (never
 // from pooled requests, which are autocorrelated): a two-sided
 // Mann-Whitney U test at [Alpha], with a Hodges-Lehmann estimate and its
-// 95 % interval. With fewer than [MinRuns] runs on a side, verdicts are
+// 95 % interval. With fewer than [MinRuns] runs on a side, conclusions are
 // [Inconclusive] but the values and changes are still shown. A metric that
 // does not validate is an error.
 func Compare(baseline, candidate []*loadgen.Result, ms ...report.Metric) (*Comparison, error) {
@@ -200,7 +200,7 @@ func Compare(baseline, candidate []*loadgen.Result, ms ...report.Metric) (*Compa
 	baseRows, candRows := report.Rows(baseline[0]), report.Rows(candidate[0])
 	for _, r := range baseRows {
 		if !slices.Contains(candRows, r) {
-			c.Rows = append(c.Rows, Row{Row: r, Presence: BaselineOnly})
+			c.Rows = append(c.Rows, RowComparison{Row: r, Presence: BaselineOnly})
 			continue
 		}
 		rms := ms
@@ -211,7 +211,7 @@ func Compare(baseline, candidate []*loadgen.Result, ms ...report.Metric) (*Compa
 	}
 	for _, r := range candRows {
 		if !slices.Contains(baseRows, r) {
-			c.Rows = append(c.Rows, Row{Row: r, Presence: CandidateOnly})
+			c.Rows = append(c.Rows, RowComparison{Row: r, Presence: CandidateOnly})
 		}
 	}
 	steps := map[string]int{}
@@ -274,9 +274,9 @@ func value(m report.Metric, st *metrics.Stats, w time.Duration) float64 {
 	return v
 }
 
-func compareRow(r report.Row, baseline, candidate []*loadgen.Result, ms []report.Metric) Row {
+func compareRow(r report.Row, baseline, candidate []*loadgen.Result, ms []report.Metric) RowComparison {
 	b, c := sideOf(baseline, r), sideOf(candidate, r)
-	row := Row{Row: r}
+	row := RowComparison{Row: r}
 	for _, m := range ms {
 		if !r.Applies(m) {
 			continue
@@ -298,11 +298,11 @@ func compareRow(r report.Row, baseline, candidate []*loadgen.Result, ms []report
 	return row
 }
 
-// assess computes the test, the estimate and the verdict of d.
+// assess computes the test, the estimate and the conclusion of d.
 func assess(d *Delta) {
 	nb, nc := len(d.BaselineRuns), len(d.CandidateRuns)
 	if nb < MinRuns || nc < MinRuns {
-		d.Verdict = Inconclusive
+		d.Conclusion = Inconclusive
 		d.Estimate = d.Change()
 		return
 	}
@@ -316,11 +316,11 @@ func assess(d *Delta) {
 	better := d.Estimate > 0 == d.Metric.HigherIsBetter()
 	switch {
 	case d.P >= Alpha || d.Estimate == 0:
-		d.Verdict = Same
+		d.Conclusion = Same
 	case better:
-		d.Verdict = Better
+		d.Conclusion = Better
 	default:
-		d.Verdict = Worse
+		d.Conclusion = Worse
 	}
 }
 

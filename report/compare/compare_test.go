@@ -58,9 +58,9 @@ func wrapRun(st metrics.Stats, steps ...string) *loadgen.Result {
 	snap := &metrics.Snapshot{Version: metrics.Version, Start: t0, Interval: time.Second}
 	st.Latency.Hist = st.Latency.Hist.Frozen()
 	for _, s := range steps {
-		snap.Metrics = append(snap.Metrics, metrics.Metric{Key: metrics.Key{Scenario: "signup", Step: s, Kind: metrics.KindStep}, Total: st.Clone()})
+		snap.Series = append(snap.Series, metrics.Series{Key: metrics.Key{Scenario: "signup", Step: s, Kind: metrics.KindStep}, Total: st.Clone()})
 	}
-	snap.Metrics = append(snap.Metrics, metrics.Metric{Key: metrics.Key{Scenario: "signup", Kind: metrics.KindIteration}, Total: st.Clone()})
+	snap.Series = append(snap.Series, metrics.Series{Key: metrics.Key{Scenario: "signup", Kind: metrics.KindIteration}, Total: st.Clone()})
 	return &loadgen.Result{
 		Plan:    loadgen.PlanInfo{Scenarios: []loadgen.ScenarioInfo{{Name: "signup", Description: "constant-vus: 300 VUs for 7m0s"}}},
 		Start:   t0,
@@ -110,7 +110,7 @@ func TestAATest(t *testing.T) {
 	for trial := range 100 {
 		rng := rand.New(rand.NewPCG(uint64(trial), 1))
 		c := mustCompare(t, runs(rng, 7, 100*time.Millisecond, 0.03), runs(rng, 7, 100*time.Millisecond, 0.03))
-		if delta(t, c, apply, "p95").Verdict == Same {
+		if delta(t, c, apply, "p95").Conclusion == Same {
 			same++
 		}
 	}
@@ -134,7 +134,7 @@ func TestPower(t *testing.T) {
 		rng := rand.New(rand.NewPCG(uint64(trial), 2))
 		c := mustCompare(t, runs(rng, 7, 100*time.Millisecond, 0.03), runs(rng, 7, 120*time.Millisecond, 0.03))
 		d := delta(t, c, apply, "p95")
-		if d.Verdict == Worse {
+		if d.Conclusion == Worse {
 			significant++
 		}
 		if d.HasInterval && d.Low <= 0.2 && 0.2 <= d.High {
@@ -264,7 +264,7 @@ func TestCountsFromZero(t *testing.T) {
 	d := delta(t, c, apply, "errors")
 	assert.True(t, math.IsInf(d.Change(), 1), "0 → 3 errors")
 	assert.Equal(t, "+∞", d.ChangeString())
-	assert.Equal(t, Worse, d.Verdict)
+	assert.Equal(t, Worse, d.Conclusion)
 	assert.False(t, d.HasInterval, "no relative interval from a baseline of 0")
 	vs, err := c.Violations(Budget{Selector: "signup/apply", Metric: report.Errors(), Max: 0.5})
 	require.NoError(t, err)
@@ -337,7 +337,7 @@ func TestSignupRushStory(t *testing.T) {
 	}
 	c := mustCompare(t, mk(3853*time.Millisecond), mk(469*time.Millisecond))
 	d := delta(t, c, report.Row{Scenario: "signup", Step: "detail"}, "p50")
-	assert.Equal(t, Better, d.Verdict)
+	assert.Equal(t, Better, d.Conclusion)
 	assert.Equal(t, "−87.8%", d.ChangeString())
 	assert.Contains(t, d.Line(), "p50 3.85s → 469ms: change −87.8%, estimate −87.8% [")
 	assert.Less(t, d.P, 0.001)
@@ -347,7 +347,7 @@ func TestTooFewRunsIsInconclusive(t *testing.T) {
 	rng := rand.New(rand.NewPCG(4, 4))
 	c := mustCompare(t, runs(rng, 3, 100*time.Millisecond, 0.03), runs(rng, 3, 200*time.Millisecond, 0.03))
 	d := delta(t, c, apply, "p95")
-	assert.Equal(t, Inconclusive, d.Verdict)
+	assert.Equal(t, Inconclusive, d.Conclusion)
 	assert.InDelta(t, 1.0, d.Change(), 0.2, "the change is still shown")
 	require.NotEmpty(t, c.Warnings)
 	assert.Equal(t, "inconclusive: need ≥ 4 runs per side (7 recommended); have 3 and 3", c.Warnings[0])
@@ -387,7 +387,7 @@ func TestErrorRateIsComparedInPoints(t *testing.T) {
 	}
 	d := delta(t, mustCompare(t, base, cand), apply, "error_rate")
 	assert.False(t, d.Relative())
-	assert.Equal(t, Worse, d.Verdict)
+	assert.Equal(t, Worse, d.Conclusion)
 	assert.InDelta(t, 0.04, d.Estimate, 0.005, "+4 percentage points")
 	assert.Contains(t, d.Line(), "change +4.00 pp")
 }
@@ -396,9 +396,9 @@ func TestComparisonGolden(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 7))
 	base, cand := runs(rng, 7, 3853*time.Millisecond, 0.03), runs(rng, 7, 469*time.Millisecond, 0.03)
 	for _, r := range append(base, cand...) { // two steps, so that the iterations have their own row
-		m := r.Metrics.Metrics[0]
+		m := r.Metrics.Series[0]
 		m.Key.Step = "detail"
-		r.Metrics.Metrics = append([]metrics.Metric{m}, r.Metrics.Metrics...)
+		r.Metrics.Series = append([]metrics.Series{m}, r.Metrics.Series...)
 	}
 	c := mustCompare(t, base, cand)
 	var txt, md, js bytes.Buffer
@@ -452,7 +452,7 @@ func TestRepetitions(t *testing.T) {
 		runs, err := Repeat(t.Context(), 5, mk, RepeatOptions{Pause: time.Second})
 		require.NoError(t, err)
 		require.Len(t, runs, 5)
-		reps := Summarize(runs, report.Quantile(0.95), report.Max(), report.Count())
+		reps := SummarizeRuns(runs, report.Quantile(0.95), report.Max(), report.Count())
 		require.Len(t, reps.Rows, 1)
 		r := reps.Rows[0]
 		// Run k takes 10(k+1) … 10(k+1)+9 ms; the median run is run 2.

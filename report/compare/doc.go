@@ -1,6 +1,14 @@
 // Package compare sets a candidate's runs against a baseline's and says,
 // per step and metric, what changed and whether the change is real.
 //
+// Start with [RepeatInterleaved] to run both sides in turn, then [Compare]
+// them, and hold the candidate to [Budget]s:
+//
+//	base, cand, err := compare.RepeatInterleaved(ctx, compare.RecommendedRuns, oldPlan, newPlan, compare.RepeatOptions{})
+//	c, err := compare.Compare(base, cand) // DefaultMetrics: p50, p95, p99, rate, error_rate …
+//	c.WriteText(os.Stdout)
+//	vs, err := c.Violations(compare.MustParseBudget("p95 +10%"), compare.MustParseBudget("error_rate +1pp"))
+//
 // # Model
 //
 // [Compare] takes each side's runs (one each, or repetitions; see
@@ -15,12 +23,12 @@
 // distribution-free 95 % interval from the exact U distribution. Pooled
 // per-request samples are never tested: requests of one run are
 // autocorrelated, and a test on them finds differences that are not there.
-// Fewer than [MinRuns] runs per side give the verdict [Inconclusive]
+// Fewer than [MinRuns] runs per side give the conclusion [Inconclusive]
 // ([RecommendedRuns] are recommended).
 //
 // Two numbers describe a change, and every renderer names them: the
 // change of the merged values (the headline), and the estimate with its
-// interval (what the verdict rests on).
+// interval (what the conclusion rests on).
 //
 // # Budgets
 //
@@ -31,7 +39,7 @@
 //
 // # Repetitions
 //
-// [Repeat] runs one plan n times; [Summarize] gives per row each metric's
+// [Repeat] runs one plan n times; [SummarizeRuns] gives per row each metric's
 // median over the runs, their quartiles, and the value of all runs merged,
 // each labelled.
 package compare

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/stampede-go/stampede/loadgen"
+	"github.com/stampede-go/stampede/report"
 )
 
 // FuzzRenderComparison compares whatever ReadResult accepts with itself
@@ -31,7 +32,7 @@ func FuzzRenderComparison(f *testing.F) {
 		if err != nil {
 			return
 		}
-		for _, write := range []func(io.Writer) error{c.WriteText, c.WriteMarkdown, c.WriteJSON, c.WriteHTML} {
+		for _, write := range []func(io.Writer) error{c.WriteText, c.WriteMarkdown, c.WriteJSON, func(w io.Writer) error { return c.WriteHTML(w, report.HTMLOptions{}) }} {
 			if err := write(io.Discard); err != nil {
 				t.Fatalf("a renderer failed: %v", err)
 			}

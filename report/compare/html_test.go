@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +16,7 @@ import (
 	"github.com/stampede-go/stampede/internal/htmltest"
 	"github.com/stampede-go/stampede/loadgen"
 	"github.com/stampede-go/stampede/metrics"
+	"github.com/stampede-go/stampede/report"
 )
 
 // recordedRun records a 10 s run of a one-step journey "signup/apply" with
@@ -60,7 +63,7 @@ func TestComparisonHTML(t *testing.T) {
 	}
 	c := mustCompare(t, base, cand)
 	var buf bytes.Buffer
-	require.NoError(t, c.WriteHTML(&buf))
+	require.NoError(t, c.WriteHTML(&buf, report.HTMLOptions{}))
 	p := htmltest.Parse(t, buf.Bytes())
 
 	assert.True(t, p.IDs["comparison"], "the comparison section")
@@ -126,7 +129,7 @@ func TestComparisonHTMLRendersExtremeGauges(t *testing.T) {
 	for side := range runs {
 		for range 4 {
 			r := recordedRun(t, rng, 20*time.Millisecond)
-			g := metrics.Gauge{Name: "extreme"}
+			g := metrics.GaugeSeries{Name: "extreme"}
 			for sec := range 10 {
 				v := math.MaxFloat64
 				g.Points = append(g.Points, metrics.GaugePoint{Start: t0.Add(time.Duration(sec) * time.Second), Min: v, Max: v, Sum: v, N: 1})
@@ -138,7 +141,7 @@ func TestComparisonHTMLRendersExtremeGauges(t *testing.T) {
 	c := mustCompare(t, runs[0], runs[1])
 	done := make(chan error, 1)
 	var buf bytes.Buffer
-	go func() { done <- c.WriteHTML(&buf) }()
+	go func() { done <- c.WriteHTML(&buf, report.HTMLOptions{}) }()
 	select {
 	case err := <-done:
 		require.NoError(t, err)
@@ -157,4 +160,40 @@ func TestComparisonHTMLRendersExtremeGauges(t *testing.T) {
 	svg = svg[:strings.Index(svg, "</svg>")]
 	assert.NotContains(t, svg, "Inf")
 	assert.NotContains(t, svg, "NaN")
+}
+
+// TestRenderOptions checks that every page shape takes the same
+// options: the title replaces the default, and threshold verdicts get a
+// section of their own; and that SaveJSON writes what WriteJSON does.
+func TestRenderOptions(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	var base, cand []*loadgen.Result
+	for range 4 {
+		base = append(base, recordedRun(t, rng, 40*time.Millisecond))
+		cand = append(cand, recordedRun(t, rng, 20*time.Millisecond))
+	}
+	c := mustCompare(t, base, cand)
+	vs := report.Check(cand[0], report.MustParseThresholds("p95<30ms", "error_rate<0.01")...)
+	require.Len(t, vs, 2)
+
+	var buf bytes.Buffer
+	require.NoError(t, c.WriteHTML(&buf, report.HTMLOptions{Title: "sign-up <v2>", Verdicts: vs}))
+	assert.Contains(t, buf.String(), "<title>sign-up &lt;v2&gt;</title>")
+	p := htmltest.Parse(t, buf.Bytes())
+	require.True(t, p.IDs["thresholds"], "the verdicts' section")
+	assert.Equal(t, []string{"p95<30ms", vs[0].ActualString(), "pass"}, p.Row("p95<30ms"))
+
+	buf.Reset()
+	require.NoError(t, c.WriteHTML(&buf, report.HTMLOptions{}))
+	assert.Contains(t, buf.String(), "<title>Baseline vs candidate</title>")
+	assert.False(t, htmltest.Parse(t, buf.Bytes()).IDs["thresholds"], "no verdicts, no section")
+
+	path := filepath.Join(t.TempDir(), "c.json")
+	require.NoError(t, c.SaveJSON(path))
+	var want bytes.Buffer
+	require.NoError(t, c.WriteJSON(&want))
+	got, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, want.String(), string(got))
+	assert.ErrorContains(t, c.SaveJSON(filepath.Join(t.TempDir(), "none", "c.json")), "compare: ")
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/stampede-go/stampede/internal/format"
+	"github.com/stampede-go/stampede/internal/save"
 	"github.com/stampede-go/stampede/internal/table"
 	"github.com/stampede-go/stampede/report"
 )
@@ -38,10 +39,10 @@ func (d Delta) Line() string {
 	if d.HasInterval {
 		s += ", estimate " + d.EstimateString()
 	}
-	if d.Verdict != Inconclusive {
+	if d.Conclusion != Inconclusive {
 		s += fmt.Sprintf(" (p=%.3f n=%d+%d)", d.P, len(d.BaselineRuns), len(d.CandidateRuns))
 	}
-	return s + " " + d.Verdict.String()
+	return s + " " + d.Conclusion.String()
 }
 
 func (c *Comparison) table() *table.Table {
@@ -60,18 +61,18 @@ func (c *Comparison) table() *table.Table {
 				name = r.Row.String()
 			}
 			p := ""
-			if d.Verdict != Inconclusive {
+			if d.Conclusion != Inconclusive {
 				p = fmt.Sprintf("%.3f", d.P)
 			}
 			class := ""
-			switch d.Verdict {
+			switch d.Conclusion {
 			case Better:
 				class = "better"
 			case Worse:
 				class = "worse"
 			}
 			t.AddClass(class, name, d.Metric.String(), fmtValue(d.Metric, d.Baseline), fmtValue(d.Metric, d.Candidate),
-				d.ChangeString(), d.EstimateString(), p, fmt.Sprintf("%d+%d", len(d.BaselineRuns), len(d.CandidateRuns)), d.Verdict.String())
+				d.ChangeString(), d.EstimateString(), p, fmt.Sprintf("%d+%d", len(d.BaselineRuns), len(d.CandidateRuns)), d.Conclusion.String())
 		}
 	}
 	return t
@@ -153,13 +154,13 @@ func (c *Comparison) WriteJSON(w io.Writer) error {
 		}
 		return &x
 	}
-	units := map[report.Unit]string{report.Latency: "ns", report.Number: "count", report.PerSecond: "per_second", report.Fraction: "fraction"}
+	units := map[report.Unit]string{report.UnitDuration: "ns", report.UnitCount: "count", report.UnitRate: "per_second", report.UnitFraction: "fraction"}
 	for _, r := range c.Rows {
 		row := jr{Scenario: r.Scenario, Step: r.Step, Kind: string(r.Key().Kind), Presence: r.Presence.String(), Repeats: r.Repeats}
 		for _, d := range r.Deltas {
 			m := jm{Metric: d.Metric.String(), Unit: units[d.Metric.Unit()], Base: fin(d.Baseline), Cand: fin(d.Candidate),
 				PerRunBase: d.BaselineRuns, PerRunCand: d.CandidateRuns, Change: fin(d.Change()), Relative: d.Relative(),
-				P: d.P, Verdict: d.Verdict.String()}
+				P: d.P, Verdict: d.Conclusion.String()}
 			if d.HasInterval {
 				m.Estimate, m.Low, m.High = fin(d.Estimate), fin(d.Low), fin(d.High)
 			}
@@ -170,4 +171,13 @@ func (c *Comparison) WriteJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", " ")
 	return enc.Encode(out)
+}
+
+// SaveJSON writes the comparison's JSON (see [Comparison.WriteJSON]) to a
+// file, replacing it atomically.
+func (c *Comparison) SaveJSON(path string) error {
+	if err := save.File(path, c.WriteJSON); err != nil {
+		return fmt.Errorf("compare: %w", err)
+	}
+	return nil
 }

@@ -155,8 +155,8 @@ type Repetitions struct {
 	Rows    []Repeated
 }
 
-// Summarize summarises repetitions of one plan.
-func Summarize(runs []*loadgen.Result, ms ...report.Metric) *Repetitions {
+// SummarizeRuns summarises repetitions of one plan.
+func SummarizeRuns(runs []*loadgen.Result, ms ...report.Metric) *Repetitions {
 	if len(ms) == 0 {
 		ms = DefaultMetrics()
 	}

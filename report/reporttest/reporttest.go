@@ -4,6 +4,14 @@
 // step of a plan in the Go benchmark format. It is the only package of the
 // module that imports testing, so programs that use report and compare
 // outside tests do not link it.
+//
+// Start with [Require] in a test that runs load:
+//
+//	func TestSignupHoldsItsSLO(t *testing.T) {
+//		res, err := loadgen.Run(t.Context(), plan)
+//		require.NoError(t, err)
+//		reporttest.Require(t, res, report.MustParseThresholds("p95<500ms", "error_rate<1%")...)
+//	}
 package reporttest
 
 import (

@@ -31,7 +31,7 @@ func Rows(res *loadgen.Result) []metrics.Key {
 	var out []metrics.Key
 	for _, sc := range res.Plan.Scenarios {
 		n := len(out)
-		for _, m := range res.Metrics.Metrics {
+		for _, m := range res.Metrics.Series {
 			if m.Scenario == sc.Name && m.Kind == metrics.KindStep {
 				out = append(out, m.Key)
 			}
@@ -55,7 +55,7 @@ func Dists(runs []*loadgen.Result, prefix, color string) []chart.Dist {
 	for j, k := range Rows(runs[0]) {
 		var all metrics.Distribution
 		for _, res := range runs {
-			if m := res.Metrics.Metric(k); m != nil {
+			if m := res.Metrics.SeriesOf(k); m != nil {
 				all.Merge(&m.Total.Latency)
 			}
 		}

@@ -17,7 +17,7 @@ func TestRowsAreStepsOrElseIterations(t *testing.T) {
 	t0 := time.Date(2026, 1, 2, 12, 0, 0, 0, time.UTC)
 	res := &loadgen.Result{Start: t0, End: t0.Add(time.Second),
 		Plan: loadgen.PlanInfo{Scenarios: []loadgen.ScenarioInfo{{Name: "a"}, {Name: "b", Open: true}}},
-		Metrics: &metrics.Snapshot{Start: t0, Interval: time.Second, Metrics: []metrics.Metric{
+		Metrics: &metrics.Snapshot{Start: t0, Interval: time.Second, Series: []metrics.Series{
 			{Key: metrics.Key{Scenario: "a", Step: "get", Kind: metrics.KindStep}},
 			{Key: metrics.Key{Scenario: "a", Kind: metrics.KindIteration}},
 			{Key: metrics.Key{Scenario: "b", Kind: metrics.KindIteration}},
