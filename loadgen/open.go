@@ -34,6 +34,7 @@ func (r *runner) open(start time.Time, dur time.Duration, arr *dealer, pre, maxV
 	t := time.NewTimer(time.Hour)
 	defer t.Stop()
 	precise := !clock.Fake() // a thread sleep would not advance a fake clock
+	var window clock.Window
 	for {
 		_, at, ok := arr.next()
 		if !ok {
@@ -41,7 +42,7 @@ func (r *runner) open(start time.Time, dur time.Duration, arr *dealer, pre, maxV
 		}
 		due := start.Add(at)
 		// Release every arrival that is due; wait for the next one.
-		if r.waitUntil(t, due, precise) {
+		if r.waitUntil(t, due, precise, &window) {
 			break
 		}
 		if r.stopping.Load() {
@@ -75,23 +76,29 @@ func (r *runner) open(start time.Time, dur time.Duration, arr *dealer, pre, maxV
 }
 
 // waitUntil waits for due, or until the scenario stops (then it returns
-// true). Go timers fire up to a millisecond or so late, so it waits on a
-// timer only until shortly before due, and the rest with a precise sleep.
-func (r *runner) waitUntil(t *time.Timer, due time.Time, precise bool) (stopped bool) {
+// true). Go timers fire up to a millisecond or so late, and later on a
+// busy machine, so it waits on a timer only until the window before due
+// (sized by how late the timers were seen to fire), and the rest with a
+// precise sleep.
+func (r *runner) waitUntil(t *time.Timer, due time.Time, precise bool, window *clock.Window) (stopped bool) {
 	wait := time.Until(due)
 	if wait <= 0 {
 		return false
 	}
 	coarse := wait
 	if precise {
-		coarse = wait - clock.Threshold
+		coarse = wait - window.Size()
 	}
 	if coarse > 0 {
+		fire := time.Now().Add(coarse)
 		t.Reset(coarse)
 		select {
 		case <-t.C:
 		case <-r.stopCh:
 			return true
+		}
+		if precise {
+			window.Observe(time.Since(fire))
 		}
 	}
 	if precise {
@@ -99,7 +106,7 @@ func (r *runner) waitUntil(t *time.Timer, due time.Time, precise bool) (stopped 
 		// blocks: they sit on its processor otherwise.
 		runtime.Gosched()
 		var spin time.Duration
-		if wait >= clock.Threshold {
+		if coarse > 0 {
 			spin = clock.Spin // a long wait: end it punctually
 		}
 		clock.SleepUntil(due, spin)
