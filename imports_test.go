@@ -32,7 +32,7 @@ const module = "github.com/stampede-go/stampede"
 var allowed = map[string][]string{
 	"":                           nil,
 	"metrics":                    {"internal/jsonfmt"},
-	"loadgen":                    {"metrics", "internal/clock", "internal/jsonfmt", "internal/save"},
+	"loadgen":                    {"metrics", "internal/clock", "internal/jsonfmt", "internal/proc", "internal/save"},
 	"scenario":                   {"loadgen", "metrics", "internal/wire"},
 	"report":                     {"loadgen", "metrics", "internal/chart", "internal/format", "internal/page", "internal/save", "internal/table", "report/internal/runchart"},
 	"report/compare":             {"loadgen", "metrics", "report", "internal/chart", "internal/format", "internal/page", "internal/save", "internal/table", "report/internal/runchart", "report/internal/thresholds"},
@@ -50,6 +50,7 @@ var allowed = map[string][]string{
 	"internal/jsonfmt":           nil,
 	"internal/memnet":            nil,
 	"internal/page":              {"internal/chart", "internal/table"},
+	"internal/proc":              nil,
 	"internal/save":              nil,
 	"internal/table":             nil,
 	"internal/wire":              nil,

@@ -47,7 +47,7 @@ for ((i = 1; i <= ROUNDS; i++)); do
   if [ -z "$line" ]; then echo "BenchmarkOpenHTTP gave no figure:"; tail -5 "$WORK/out"; continue; fi
   get() { echo "$line" | awk -v u="$1" '{for (i = 2; i <= NF; i++) if ($i == u) {print $(i-1); exit}}'; }
   row stampede "$(get sent)" "$(get p99-ms)"
-  echo "round $i: stampede dropped $(get dropped), schedule lag p99 $(get lag-p99-us) µs"
+  echo "round $i: stampede dropped $(get dropped), schedule lag p99 $(get lag-p99-us) µs, generator's delay p99 $(get gen-p99-ms) ms"
 done
 
 echo "tool       sent      p99 ms   cpu-s per 1M   RSS MB   [medians of $ROUNDS rounds, $RATE/s for ${SECS}s, target $DELAY, client ${STAMPEDE_BENCH_CLIENT:-auto}]"

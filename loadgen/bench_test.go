@@ -3,6 +3,7 @@ package loadgen
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
@@ -34,7 +35,8 @@ func benchClosedNoop(b *testing.B, onInterval func(*Progress)) {
 
 // BenchmarkOpenRate runs a ConstantRate with a no-op iteration in real
 // time at several rates, and reports the share of arrivals started and the
-// median and p99 of the schedule lag. Low rates test the scheduler's long
+// median and p99 of the schedule lag, and the CPU the process used, in
+// percent of one core. Low rates test the scheduler's long
 // waits (a coarse timer, then a precise sleep), high ones its hand-off to
 // VUs. Each case runs for about 1000 arrivals or 2 s, whichever is longer.
 func BenchmarkOpenRate(b *testing.B) {
@@ -56,7 +58,28 @@ func BenchmarkOpenRate(b *testing.B) {
 				b.ReportMetric(float64(lag.Quantile(0.5))/1e3, "p50-lag-us")
 				b.ReportMetric(float64(lag.Quantile(0.99))/1e3, "p99-lag-us")
 				b.ReportMetric(float64(it.Outcomes[metrics.Dropped]), "dropped")
+				if g := res.Generators; len(g) == 1 && g[0].CPUTime > 0 {
+					b.ReportMetric(100*g[0].CPUTime.Seconds()/res.Duration().Seconds(), "cpu-%")
+				}
 			}
 		})
+	}
+}
+
+// BenchmarkHealthSample measures one sample of the generator's health,
+// taken once per interval (once a second by default): reading the
+// runtime's metrics, recording what its histograms gained, the gauges and
+// the process's CPU time.
+func BenchmarkHealthSample(b *testing.B) {
+	rec, err := metrics.New(metrics.Options{Start: time.Now(), Interval: time.Second})
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := newHealth(rec, time.Now())
+	b.ReportAllocs()
+	for b.Loop() {
+		runtime.Gosched() // something for the scheduler's histogram to gain
+		now := time.Now()
+		h.sample(now, now)
 	}
 }

@@ -26,6 +26,9 @@ func (e *engine) clock() {
 		// Gauges are user code: sampled outside the lock, so that a slow one
 		// cannot hold back the run's end.
 		e.sample()
+		if e.health != nil {
+			e.health.sample(time.Now(), e.start.Add(time.Duration(closed+1)*iv-time.Nanosecond))
+		}
 		// A flush never closes an interval past the run's end: run sets the
 		// end under the same lock, and Finish closes the rest.
 		e.endMu.Lock()

@@ -58,6 +58,21 @@
 // started = completed + failed + interrupted and, in open models,
 // scheduled = started + dropped.
 //
+// # The generator's own health
+//
+// A run cannot tell a slow service from a slow generator unless it
+// measures itself, so every run on the real clock does: once per interval
+// the engine records the Go scheduler's latency and the GC's pauses (under
+// the scenario name [metrics.Generator]), and the process's CPU use
+// against its processors, goroutines and heap (the gauges [GaugeCPU],
+// [GaugeGoroutines], [GaugeHeap]); [Result.Generators] describes the
+// process, its clock's resolution and its timers' lateness. A sample costs
+// a few microseconds a second (BenchmarkHealthSample). Package report
+// turns this into what the generator may have added to each scenario's
+// latency and a warning when that is material. On a fake clock
+// (testing/synctest) nothing is recorded: the generator's real delays are
+// not the run's.
+//
 // # Stopping
 //
 // When a scenario's executor ends, when ctx is cancelled, or when

@@ -741,17 +741,19 @@ func TestResultJSONRoundTrip(t *testing.T) {
 		assert.Equal(t, res.Iterations("o").Outcomes, back.Iterations("o").Outcomes)
 		assert.Equal(t, "constant-rate", back.Plan.Scenarios[0].Executor)
 
-		_, err = ReadResult(strings.NewReader(`{"version":3}`))
+		_, err = ReadResult(strings.NewReader(`{"version":4}`))
 		assert.ErrorIs(t, err, ErrResultVersion)
-		_, err = ReadResult(strings.NewReader(`{"version":2}`))
+		_, err = ReadResult(strings.NewReader(`{"version":3}`))
 		assert.ErrorContains(t, err, "no metrics")
 	})
 }
 
 // TestStoredResults reads the result files kept in testdata, one or more
-// per format version: every one loads and keeps the accounting; a
-// version-2 file re-encodes to the same bytes; a version-1 file is written
-// back as version 2, saying that its latencies include failures.
+// per format version: every one loads and keeps the accounting; a file of
+// the current version re-encodes to the same bytes, a version-2 one to the
+// same bytes but its version (it has no generator health, and says none);
+// a version-1 file is written back as the current version, saying that its
+// latencies include failures.
 func TestStoredResults(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("..", "testdata", "results", "*.json"))
 	require.NoError(t, err)
@@ -775,6 +777,9 @@ func TestStoredResults(t *testing.T) {
 			case ResultVersion:
 				assert.Equal(t, string(raw), buf.String(), "decode → encode gives the stored bytes")
 				assert.False(t, res.Metrics.LatencyIncludesFailures)
+			case 2:
+				assert.Equal(t, strings.Replace(string(raw), `"version": 2,`, fmt.Sprintf(`"version": %d,`, ResultVersion), 1), buf.String())
+				assert.Empty(t, res.Generators, "a version-2 file did not record the generator")
 			case 1:
 				assert.True(t, res.Metrics.LatencyIncludesFailures)
 				back, err := ReadResult(&buf)
@@ -787,6 +792,7 @@ func TestStoredResults(t *testing.T) {
 		})
 	}
 	assert.Positive(t, versions[1], "a version-1 file is kept")
+	assert.Positive(t, versions[2], "a version-2 file is kept")
 	assert.Positive(t, versions[ResultVersion], "a file of the current version is kept")
 }
 

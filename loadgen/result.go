@@ -15,10 +15,11 @@ import (
 	"github.com/stampede-go/stampede/metrics"
 )
 
-// ResultVersion is the version of the Result JSON format. Version 2 keeps
-// the latency of failed operations apart (see [metrics.Version]);
-// [ReadResult] reads version 1 too.
-const ResultVersion = 2
+// ResultVersion is the version of the Result JSON format. Version 3
+// records the generator's health (see [Generator]); version 2 keeps the
+// latency of failed operations apart (see [metrics.Version]). [ReadResult]
+// reads versions 1 and 2 too.
+const ResultVersion = 3
 
 // Result is everything a run recorded. It is plain data: it encodes to
 // versioned JSON ([Result.WriteJSON], [ReadResult]) and results of the
@@ -58,6 +59,10 @@ type Result struct {
 	// Interrupted is set when the run's context was cancelled, with the cause.
 	Interrupted bool   `json:"interrupted,omitempty"`
 	Cause       string `json:"cause,omitempty"`
+	// Generators describes the processes that generated the load, one per
+	// segment; empty in results of format version 2 and before, which did
+	// not record the generator's health.
+	Generators []Generator `json:"generators,omitempty"`
 }
 
 // PlanInfo describes a plan as data.
@@ -210,7 +215,7 @@ func ReadResult(rd io.Reader) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loadgen: reading result: %w", err)
 	}
-	if _, err := jsonfmt.Version(b, ErrResultVersion, 1, ResultVersion); err != nil {
+	if _, err := jsonfmt.Version(b, ErrResultVersion, 1, 2, ResultVersion); err != nil {
 		if errors.Is(err, ErrResultVersion) {
 			return nil, err
 		}
@@ -276,6 +281,11 @@ func (r *Result) validate() error {
 	}
 	if r.MorePanics < 0 {
 		bad("more_panics must be >= 0, got %d", r.MorePanics)
+	}
+	for i, g := range r.Generators {
+		if g.Procs < 0 || g.CPUs < 0 || g.ClockResolution < 0 || g.TimerLateness < 0 || g.CPUTime < 0 {
+			bad("generator %d: gomaxprocs, cpus and the durations must be >= 0", i)
+		}
 	}
 	for name, n := range r.GaugeNonFinite {
 		if n < 0 {
@@ -345,6 +355,7 @@ func Merge(results ...*Result) (*Result, error) {
 		out.Errors = append(out.Errors, r.Errors...)
 		out.Panics = append(out.Panics, r.Panics...)
 		out.MorePanics += r.MorePanics
+		out.Generators = append(out.Generators, r.Generators...)
 		for name, n := range r.GaugeNonFinite {
 			if out.GaugeNonFinite == nil {
 				out.GaugeNonFinite = map[string]int64{}

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/stampede-go/stampede/internal/clock"
 	"github.com/stampede-go/stampede/metrics"
 )
 
@@ -56,6 +57,9 @@ func Run(ctx context.Context, p *Plan) (*Result, error) {
 		return nil, err
 	}
 	e := &engine{plan: p, planned: planned, rec: rec, start: start, coll: &collector{}, done: make(chan struct{})}
+	if !clock.Fake() { // on a fake clock, the generator's delays are not the run's
+		e.health = newHealth(rec, time.Now())
+	}
 	for i := range p.Scenarios {
 		sc := &p.Scenarios[i]
 		inst := Instance{Iteration: sc.Iteration}
@@ -104,6 +108,8 @@ type engine struct {
 
 	nonFiniteMu sync.Mutex
 	nonFinite   map[string]int64 // gauge name → NaN or infinite samples
+
+	health *health // sampled by the clock, then once more at the end; nil on a fake clock
 }
 
 // setUp calls a scenario's Setup, turning a panic into an error.
@@ -187,6 +193,10 @@ func (e *engine) run(ctx context.Context) *Result {
 		wg.Go(r.run)
 	}
 	var bg sync.WaitGroup
+	var gen Generator
+	if e.health != nil {
+		bg.Go(func() { gen = measureGenerator() })
+	}
 	bg.Go(func() { e.clock() })
 	eventsCtx, cancelEvents := context.WithCancel(context.WithoutCancel(ctx))
 	events := make([]EventRecord, len(e.plan.Events))
@@ -209,6 +219,10 @@ func (e *engine) run(ctx context.Context) *Result {
 	for _, r := range e.runners { // the last interval ends with the run: its VUs are those left then
 		e.rec.SetVUs(r.iterH, r.vus.Load())
 	}
+	if e.health != nil {
+		e.health.sample(end, end.Add(-time.Nanosecond))
+		gen.CPUTime = e.health.used()
+	}
 	e.rec.Finish(end)
 	if e.plan.OnInterval != nil {
 		e.hook("OnInterval", func() { e.plan.OnInterval(e.progress(end)) })
@@ -224,6 +238,9 @@ func (e *engine) run(ctx context.Context) *Result {
 		Panics:      e.coll.panics,
 		MorePanics:  e.coll.morePanics,
 		Interrupted: e.interrupted,
+	}
+	if e.health != nil {
+		res.Generators = []Generator{gen}
 	}
 	for _, g := range e.plan.Gauges {
 		if n := e.nonFinite[g.Name]; n > 0 {

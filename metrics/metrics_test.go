@@ -727,3 +727,31 @@ func TestMemoryFlatInVUs(t *testing.T) {
 	assert.Less(t, retained, int64(64<<20))
 	runtime.KeepAlive(r)
 }
+
+// TestRecordNIsNRecords: RecordN records what n calls of Record would,
+// exactly: counts, the distribution and its exact sum; n <= 0 records
+// nothing.
+func TestRecordNIsNRecords(t *testing.T) {
+	k := Key{Scenario: "s", Kind: KindStep}
+	one, many := newRec(t, Options{}), newRec(t, Options{})
+	at := one.Start().Add(time.Millisecond)
+	for _, d := range []time.Duration{3 * time.Microsecond, 250 * time.Millisecond} {
+		for range 7 {
+			one.Shard(0).Record(one.Handle(k), at, d, OK)
+		}
+		many.Shard(0).RecordN(many.Handle(k), at, d, OK, 7)
+	}
+	many.Shard(0).RecordN(many.Handle(k), at, time.Second, OK, 0)
+	many.Shard(0).RecordN(many.Handle(k), at, time.Second, OK, -3)
+	end := one.Start().Add(time.Second)
+	one.Finish(end)
+	many.Finish(end)
+	a, b := one.Snapshot().SeriesOf(k).Total, many.Snapshot().SeriesOf(k).Total
+	assert.Equal(t, int64(14), b.Count())
+	assert.Equal(t, a.Outcomes, b.Outcomes)
+	assert.Equal(t, a.Latency.Sum, b.Latency.Sum)
+	assert.Equal(t, a.Latency.Max, b.Latency.Max)
+	for _, q := range []float64{0, 0.5, 0.99, 1} {
+		assert.Equal(t, a.Quantile(q), b.Quantile(q), "q %v", q)
+	}
+}

@@ -132,7 +132,7 @@ type dense struct {
 	clamped       int64
 }
 
-func (d *dense) record(v time.Duration) {
+func (d *dense) record(v time.Duration, n int64) {
 	x, cl := clamp(v)
 	if d.hist == nil {
 		d.hist = newDense()
@@ -140,12 +140,16 @@ func (d *dense) record(v time.Duration) {
 	if d.hist.TotalCount() == 0 || int64(max(v, 0)) < d.min {
 		d.min = int64(max(v, 0))
 	}
-	_ = d.hist.RecordValue(x) // cannot fail: x is within the geometry
+	if n == 1 {
+		_ = d.hist.RecordValue(x) // cannot fail: x is within the geometry
+	} else {
+		_ = d.hist.RecordValues(x, n)
+	}
 	if cl {
-		d.clamped++
+		d.clamped = satAdd(d.clamped, n)
 	}
 	d.max = max(d.max, int64(v))
-	d.sum = satAdd(d.sum, int64(max(v, 0)))
+	d.sum = satAdd(d.sum, satMul(int64(max(v, 0)), n))
 }
 
 func (d *dense) count() int64 {
@@ -229,13 +233,15 @@ func (c *cell) apply(p *op) {
 	switch p.kind {
 	case opRecord:
 		switch {
+		case p.a <= 0:
+			return
 		case p.o == OK:
-			c.ok.record(p.d)
+			c.ok.record(p.d, p.a)
 		case p.o.IsError():
-			c.failed.record(p.d)
+			c.failed.record(p.d, p.a)
 		}
 		if p.o < NumOutcomes {
-			c.counts[p.o]++
+			c.counts[p.o] = satAdd(c.counts[p.o], p.a)
 		}
 	case opCount:
 		if p.o < NumOutcomes && p.a > 0 {
@@ -376,7 +382,15 @@ func (r *Recorder) Shard(vu int) *Shard {
 // clamped; negative ones as 0. It does not allocate once the shard has
 // seen h.
 func (s *Shard) Record(h Handle, at time.Time, d time.Duration, o Outcome) {
-	s.apply(h, at, &op{kind: opRecord, d: d, o: o})
+	s.apply(h, at, &op{kind: opRecord, d: d, o: o, a: 1})
+}
+
+// RecordN records n operations of key h that ended at instant at, each
+// with latency d and outcome o, as n calls of [Shard.Record] would: what
+// a histogram read from elsewhere (the Go runtime's, say) adds bucket by
+// bucket. n <= 0 records nothing.
+func (s *Shard) RecordN(h Handle, at time.Time, d time.Duration, o Outcome, n int64) {
+	s.apply(h, at, &op{kind: opRecord, d: d, o: o, a: n})
 }
 
 // Count counts n operations of key h with outcome o and no latency, such as

@@ -19,7 +19,21 @@ const (
 	KindStep        Kind = "step"         // one step of a journey: its latency and outcome
 	KindIteration   Kind = "iteration"    // one whole iteration of a scenario
 	KindScheduleLag Kind = "schedule_lag" // how late an iteration started after its intended time
+
+	// The generator's own health, recorded by the engine under the
+	// scenario name [Generator]: how long its goroutines waited,
+	// runnable, for a processor (the Go runtime's scheduling latency),
+	// and its garbage collector's stop-the-world pauses.
+	KindGoSched Kind = "go_sched"
+	KindGCPause Kind = "gc_pause"
 )
+
+// Generator is the scenario name under which the engine records the
+// generator's own health ([KindGoSched], [KindGCPause]); its gauges are
+// named with the prefix "generator." (see loadgen's Result.Generator). It
+// is a name, not a scenario of the plan: a scenario of that name records
+// under other kinds.
+const Generator = "generator"
 
 // Key names a metric: the scenario, the step ("" for scenario-wide metrics
 // such as iterations) and the kind.
@@ -362,6 +376,15 @@ func satAdd[T ~int64](a, b T) T {
 		return T(math.MaxInt64)
 	}
 	return a + b
+}
+
+// satMul multiplies two non-negative values, saturating at the largest
+// int64.
+func satMul(a, b int64) int64 {
+	if a > 0 && b > math.MaxInt64/a {
+		return math.MaxInt64
+	}
+	return a * b
 }
 
 // Point is one interval of a metric's series.

@@ -99,6 +99,8 @@ type Exporter struct {
 		iters, iterDur, failedIterDur, dropped *prometheus.Desc
 		lag, vus, gauge                        *prometheus.Desc
 		elapsed, finished, report              *prometheus.Desc
+		genSched, genPause, genCPU             *prometheus.Desc
+		genGoroutines, genHeap                 *prometheus.Desc
 	}
 
 	mu     sync.Mutex // guards latest and gen
@@ -193,6 +195,12 @@ func New(o Options) (*Exporter, error) {
 	d.elapsed = desc("stampede_run_elapsed_seconds", "Time since the run started, as of the latest interval.")
 	d.finished = desc("stampede_run_finished", "1 once the run has ended and its final figures are shown, else 0.")
 	d.report = desc("stampede_exporter_reports_total", "Interval reports the exporter has received from the engine.")
+	d.genSched = desc("stampede_generator_sched_latency_seconds",
+		"The generator's Go scheduler latency: how long its goroutines waited, runnable, for a processor; warm-up included.")
+	d.genPause = desc("stampede_generator_gc_pause_seconds", "The generator's stop-the-world GC pauses; warm-up included.")
+	d.genCPU = desc("stampede_generator_cpu_share", "The share of its processors (GOMAXPROCS) the generator used in the latest interval; 1 is all of them.")
+	d.genGoroutines = desc("stampede_generator_goroutines", "The generator's goroutines at the end of the latest interval.")
+	d.genHeap = desc("stampede_generator_heap_bytes", "The generator's heap bytes occupied by objects at the end of the latest interval.")
 	e.reg = prometheus.NewRegistry()
 	if err := e.reg.Register(e); err != nil {
 		return nil, fmt.Errorf("stampedeprom: %w", err)
@@ -271,6 +279,7 @@ func (e *Exporter) Describe(ch chan<- *prometheus.Desc) {
 	for _, x := range []*prometheus.Desc{
 		d.ops, d.opDur, d.failedDur, d.sent, d.recv, d.responses, d.iters, d.iterDur, d.failedIterDur,
 		d.dropped, d.lag, d.vus, d.gauge, d.elapsed, d.finished, d.report,
+		d.genSched, d.genPause, d.genCPU, d.genGoroutines, d.genHeap,
 	} {
 		ch <- x
 	}
@@ -318,6 +327,10 @@ func (e *Exporter) build(s *state, reports uint64) []prometheus.Metric {
 		k := &s.keys[i]
 		sc, step, kind := label(k.key.Scenario), label(k.key.Step), label(string(k.key.Kind))
 		switch {
+		case k.key.Scenario == metrics.Generator && k.key.Kind == metrics.KindGoSched:
+			hist(d.genSched, &k.all.Latency)
+		case k.key.Scenario == metrics.Generator && k.key.Kind == metrics.KindGCPause:
+			hist(d.genPause, &k.all.Latency)
 		case k.key.Kind == metrics.KindIteration && k.key.Step == "":
 			for o := range metrics.NumOutcomes {
 				if o != metrics.Dropped {
@@ -354,7 +367,17 @@ func (e *Exporter) build(s *state, reports uint64) []prometheus.Metric {
 		add(prometheus.NewConstMetric(d.vus, prometheus.GaugeValue, float64(sc.vus), label(sc.name)))
 	}
 	for _, g := range s.gauges {
-		if g.Last.N > 0 {
+		if g.Last.N == 0 {
+			continue
+		}
+		switch g.Name {
+		case loadgen.GaugeCPU:
+			add(prometheus.NewConstMetric(d.genCPU, prometheus.GaugeValue, g.Last.Mean()))
+		case loadgen.GaugeGoroutines:
+			add(prometheus.NewConstMetric(d.genGoroutines, prometheus.GaugeValue, g.Last.Mean()))
+		case loadgen.GaugeHeap:
+			add(prometheus.NewConstMetric(d.genHeap, prometheus.GaugeValue, g.Last.Mean()))
+		default:
 			add(prometheus.NewConstMetric(d.gauge, prometheus.GaugeValue, g.Last.Mean(), label(g.Name)))
 		}
 	}

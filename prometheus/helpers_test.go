@@ -177,10 +177,17 @@ func fixture(final bool) *loadgen.Progress {
 			mp(metrics.Key{Scenario: "shop", Kind: metrics.KindScheduleLag}, lag),
 			mp(metrics.Key{Scenario: "shop", Step: "checkout", Kind: metrics.KindStep}, step),
 			mp(metrics.Key{Scenario: "shop", Step: "checkout", Kind: "http_ttfb"}, ttfb),
+			mp(metrics.Key{Scenario: metrics.Generator, Kind: metrics.KindGoSched}, stats(3, 0, time.Microsecond, 2*time.Microsecond, 300*time.Microsecond)),
+			mp(metrics.Key{Scenario: metrics.Generator, Kind: metrics.KindGCPause}, stats(1, 0, 200*time.Microsecond)),
 		},
 	}
 	p.Scenarios = []loadgen.ScenarioProgress{{Name: "shop", VUs: 3, Iterations: p.Series[0]}}
-	p.Gauges = []loadgen.GaugeProgress{{Name: "heap MiB", Last: metrics.GaugePoint{Min: 60, Max: 68, Sum: 128, N: 2}}}
+	p.Gauges = []loadgen.GaugeProgress{
+		{Name: "heap MiB", Last: metrics.GaugePoint{Min: 60, Max: 68, Sum: 128, N: 2}},
+		{Name: loadgen.GaugeCPU, Last: metrics.GaugePoint{Min: 0.25, Max: 0.25, Sum: 0.25, N: 1}},
+		{Name: loadgen.GaugeGoroutines, Last: metrics.GaugePoint{Min: 40, Max: 40, Sum: 40, N: 1}},
+		{Name: loadgen.GaugeHeap, Last: metrics.GaugePoint{Min: 1 << 20, Max: 1 << 20, Sum: 1 << 20, N: 1}},
+	}
 	return p
 }
 

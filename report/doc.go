@@ -40,8 +40,10 @@
 // class and by status code, and the latency of successful operations (min,
 // mean, p50, p90, p95, p99, p99.9, max) with that of failed ones apart;
 // iterations by fate (started, completed, failed, interrupted, dropped);
-// schedule lag; the HTTP phases; gauges and events; and the warnings a
-// reader must see. [Summary.WriteText] renders it for a terminal,
+// schedule lag; the HTTP phases; the generator's health and what it may
+// have added to each scenario's latency ([GeneratorSummary]); gauges and
+// events; and the warnings a reader must see, among them that the
+// generator, not the service, may have made the numbers. [Summary.WriteText] renders it for a terminal,
 // [Summary.WriteMarkdown] for a pull request, [Summary.WriteHTML] as a
 // self-contained page with charts. [Summary.WriteTimeline] shows each
 // scenario interval by interval (requests, errors by class, p50 and p95,
@@ -83,6 +85,11 @@
 // "[schedule_lag]: p99<1ms". A syntax error is a [*SyntaxError] that points
 // at the character; [Threshold.String] gives back text that parses to the
 // same value.
+//
+// Thresholds hold the generator to account too: "[go_sched]: p99<1ms"
+// bounds the Go scheduler's latency of the processes that generated the
+// load, "[schedule_lag]: p99<1ms" the open models' lag (see
+// [GeneratorSummary]).
 //
 // Nothing passes silently: [Check] fails a threshold whose selector matches
 // nothing in the run, whose metric does not apply to what it selects, or

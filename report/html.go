@@ -62,6 +62,9 @@ func (s *Summary) WriteHTML(w io.Writer, opts HTMLOptions) error {
 			}
 			p.Add(page.Block{Table: t.t})
 		}
+		if line := sc.delayLine(); line != "" {
+			p.Add(page.Block{Note: line})
+		}
 		if sc.Iteration.Errors == 0 {
 			p.Add(page.Block{Note: "no errors"})
 		}
@@ -74,6 +77,9 @@ func (s *Summary) WriteHTML(w io.Writer, opts HTMLOptions) error {
 		if len(samples) > 0 {
 			p.Add(page.Block{Note: "example errors:", List: samples})
 		}
+	}
+	if g := s.Generator; g != nil {
+		p.Add(page.Block{ID: "generator", Heading: "Generator", List: g.lines()})
 	}
 	if len(s.Gauges) > 0 {
 		p.Add(page.Block{ID: "gauges", Heading: "Gauges", Table: s.gaugeTable()})

@@ -33,8 +33,13 @@ const SummaryVersion = 1
 //	passed               true when every threshold passed (with thresholds)
 //	thresholds           [{threshold, unit, actual, limit, passed, no_data, error}]:
 //	                     actual and limit in unit ("ms", "count", "per_s", "fraction")
-//	scenarios            [{name, executor, open, iterations, rows, timeline}]
-//	gauges               [{name, min, mean, max, samples}]
+//	scenarios            [{name, executor, open, iterations, rows, timeline, generator_delay}]
+//	generator            the generator's health (null when not recorded):
+//	                     {processes, gomaxprocs, cpu_mean_share, cpu_max_share,
+//	                     go_sched, gc_pause (latencies), goroutines_max,
+//	                     heap_bytes_max, clock_resolution_ms, timer_lateness_ms,
+//	                     warnings}
+//	gauges               [{name, min, mean, max, samples}] (the plan's)
 //	events               [{name, at_s, took_ms, error, skipped}]
 //	error_samples        [{scenario, class, message}]
 //	warnings             [string]
@@ -48,7 +53,10 @@ const SummaryVersion = 1
 // p99_9_ms, max_ms} (null when count is 0), bytes_sent, bytes_received
 // and phases [{phase, latency}]. Its timeline is one object per interval:
 // {start_s, end_s, warmup, requests, errors, errors_by_class, successes,
-// p50_ms, p95_ms, vus, dropped} (see [Interval]).
+// p50_ms, p95_ms, vus, dropped} (see [Interval]). Its generator_delay is
+// what the generator may have added to the iterations' latency
+// {p50_ms, p95_ms, p99_ms, schedule_lag_p99_ms, go_sched_p99_ms} (see
+// [GeneratorSummary]), null when the run did not record the generator.
 func (s *Summary) WriteJSON(w io.Writer, vs Verdicts) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false) // thresholds read "p95<300ms", not "p95\u003c300ms"
@@ -75,6 +83,7 @@ type (
 		Passed       *bool           `json:"passed,omitempty"`
 		Thresholds   []jsonThreshold `json:"thresholds,omitempty"`
 		Scenarios    []jsonScenario  `json:"scenarios"`
+		Generator    *jsonGenerator  `json:"generator"`
 		Gauges       []jsonGauge     `json:"gauges"`
 		Events       []jsonEvent     `json:"events"`
 		ErrorSamples []jsonError     `json:"error_samples"`
@@ -96,6 +105,28 @@ type (
 		Iterations jsonIterations `json:"iterations"`
 		Rows       []jsonRow      `json:"rows"`
 		Timeline   []jsonInterval `json:"timeline"`
+		// GeneratorDelay is null when the run did not record the generator.
+		GeneratorDelay *jsonDelay `json:"generator_delay"`
+	}
+	jsonDelay struct {
+		P50Ms      float64 `json:"p50_ms"`
+		P95Ms      float64 `json:"p95_ms"`
+		P99Ms      float64 `json:"p99_ms"`
+		LagP99Ms   float64 `json:"schedule_lag_p99_ms"`
+		SchedP99Ms float64 `json:"go_sched_p99_ms"`
+	}
+	jsonGenerator struct {
+		Processes         int          `json:"processes"`
+		Procs             int          `json:"gomaxprocs"`
+		CPUMean           *float64     `json:"cpu_mean_share"`
+		CPUMax            *float64     `json:"cpu_max_share"`
+		GoSched           *jsonLatency `json:"go_sched"`
+		GCPause           *jsonLatency `json:"gc_pause"`
+		Goroutines        float64      `json:"goroutines_max"`
+		HeapBytes         float64      `json:"heap_bytes_max"`
+		ClockResolutionMs float64      `json:"clock_resolution_ms"`
+		TimerLatenessMs   float64      `json:"timer_lateness_ms"`
+		Warnings          []string     `json:"warnings"`
 	}
 	jsonIterations struct {
 		Started     int64 `json:"started"`
@@ -233,7 +264,19 @@ func (s *Summary) jsonDoc(vs Verdicts) jsonSummary {
 			}
 			js.Timeline = append(js.Timeline, ji)
 		}
+		if d := sc.Generator; d != nil {
+			js.GeneratorDelay = &jsonDelay{P50Ms: ms(d.P50), P95Ms: ms(d.P95), P99Ms: ms(d.P99), LagP99Ms: ms(d.Lag), SchedP99Ms: ms(d.Sched)}
+		}
 		doc.Scenarios = append(doc.Scenarios, js)
+	}
+	if g := s.Generator; g != nil {
+		jg := &jsonGenerator{Processes: g.Processes, Procs: g.Procs, GoSched: jsonLatencyOf(g.Sched), GCPause: jsonLatencyOf(g.GCPause),
+			Goroutines: g.Goroutines, HeapBytes: g.Heap, ClockResolutionMs: ms(g.ClockResolution), TimerLatenessMs: ms(g.TimerLateness),
+			Warnings: append([]string{}, s.generatorWarnings...)}
+		if g.HasCPU {
+			jg.CPUMean, jg.CPUMax = finite(g.CPUMean), finite(g.CPUMax)
+		}
+		doc.Generator = jg
 	}
 	for _, g := range s.Gauges {
 		jg := jsonGauge{Name: g.Name, Samples: g.Samples}

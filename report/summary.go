@@ -98,15 +98,22 @@ type Summary struct {
 	Interrupted bool
 	Cause       string
 	Scenarios   []ScenarioSummary
-	Gauges      []GaugeSummary
-	Events      []loadgen.EventRecord
-	Errors      []loadgen.ErrorSample
+	// Generator is the health of the processes that generated the load;
+	// nil when the result did not record it (format version 2 and
+	// before, or a run on a fake clock).
+	Generator *GeneratorSummary
+	// Gauges are the plan's gauges (the generator's own are in Generator).
+	Gauges []GaugeSummary
+	Events []loadgen.EventRecord
+	Errors []loadgen.ErrorSample
 	// Warnings are caveats a reader must see: clamped values, a late start,
 	// recovered panics, dropped arrivals, work cut off at the hard stop,
-	// latencies of an old result that include failures.
+	// latencies of an old result that include failures, a generator that
+	// may have made the numbers (see [Summary.GeneratorWarnings]).
 	Warnings []string
 
-	res *loadgen.Result
+	res               *loadgen.Result
+	generatorWarnings []string
 }
 
 // Result returns the run the summary was made from.
@@ -166,6 +173,9 @@ type ScenarioSummary struct {
 	Steps []StepSummary
 	// Timeline holds the scenario interval by interval, warm-up included.
 	Timeline []Interval
+	// Generator is what the generator may have added to the iterations'
+	// latency; nil when the result did not record its health.
+	Generator *GeneratorDelay
 }
 
 // StepSummary summarises one step, with its HTTP phases where present.
@@ -272,7 +282,11 @@ func Summarize(res *loadgen.Result) *Summary {
 		}
 		s.Scenarios = append(s.Scenarios, ss)
 	}
+	s.summarizeGenerator(res)
 	for _, g := range snap.Gauges {
+		if isGeneratorGauge(g.Name) {
+			continue
+		}
 		gs := GaugeSummary{Name: g.Name}
 		var sum float64
 		for _, p := range g.Points {

@@ -156,6 +156,9 @@ func (s *Summary) render(b *strings.Builder, md bool) {
 			}
 			emit(t.t)
 		}
+		if line := sc.delayLine(); line != "" {
+			b.WriteString("\n" + line + "\n")
+		}
 		var samples []string
 		for _, e := range s.Errors {
 			if e.Scenario == sc.Name {
@@ -166,6 +169,16 @@ func (s *Summary) render(b *strings.Builder, md bool) {
 			b.WriteString("\nexample errors:\n")
 			for _, m := range samples {
 				fmt.Fprintf(b, "  - %s\n", strings.ReplaceAll(m, "\n", " "))
+			}
+		}
+	}
+	if g := s.Generator; g != nil {
+		heading(2, "generator")
+		for _, l := range g.lines() {
+			if md {
+				b.WriteString("- " + l + "\n")
+			} else {
+				b.WriteString("  " + l + "\n")
 			}
 		}
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/stampede-go/stampede/loadgen"
 	"github.com/stampede-go/stampede/metrics"
+	"github.com/stampede-go/stampede/report"
 )
 
 // BenchmarkHTTPStep runs one GET step with 50 VUs (closed model) against a
@@ -67,8 +68,11 @@ func BenchmarkHTTPStep(b *testing.B) {
 // STAMPEDE_BENCH_SECONDS when set (see bench/peers-open.sh; b.N
 // is ignored: one run per call, use -benchtime 1x). It reports the
 // iterations started ("sent"), the arrivals dropped, the p99 of iteration
-// latency from the due time ("p99-ms") and the p99 schedule lag
-// ("lag-p99-us"). STAMPEDE_BENCH_CLIENT=nethttp sends with net/http
+// latency from the due time ("p99-ms"), the p99 schedule lag
+// ("lag-p99-us") and what the generator may have added at p99
+// ("gen-p99-ms": the schedule lag plus the Go scheduler's latency, as
+// report.GeneratorDelay has it); STAMPEDE_BENCH_REPORT=1 prints the
+// run's report too. STAMPEDE_BENCH_CLIENT=nethttp sends with net/http
 // (EngineNetHTTP), wire with the own client; the default is Client{}'s.
 func BenchmarkOpenHTTP(b *testing.B) {
 	url := os.Getenv("STAMPEDE_BENCH_URL")
@@ -119,5 +123,14 @@ func BenchmarkOpenHTTP(b *testing.B) {
 		b.ReportMetric(float64(it.Outcomes[metrics.Dropped]), "dropped")
 		b.ReportMetric(float64(it.Quantile(0.99))/1e6, "p99-ms")
 		b.ReportMetric(float64(lag.Quantile(0.99))/1e3, "lag-p99-us")
+		// What the generator may have added at p99 (report.GeneratorDelay):
+		// the schedule lag plus the Go scheduler's latency there.
+		sched := res.Metrics.SeriesOf(metrics.Key{Scenario: metrics.Generator, Kind: metrics.KindGoSched}).Total
+		b.ReportMetric(float64(lag.Quantile(0.99)+sched.Quantile(0.99))/1e6, "gen-p99-ms")
+		if os.Getenv("STAMPEDE_BENCH_REPORT") != "" {
+			if err := report.Summarize(res).WriteText(os.Stdout); err != nil {
+				b.Fatal(err)
+			}
+		}
 	}
 }

@@ -618,9 +618,9 @@ func TestStatusCodesAreCounted(t *testing.T) {
 	assert.Equal(t, int64(4), st.Latency.Count())
 }
 
-var updateFixtures = flag.Bool("update-fixtures", false, "rewrite ../testdata/results/v2-http.json (when what the engine records changes)")
+var updateFixtures = flag.Bool("update-fixtures", false, "rewrite ../testdata/results/v3-http.json (when what the engine records changes)")
 
-const httpFixture = "../testdata/results/v2-http.json"
+const httpFixture = "../testdata/results/v3-http.json"
 
 // TestHTTPFixture runs an HTTP journey against the demo service in memory,
 // on a fake clock — every phase, status codes, a step that fails (404), a
@@ -640,7 +640,7 @@ func TestHTTPFixture(t *testing.T) {
 			Think(Uniform(10*time.Millisecond, 30*time.Millisecond)),
 			GET("missing", svc.URL+"/meetings/999999", Expect(200)),
 		}, WithClient(Client{Dial: svc.Dial}))
-		res, err := loadgen.Run(t.Context(), &loadgen.Plan{Name: "v2 http fixture", Warmup: time.Second,
+		res, err := loadgen.Run(t.Context(), &loadgen.Plan{Name: "http fixture", Warmup: time.Second,
 			Scenarios: []loadgen.Scenario{j.Scenario(loadgen.ConstantVUs{VUs: 4, Duration: 3 * time.Second})},
 			Events:    []loadgen.Event{loadgen.At(1500*time.Millisecond, "marker", nil)},
 		})

@@ -65,7 +65,9 @@ const (
 	// while the target slowed down: it held the VUs.
 	LimitDrops
 	// LimitGenerator: arrivals were dropped (or throughput fell short) while
-	// the target stayed fast: the generator's VUs or CPU were the limit,
+	// the target stayed fast, or a latency threshold failed while the
+	// report warned that the generator may have made the numbers (see
+	// report.GeneratorSummary): the generator's VUs or CPU were the limit,
 	// not the service (raise MaxVUs, or use more generators).
 	LimitGenerator
 )
@@ -410,6 +412,10 @@ func (s *search) judge(level int, res *loadgen.Result) Level {
 		l.Limit, l.Why = LimitErrors, strings.Join(errs, "; ")
 	case len(lat) > 0:
 		l.Limit, l.Why = LimitLatency, strings.Join(lat, "; ")
+		if ws := report.Summarize(res).GeneratorWarnings(); len(ws) > 0 {
+			// The latency is the generator's as much as the service's.
+			l.Limit, l.Why = LimitGenerator, l.Why+"; but "+strings.Join(ws, "; ")
+		}
 	case len(thin) > 0:
 		l.Limit, l.Why = LimitDrops, strings.Join(thin, "; ")
 		if base, ok := s.healthy(); ok && l.P95 > 0 && l.P95 <= 2*base {

@@ -326,3 +326,36 @@ func TestPlanReturningNothing(t *testing.T) {
 	_, err := Steps(t.Context(), Options{Plan: nothing, Budget: time.Hour}, 7)
 	assert.EqualError(t, err, "capacity: level 7: Options.Plan returned neither a plan nor an error")
 }
+
+// TestGeneratorLatencyIsTheGenerators: a level whose latency broke the
+// SLO while its generator waited 500 ms for a processor on every wake-up
+// is limited by the generator, not by latency; the same level with a
+// healthy generator, or none recorded, by latency.
+func TestGeneratorLatencyIsTheGenerators(t *testing.T) {
+	var rep *Report
+	synctest.Test(t, func(t *testing.T) {
+		var err error
+		rep, err = Steps(t.Context(), Options{Plan: OpenLoad(pool(10, 10*time.Millisecond, false), 2*time.Second, time.Second, 2000), SLO: slo}, 1500)
+		require.NoError(t, err)
+	})
+	require.Len(t, rep.Levels, 1)
+	assert.Equal(t, LimitLatency, rep.Levels[0].Limit, "on the fake clock, no generator is recorded")
+	withSched := func(sched time.Duration) *loadgen.Result {
+		res := *rep.Levels[0].Result
+		res.Metrics = res.Metrics.Clone()
+		res.Generators = []loadgen.Generator{{Procs: 2, CPUs: 2}}
+		var st metrics.Stats
+		for range 100 {
+			st.Latency.Record(sched)
+		}
+		st.Outcomes[metrics.OK] = 100
+		res.Metrics.Series = append(res.Metrics.Series, metrics.Series{Key: metrics.Key{Scenario: metrics.Generator, Kind: metrics.KindGoSched}, Total: st})
+		return &res
+	}
+	s := &search{o: &Options{SLO: slo}, rep: &Report{}}
+	l := s.judge(1500, withSched(500*time.Millisecond))
+	assert.Equal(t, LimitGenerator, l.Limit)
+	assert.Contains(t, l.Why, "p95<50ms")
+	assert.Contains(t, l.Why, `but the generator may have made the numbers of scenario "pool"`)
+	assert.Equal(t, LimitLatency, s.judge(1500, withSched(20*time.Microsecond)).Limit)
+}

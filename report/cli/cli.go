@@ -14,8 +14,9 @@
 //	}
 //
 // Exit codes: 0 when every threshold passed in every run and no budget was
-// broken; 1 when a threshold failed, a regression broke a budget, or the
-// run was aborted or interrupted; 2 for bad usage (an unknown flag, a bad
+// broken; 1 when a threshold failed, a regression broke a budget, the run
+// was aborted or interrupted, or (with -trust-generator) the generator may
+// have made the numbers; 2 for bad usage (an unknown flag, a bad
 // value, a plan that does not validate, an output it could not write,
 // found before the load). -h prints the usage and exits 0.
 //
@@ -83,6 +84,10 @@ type Flags struct {
 	// format, for benchstat.
 	Benchfmt string
 	Quiet    bool // -quiet: no progress line
+	// TrustGenerator (-trust-generator) fails a run whose report warns
+	// that the generator, not the target, may have made its numbers (see
+	// report.GeneratorSummary).
+	TrustGenerator bool
 }
 
 // Executor returns the executor the flags describe: Rate arrivals per
@@ -234,6 +239,7 @@ func (t *Tool) parse(args []string, stdout, stderr io.Writer) (*Flags, error) {
 	fs.Var(&listFlag[compare.Budget]{vals: &f.Budgets, parse: compare.ParseBudget}, "budget", `a regression allowed against the baseline, e.g. "p95 +10%" (repeatable; default "p95 +10%")`)
 	fs.StringVar(&f.Benchfmt, "benchfmt", f.Benchfmt, "also write every run in the Go benchmark format (for benchstat) to this file")
 	fs.BoolVar(&f.Quiet, "quiet", f.Quiet, "no progress line")
+	fs.BoolVar(&f.TrustGenerator, "trust-generator", f.TrustGenerator, "fail a run whose numbers the generator may have made (its own delay material, or its CPU exhausted)")
 	if t.Flags != nil {
 		t.Flags(fs)
 	}
@@ -243,7 +249,7 @@ func (t *Tool) parse(args []string, stdout, stderr io.Writer) (*Flags, error) {
 		if t.Description != "" {
 			fmt.Fprintf(out, "\n%s\n", t.Description)
 		}
-		fmt.Fprintf(out, "\nExit status: 0 when every threshold passed, 1 when one failed, a budget was broken or the run was cut short, 2 for bad usage.\n\nflags:\n")
+		fmt.Fprintf(out, "\nExit status: 0 when every threshold passed, 1 when one failed, a budget was broken, the run was cut short or (-trust-generator) the generator may have made the numbers, 2 for bad usage.\n\nflags:\n")
 		fs.PrintDefaults()
 	}
 	for _, a := range args { // -h goes to stdout: asked for, it is not an error
@@ -353,6 +359,13 @@ func (t *Tool) Run(ctx context.Context, args []string, stdout, stderr io.Writer)
 		runs = append(runs, res)
 		last, lastVerdicts = report.Summarize(res), report.Check(res, f.Thresholds...)
 		if !lastVerdicts.Passed() {
+			code = ExitFail
+		}
+		if ws := last.GeneratorWarnings(); f.TrustGenerator && len(ws) > 0 {
+			fmt.Fprintf(stderr, "run %d/%d: the generator may have made the numbers (-trust-generator):\n", i+1, f.Runs)
+			for _, w := range ws {
+				fmt.Fprintln(stderr, "  - "+w)
+			}
 			code = ExitFail
 		}
 		if f.Runs > 1 {

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -291,4 +292,37 @@ func TestSignals(t *testing.T) {
 		assert.Contains(t, said.String(), "interrupt again: interrupting the iterations in flight")
 		assert.Contains(t, said.String(), "interrupt a third time: exiting with no report")
 	})
+}
+
+// TestTrustGenerator: with -trust-generator, a run whose generator made
+// the numbers fails (exit 1) and says why; without it, the same run
+// passes with the warning in its report. The run is real: an open model
+// whose iterations want 1.5 times the CPU of the one processor the test
+// leaves, so that arrivals start ever later (the margin is wide: the
+// warning fires at 25 % of the p99, and the lag is most of it).
+func TestTrustGenerator(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real-time run")
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	tl := tool()
+	tl.Plan = func(f *Flags, run int) (*loadgen.Plan, error) {
+		return &loadgen.Plan{Interval: 250 * time.Millisecond, Scenarios: []loadgen.Scenario{{
+			Name: "busy", Executor: loadgen.ConstantRate{Rate: 500, Duration: time.Second, PreAllocatedVUs: 100, MaxVUs: 1000},
+			Iteration: func(context.Context, *loadgen.Iteration) error {
+				for start := time.Now(); time.Since(start) < 3*time.Millisecond; {
+				}
+				return nil
+			},
+		}}}, nil
+	}
+	var out, errOut bytes.Buffer
+	assert.Equal(t, ExitFail, tl.Run(t.Context(), []string{"-quiet", "-threshold", "count>0", "-trust-generator"}, &out, &errOut))
+	assert.Contains(t, errOut.String(), "run 1/1: the generator may have made the numbers (-trust-generator):")
+	assert.Contains(t, errOut.String(), `the generator may have made the numbers of scenario "busy"`)
+
+	out.Reset()
+	errOut.Reset()
+	assert.Equal(t, ExitPass, tl.Run(t.Context(), []string{"-quiet", "-threshold", "count>0"}, &out, &errOut), errOut.String())
+	assert.Contains(t, out.String(), `the generator may have made the numbers of scenario "busy"`, "a warning of the report")
 }

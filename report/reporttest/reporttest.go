@@ -42,6 +42,29 @@ func Require(t testing.TB, res *loadgen.Result, ts ...report.Threshold) bool {
 	return false
 }
 
+// RequireTrustedGenerator fails t when the summary of res warns that the
+// generator, not the target, may have made its numbers (see
+// [report.GeneratorSummary] for the rule), with the warnings and the
+// generator's health; it returns whether there was no such warning. A run
+// that did not record the generator (on a fake clock) passes.
+func RequireTrustedGenerator(t testing.TB, res *loadgen.Result) bool {
+	t.Helper()
+	s := report.Summarize(res)
+	ws := s.GeneratorWarnings()
+	if len(ws) == 0 {
+		return true
+	}
+	var b strings.Builder
+	b.WriteString("the generator may have made the numbers:\n")
+	for _, w := range ws {
+		b.WriteString("- " + w + "\n")
+	}
+	b.WriteString("\n")
+	_ = s.WriteText(&b)
+	t.Error(b.String())
+	return false
+}
+
 // RequireNoRegression fails t, with the comparison table and one line per
 // violation, when the candidate breaks a budget or a budget cannot be
 // checked; it returns whether none was broken.

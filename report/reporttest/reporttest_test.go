@@ -172,3 +172,29 @@ func TestBenchmarkOutput(t *testing.T) {
 	assert.False(t, has(lag, "ops/s"), "the lag's count is its iterations'")
 	assert.False(t, has(lag, "errors"))
 }
+
+// TestRequireTrustedGenerator: a run whose generator waited 20 ms for a
+// processor on every wake-up, against iterations of 30 ms, fails with the
+// warning and the generator's health; the same run on the fake clock,
+// which records no generator, passes.
+func TestRequireTrustedGenerator(t *testing.T) {
+	res := shop(t)
+	ok := &recorder{TB: t}
+	assert.True(t, RequireTrustedGenerator(ok, res))
+	assert.Empty(t, ok.errs)
+
+	slow := *res
+	slow.Metrics = res.Metrics.Clone()
+	slow.Generators = []loadgen.Generator{{Procs: 2, CPUs: 2}}
+	var sched metrics.Stats
+	for range 100 {
+		sched.Latency.Record(20 * time.Millisecond)
+	}
+	sched.Outcomes[metrics.OK] = 100
+	slow.Metrics.Series = append(slow.Metrics.Series, metrics.Series{Key: metrics.Key{Scenario: metrics.Generator, Kind: metrics.KindGoSched}, Total: sched})
+	bad := &recorder{TB: t}
+	assert.False(t, RequireTrustedGenerator(bad, &slow))
+	require.Len(t, bad.errs, 1)
+	assert.Contains(t, bad.errs[0], `the generator may have made the numbers of scenario "shop"`)
+	assert.Contains(t, bad.errs[0], "Go scheduler latency: p50 20.0ms", "the generator's health")
+}

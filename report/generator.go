@@ -1,0 +1,212 @@
+package report
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/stampede-go/stampede/internal/format"
+	"github.com/stampede-go/stampede/loadgen"
+	"github.com/stampede-go/stampede/metrics"
+)
+
+// The rule of the generator warning (see [GeneratorSummary]).
+const (
+	// GeneratorShare is the share of a scenario's p99 from which the
+	// delay the generator may have added to it is material: a quarter of
+	// the figure may be the generator's. Below it the delay is still
+	// printed beside the figures.
+	GeneratorShare = 0.25
+	// GeneratorFloor is the delay below which it never is: a generator
+	// that may have added 0.3 ms to a p99 of 2 ms measured that p99 well
+	// enough.
+	GeneratorFloor = time.Millisecond
+	// GeneratorCPU is the share of its processors above which a generator
+	// ran out of CPU in an interval.
+	GeneratorCPU = 0.95
+)
+
+// GeneratorSummary is the health of the processes that generated the load
+// over the measured window, read from what the engine records (see
+// [loadgen.Generator]).
+//
+// What the generator may have added to a latency at quantile q is bounded
+// by its delay at q: the schedule lag of an open model (how late an
+// arrival started: it counts in the latency, which runs from the intended
+// start) plus the Go scheduler's latency (how long a goroutine woke by a
+// response waited, runnable, for a processor), each at q. Both are
+// recorded exactly; their sum at one quantile, never more than the
+// latency at that quantile itself, is an estimate of the most the
+// generator added there, not a measure of one operation. A closed model
+// has no schedule lag: its generator's delay is the scheduler's.
+//
+// The summary warns that the generator made the numbers when, for a
+// scenario, the delay at p99 is above [GeneratorFloor] and at least
+// [GeneratorShare] of the iterations' p99, or when the generator used more
+// than [GeneratorCPU] of its processors in a measured interval. Thresholds
+// hold the parts to a limit ("[go_sched]: p99<1ms", "[schedule_lag]:
+// p99<1ms"), and [Summary.GeneratorWarnings] lists the warnings for a test
+// or a command line that refuses such numbers.
+type GeneratorSummary struct {
+	// Processes is how many processes generated the load (one per
+	// segment); Procs their processors (GOMAXPROCS), summed.
+	Processes, Procs int
+	// CPUMean and CPUMax are the share of its processors a process used:
+	// the mean over the measured intervals and the busiest one's. HasCPU
+	// is false where the platform does not say.
+	CPUMean, CPUMax float64
+	HasCPU          bool
+	// Sched is the Go scheduler's latency; GCPause the garbage collector's
+	// stop-the-world pauses.
+	Sched, GCPause LatencyFigures
+	// Goroutines and Heap are the largest number of goroutines and heap
+	// bytes sampled.
+	Goroutines, Heap float64
+	// ClockResolution and TimerLateness are the worst of the processes'
+	// as measured when the run started.
+	ClockResolution, TimerLateness time.Duration
+}
+
+// GeneratorDelay is what the generator may have added to a scenario's
+// iteration latency at the median, p95 and p99 (see [GeneratorSummary]):
+// the schedule lag (open models) plus the Go scheduler's latency.
+type GeneratorDelay struct {
+	P50, P95, P99 time.Duration
+	// Lag and Sched are the two parts at p99.
+	Lag, Sched time.Duration
+}
+
+// generatorKey returns the series of the generator's health of kind k.
+func generatorKey(k metrics.Kind) metrics.Key {
+	return metrics.Key{Scenario: metrics.Generator, Kind: k}
+}
+
+// summarizeGenerator fills s.Generator, each scenario's delay and the
+// warnings; a result that did not record the generator leaves them empty.
+func (s *Summary) summarizeGenerator(res *loadgen.Result) {
+	if len(res.Generators) == 0 {
+		return
+	}
+	snap := res.Metrics
+	g := &GeneratorSummary{Processes: len(res.Generators)}
+	for _, p := range res.Generators {
+		g.Procs += p.Procs
+		g.ClockResolution = max(g.ClockResolution, p.ClockResolution)
+		g.TimerLateness = max(g.TimerLateness, p.TimerLateness)
+	}
+	var sched metrics.Stats
+	if m := snap.SeriesOf(generatorKey(metrics.KindGoSched)); m != nil {
+		sched = m.Total
+	}
+	g.Sched = latencyFigures(&sched, Successes)
+	if m := snap.SeriesOf(generatorKey(metrics.KindGCPause)); m != nil {
+		g.GCPause = latencyFigures(&m.Total, Successes)
+	}
+	var busiest time.Time
+	if cpu := snap.Gauge(loadgen.GaugeCPU); cpu != nil {
+		var sum float64
+		var n int64
+		for _, p := range cpu.Points {
+			if p.N == 0 || p.Start.Before(s.WarmupEnd) {
+				continue
+			}
+			sum += p.Mean()
+			n++
+			if p.Max > g.CPUMax {
+				g.CPUMax, busiest = p.Max, p.Start
+			}
+		}
+		if n > 0 {
+			g.HasCPU, g.CPUMean = true, sum/float64(n)
+		}
+	}
+	for name, v := range map[string]*float64{loadgen.GaugeGoroutines: &g.Goroutines, loadgen.GaugeHeap: &g.Heap} {
+		if gs := snap.Gauge(name); gs != nil {
+			for _, p := range gs.Points {
+				if p.N > 0 {
+					*v = max(*v, p.Max)
+				}
+			}
+		}
+	}
+	s.Generator = g
+	for i := range s.Scenarios {
+		sc := &s.Scenarios[i]
+		var lag metrics.Stats
+		if m := snap.SeriesOf(metrics.Key{Scenario: sc.Name, Kind: metrics.KindScheduleLag}); m != nil {
+			lag = m.Total
+		}
+		it := metrics.Stats{}
+		if m := snap.SeriesOf(metrics.Key{Scenario: sc.Name, Kind: metrics.KindIteration}); m != nil {
+			it = m.Total
+		}
+		at := func(q float64) time.Duration {
+			d := lag.Quantile(q) + sched.Quantile(q)
+			if it.Latency.Count() > 0 {
+				d = min(d, it.Quantile(q)) // never more than the figure itself
+			}
+			return d
+		}
+		d := &GeneratorDelay{P50: at(0.5), P95: at(0.95), P99: at(0.99), Lag: lag.Quantile(0.99), Sched: sched.Quantile(0.99)}
+		sc.Generator = d
+		p99 := sc.Iteration.Latency.P99
+		if sc.Iteration.Latency.Count > 0 && d.P99 > GeneratorFloor && float64(d.P99) >= GeneratorShare*float64(p99) {
+			s.generatorWarnings = append(s.generatorWarnings, fmt.Sprintf(
+				"the generator may have made the numbers of scenario %q: of its iterations' p99 (%s), up to %s may be the generator's own delay (%s); use more generator processes or a lighter client, or lower the load",
+				sc.Name, format.Duration(p99), format.Duration(d.P99), sc.delayParts()))
+		}
+	}
+	if g.HasCPU && g.CPUMax > GeneratorCPU {
+		s.generatorWarnings = append(s.generatorWarnings, fmt.Sprintf(
+			"the generator ran out of CPU: a process used %s of its processors in the interval from %.1fs (the target too, if it runs in the same process); its timing is not to be trusted there",
+			format.Percent(g.CPUMax), busiest.Sub(s.Start).Seconds()))
+	}
+	s.Warnings = append(s.Warnings, s.generatorWarnings...)
+}
+
+// GeneratorWarnings returns the warnings that say the generator, not the
+// target, may have made the numbers (see [GeneratorSummary] for the rule);
+// they are among [Summary.Warnings] too. A test or a command line that
+// refuses such numbers fails when there are any.
+func (s *Summary) GeneratorWarnings() []string { return s.generatorWarnings }
+
+// delayLine says beside a scenario's figures how much of them may be the
+// generator's.
+func (sc *ScenarioSummary) delayLine() string {
+	d := sc.Generator
+	if d == nil || sc.Iteration.Latency.Count == 0 {
+		return ""
+	}
+	return fmt.Sprintf("generator: of the iterations' p99 %s, up to %s may be the generator's own delay (%s)",
+		format.Duration(sc.Iteration.Latency.P99), format.Duration(d.P99), sc.delayParts())
+}
+
+// delayParts names the parts of the generator's delay at p99.
+func (sc *ScenarioSummary) delayParts() string {
+	parts := "Go scheduler p99 " + format.Duration(sc.Generator.Sched)
+	if sc.Open {
+		parts = "schedule lag p99 " + format.Duration(sc.Generator.Lag) + " + " + parts
+	}
+	return parts
+}
+
+// generatorLines describe the generator's health for the text renderings.
+func (g *GeneratorSummary) lines() []string {
+	var out []string
+	procs := fmt.Sprintf("%d process(es), %d processor(s)", g.Processes, g.Procs)
+	if g.HasCPU {
+		procs += fmt.Sprintf("; CPU used: mean %s, busiest interval %s", format.Percent(g.CPUMean), format.Percent(g.CPUMax))
+	}
+	out = append(out, procs)
+	out = append(out, fmt.Sprintf("Go scheduler latency: p50 %s, p99 %s, max %s", format.Duration(g.Sched.P50), format.Duration(g.Sched.P99), format.Duration(g.Sched.Max)))
+	if g.GCPause.Count > 0 {
+		out = append(out, fmt.Sprintf("GC pauses: %d, p99 %s, max %s", g.GCPause.Count, format.Duration(g.GCPause.P99), format.Duration(g.GCPause.Max)))
+	}
+	out = append(out, fmt.Sprintf("goroutines up to %s; heap up to %s", format.Number(g.Goroutines), format.Bytes(int64(g.Heap))))
+	out = append(out, fmt.Sprintf("at the start: clock resolution %s, a short timer %s late", format.Duration(g.ClockResolution), format.Duration(g.TimerLateness)))
+	return out
+}
+
+// isGeneratorGauge reports whether a gauge is one of the generator's own,
+// shown with its health rather than with the plan's gauges.
+func isGeneratorGauge(name string) bool { return strings.HasPrefix(name, metrics.Generator+".") }
