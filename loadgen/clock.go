@@ -27,7 +27,7 @@ func (e *engine) clock() {
 		// cannot hold back the run's end.
 		e.sample()
 		if e.health != nil {
-			e.health.sample(time.Now(), e.start.Add(time.Duration(closed+1)*iv-time.Nanosecond))
+			e.health.sample(time.Now(), e.start.Add(time.Duration(closed+1)*iv-time.Nanosecond), false)
 		}
 		// A flush never closes an interval past the run's end: run sets the
 		// end under the same lock, and Finish closes the rest.

@@ -96,8 +96,9 @@ func newHealth(rec *metrics.Recorder, now time.Time) *health {
 
 // sample records what happened since the last sample as of now, into the
 // interval that ends at or after end (end is a nanosecond before the
-// boundary being closed, or the run's end).
-func (h *health) sample(now, end time.Time) {
+// boundary being closed, or the run's end); last is set for the sample
+// at the run's end.
+func (h *health) sample(now, end time.Time, last bool) {
 	rtmetrics.Read(h.samples)
 	for i, key := range [2]metrics.Handle{h.sched, h.pause} {
 		s := h.samples[i]
@@ -123,19 +124,15 @@ func (h *health) sample(now, end time.Time) {
 		h.rec.Observe(GaugeHeap, float64(s.Value.Uint64()))
 	}
 	if cpu, ok := proc.CPUTime(); ok && h.cpuOK {
-		// The kernel counts CPU time in ticks of a few milliseconds: over
-		// a short span (the run's last, partial interval) the share would
-		// be noise, so that span is left to the next sample, or out.
-		if wall := now.Sub(h.at); wall >= max(h.rec.Interval()/2, minCPUSpan) {
+		// Over a short span (the run's last, partial interval) a burst of
+		// a few threads would read as a share of the whole interval:
+		// that span is left out.
+		if wall := now.Sub(h.at); wall > 0 && (!last || wall >= h.rec.Interval()/2) {
 			h.rec.Observe(GaugeCPU, float64(cpu-h.cpu)/float64(wall)/float64(h.procs))
-			h.cpu, h.at = cpu, now
 		}
+		h.cpu, h.at = cpu, now
 	}
 }
-
-// minCPUSpan is the shortest span whose CPU share is sampled, however
-// short the intervals.
-const minCPUSpan = 20 * time.Millisecond
 
 // used is the CPU time the process used since the health was set up, 0
 // where the platform does not say.

@@ -220,7 +220,7 @@ func (e *engine) run(ctx context.Context) *Result {
 		e.rec.SetVUs(r.iterH, r.vus.Load())
 	}
 	if e.health != nil {
-		e.health.sample(end, end.Add(-time.Nanosecond))
+		e.health.sample(end, end.Add(-time.Nanosecond), true)
 		gen.CPUTime = e.health.used()
 	}
 	e.rec.Finish(end)
