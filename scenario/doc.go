@@ -28,8 +28,11 @@
 // every problem of a journey at once.
 //
 // Each step's latency and outcome are recorded under the scenario and the
-// step's name (metrics.KindStep). When a step fails, the rest of the
-// iteration is skipped and the iteration fails with the step's error, whose
+// step's name (metrics.KindStep). When a step fails, the iteration's
+// remaining steps are skipped, but not its think times and pacing (a user
+// pauses after an error page too, so a closed model offers the load it
+// models through an outage instead of hammering the failing service), and
+// the iteration fails with the step's error, whose
 // outcome class says what went wrong: timeout, refused, reset (the peer
 // reset or closed the connection, a kept-alive one included), http_4xx,
 // http_5xx, check, panic or other. A panic in a step is counted for the

@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -54,8 +55,9 @@ func (groupPart) part()    {}
 func (providesPart) part() {}
 
 // Step is a named step: fn's latency and outcome are recorded under the
-// step's name. When a step fails, the rest of the iteration is skipped and
-// the iteration fails with the step's error.
+// step's name. When a step fails, the iteration's remaining steps are
+// skipped (its think times and pacing are kept) and the iteration fails
+// with the step's error.
 func Step(name string, fn StepFunc) Part { return stepPart{name: name, fn: fn} }
 
 // Think pauses between steps for a duration drawn from d (from the VU's own
@@ -551,32 +553,44 @@ func (m *mixRun) iterate(ctx context.Context, it *loadgen.Iteration) error {
 	}
 	j := m.journeys[ji].Journey
 	vu.HTTP, vu.client, vu.send = vu.clients[ji], m.clients[ji], vu.senders[ji]
-	if j.pacing == 0 {
-		return m.runOps(ctx, vu, ji)
-	}
 	start := time.Now()
-	if err := m.runOps(ctx, vu, ji); err != nil {
-		return err
+	err := m.runOps(ctx, vu, ji)
+	if j.pacing > 0 && ctx.Err() == nil {
+		// A failed iteration is paced as any other: a VU does not hammer
+		// a service that is failing.
+		if serr := vu.sleep(ctx, j.pacing-time.Since(start)); err == nil {
+			err = serr
+		}
 	}
-	return vu.sleep(ctx, j.pacing-time.Since(start))
+	return err
 }
 
-// runOps runs the operations of journey ji, up to the first error, and
-// then, with PoolPerIteration, closes the iteration's connections (even
-// after a panic), so that the next iteration connects again.
+// runOps runs the operations of journey ji and then, with
+// PoolPerIteration, closes the iteration's connections (even after a
+// panic), so that the next iteration connects again. After a step fails,
+// the remaining steps and feeds are skipped but the think times are kept,
+// as a user pauses after an error page too: a closed model's offered load
+// stays what it models through an outage. It returns the failed step's
+// error.
 func (m *mixRun) runOps(ctx context.Context, vu *VU, ji int) error {
 	defer vu.senders[ji].endIteration()
 	j := m.journeys[ji].Journey
+	var failed error
 	for i := range j.ops {
 		o := &j.ops[i]
 		switch {
+		case failed != nil && o.think == nil:
+			// skipped after the failure
 		case o.step != nil:
 			if err := m.runStep(ctx, vu, o, m.handles[ji][i], &m.phases[ji][i]); err != nil {
-				return fmt.Errorf("step %q: %w", o.key, err)
+				failed = fmt.Errorf("step %q: %w", o.key, err)
+				if ctx.Err() != nil {
+					return failed // the hard stop: no more waiting
+				}
 			}
 		case o.think != nil:
 			if err := vu.sleep(ctx, o.think.Draw(vu.Rand)); err != nil {
-				return err
+				return cmp.Or(failed, err)
 			}
 		case o.feeder != nil:
 			row, err := m.feeds[o.feeder].draw(vu)
@@ -586,7 +600,7 @@ func (m *mixRun) runOps(ctx context.Context, vu *VU, ji int) error {
 			vu.Record = row
 		}
 	}
-	return nil
+	return failed
 }
 
 // runStep runs one step and records it, with everything an HTTP step's

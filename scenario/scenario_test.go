@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"maps"
@@ -669,4 +670,33 @@ func TestGoexitInAStepFailsIt(t *testing.T) {
 	assert.Equal(t, int64(2), st.Outcomes[metrics.Other])
 	assert.Zero(t, st.Outcomes[metrics.OK])
 	assert.Zero(t, st.Latency.Count(), "no latency of a success")
+}
+
+// TestAFailedStepKeepsThePauses: a service that refuses every request
+// gets the load the model offers, not a VU's full speed. 10 VUs of a
+// journey whose step fails after 1 ms, then thinks 1 s, for 10 s: about
+// 100 iterations (the old behaviour, skipping the think, made 10 000);
+// the step after the failed one is skipped, the think time is not. With
+// pacing instead of think time, a failed iteration is paced too.
+func TestAFailedStepKeepsThePauses(t *testing.T) {
+	fail := Step("pay", func(context.Context, *VU) error {
+		time.Sleep(time.Millisecond)
+		return errors.New("connection refused")
+	})
+	var after atomic.Int64
+	next := Step("receipt", func(context.Context, *VU) error { after.Add(1); return nil })
+	synctest.Test(t, func(t *testing.T) {
+		j := Must("shop", Parts{fail, Think(Constant(time.Second)), next, Think(Constant(time.Second))})
+		res := run(t, j.Scenario(loadgen.ConstantVUs{VUs: 10, Duration: 10 * time.Second}))
+		it := res.Iterations("shop")
+		assert.Equal(t, int64(50), it.Count(), "10 VUs × 10 s / (1 ms + 2 s of thinking), the last ones cut at 10 s")
+		assert.Equal(t, it.Count(), it.Errors())
+		assert.Zero(t, after.Load(), "the step after the failed one is skipped")
+		assert.GreaterOrEqual(t, it.Latency.Count()+it.Failed.Count(), it.Count())
+		assert.Equal(t, 2001*time.Millisecond, it.Failed.Quantile(0.5), "the failed iteration took its think times")
+
+		paced := Must("paced", Parts{fail, Pacing(2 * time.Second)})
+		res = run(t, paced.Scenario(loadgen.ConstantVUs{VUs: 10, Duration: 10 * time.Second}))
+		assert.Equal(t, int64(50), res.Iterations("paced").Count(), "10 VUs × 10 s / 2 s of pacing")
+	})
 }
