@@ -639,3 +639,28 @@ func TestBothEnginesRefuseAnInvalidHost(t *testing.T) {
 		})
 	}
 }
+
+// TestSendJSON: SendJSON sends a JSON body with its Content-Type on both
+// engines; it needs a body, and it and a Content-Type header exclude each
+// other.
+func TestSendJSON(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		seen = append(seen, r.Header.Get("Content-Type")+" "+string(body))
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	for _, p := range paths {
+		res := runClient(t, p.c, 1, 1, POST("apply", srv.URL+"/apply", `{"name":"vu-{{vu.id}}"}`, SendJSON()))
+		assert.Equal(t, int64(1), step(res, "c", "apply").Outcomes[metrics.OK], "%s: %s", p.name, errorsOf(res))
+	}
+	assert.Equal(t, []string{`application/json {"name":"vu-0"}`, `application/json {"name":"vu-0"}`}, seen)
+
+	_, err := New("j", Parts{GET("g", srv.URL, SendJSON())})
+	assert.ErrorContains(t, err, "SendJSON needs a body")
+	_, err = New("j", Parts{POST("p", srv.URL, `{}`, SendJSON(), Header("content-type", "text/plain"))})
+	assert.ErrorContains(t, err, "give SendJSON or a Content-Type Header, not both")
+}

@@ -36,7 +36,7 @@ func Example() {
 		scenario.GET("list", srv.URL+"/meetings", scenario.ExtractJSON("items.0.id", "meeting")),
 		scenario.Think(scenario.Uniform(time.Millisecond, 3*time.Millisecond)),
 		scenario.GET("detail", srv.URL+"/meetings/{{meeting}}", scenario.Contains("meeting 42")),
-		scenario.POST("apply", srv.URL+"/meetings/{{meeting}}/apply", `{"name":"{{name}}"}`, scenario.Expect(201)),
+		scenario.POST("apply", srv.URL+"/meetings/{{meeting}}/apply", `{"name":"{{name}}"}`, scenario.SendJSON(), scenario.Expect(201)),
 		scenario.GET("detail-again", srv.URL+"/meetings/{{meeting}}"),
 	})
 
@@ -80,7 +80,7 @@ func ExampleProvides() {
 		scenario.Feed(users),
 		scenario.Step("login", login), scenario.Provides("token"),
 		scenario.POST("update", srv.URL+"/users/{{id}}", `{"name":"{{name}}","prefs":{{raw prefs}}}`,
-			scenario.Header("Authorization", "Bearer {{token}}")),
+			scenario.SendJSON(), scenario.Header("Authorization", "Bearer {{token}}")),
 	})
 	if err != nil {
 		panic(err)

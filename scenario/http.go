@@ -46,6 +46,7 @@ type httpStep struct {
 	uses     []*template // the values checks compare with
 	keys     []extractKey
 	needBody bool
+	sendJSON bool // SendJSON: a JSON body with its Content-Type
 }
 
 // check is a check of a response, with the VU whose values fill its
@@ -128,6 +129,17 @@ func HTTP(name, method, url string, opts ...HTTPOption) Part {
 			errs = append(errs, err)
 		}
 	}
+	if s.sendJSON {
+		switch {
+		case s.body == nil:
+			errs = append(errs, errors.New("SendJSON needs a body (POST's, or Body)"))
+		case s.hasHeader("Content-Type"):
+			errs = append(errs, errors.New("SendJSON sets the Content-Type header: give SendJSON or a Content-Type Header, not both"))
+		default:
+			ct, _ := parseTemplate(jsonContentType)
+			s.header = append(s.header, headerTmpl{key: "Content-Type", val: ct})
+		}
+	}
 	if s.body != nil {
 		if err := s.body.forBody(s.contentType()); err != nil {
 			errs = append(errs, err)
@@ -142,7 +154,11 @@ func HTTP(name, method, url string, opts ...HTTPOption) Part {
 // GET is HTTP(name, "GET", url, opts...).
 func GET(name, url string, opts ...HTTPOption) Part { return HTTP(name, http.MethodGet, url, opts...) }
 
-// POST is HTTP(name, "POST", url, Body(body), opts...).
+// POST is HTTP(name, "POST", url, Body(body), opts...). It sends the body
+// as it is, with no Content-Type unless an option sets one: add
+// [SendJSON] for a JSON API, as in
+//
+//	scenario.POST("apply", base+"/apply", `{"name":"{{name}}"}`, scenario.SendJSON())
 func POST(name, url, body string, opts ...HTTPOption) Part {
 	return HTTP(name, http.MethodPost, url, append([]HTTPOption{Body(body)}, opts...)...)
 }
@@ -257,7 +273,8 @@ func isToken(s string) bool {
 //   - Text, otherwise: values are inserted as they are.
 //
 // A Content-Type header whose value is itself a template counts as none.
-// The Content-Type header is not set for you.
+// The Content-Type header is not set for you: [SendJSON] sets it for a
+// JSON body.
 func Body(tmpl string) HTTPOption {
 	return func(s *httpStep) error {
 		t, err := parseTemplate(tmpl)
@@ -267,6 +284,29 @@ func Body(tmpl string) HTTPOption {
 		s.body = &t
 		return nil
 	}
+}
+
+// SendJSON says that the step's body is JSON: the request carries
+// "Content-Type: application/json", and the body's placeholders are
+// written as JSON (see [Body]). It needs a body, and replaces a
+// Content-Type [Header] (giving both is an error).
+func SendJSON() HTTPOption {
+	return func(s *httpStep) error {
+		s.sendJSON = true
+		return nil
+	}
+}
+
+const jsonContentType = "application/json"
+
+// hasHeader reports whether a Header option set key (canonical).
+func (s *httpStep) hasHeader(key string) bool {
+	for _, h := range s.header {
+		if h.key == key {
+			return true
+		}
+	}
+	return false
 }
 
 // Timeout bounds the whole request, body included, counted from the

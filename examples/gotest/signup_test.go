@@ -26,7 +26,7 @@ func TestSignupMeetsSLO(t *testing.T) {
 	signup := scenario.Must("signup", scenario.Parts{
 		scenario.GET("list", svc.URL+"/meetings", scenario.ExtractJSON("items.0.id", "meeting")),
 		scenario.GET("detail", svc.URL+"/meetings/{{meeting}}"),
-		scenario.POST("apply", svc.URL+"/meetings/{{meeting}}/apply", `{"name":"vu-{{vu.id}}"}`, scenario.Expect(201)),
+		scenario.POST("apply", svc.URL+"/meetings/{{meeting}}/apply", `{"name":"vu-{{vu.id}}"}`, scenario.SendJSON(), scenario.Expect(201)),
 	})
 	res, err := loadgen.Run(t.Context(), &loadgen.Plan{Scenarios: []loadgen.Scenario{
 		signup.Scenario(loadgen.ConstantVUs{VUs: 10, Duration: time.Second}),
@@ -68,7 +68,7 @@ func signupPlan(t testing.TB, vus int, d time.Duration, inMemory bool) *loadgen.
 	j := scenario.Must("signup", scenario.Parts{
 		scenario.GET("list", svc.URL+"/meetings", scenario.ExtractJSON("items.0.id", "meeting")),
 		scenario.GET("detail", svc.URL+"/meetings/{{meeting}}"),
-		scenario.POST("apply", svc.URL+"/meetings/{{meeting}}/apply", `{"name":"vu-{{vu.id}}"}`, scenario.Expect(201)),
+		scenario.POST("apply", svc.URL+"/meetings/{{meeting}}/apply", `{"name":"vu-{{vu.id}}"}`, scenario.SendJSON(), scenario.Expect(201)),
 	}, scenario.WithClient(scenario.Client{Dial: svc.Dial}))
 	return &loadgen.Plan{Scenarios: []loadgen.Scenario{j.Scenario(loadgen.ConstantVUs{VUs: vus, Duration: d})}}
 }

@@ -76,7 +76,7 @@ func plan(f *cli.Flags, svc *demo.Service) (*loadgen.Plan, error) {
 		scenario.GET("detail", svc.URL+"/meetings/{{meeting}}", scenario.Contains("<h1>")),
 		think,
 		scenario.POST("apply", svc.URL+"/meetings/{{meeting}}/apply", `{"name":"{{name}}"}`,
-			scenario.Header("Content-Type", "application/json"), scenario.Expect(201)),
+			scenario.SendJSON(), scenario.Expect(201)),
 		think,
 		scenario.GET("detail-again", svc.URL+"/meetings/{{meeting}}"),
 	}, scenario.WithClient(scenario.Client{Dial: svc.Dial})) // svc.Dial: nil unless in memory

@@ -65,7 +65,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, inMemory 
 		scenario.Feed(members),
 		scenario.GET("list", svc.URL+"/meetings"),
 		scenario.GET("detail", svc.URL+"/meetings/{{meeting}}"),
-		scenario.POST("apply", svc.URL+"/meetings/{{meeting}}/apply", `{"name":"{{name}}"}`, scenario.Expect(201)),
+		scenario.POST("apply", svc.URL+"/meetings/{{meeting}}/apply", `{"name":"{{name}}"}`, scenario.SendJSON(), scenario.Expect(201)),
 		scenario.GET("detail-again", svc.URL+"/meetings/{{meeting}}"),
 	}, scenario.WithClient(scenario.Client{Dial: svc.Dial})) // svc.Dial: nil unless in memory
 	warmup := time.Duration(0)
