@@ -15,8 +15,9 @@
 //
 // Exit codes: 0 when every threshold passed in every run and no budget was
 // broken; 1 when a threshold failed, a regression broke a budget, the run
-// was aborted or interrupted, or (with -trust-generator) the generator may
-// have made the numbers; 2 for bad usage (an unknown flag, a bad
+// was aborted or interrupted, an open model dropped more of its arrivals
+// than -max-dropped (1 % by default: the load asked for did not happen),
+// or (with -trust-generator) the generator may have made the numbers; 2 for bad usage (an unknown flag, a bad
 // value, a plan that does not validate, an output it could not write,
 // found before the load). -h prints the usage and exits 0.
 //
@@ -42,6 +43,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -84,6 +86,10 @@ type Flags struct {
 	// format, for benchstat.
 	Benchfmt string
 	Quiet    bool // -quiet: no progress line
+	// MaxDropped (-max-dropped, "1%" or 0.01) is the share of an open
+	// scenario's arrivals that may be dropped before the run fails: past
+	// it, the load asked for did not happen. 0 in Defaults means 1 %.
+	MaxDropped float64
 	// TrustGenerator (-trust-generator) fails a run whose report warns
 	// that the generator, not the target, may have made its numbers (see
 	// report.GeneratorSummary).
@@ -206,6 +212,48 @@ func (l *listFlag[T]) Set(v string) error {
 	return nil
 }
 
+// durationFlag is a duration, with an error that says what one looks like.
+type durationFlag time.Duration
+
+func (d *durationFlag) String() string {
+	if d == nil {
+		return "0s"
+	}
+	return time.Duration(*d).String()
+}
+
+func (d *durationFlag) Set(v string) error {
+	x, err := time.ParseDuration(v)
+	if err != nil {
+		return fmt.Errorf("want a duration with its unit, such as 30s, 1m30s or 500ms, got %q", v)
+	}
+	*d = durationFlag(x)
+	return nil
+}
+
+// shareFlag is a share, read as "1%" or 0.01.
+type shareFlag float64
+
+func (s *shareFlag) String() string {
+	if s == nil {
+		return "0%"
+	}
+	return strconv.FormatFloat(100*float64(*s), 'f', -1, 64) + "%"
+}
+
+func (s *shareFlag) Set(v string) error {
+	num, pct := strings.CutSuffix(v, "%")
+	x, err := strconv.ParseFloat(num, 64)
+	if err != nil {
+		return fmt.Errorf("want a share such as 1%% or 0.01, got %q", v)
+	}
+	if pct {
+		x /= 100
+	}
+	*s = shareFlag(x)
+	return nil
+}
+
 // parse reads the flags; it returns flag.ErrHelp for -h.
 func (t *Tool) parse(args []string, stdout, stderr io.Writer) (*Flags, error) {
 	f := t.Defaults
@@ -220,6 +268,9 @@ func (t *Tool) parse(args []string, stdout, stderr io.Writer) (*Flags, error) {
 	if f.Runs == 0 {
 		f.Runs = 1
 	}
+	if f.MaxDropped == 0 {
+		f.MaxDropped = 0.01
+	}
 	name := t.Name
 	if name == "" {
 		name = filepath.Base(os.Args[0])
@@ -228,17 +279,18 @@ func (t *Tool) parse(args []string, stdout, stderr io.Writer) (*Flags, error) {
 	fs.SetOutput(stderr)
 	fs.IntVar(&f.VUs, "vus", f.VUs, "virtual users (closed model), or the most VUs of an open one")
 	fs.IntVar(&f.Rate, "rate", f.Rate, "arrivals per second (an open model); 0 runs a closed model of -vus users")
-	fs.DurationVar(&f.Duration, "duration", f.Duration, "how long each run lasts, warm-up included")
-	fs.DurationVar(&f.Warmup, "warmup", f.Warmup, "the span at the start left out of the figures (whole seconds)")
+	fs.Var((*durationFlag)(&f.Duration), "duration", "how long each run lasts, warm-up included: a `duration` such as 30s or 2m")
+	fs.Var((*durationFlag)(&f.Warmup), "warmup", "the span at the start left out of the figures: a `duration` of whole seconds, such as 5s")
 	fs.Var(&listFlag[report.Threshold]{vals: &f.Thresholds, parse: report.ParseThreshold}, "threshold", `a threshold every run must pass, e.g. "apply: p95<500ms" (repeatable; replaces the defaults)`)
 	fs.StringVar(&f.HTML, "html", f.HTML, "write the last run's HTML report to this file")
 	fs.StringVar(&f.JSON, "json", f.JSON, "write the last run's JSON summary to this file")
-	fs.IntVar(&f.Runs, "runs", f.Runs, "how many times to run the plan (6 or more to compare with a baseline)")
+	fs.IntVar(&f.Runs, "runs", f.Runs, fmt.Sprintf("how many times to run the plan (to compare with a baseline: at least %d, %d recommended)", compare.MinRuns, compare.RecommendedRuns))
 	fs.StringVar(&f.SaveBaseline, "save-baseline", f.SaveBaseline, "save every run in this directory as the baseline")
 	fs.StringVar(&f.Baseline, "baseline", f.Baseline, "compare the runs with the baseline saved in this directory")
 	fs.Var(&listFlag[compare.Budget]{vals: &f.Budgets, parse: compare.ParseBudget}, "budget", `a regression allowed against the baseline, e.g. "p95 +10%" (repeatable; default "p95 +10%")`)
 	fs.StringVar(&f.Benchfmt, "benchfmt", f.Benchfmt, "also write every run in the Go benchmark format (for benchstat) to this file")
 	fs.BoolVar(&f.Quiet, "quiet", f.Quiet, "no progress line")
+	fs.Var((*shareFlag)(&f.MaxDropped), "max-dropped", "the `share` of an open model's arrivals that may be dropped (no VU free) before the run fails, such as 1% or 0.01")
 	fs.BoolVar(&f.TrustGenerator, "trust-generator", f.TrustGenerator, "fail a run whose numbers the generator may have made (its own delay material, or its CPU exhausted)")
 	if t.Flags != nil {
 		t.Flags(fs)
@@ -249,7 +301,7 @@ func (t *Tool) parse(args []string, stdout, stderr io.Writer) (*Flags, error) {
 		if t.Description != "" {
 			fmt.Fprintf(out, "\n%s\n", t.Description)
 		}
-		fmt.Fprintf(out, "\nExit status: 0 when every threshold passed, 1 when one failed, a budget was broken, the run was cut short or (-trust-generator) the generator may have made the numbers, 2 for bad usage.\n\nflags:\n")
+		fmt.Fprintf(out, "\nExit status: 0 when every threshold passed, 1 when one failed, a budget was broken, the run was cut short, more arrivals were dropped than -max-dropped or (-trust-generator) the generator may have made the numbers, 2 for bad usage.\n\nflags:\n")
 		fs.PrintDefaults()
 	}
 	for _, a := range args { // -h goes to stdout: asked for, it is not an error
@@ -275,8 +327,14 @@ func (t *Tool) parse(args []string, stdout, stderr io.Writer) (*Flags, error) {
 	if f.Duration <= 0 {
 		errs = append(errs, fmt.Errorf("-duration must be > 0, got %v", f.Duration))
 	}
-	if f.Warmup < 0 || f.Warmup >= f.Duration {
-		errs = append(errs, fmt.Errorf("-warmup must be >= 0 and shorter than -duration (%v), got %v", f.Duration, f.Warmup))
+	switch {
+	case f.Warmup < 0 || f.Warmup%time.Second != 0:
+		errs = append(errs, fmt.Errorf("-warmup must be a whole number of seconds >= 0 (the report's intervals are 1 s), got %v", f.Warmup))
+	case f.Duration > 0 && f.Warmup >= f.Duration:
+		errs = append(errs, fmt.Errorf("-warmup must be shorter than -duration (%v), got %v", f.Duration, f.Warmup))
+	}
+	if !(f.MaxDropped >= 0 && f.MaxDropped <= 1) {
+		errs = append(errs, fmt.Errorf("-max-dropped must be a share from 0 to 1 (or 0%% to 100%%), got %v", f.MaxDropped))
 	}
 	if f.Runs < 1 {
 		errs = append(errs, fmt.Errorf("-runs must be >= 1, got %d", f.Runs))
@@ -361,6 +419,13 @@ func (t *Tool) Run(ctx context.Context, args []string, stdout, stderr io.Writer)
 		if !lastVerdicts.Passed() {
 			code = ExitFail
 		}
+		for _, sc := range last.Scenarios {
+			if all := sc.Started + sc.Dropped; sc.Dropped > 0 && float64(sc.Dropped) > f.MaxDropped*float64(all) {
+				fmt.Fprintf(stderr, "run %d/%d: scenario %q dropped %d of %d arrivals (%.1f%%, more than -max-dropped %s): the load asked for did not happen (raise -vus, or lower -rate)\n",
+					i+1, f.Runs, sc.Name, sc.Dropped, all, 100*float64(sc.Dropped)/float64(all), (*shareFlag)(&f.MaxDropped).String())
+				code = ExitFail
+			}
+		}
 		if ws := last.GeneratorWarnings(); f.TrustGenerator && len(ws) > 0 {
 			fmt.Fprintf(stderr, "run %d/%d: the generator may have made the numbers (-trust-generator):\n", i+1, f.Runs)
 			for _, w := range ws {
@@ -379,9 +444,14 @@ func (t *Tool) Run(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprintln(stderr, err)
 		return ExitFail
 	}
-	if len(f.Thresholds) > 0 {
+	switch {
+	case len(f.Thresholds) > 0 && lastVerdicts.Passed():
 		fmt.Fprintln(stdout, "\nthresholds")
 		_ = lastVerdicts.WriteText(stdout)
+	case len(f.Thresholds) > 0:
+		// The failure report on stderr holds the table, with the rows
+		// the failed thresholds look at: printed once.
+		fmt.Fprintf(stdout, "\nthresholds: %d of %d failed (the failure report is on stderr)\n", len(lastVerdicts.Failed()), len(lastVerdicts))
 	}
 	// Each output is written on its own: one that fails does not keep the
 	// others from being written.

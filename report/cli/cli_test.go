@@ -84,8 +84,10 @@ func TestExitCodes(t *testing.T) {
 
 	code, out, errOut = run(t, "-quiet", "-latency", "80ms")
 	assert.Equal(t, ExitFail, code)
-	assert.Contains(t, out, "  p95<50ms   80.0ms  FAIL\n")
+	assert.Contains(t, errOut, "  p95<50ms   80.0ms  FAIL\n")
 	assert.Contains(t, errOut, "the rows they look at", "why it failed, on stderr")
+	assert.Contains(t, out, "thresholds: 1 of 1 failed (the failure report is on stderr)")
+	assert.Equal(t, 1, strings.Count(out+errOut, "p95<50ms   80.0ms"), "the thresholds are printed once")
 
 	code, _, errOut = run(t, "-vus", "0")
 	assert.Equal(t, ExitUsage, code)
@@ -102,7 +104,28 @@ func TestExitCodes(t *testing.T) {
 
 	code, _, errOut = run(t, "-warmup", "3s")
 	assert.Equal(t, ExitUsage, code)
-	assert.Contains(t, errOut, "-warmup must be >= 0 and shorter than -duration (2s), got 3s")
+	assert.Contains(t, errOut, "-warmup must be shorter than -duration (2s), got 3s")
+
+	code, _, errOut = run(t, "-warmup", "1500ms")
+	assert.Equal(t, ExitUsage, code)
+	assert.Contains(t, errOut, "-warmup must be a whole number of seconds >= 0 (the report's intervals are 1 s), got 1.5s", "the flag, not a field of the plan")
+
+	code, _, errOut = run(t, "-duration", "-3s")
+	assert.Equal(t, ExitUsage, code)
+	assert.Contains(t, errOut, "-duration must be > 0, got -3s")
+	complaints, _, _ := strings.Cut(errOut, "usage:")
+	assert.NotContains(t, complaints, "-warmup", "one complaint, about the flag that is wrong")
+
+	code, _, errOut = run(t, "-duration", "5")
+	assert.Equal(t, ExitUsage, code)
+	assert.Contains(t, errOut, `invalid value "5" for flag -duration: want a duration with its unit, such as 30s, 1m30s or 500ms, got "5"`)
+
+	code, _, errOut = run(t, "-max-dropped", "150%")
+	assert.Equal(t, ExitUsage, code)
+	assert.Contains(t, errOut, "-max-dropped must be a share from 0 to 1 (or 0% to 100%), got 1.5")
+
+	code, _, errOut = run(t, "-h")
+	assert.Equal(t, ExitPass, code)
 
 	code, _, errOut = run(t, "-save-baseline", "a", "-baseline", "b")
 	assert.Equal(t, ExitUsage, code)
@@ -325,4 +348,18 @@ func TestTrustGenerator(t *testing.T) {
 	errOut.Reset()
 	assert.Equal(t, ExitPass, tl.Run(t.Context(), []string{"-quiet", "-threshold", "count>0"}, &out, &errOut), errOut.String())
 	assert.Contains(t, out.String(), `the generator may have made the numbers of scenario "busy"`, "a warning of the report")
+}
+
+// TestDropsFailTheRun: an open model whose arrivals find no free VU did
+// not offer the load asked for: past -max-dropped (1 % by default) the run
+// fails and says why; a wider -max-dropped lets it pass.
+func TestDropsFailTheRun(t *testing.T) {
+	// One VU of 7 ms takes every other of 200 arrivals a second (one
+	// each 5 ms): the one between finds it busy.
+	code, _, errOut := run(t, "-quiet", "-rate", "200", "-vus", "1", "-latency", "7ms", "-threshold", "count>0")
+	assert.Equal(t, ExitFail, code)
+	assert.Contains(t, errOut, `run 1/1: scenario "probe" dropped 200 of 400 arrivals (50.0%, more than -max-dropped 1%): the load asked for did not happen (raise -vus, or lower -rate)`)
+
+	code, _, errOut = run(t, "-quiet", "-rate", "200", "-vus", "1", "-latency", "7ms", "-threshold", "count>0", "-max-dropped", "0.6")
+	assert.Equal(t, ExitPass, code, errOut)
 }
