@@ -30,7 +30,8 @@ type ProgressOptions struct {
 // NewProgress returns a live callback for [loadgen.Plan.OnInterval] that
 // shows, each interval, the elapsed and planned time and per scenario the
 // active VUs (and the arrival rate of open models), iterations done, errors
-// and the latest interval's p95. It formats one line into a buffer and
+// and the p95 of the latest interval's iterations (whole iterations,
+// think time included: a step's own latency is in the report). It formats one line into a buffer and
 // writes it once: it does not slow the run unless w blocks.
 func NewProgress(w io.Writer, opts ProgressOptions) func(*loadgen.Progress) {
 	term := false
@@ -91,7 +92,7 @@ func progressLine(p *loadgen.Progress) string {
 		if last.Latency.Count() > 0 {
 			p95 = format.Duration(last.Quantile(0.95))
 		}
-		fmt.Fprintf(&b, ", p95 %s", p95)
+		fmt.Fprintf(&b, ", iteration p95 %s", p95) // the whole iteration's: think time in it
 	}
 	if p.Final {
 		b.WriteString(" | done")

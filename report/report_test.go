@@ -620,4 +620,5 @@ func TestTextIsPrintable(t *testing.T) {
 	progress := NewProgress(&line, ProgressOptions{Terminal: &term, Label: "run \x1b[2J"})
 	progress(&loadgen.Progress{Final: true, Scenarios: []loadgen.ScenarioProgress{{Name: "s\x1b[31m"}}})
 	assert.Equal(t, 1, strings.Count(line.String(), "\x1b"), "the progress line's own erase, and no other: %q", line.String())
+	assert.Contains(t, line.String(), "iteration p95 -", "the line says what its percentile is of")
 }

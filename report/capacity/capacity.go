@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stampede-go/stampede/internal/format"
 	"github.com/stampede-go/stampede/loadgen"
 	"github.com/stampede-go/stampede/metrics"
 	"github.com/stampede-go/stampede/report"
@@ -420,7 +421,7 @@ func (s *search) judge(level int, res *loadgen.Result) Level {
 		l.Limit, l.Why = LimitDrops, strings.Join(thin, "; ")
 		if base, ok := s.healthy(); ok && l.P95 > 0 && l.P95 <= 2*base {
 			l.Limit = LimitGenerator
-			l.Why += fmt.Sprintf(" while p95 stayed at %v (%v at the lowest level): the generator, not the service (raise MaxVUs or add generators)", l.P95, base)
+			l.Why += fmt.Sprintf(" while p95 stayed at %s (%s at the lowest level): the generator, not the service (raise MaxVUs or add generators)", format.Duration(l.P95), format.Duration(base))
 		}
 	default:
 		l.Pass = true
