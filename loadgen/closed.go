@@ -14,6 +14,8 @@ type closedSpec struct {
 	shared   *atomic.Int64                              // shared iterations left; nil unlimited
 	budget   bool                                       // the scenario ends when every VU is done
 	allDone  chan struct{}                              // closed by the last VU to finish, with budget
+	stagger  time.Duration                              // the first VUs begin over this span
+	first    int                                        // how many VUs there were at the start
 }
 
 // closed runs a closed model from start: it keeps as many VUs as spec's
@@ -26,8 +28,12 @@ func (r *runner) closed(start time.Time, spec closedSpec) {
 	defer endT.Stop()
 	next := time.NewTimer(time.Hour)
 	defer next.Stop()
+	spec.first = -1
 	for !r.stopping.Load() {
 		n, change := spec.target(time.Since(start))
+		if spec.first < 0 {
+			spec.first = n
+		}
 		r.vus.Add(int64(max(n-len(active), 0))) // before any VU can finish
 		for len(active) < n {
 			v := r.newVU()
@@ -88,6 +94,16 @@ func (r *runner) closed(start time.Time, spec closedSpec) {
 // scenario (see closed).
 func (r *runner) closedVU(v *vuState, slot int, start time.Time, spec *closedSpec) {
 	endAt := start.Add(spec.end)
+	if spec.stagger > 0 && slot < spec.first && slot > 0 {
+		// VU slot of the first ones begins at slot/first of the stagger.
+		t := time.NewTimer(time.Until(start.Add(spec.stagger * time.Duration(slot) / time.Duration(spec.first))))
+		select {
+		case <-t.C:
+		case <-r.stopCh:
+			t.Stop()
+			return
+		}
+	}
 	for !v.leaving.Load() && !r.stopping.Load() {
 		if spec.perVU > 0 && v.it.Number >= spec.perVU {
 			return

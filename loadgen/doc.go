@@ -31,7 +31,9 @@
 // Closed models keep a population of virtual users (VUs), each starting its
 // next iteration when the last one ends: [ConstantVUs], [RampingVUs],
 // [PerVUIterations], [SharedIterations]. Use them to model a fixed number of
-// users, such as "300 members refreshing the sign-up page".
+// users, such as "300 members refreshing the sign-up page". The VUs of a
+// ConstantVUs begin over a short span ([ConstantVUs.Stagger]), so that
+// users with a constant think time do not send in lockstep.
 //
 // Open models start iterations on a schedule, whatever the response times:
 // [ConstantRate], [RampingRate]. Use them to model arrivals, such as "1000

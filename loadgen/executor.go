@@ -60,6 +60,10 @@ type Load struct {
 	// GracefulRampDown is how long a VU that leaves (VUs went below it)
 	// may finish its iteration before it is interrupted; 0 means 30s.
 	GracefulRampDown time.Duration
+	// Stagger is the span over which the VUs present at the start begin
+	// their first iteration, evenly (VU k of n at k/n of it); 0 starts
+	// them together. It must be shorter than Duration.
+	Stagger time.Duration
 	// IterationsPerVU ends each VU after that many iterations, and
 	// Iterations ends the scenario after that many in all (0: no limit);
 	// with either, VUs is read once, at the start, and the scenario ends
@@ -118,6 +122,12 @@ func (a Arrivals) String() string {
 type ConstantVUs struct {
 	VUs      int           `json:"vus"`         // must be > 0 and <= VULimit
 	Duration time.Duration `json:"duration_ns"` // must be > 0 and <= DurationLimit
+	// Stagger is the span over which the VUs begin, evenly (VU k of n
+	// at k/n of it), so that journeys with a constant think time do not
+	// march in lockstep, every VU sending at the same instant. 0 means
+	// the smaller of 1 s and a tenth of Duration; < 0 starts every VU at
+	// once. It must be shorter than Duration.
+	Stagger time.Duration `json:"stagger_ns,omitempty"`
 }
 
 // RampingVUs is a closed model whose VU count follows Stages, starting from
@@ -214,7 +224,18 @@ func constantVUs(n int) func(time.Duration) (int, time.Duration) {
 
 // Load returns VUs VUs for Duration.
 func (c ConstantVUs) Load() Load {
-	return Load{Duration: c.Duration, MaxVUs: c.VUs, VUs: constantVUs(c.VUs)}
+	return Load{Duration: c.Duration, MaxVUs: c.VUs, VUs: constantVUs(c.VUs), Stagger: c.stagger()}
+}
+
+// stagger returns the span the VUs start over.
+func (c ConstantVUs) stagger() time.Duration {
+	switch {
+	case c.Stagger < 0:
+		return 0
+	case c.Stagger == 0:
+		return min(time.Second, c.Duration/10)
+	}
+	return c.Stagger
 }
 
 // Load returns the ramp of VUs, lasting the sum of the stages' durations.
@@ -320,6 +341,7 @@ func (c ConstantVUs) Validate() error {
 	p := &problems{}
 	p.add("ConstantVUs.VUs", c.VUs > 0 && c.VUs <= VULimit, "between 1 and %d (VULimit), got %d", VULimit, c.VUs)
 	p.duration("ConstantVUs.Duration", c.Duration)
+	p.add("ConstantVUs.Stagger", c.Stagger < c.Duration || c.Duration <= 0, "shorter than Duration (%v), got %v", c.Duration, c.Stagger)
 	return p.err()
 }
 

@@ -71,10 +71,10 @@ func checkAccounting(t *testing.T, res *Result) {
 func TestConstantVUsRunsExactIterations(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		res := run(t, &Plan{Scenarios: []Scenario{{
-			Name: "c", Executor: ConstantVUs{VUs: 3, Duration: time.Second}, Iteration: sleepIter(300 * time.Millisecond),
+			Name: "c", Executor: ConstantVUs{VUs: 3, Duration: time.Second, Stagger: -1}, Iteration: sleepIter(300 * time.Millisecond),
 		}}})
 		it := res.Iterations("c")
-		// Each VU starts at 0, .3, .6 and .9 s; the last ends at 1.2 s, in the graceful stop.
+		// Each VU (not staggered) starts at 0, .3, .6 and .9 s; the last ends at 1.2 s, in the graceful stop.
 		assert.Equal(t, int64(12), it.Outcomes[metrics.OK])
 		assert.Equal(t, int64(12), it.Count())
 		assert.Equal(t, 300*time.Millisecond, it.Latency.Min)
@@ -420,7 +420,7 @@ func TestAbortWhen(t *testing.T) {
 		var seen []int
 		var final *Progress
 		res, err := Run(t.Context(), &Plan{
-			Scenarios: []Scenario{{Name: "c", Executor: ConstantVUs{VUs: 2, Duration: time.Minute}, Iteration: func(ctx context.Context, it *Iteration) error {
+			Scenarios: []Scenario{{Name: "c", Executor: ConstantVUs{VUs: 2, Duration: time.Minute, Stagger: -1}, Iteration: func(ctx context.Context, it *Iteration) error {
 				time.Sleep(90 * time.Millisecond) // off the interval boundaries
 				return metrics.WithOutcome(errors.New("503"), metrics.HTTP5xx)
 			}}},
@@ -1045,4 +1045,38 @@ func TestLateFlushKeepsEveryRecordingInItsInterval(t *testing.T) {
 		// of its start.
 		assert.Equal(t, []int64{100, 100, 100, 100, 100, 100}, counts)
 	})
+}
+
+// TestConstantVUsStagger: the VUs of a ConstantVUs begin evenly over the
+// stagger (the smaller of 1 s and a tenth of the duration by default), so
+// that a constant think time does not keep them in lockstep; a negative
+// stagger starts them all at once.
+func TestConstantVUsStagger(t *testing.T) {
+	firsts := func(x ConstantVUs) []time.Duration {
+		var mu sync.Mutex
+		first := map[int]time.Duration{}
+		synctest.Test(t, func(t *testing.T) {
+			start := time.Now()
+			run(t, &Plan{Scenarios: []Scenario{{Name: "c", Executor: x, Iteration: func(ctx context.Context, it *Iteration) error {
+				mu.Lock()
+				if _, ok := first[it.VU.ID]; !ok {
+					first[it.VU.ID] = time.Since(start)
+				}
+				mu.Unlock()
+				time.Sleep(time.Second) // a constant think time
+				return nil
+			}}}})
+		})
+		out := make([]time.Duration, len(first))
+		for id, d := range first {
+			out[id] = d
+		}
+		return out
+	}
+	ms := time.Millisecond
+	assert.Equal(t, []time.Duration{0, 250 * ms, 500 * ms, 750 * ms}, firsts(ConstantVUs{VUs: 4, Duration: 20 * time.Second}), "over 1 s")
+	assert.Equal(t, []time.Duration{0, 50 * ms, 100 * ms, 150 * ms}, firsts(ConstantVUs{VUs: 4, Duration: 2 * time.Second}), "over a tenth of 2 s")
+	assert.Equal(t, []time.Duration{0, 500 * ms, 1000 * ms, 1500 * ms}, firsts(ConstantVUs{VUs: 4, Duration: 20 * time.Second, Stagger: 2 * time.Second}))
+	assert.Equal(t, []time.Duration{0, 0, 0, 0}, firsts(ConstantVUs{VUs: 4, Duration: 20 * time.Second, Stagger: -1}), "all at once")
+	assert.ErrorContains(t, ConstantVUs{VUs: 1, Duration: time.Second, Stagger: time.Second}.Validate(), "ConstantVUs.Stagger must be shorter than Duration (1s), got 1s")
 }

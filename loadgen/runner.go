@@ -99,6 +99,7 @@ func (r *runner) run() {
 		end:      ld.Duration,
 		rampDown: orDefault(ld.GracefulRampDown, defaultGraceful),
 		perVU:    ld.IterationsPerVU,
+		stagger:  ld.Stagger,
 	}
 	// Every VU asks before each iteration: the segment's share is worked
 	// out only when the count changes.

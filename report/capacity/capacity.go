@@ -151,7 +151,8 @@ func OpenLoad(scenario func(loadgen.Executor) loadgen.Scenario, duration, warmup
 
 // ClosedLoad returns a Plan function for Options: at level n, n VUs run
 // the scenario built by scenario for duration, of which warmup is left
-// out of the figures.
+// out of the figures. The VUs begin over a short span, as a
+// loadgen.ConstantVUs's do (see its Stagger).
 func ClosedLoad(scenario func(loadgen.Executor) loadgen.Scenario, duration, warmup time.Duration) func(int) (*loadgen.Plan, error) {
 	return func(vus int) (*loadgen.Plan, error) {
 		if vus <= 0 {

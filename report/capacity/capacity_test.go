@@ -136,12 +136,14 @@ func TestStepsAndCompare(t *testing.T) {
 		assert.Equal(t, 0, old.Ceiling)
 		assert.Equal(t, 300, cand.Ceiling)
 		assert.Equal(t, LimitNone, cand.Limit)
-		// 200 VUs of 20 ms: the measured second counts the iterations that
-		// end from 1.00 s to 2.00 s, both included: 51 a VU.
-		assert.InDelta(t, 200*51, old.Levels[1].Rate, 1e-9, "200 VUs of 20 ms")
+		// 200 VUs of 20 ms, VU k beginning at k ms (staggered over a tenth
+		// of the 2 s): the measured window, from 1.00 s to the end of the
+		// last iteration under way at 2.00 s (VU 199's, at 2.019 s), holds
+		// 51 iterations a VU.
+		assert.InDelta(t, 200*51/1.019, old.Levels[1].Rate, 1e-9, "200 VUs of 20 ms")
 		var b bytes.Buffer
 		require.NoError(t, CompareSteps(old, cand).WriteText(&b))
-		assert.Contains(t, b.String(), "  200      10200/s      20200/s      20.0ms      10.0ms      −50.0%             0%             0%  FAIL: latency  pass\n")
+		assert.Contains(t, b.String(), "  200      10010/s      20020/s      20.0ms      10.0ms      −50.0%             0%             0%  FAIL: latency  pass\n")
 		assert.Contains(t, b.String(), "candidate: every level held, up to 300 VUs")
 	})
 }
