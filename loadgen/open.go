@@ -34,7 +34,6 @@ func (r *runner) open(start time.Time, dur time.Duration, arr *dealer, pre, maxV
 	t := time.NewTimer(time.Hour)
 	defer t.Stop()
 	precise := !clock.Fake() // a thread sleep would not advance a fake clock
-	var window clock.Window
 	for {
 		_, at, ok := arr.next()
 		if !ok {
@@ -42,7 +41,7 @@ func (r *runner) open(start time.Time, dur time.Duration, arr *dealer, pre, maxV
 		}
 		due := start.Add(at)
 		// Release every arrival that is due; wait for the next one.
-		if r.waitUntil(t, due, precise, &window) {
+		if r.waitUntil(t, due, precise) {
 			break
 		}
 		if r.stopping.Load() {
@@ -76,29 +75,23 @@ func (r *runner) open(start time.Time, dur time.Duration, arr *dealer, pre, maxV
 }
 
 // waitUntil waits for due, or until the scenario stops (then it returns
-// true). Go timers fire up to a millisecond or so late, and later on a
-// busy machine, so it waits on a timer only until the window before due
-// (sized by how late the timers were seen to fire), and the rest with a
-// precise sleep.
-func (r *runner) waitUntil(t *time.Timer, due time.Time, precise bool, window *clock.Window) (stopped bool) {
+// true). Go timers fire up to a millisecond or so late, so it waits on a
+// timer only until shortly before due, and the rest with a precise sleep.
+func (r *runner) waitUntil(t *time.Timer, due time.Time, precise bool) (stopped bool) {
 	wait := time.Until(due)
 	if wait <= 0 {
 		return false
 	}
 	coarse := wait
 	if precise {
-		coarse = wait - window.Size()
+		coarse = wait - clock.Threshold
 	}
 	if coarse > 0 {
-		fire := time.Now().Add(coarse)
 		t.Reset(coarse)
 		select {
 		case <-t.C:
 		case <-r.stopCh:
 			return true
-		}
-		if precise {
-			window.Observe(time.Since(fire))
 		}
 	}
 	if precise {
@@ -106,7 +99,7 @@ func (r *runner) waitUntil(t *time.Timer, due time.Time, precise bool, window *c
 		// blocks: they sit on its processor otherwise.
 		runtime.Gosched()
 		var spin time.Duration
-		if coarse > 0 {
+		if wait >= clock.Threshold {
 			spin = clock.Spin // a long wait: end it punctually
 		}
 		clock.SleepUntil(due, spin)

@@ -62,38 +62,3 @@ func fakeAfter(sleep func(time.Duration)) bool {
 	d := time.Since(before)
 	return d == 0 || d == time.Microsecond
 }
-
-// Window sizes the precise part of a wait from how late the coarse part,
-// on a Go timer, was seen to fire: Threshold at first, and afterwards the
-// latest of the last [WindowMemory] lateness values plus half of Threshold,
-// up to [MaxWindow]. Where timers fire later than Threshold (a busy or
-// virtualised machine), the precise sleep starts earlier, so that a late
-// timer still ends before the due time; the cost is a thread blocked in
-// the kernel a little longer, not CPU. Its zero value is ready to use; it
-// is not safe for concurrent use.
-type Window struct {
-	late [WindowMemory]time.Duration
-	n    int
-}
-
-// WindowMemory is how many recent lateness values a Window remembers.
-const WindowMemory = 64
-
-// MaxWindow bounds a Window: a wait of the precise kind cannot be
-// interrupted, and a stop may wait that long.
-const MaxWindow = 20 * time.Millisecond
-
-// Size returns the length of the precise part of the next wait.
-func (w *Window) Size() time.Duration {
-	var worst time.Duration
-	for _, l := range w.late[:min(w.n, WindowMemory)] {
-		worst = max(worst, l)
-	}
-	return min(max(Threshold, worst+Threshold/2), MaxWindow)
-}
-
-// Observe records how late a coarse timer fired.
-func (w *Window) Observe(late time.Duration) {
-	w.late[w.n%WindowMemory] = max(late, 0)
-	w.n++
-}

@@ -47,23 +47,3 @@ func TestSleepUntilSpinsToTheDueTime(t *testing.T) {
 	SleepUntil(time.Now().Add(-time.Second), Spin) // past: returns at once
 	assert.Less(t, time.Since(start), time.Second, "did not sleep the second it is late by")
 }
-
-// TestWindowFollowsTheTimers: a window is Threshold until timers are seen
-// to fire late, then the latest lateness it remembers plus half of
-// Threshold, within MaxWindow; it forgets a lateness after WindowMemory
-// newer ones.
-func TestWindowFollowsTheTimers(t *testing.T) {
-	var w Window
-	assert.Equal(t, Threshold, w.Size())
-	w.Observe(300 * time.Microsecond)
-	assert.Equal(t, Threshold, w.Size(), "a timer on time changes nothing")
-	w.Observe(3 * time.Millisecond)
-	assert.Equal(t, 3*time.Millisecond+Threshold/2, w.Size())
-	w.Observe(time.Hour)
-	assert.Equal(t, MaxWindow, w.Size())
-	w.Observe(-time.Millisecond) // a clock step back is no lateness
-	for range WindowMemory - 1 {
-		w.Observe(100 * time.Microsecond)
-	}
-	assert.Equal(t, Threshold, w.Size(), "the late ones are forgotten")
-}
