@@ -80,6 +80,6 @@ func BenchmarkHealthSample(b *testing.B) {
 	for b.Loop() {
 		runtime.Gosched() // something for the scheduler's histogram to gain
 		now := time.Now()
-		h.sample(now, now, false)
+		h.sample(now, now)
 	}
 }

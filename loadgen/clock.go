@@ -26,15 +26,16 @@ func (e *engine) clock() {
 		// Gauges are user code: sampled outside the lock, so that a slow one
 		// cannot hold back the run's end.
 		e.sample()
-		if e.health != nil {
-			e.health.sample(time.Now(), e.start.Add(time.Duration(closed+1)*iv-time.Nanosecond), false)
-		}
 		// A flush never closes an interval past the run's end: run sets the
-		// end under the same lock, and Finish closes the rest.
+		// end under the same lock, and Finish closes the rest. The
+		// generator's health is sampled only within the run, too.
 		e.endMu.Lock()
 		if e.ended {
 			e.endMu.Unlock()
 			return
+		}
+		if e.health != nil {
+			e.health.sample(time.Now(), e.start.Add(time.Duration(closed+1)*iv-time.Nanosecond))
 		}
 		closed = e.rec.Flush(time.Now())
 		e.endMu.Unlock()

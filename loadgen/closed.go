@@ -95,11 +95,16 @@ func (r *runner) closed(start time.Time, spec closedSpec) {
 func (r *runner) closedVU(v *vuState, slot int, start time.Time, spec *closedSpec) {
 	endAt := start.Add(spec.end)
 	if spec.stagger > 0 && slot < spec.first && slot > 0 {
-		// VU slot of the first ones begins at slot/first of the stagger.
-		t := time.NewTimer(time.Until(start.Add(spec.stagger * time.Duration(slot) / time.Duration(spec.first))))
+		// VU slot of the first ones begins at slot/first of the stagger
+		// (in floating point: stagger·slot may not fit in a Duration).
+		at := time.Duration(float64(spec.stagger) * float64(slot) / float64(spec.first))
+		t := time.NewTimer(time.Until(start.Add(at)))
 		select {
 		case <-t.C:
 		case <-r.stopCh:
+			t.Stop()
+			return
+		case <-v.ctx.Done(): // the VU left before it began
 			t.Stop()
 			return
 		}

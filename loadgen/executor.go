@@ -86,6 +86,7 @@ func (l Load) validate(p *problems) {
 	p.add("Load.PreAllocatedVUs", l.PreAllocatedVUs >= 0 && l.PreAllocatedVUs <= l.MaxVUs, "between 0 and MaxVUs (%d), got %d", l.MaxVUs, l.PreAllocatedVUs)
 	p.add("Load.GracefulRampDown", l.GracefulRampDown >= 0 && l.GracefulRampDown <= DurationLimit, "between 0 (30s) and %v, got %v", DurationLimit, l.GracefulRampDown)
 	p.add("Load iterations", l.IterationsPerVU >= 0 && l.Iterations >= 0, ">= 0, got %d per VU and %d in all", l.IterationsPerVU, l.Iterations)
+	p.add("Load.Stagger", l.Stagger >= 0 && (l.Stagger < l.Duration || l.Stagger == 0), "between 0 (together) and less than Duration (%v), got %v", l.Duration, l.Stagger)
 }
 
 // Stage is one stage of a ramp: over Duration, the VU count or rate moves

@@ -36,9 +36,10 @@ type Generator struct {
 // gauges may not use the prefix "generator.".
 const (
 	// GaugeCPU is the share of its processors (GOMAXPROCS) the process
-	// used over the interval: 1 is all of them. It is sampled where the
-	// platform says (Unix); a last, partial interval shorter than half an
-	// interval is left out.
+	// used since the last sample: 1 is all of them. It is sampled where
+	// the platform says (Unix), over spans of at least half an interval:
+	// a shorter one (a tick just after a late one, the run's last partial
+	// interval) is carried into the next sample, or left out at the end.
 	GaugeCPU = metrics.Generator + ".cpu"
 	// GaugeGoroutines is the number of goroutines.
 	GaugeGoroutines = metrics.Generator + ".goroutines"
@@ -96,9 +97,8 @@ func newHealth(rec *metrics.Recorder, now time.Time) *health {
 
 // sample records what happened since the last sample as of now, into the
 // interval that ends at or after end (end is a nanosecond before the
-// boundary being closed, or the run's end); last is set for the sample
-// at the run's end.
-func (h *health) sample(now, end time.Time, last bool) {
+// boundary being closed, or the run's end).
+func (h *health) sample(now, end time.Time) {
 	rtmetrics.Read(h.samples)
 	for i, key := range [2]metrics.Handle{h.sched, h.pause} {
 		s := h.samples[i]
@@ -124,13 +124,14 @@ func (h *health) sample(now, end time.Time, last bool) {
 		h.rec.Observe(GaugeHeap, float64(s.Value.Uint64()))
 	}
 	if cpu, ok := proc.CPUTime(); ok && h.cpuOK {
-		// Over a short span (the run's last, partial interval) a burst of
-		// a few threads would read as a share of the whole interval:
-		// that span is left out.
-		if wall := now.Sub(h.at); wall > 0 && (!last || wall >= h.rec.Interval()/2) {
+		// Over a short span (a tick just after a late one, or the run's
+		// last, partial interval) a burst of a few threads would read as
+		// a share of a whole interval: a short span is carried into the
+		// next sample, or left out at the end.
+		if wall := now.Sub(h.at); wall >= h.rec.Interval()/2 {
 			h.rec.Observe(GaugeCPU, float64(cpu-h.cpu)/float64(wall)/float64(h.procs))
+			h.cpu, h.at = cpu, now
 		}
-		h.cpu, h.at = cpu, now
 	}
 }
 

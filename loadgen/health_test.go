@@ -126,11 +126,11 @@ func TestHealthSamplesGoToTheirIntervals(t *testing.T) {
 		wg.Wait()
 	}
 	churn()
-	h.sample(start.Add(time.Second), start.Add(time.Second-1), false)
+	h.sample(start.Add(time.Second), start.Add(time.Second-1))
 	rec.Flush(start.Add(time.Second))
 	churn()
 	end := start.Add(time.Second + 10*time.Millisecond)
-	h.sample(end, end.Add(-1), true)
+	h.sample(end, end.Add(-1))
 	rec.Finish(end)
 	snap := rec.Snapshot()
 	sched := snap.SeriesOf(metrics.Key{Scenario: metrics.Generator, Kind: metrics.KindGoSched})
@@ -150,4 +150,32 @@ func TestHealthSamplesGoToTheirIntervals(t *testing.T) {
 		assert.Equal(t, int64(1), cpu.Points[0].N)
 		assert.Zero(t, cpu.Points[1].N, "10 ms of a 1 s interval: no share")
 	}
+}
+
+// TestTeardownIsNotTheRuns: the generator's health is sampled for the
+// last time before the teardowns, so user code after the run (here, a
+// teardown that burns half a second of CPU) is not counted as the run's.
+func TestTeardownIsNotTheRuns(t *testing.T) {
+	if _, ok := proc.CPUTime(); !ok {
+		t.Skip("no CPU time on this platform")
+	}
+	res, err := Run(t.Context(), &Plan{Interval: 100 * time.Millisecond, Scenarios: []Scenario{{Name: "s",
+		Executor: ConstantVUs{VUs: 1, Duration: 200 * time.Millisecond},
+		Setup: func(context.Context, *Env) (Instance, error) {
+			return Instance{
+				Iteration: func(context.Context, *Iteration) error { time.Sleep(10 * time.Millisecond); return nil },
+				Teardown: func() {
+					// Busy until half a second of CPU is used (or 10 s pass).
+					before, _ := proc.CPUTime()
+					for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+						if now, _ := proc.CPUTime(); now-before >= 500*time.Millisecond {
+							return
+						}
+					}
+				},
+			}, nil
+		}}}})
+	require.NoError(t, err)
+	require.Len(t, res.Generators, 1)
+	assert.Less(t, res.Generators[0].CPUTime, 400*time.Millisecond, "a run of sleeping iterations, without its teardown")
 }

@@ -1080,3 +1080,18 @@ func TestConstantVUsStagger(t *testing.T) {
 	assert.Equal(t, []time.Duration{0, 0, 0, 0}, firsts(ConstantVUs{VUs: 4, Duration: 20 * time.Second, Stagger: -1}), "all at once")
 	assert.ErrorContains(t, ConstantVUs{VUs: 1, Duration: time.Second, Stagger: time.Second}.Validate(), "ConstantVUs.Stagger must be shorter than Duration (1s), got 1s")
 }
+
+// badStagger is an executor of the user's whose load staggers its VUs
+// over a negative span.
+type badStagger struct{ ConstantVUs }
+
+func (b badStagger) Load() Load {
+	l := b.ConstantVUs.Load()
+	l.Stagger = -time.Second
+	return l
+}
+
+func TestLoadStaggerIsChecked(t *testing.T) {
+	err := (&Plan{Scenarios: []Scenario{{Name: "s", Executor: badStagger{ConstantVUs{VUs: 1, Duration: time.Second}}, Iteration: noop}}}).Validate()
+	assert.ErrorContains(t, err, "Load.Stagger must be between 0 (together) and less than Duration (1s), got -1s")
+}

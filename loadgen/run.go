@@ -212,16 +212,17 @@ func (e *engine) run(ctx context.Context) *Result {
 	close(e.done)
 	cancelEvents()
 	bg.Wait()
+	if e.health != nil {
+		// Before the teardowns: user code after the run is not the run's.
+		e.health.sample(time.Now(), end.Add(-time.Nanosecond))
+		gen.CPUTime = e.health.used()
+	}
 	for _, r := range e.runners {
 		r.release()
 	}
 	e.tearDown()
 	for _, r := range e.runners { // the last interval ends with the run: its VUs are those left then
 		e.rec.SetVUs(r.iterH, r.vus.Load())
-	}
-	if e.health != nil {
-		e.health.sample(end, end.Add(-time.Nanosecond), true)
-		gen.CPUTime = e.health.used()
 	}
 	e.rec.Finish(end)
 	if e.plan.OnInterval != nil {

@@ -30,7 +30,7 @@ const (
 
 // Generator is the scenario name under which the engine records the
 // generator's own health ([KindGoSched], [KindGCPause]); its gauges are
-// named with the prefix "generator." (see loadgen's Result.Generator). It
+// named with the prefix "generator." (see loadgen's Result.Generators). It
 // is a name, not a scenario of the plan: a scenario of that name records
 // under other kinds.
 const Generator = "generator"

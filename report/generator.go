@@ -19,7 +19,8 @@ const (
 	GeneratorShare = 0.25
 	// GeneratorFloor is the delay below which it never is: a generator
 	// that may have added 0.3 ms to a p99 of 2 ms measured that p99 well
-	// enough.
+	// enough. The delay errs high (see [GeneratorSummary]): a true
+	// scheduler latency from about 0.92 ms may read above it.
 	GeneratorFloor = time.Millisecond
 	// GeneratorCPU is the share of its processors above which a generator
 	// ran out of CPU in an interval.
@@ -34,8 +35,11 @@ const (
 // by its delay at q: the schedule lag of an open model (how late an
 // arrival started: it counts in the latency, which runs from the intended
 // start) plus the Go scheduler's latency (how long a goroutine woke by a
-// response waited, runnable, for a processor), each at q. Both are
-// recorded exactly; their sum at one quantile, never more than the
+// response waited, runnable, for a processor), each at q. The lag is
+// recorded exactly; the scheduler's latency comes from the Go runtime's
+// own histogram, which times about one wake-up in eight and whose buckets
+// (up to a quarter wide) are recorded at their upper bounds, so it errs
+// high, never low. Their sum at one quantile, never more than the
 // latency at that quantile itself, is an estimate of the most the
 // generator added there, not a measure of one operation. A closed model
 // has no schedule lag: its generator's delay is the scheduler's.
@@ -190,7 +194,7 @@ func (sc *ScenarioSummary) delayParts() string {
 	return parts
 }
 
-// generatorLines describe the generator's health for the text renderings.
+// lines describe the generator's health for the text renderings.
 func (g *GeneratorSummary) lines() []string {
 	var out []string
 	procs := fmt.Sprintf("%d process(es), %d processor(s)", g.Processes, g.Procs)

@@ -142,7 +142,7 @@ func LoadCSV(path string, mode Mode, onEnd OnEnd) (*Feeder, error) {
 	return ReadCSV(path, f, mode, onEnd)
 }
 
-// ReadCSV is FromCSV over a reader; name is used in errors. A record with
+// ReadCSV is LoadCSV over a reader; name is used in errors. A record with
 // another number of fields than the header is an error that says so, with
 // its line (the first few such records are reported).
 func ReadCSV(name string, r io.Reader, mode Mode, onEnd OnEnd) (*Feeder, error) {

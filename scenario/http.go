@@ -450,7 +450,7 @@ func (st *httpState) fillCheck(t *template, vu *VU) ([]byte, error) {
 func CheckResponse(f func(*Response) error) HTTPOption {
 	return func(s *httpStep) error {
 		if f == nil {
-			return errors.New("Check: nil function")
+			return errors.New("CheckResponse: nil function")
 		}
 		s.addCheck(func(r *Response, _ *VU) error { return f(r) })
 		return nil

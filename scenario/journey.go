@@ -70,7 +70,7 @@ func Think(d Dist) Part { return thinkPart{d} }
 func Pacing(d time.Duration) Part { return pacingPart{d} }
 
 // Feed draws a row from f for the iteration, at the point where it stands
-// in the journey (usually first); steps read it from [VU.Row].
+// in the journey (usually first); steps read it from [VU.Record].
 func Feed(f *Feeder) Part { return feedPart{f} }
 
 // Group names a group of steps: their metrics are named "group/step".

@@ -3,6 +3,7 @@ package chart
 import (
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/stampede-go/stampede/metrics"
@@ -182,6 +183,9 @@ func Runs(runs []Run, durFmt func(float64) string) []*Chart {
 		charts = append(charts, spec("vus", "Active virtual users (at the end of each interval)", "VUs", Count, vus, ""))
 	}
 	for i, g := range first.Snap.Gauges {
+		if strings.HasPrefix(g.Name, metrics.Generator+".") {
+			continue // the generator's own: the report has a section for them
+		}
 		var series []Series
 		for _, r := range runs {
 			rg := r.Snap.Gauge(g.Name)

@@ -34,6 +34,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -280,7 +281,7 @@ func (t *Tool) parse(args []string, stdout, stderr io.Writer) (*Flags, error) {
 	fs.IntVar(&f.VUs, "vus", f.VUs, "virtual users (closed model), or the most VUs of an open one")
 	fs.IntVar(&f.Rate, "rate", f.Rate, "arrivals per second (an open model); 0 runs a closed model of -vus users")
 	fs.Var((*durationFlag)(&f.Duration), "duration", "how long each run lasts, warm-up included: a `duration` such as 30s or 2m")
-	fs.Var((*durationFlag)(&f.Warmup), "warmup", "the span at the start left out of the figures: a `duration` of whole seconds, such as 5s")
+	fs.Var((*durationFlag)(&f.Warmup), "warmup", "the span at the start left out of the figures: a `duration` of whole intervals (seconds, unless the plan says otherwise), such as 5s")
 	fs.Var(&listFlag[report.Threshold]{vals: &f.Thresholds, parse: report.ParseThreshold}, "threshold", `a threshold every run must pass, e.g. "apply: p95<500ms" (repeatable; replaces the defaults)`)
 	fs.StringVar(&f.HTML, "html", f.HTML, "write the last run's HTML report to this file")
 	fs.StringVar(&f.JSON, "json", f.JSON, "write the last run's JSON summary to this file")
@@ -328,8 +329,8 @@ func (t *Tool) parse(args []string, stdout, stderr io.Writer) (*Flags, error) {
 		errs = append(errs, fmt.Errorf("-duration must be > 0, got %v", f.Duration))
 	}
 	switch {
-	case f.Warmup < 0 || f.Warmup%time.Second != 0:
-		errs = append(errs, fmt.Errorf("-warmup must be a whole number of seconds >= 0 (the report's intervals are 1 s), got %v", f.Warmup))
+	case f.Warmup < 0:
+		errs = append(errs, fmt.Errorf("-warmup must be >= 0, got %v", f.Warmup))
 	case f.Duration > 0 && f.Warmup >= f.Duration:
 		errs = append(errs, fmt.Errorf("-warmup must be shorter than -duration (%v), got %v", f.Duration, f.Warmup))
 	}
@@ -384,6 +385,10 @@ func (t *Tool) Run(ctx context.Context, args []string, stdout, stderr io.Writer)
 		plan, err := t.Plan(f, i)
 		if err == nil && plan == nil {
 			err = errors.New("the Plan function returned no plan")
+		}
+		if err == nil && plan.Warmup == f.Warmup && f.Warmup%cmp.Or(plan.Interval, time.Second) != 0 {
+			// Said of the flag, not of Plan.Warmup.
+			err = fmt.Errorf("-warmup must be a whole number of the plan's intervals (%v), got %v", cmp.Or(plan.Interval, time.Second), f.Warmup)
 		}
 		if err == nil {
 			err = plan.Validate()

@@ -108,7 +108,7 @@ func TestExitCodes(t *testing.T) {
 
 	code, _, errOut = run(t, "-warmup", "1500ms")
 	assert.Equal(t, ExitUsage, code)
-	assert.Contains(t, errOut, "-warmup must be a whole number of seconds >= 0 (the report's intervals are 1 s), got 1.5s", "the flag, not a field of the plan")
+	assert.Contains(t, errOut, "-warmup must be a whole number of the plan's intervals (1s), got 1.5s", "the flag, not a field of the plan")
 
 	code, _, errOut = run(t, "-duration", "-3s")
 	assert.Equal(t, ExitUsage, code)
