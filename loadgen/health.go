@@ -40,11 +40,11 @@ const (
 	// the platform says (Unix), over spans of at least half an interval:
 	// a shorter one (a tick just after a late one, the run's last partial
 	// interval) is carried into the next sample, or left out at the end.
-	GaugeCPU = metrics.Generator + ".cpu"
+	GaugeCPU = metrics.GeneratorGaugePrefix + "cpu"
 	// GaugeGoroutines is the number of goroutines.
-	GaugeGoroutines = metrics.Generator + ".goroutines"
+	GaugeGoroutines = metrics.GeneratorGaugePrefix + "goroutines"
 	// GaugeHeap is the bytes of heap memory occupied by objects.
-	GaugeHeap = metrics.Generator + ".heap_bytes"
+	GaugeHeap = metrics.GeneratorGaugePrefix + "heap_bytes"
 )
 
 // runtime/metrics names the health reads.

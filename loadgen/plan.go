@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/stampede-go/stampede/metrics"
@@ -244,7 +243,7 @@ func (p *Plan) Validate() error {
 	for i, g := range p.Gauges {
 		add(g.Name != "", "Plan.Gauges[%d].Name must be non-empty", i)
 		add(!gauges[g.Name], "Plan.Gauges[%d].Name must be unique, %q is used twice", i, g.Name)
-		add(!strings.HasPrefix(g.Name, metrics.Generator+"."), "Plan.Gauges[%d].Name must not start with %q (the generator's own gauges), got %q", i, metrics.Generator+".", g.Name)
+		add(!metrics.IsGeneratorGauge(g.Name), "Plan.Gauges[%d].Name must not start with %q (the generator's own gauges), got %q", i, metrics.GeneratorGaugePrefix, g.Name)
 		gauges[g.Name] = true
 		add(g.Sample != nil, "Plan.Gauges[%d] (%q): Sample must be set", i, g.Name)
 	}

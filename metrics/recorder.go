@@ -140,16 +140,18 @@ func (d *dense) record(v time.Duration, n int64) {
 	if d.hist.TotalCount() == 0 || int64(max(v, 0)) < d.min {
 		d.min = int64(max(v, 0))
 	}
-	if n == 1 {
+	sum := int64(max(v, 0))
+	if n == 1 { // a single operation, the hot path: no product to saturate
 		_ = d.hist.RecordValue(x) // cannot fail: x is within the geometry
 	} else {
 		_ = d.hist.RecordValues(x, n)
+		sum = satMul(sum, n)
 	}
 	if cl {
 		d.clamped = satAdd(d.clamped, n)
 	}
 	d.max = max(d.max, int64(v))
-	d.sum = satAdd(d.sum, satMul(int64(max(v, 0)), n))
+	d.sum = satAdd(d.sum, sum)
 }
 
 func (d *dense) count() int64 {

@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -34,6 +35,13 @@ const (
 // is a name, not a scenario of the plan: a scenario of that name records
 // under other kinds.
 const Generator = "generator"
+
+// GeneratorGaugePrefix starts the names of the generator's own gauges;
+// a plan's gauges may not use it.
+const GeneratorGaugePrefix = Generator + "."
+
+// IsGeneratorGauge reports whether a gauge is one of the generator's own.
+func IsGeneratorGauge(name string) bool { return strings.HasPrefix(name, GeneratorGaugePrefix) }
 
 // Key names a metric: the scenario, the step ("" for scenario-wide metrics
 // such as iterations) and the kind.

@@ -2,7 +2,6 @@ package report
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/stampede-go/stampede/internal/format"
@@ -98,11 +97,9 @@ func (s *Summary) summarizeGenerator(res *loadgen.Result) {
 		g.ClockResolution = max(g.ClockResolution, p.ClockResolution)
 		g.TimerLateness = max(g.TimerLateness, p.TimerLateness)
 	}
-	var sched metrics.Stats
 	if m := snap.SeriesOf(generatorKey(metrics.KindGoSched)); m != nil {
-		sched = m.Total
+		g.Sched = latencyFigures(&m.Total, Successes)
 	}
-	g.Sched = latencyFigures(&sched, Successes)
 	if m := snap.SeriesOf(generatorKey(metrics.KindGCPause)); m != nil {
 		g.GCPause = latencyFigures(&m.Total, Successes)
 	}
@@ -136,22 +133,19 @@ func (s *Summary) summarizeGenerator(res *loadgen.Result) {
 	s.Generator = g
 	for i := range s.Scenarios {
 		sc := &s.Scenarios[i]
-		var lag metrics.Stats
-		if m := snap.SeriesOf(metrics.Key{Scenario: sc.Name, Kind: metrics.KindScheduleLag}); m != nil {
-			lag = m.Total
+		var lag LatencyFigures // none in a closed model
+		if sc.Lag != nil {
+			lag = sc.Lag.Latency
 		}
-		it := metrics.Stats{}
-		if m := snap.SeriesOf(metrics.Key{Scenario: sc.Name, Kind: metrics.KindIteration}); m != nil {
-			it = m.Total
-		}
-		at := func(q float64) time.Duration {
-			d := lag.Quantile(q) + sched.Quantile(q)
-			if it.Latency.Count() > 0 {
-				d = min(d, it.Quantile(q)) // never more than the figure itself
+		it := sc.Iteration.Latency
+		at := func(lag, sched, figure time.Duration) time.Duration {
+			if it.Count > 0 {
+				return min(lag+sched, figure) // never more than the figure itself
 			}
-			return d
+			return lag + sched
 		}
-		d := &GeneratorDelay{P50: at(0.5), P95: at(0.95), P99: at(0.99), Lag: lag.Quantile(0.99), Sched: sched.Quantile(0.99)}
+		d := &GeneratorDelay{P50: at(lag.P50, g.Sched.P50, it.P50), P95: at(lag.P95, g.Sched.P95, it.P95), P99: at(lag.P99, g.Sched.P99, it.P99),
+			Lag: lag.P99, Sched: g.Sched.P99}
 		sc.Generator = d
 		p99 := sc.Iteration.Latency.P99
 		if sc.Iteration.Latency.Count > 0 && d.P99 > GeneratorFloor && float64(d.P99) >= GeneratorShare*float64(p99) {
@@ -210,7 +204,3 @@ func (g *GeneratorSummary) lines() []string {
 	out = append(out, fmt.Sprintf("at the start: clock resolution %s, a short timer %s late", format.Duration(g.ClockResolution), format.Duration(g.TimerLateness)))
 	return out
 }
-
-// isGeneratorGauge reports whether a gauge is one of the generator's own,
-// shown with its health rather than with the plan's gauges.
-func isGeneratorGauge(name string) bool { return strings.HasPrefix(name, metrics.Generator+".") }

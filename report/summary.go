@@ -284,7 +284,7 @@ func Summarize(res *loadgen.Result) *Summary {
 	}
 	s.summarizeGenerator(res)
 	for _, g := range snap.Gauges {
-		if isGeneratorGauge(g.Name) {
+		if metrics.IsGeneratorGauge(g.Name) { // shown with the generator's health
 			continue
 		}
 		gs := GaugeSummary{Name: g.Name}

@@ -360,8 +360,9 @@ func TestBothPathsIPv6(t *testing.T) {
 // rawServer serves keep-alive connections on loopback, answering each
 // request with the bytes answer returns for it (and, when close says so,
 // waiting for the client to close the connection: a request on it fails
-// the test); it counts connections.
-func rawServer(t *testing.T, answer func(r *http.Request) (resp string, close bool)) (string, *atomic.Int64) {
+// the test), then calling written, if given, which may write more; it
+// counts connections.
+func rawServer(t *testing.T, answer func(r *http.Request) (resp string, close bool), written ...func(r *http.Request, c io.Writer)) (string, *atomic.Int64) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	var conns atomic.Int64
@@ -385,6 +386,9 @@ func rawServer(t *testing.T, answer func(r *http.Request) (resp string, close bo
 					resp, close := answer(r)
 					if _, err := io.WriteString(c, resp); err != nil {
 						return
+					}
+					for _, f := range written {
+						f(r, c)
 					}
 					if close {
 						// The server is done with the connection but its
@@ -565,38 +569,17 @@ func TestBothEnginesDropAConnectionThatSpeaksWhileIdle(t *testing.T) {
 	for _, p := range paths {
 		t.Run(p.name, func(t *testing.T) {
 			stray := make(chan struct{}, 10)
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			require.NoError(t, err)
-			var conns atomic.Int64
-			var wg sync.WaitGroup
-			wg.Go(func() {
-				for {
-					c, err := ln.Accept()
-					if err != nil {
-						return
-					}
-					conns.Add(1)
-					wg.Go(func() {
-						defer c.Close()
-						br := bufio.NewReader(c)
-						for {
-							r, err := http.ReadRequest(br)
-							if err != nil {
-								return
-							}
-							if r.URL.Path == "/a" {
-								fmt.Fprint(c, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na")
-								fmt.Fprint(c, "HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nGARBAGE")
-								stray <- struct{}{}
-								continue
-							}
-							fmt.Fprint(c, "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nb-body")
-						}
-					})
+			base, conns := rawServer(t, func(r *http.Request) (string, bool) {
+				if r.URL.Path == "/a" {
+					return "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na", false
+				}
+				return "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nb-body", false
+			}, func(r *http.Request, c io.Writer) {
+				if r.URL.Path == "/a" { // then an answer no one asked for
+					io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nGARBAGE")
+					stray <- struct{}{}
 				}
 			})
-			defer func() { ln.Close(); wg.Wait() }()
-			base := "http://" + ln.Addr().String()
 			res := runClient(t, p.c, 1, 3,
 				GET("a", base+"/a"),
 				Step("wait", func(ctx context.Context, vu *VU) error {

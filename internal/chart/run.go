@@ -3,7 +3,6 @@ package chart
 import (
 	"fmt"
 	"math"
-	"strings"
 	"time"
 
 	"github.com/stampede-go/stampede/metrics"
@@ -183,7 +182,7 @@ func Runs(runs []Run, durFmt func(float64) string) []*Chart {
 		charts = append(charts, spec("vus", "Active virtual users (at the end of each interval)", "VUs", Count, vus, ""))
 	}
 	for i, g := range first.Snap.Gauges {
-		if strings.HasPrefix(g.Name, metrics.Generator+".") {
+		if metrics.IsGeneratorGauge(g.Name) {
 			continue // the generator's own: the report has a section for them
 		}
 		var series []Series

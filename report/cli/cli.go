@@ -439,7 +439,7 @@ func (t *Tool) Run(ctx context.Context, args []string, stdout, stderr io.Writer)
 			code = ExitFail
 		}
 		if f.Runs > 1 {
-			fmt.Fprintf(stdout, "run %d/%d: %s, thresholds %s\n", i+1, f.Runs, report.Summarize(res).Status(), passFail(lastVerdicts))
+			fmt.Fprintf(stdout, "run %d/%d: %s, thresholds %s\n", i+1, f.Runs, last.Status(), passFail(lastVerdicts))
 		}
 		if err != nil {
 			break
