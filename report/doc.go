@@ -16,7 +16,9 @@
 // Everything here is computed from the Result's recorded histograms and
 // counters, so any report can be rebuilt from a saved file
 // ([loadgen.LoadResult]). Figures cover the measured window: the warm-up is
-// left out. Percentiles are read from histograms, never averaged across
+// left out. Rates are over the load window ([LoadWindow]): the planned
+// load after the warm-up, so that the tail in which VUs finish their last
+// iterations is counted but does not dilute them. Percentiles are read from histograms, never averaged across
 // runs or intervals. Latency figures are those of successful operations;
 // the latency of failed ones is kept and shown apart, so that fast failures
 // never make a service look fast.
@@ -26,7 +28,7 @@
 // A [Metric] is one figure: [Quantile] (p50, p95, p99.9), [Mean], [Min] and
 // [Max] of successful operations (or, with [Metric.Of], of [Failures] or
 // [All] operations: p95(failed), max(all)); [Count], [Rate] (per second of
-// the measured window), [Errors], [ErrorRate]; [Status] (responses with
+// the load window), [Errors], [ErrorRate]; [Status] (responses with
 // one status code: status(503)); and for open models [Dropped],
 // [DroppedRate] and [DroppedShare] (of the scheduled arrivals). The same
 // definitions serve summaries, thresholds, comparisons, budgets and the

@@ -134,7 +134,7 @@ func ExampleSummary_WriteJSON() {
 	if err := report.Summarize(res).WriteJSON(&b, report.Check(res, report.MustParseThresholds("signup/apply: p95<100ms")...)); err != nil {
 		panic(err)
 	}
-	fmt.Println(strings.Join(strings.Split(b.String(), "\n")[:12], "\n"))
+	fmt.Println(strings.Join(strings.Split(b.String(), "\n")[:13], "\n"))
 	var doc struct {
 		Scenarios []struct {
 			Rows []struct {
@@ -158,6 +158,7 @@ func ExampleSummary_WriteJSON() {
 	//   "started": "2000-01-01T00:00:00Z",
 	//   "duration_s": 3.07612,
 	//   "measured_s": 2.07612,
+	//   "rate_window_s": 2,
 	//   "warmup_s": 1,
 	//   "interval_s": 1,
 	//   "status": "completed",

@@ -3,7 +3,6 @@ package report
 import (
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/stampede-go/stampede/internal/chart"
 	"github.com/stampede-go/stampede/internal/page"
@@ -163,15 +162,6 @@ func (r Row) Applies(m Metric) bool {
 		return k == metrics.KindIteration
 	}
 	return k != metrics.KindScheduleLag
-}
-
-// RowStats returns a row's totals in one run and the run's measured window.
-func RowStats(res *loadgen.Result, r Row) (*metrics.Stats, time.Duration, bool) {
-	m := res.Metrics.SeriesOf(r.Key())
-	if m == nil {
-		return nil, 0, false
-	}
-	return &m.Total, measured(res), true
 }
 
 // SaveHTML writes the summary's HTML report (see [Summary.WriteHTML]) to a

@@ -28,6 +28,7 @@ const SummaryVersion = 1
 //	started              the run's start, RFC 3339 in UTC
 //	duration_s           from start to end
 //	measured_s, warmup_s the measured window and the warm-up before it
+//	rate_window_s        the load window that rates are over (see LoadWindow)
 //	interval_s           the length of a timeline interval
 //	status               "completed", "aborted: …" or "interrupted: …"
 //	passed               true when every threshold passed (with thresholds)
@@ -77,6 +78,7 @@ type (
 		Started      string          `json:"started"`
 		DurationS    float64         `json:"duration_s"`
 		MeasuredS    float64         `json:"measured_s"`
+		RateWindowS  float64         `json:"rate_window_s"`
 		WarmupS      float64         `json:"warmup_s"`
 		IntervalS    float64         `json:"interval_s"`
 		Status       string          `json:"status"`
@@ -214,7 +216,7 @@ func (s *Summary) jsonDoc(vs Verdicts) jsonSummary {
 	doc := jsonSummary{
 		Format: "stampede-summary", Version: SummaryVersion, Plan: s.Plan.Name,
 		Started:   s.Start.UTC().Format(time.RFC3339Nano),
-		DurationS: s.End.Sub(s.Start).Seconds(), MeasuredS: s.Window.Seconds(),
+		DurationS: s.End.Sub(s.Start).Seconds(), MeasuredS: s.Window.Seconds(), RateWindowS: s.RateWindow.Seconds(),
 		WarmupS: max(s.WarmupEnd.Sub(s.Start), 0).Seconds(), IntervalS: s.res.Metrics.Interval.Seconds(),
 		Status:       s.Status(),
 		Scenarios:    []jsonScenario{},

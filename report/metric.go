@@ -106,7 +106,9 @@ func Max() Metric { return Metric{stat: statMax} }
 // did), each counted in the interval in which it ended.
 func Count() Metric { return Metric{stat: statCount} }
 
-// Rate is [Count] per second of the measured window.
+// Rate is the operations that ended within the run's load window per
+// second of it (see [LoadWindow]): the graceful-stop tail is counted in
+// [Count] but does not dilute the rate.
 func Rate() Metric { return Metric{stat: statRate} }
 
 // Errors is the number of operations that failed.
@@ -122,7 +124,8 @@ func Status(code int) Metric { return Metric{stat: statStatus, code: code} }
 // never started.
 func Dropped() Metric { return Metric{stat: statDropped} }
 
-// DroppedRate is Dropped per second of the measured window.
+// DroppedRate is the arrivals dropped within the run's load window per
+// second of it (see [LoadWindow]).
 func DroppedRate() Metric { return Metric{stat: statDroppedRate} }
 
 // DroppedShare is the share of the scheduled arrivals that were dropped:
@@ -291,10 +294,10 @@ func (m Metric) literal(v float64) string {
 }
 
 // Value computes m over the stats of one row, or of several rows merged,
-// whose measured window is window. ok is false when
+// with rates from b (see [RateBasis]). ok is false when
 // there is no data: a latency statistic with no latencies of its side.
 // The dropped metrics need a scenario's iteration row.
-func (m Metric) Value(s *metrics.Stats, window time.Duration) (v float64, ok bool) {
+func (m Metric) Value(s *metrics.Stats, b RateBasis) (v float64, ok bool) {
 	switch m.stat {
 	case statQuantile, statMean, statMin, statMax:
 		var d *metrics.Distribution
@@ -322,7 +325,7 @@ func (m Metric) Value(s *metrics.Stats, window time.Duration) (v float64, ok boo
 	case statCount:
 		return float64(s.Count()), true
 	case statRate:
-		return s.Rate(window), true
+		return b.Rate(), true
 	case statErrors:
 		return float64(s.Errors()), true
 	case statErrorRate:
@@ -335,10 +338,7 @@ func (m Metric) Value(s *metrics.Stats, window time.Duration) (v float64, ok boo
 	case statDropped:
 		return float64(s.Outcomes[metrics.Dropped]), true
 	case statDroppedRate:
-		if window <= 0 {
-			return 0, true
-		}
-		return float64(s.Outcomes[metrics.Dropped]) / window.Seconds(), true
+		return b.PerSecond(b.Outcomes[metrics.Dropped]), true
 	case statDroppedShare:
 		n := s.Count() + s.Outcomes[metrics.Dropped]
 		if n == 0 {
@@ -542,11 +542,11 @@ func checkApplies(m Metric, keys []metrics.Key, idx []int) error {
 }
 
 // rowSource is what metrics are computed from: a run's keys, their stats
-// and the measured window.
+// and their rate bases.
 type rowSource struct {
-	keys   []metrics.Key
-	stats  func(i int) *metrics.Stats
-	window time.Duration
+	keys  []metrics.Key
+	stats func(i int) *metrics.Stats
+	basis func(i int) RateBasis
 }
 
 // eval computes the valid metric m over what sel selects. ok is false for
@@ -561,13 +561,17 @@ func (src rowSource) eval(sel Selector, m Metric) (v float64, ok bool, err error
 		return 0, false, err
 	}
 	var st metrics.Stats
+	var b RateBasis
 	if len(idx) == 1 {
-		st = *src.stats(idx[0])
+		st, b = *src.stats(idx[0]), src.basis(idx[0])
 	} else {
 		for _, i := range idx {
 			st.Merge(src.stats(i))
+			bi := src.basis(i)
+			b.Outcomes.Add(&bi.Outcomes)
+			b.Span = bi.Span // the rows of one run share its window
 		}
 	}
-	v, ok = m.Value(&st, src.window)
+	v, ok = m.Value(&st, b)
 	return v, ok, nil
 }

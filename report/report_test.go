@@ -139,7 +139,12 @@ func TestSummaryFigures(t *testing.T) {
 	require.NotNil(t, api.Lag)
 	// 60 arrivals, 1 s of warm-up left out: 40 measured.
 	assert.Equal(t, int64(40), api.Started+api.Dropped)
-	assert.InDelta(t, 40/s.Window.Seconds(), api.Iteration.Rate, 1e-9)
+	// The rate is over the load window, [1 s, 3 s): 20/s as planned, not
+	// 40 over the measured window, which runs to the end of the last
+	// iteration (2.076 s).
+	assert.Equal(t, 2*time.Second, s.RateWindow)
+	assert.Greater(t, s.Window, s.RateWindow)
+	assert.InDelta(t, 20.0, api.Iteration.Rate, 1e-9)
 	assert.Equal(t, 20*time.Millisecond, api.Iteration.Latency.P99)
 	require.Len(t, s.Gauges, 1)
 	assert.Equal(t, 64.0, s.Gauges[0].Mean)
@@ -621,4 +626,49 @@ func TestTextIsPrintable(t *testing.T) {
 	progress(&loadgen.Progress{Final: true, Scenarios: []loadgen.ScenarioProgress{{Name: "s\x1b[31m"}}})
 	assert.Equal(t, 1, strings.Count(line.String(), "\x1b"), "the progress line's own erase, and no other: %q", line.String())
 	assert.Contains(t, line.String(), "iteration p95 -", "the line says what its percentile is of")
+}
+
+// TestRatesAreOverTheLoad: a closed model's rate is that of its steady
+// load, not diluted by the graceful stop's tail. 200 VUs run iterations of
+// 0.5 s for 4 s, the first second warm-up, VU k beginning at k·2 ms: each
+// ends exactly 6 iterations in the load window [1 s, 4 s), 400 a second as
+// the timeline shows, and one more in the tail, up to 4.398 s, counted but
+// not timed. Over the measured window the 1 400 read as 412 a second; with
+// think times drawn at random the tail dilutes the rate instead.
+func TestRatesAreOverTheLoad(t *testing.T) {
+	var res *loadgen.Result
+	synctest.Test(t, func(t *testing.T) {
+		plan := &loadgen.Plan{Warmup: time.Second, Scenarios: []loadgen.Scenario{{
+			Name: "think", Executor: loadgen.ConstantVUs{VUs: 200, Duration: 4 * time.Second},
+			Setup: func(ctx context.Context, env *loadgen.Env) (loadgen.Instance, error) {
+				return loadgen.Instance{Iteration: func(ctx context.Context, it *loadgen.Iteration) error {
+					time.Sleep(500 * time.Millisecond)
+					return nil
+				}}, nil
+			},
+		}}}
+		var err error
+		res, err = loadgen.Run(t.Context(), plan)
+		require.NoError(t, err)
+	})
+	s := Summarize(res)
+	sc := s.Scenarios[0]
+	assert.Equal(t, 3*time.Second, s.RateWindow)
+	assert.Equal(t, 3398*time.Millisecond, s.Window, "to the end of the last iteration")
+	assert.Equal(t, int64(1400), sc.Iteration.Count, "the tail is counted")
+	for _, iv := range sc.Timeline[1:4] {
+		assert.Equal(t, int64(400), iv.Requests, "interval at %v", iv.Start)
+	}
+	assert.Equal(t, 400.0, sc.Iteration.Rate)
+	v := Check(res, MustParseThresholds("think: rate>=400/s")...)
+	assert.True(t, v[0].Pass, v[0].ActualString())
+	assert.Equal(t, 400.0, v[0].Actual)
+	for _, bv := range BenchmarkValues(res, Row{Scenario: "think"}) {
+		if bv.Metric == Rate() {
+			assert.Equal(t, 400.0, bv.Value)
+		}
+	}
+	from, to := LoadWindow(res)
+	assert.Equal(t, res.Start.Add(time.Second), from)
+	assert.Equal(t, res.Start.Add(4*time.Second), to)
 }

@@ -26,7 +26,7 @@ type Figures struct {
 	Count     int64   // operations started
 	Errors    int64   // operations that failed
 	ErrorRate float64 // Errors / Count, a fraction
-	Rate      float64 // Count per second of the measured window
+	Rate      float64 // operations per second of the load window (see [Rate])
 	// ErrorsByClass counts errors by outcome name, in the fixed class order.
 	ErrorsByClass []ClassCount
 	// Status counts responses by status code, where the metric has them.
@@ -45,9 +45,9 @@ type ClassCount struct {
 	Count int64
 }
 
-// FiguresOf computes the figures of s over a window of the given length.
-func FiguresOf(s *metrics.Stats, window time.Duration) Figures {
-	num := func(m Metric) float64 { v, _ := m.Value(s, window); return v }
+// FiguresOf computes the figures of s, with its rates from b.
+func FiguresOf(s *metrics.Stats, b RateBasis) Figures {
+	num := func(m Metric) float64 { v, _ := m.Value(s, b); return v }
 	f := Figures{
 		Count:         int64(num(Count())),
 		Errors:        int64(num(Errors())),
@@ -69,7 +69,7 @@ func FiguresOf(s *metrics.Stats, window time.Duration) Figures {
 }
 
 func latencyFigures(s *metrics.Stats, side Side) LatencyFigures {
-	d := func(m Metric) time.Duration { v, _ := m.Of(side).Value(s, 0); return time.Duration(v) }
+	d := func(m Metric) time.Duration { v, _ := m.Of(side).Value(s, RateBasis{}); return time.Duration(v) }
 	n := s.Latency.Count()
 	if side == Failures {
 		n = s.Failed.Count()
@@ -91,7 +91,11 @@ type Summary struct {
 	End       time.Time
 	WarmupEnd time.Time
 	// Window is the measured window: from the end of the warm-up to End.
+	// Counts and latencies are over it.
 	Window time.Duration
+	// RateWindow is the length of the load window that rates are
+	// computed over (see [LoadWindow]).
+	RateWindow time.Duration
 	// Aborted and Interrupted say whether the run was cut short, and why.
 	Aborted     bool
 	AbortReason string
@@ -146,6 +150,9 @@ func (s *Summary) meta() [][2]string {
 		{"duration", format.Duration(s.End.Sub(s.Start))},
 		{"measured", format.Duration(s.Window)},
 		{"status", s.Status()},
+	}
+	if s.RateWindow != s.Window {
+		meta[2][1] += "; rates over " + format.Duration(s.RateWindow) + ", the planned load"
 	}
 	if s.WarmupEnd.After(s.Start) {
 		meta = append(meta, [2]string{"warm-up", format.Duration(s.WarmupEnd.Sub(s.Start)) + " (left out of the figures)"})
@@ -207,6 +214,8 @@ func Summarize(res *loadgen.Result) *Summary {
 		Events: res.Events, Errors: res.Errors, res: res,
 	}
 	s.Window = measured(res)
+	from, to, whole := loadWindow(res)
+	s.RateWindow = to.Sub(from)
 	if snap.LatencyIncludesFailures {
 		s.Warnings = append(s.Warnings, "this result was saved in format version 1, which did not keep failed operations apart: its latencies include failures")
 	}
@@ -238,7 +247,7 @@ func Summarize(res *loadgen.Result) *Summary {
 			if m.Scenario != sc.Name {
 				continue
 			}
-			f := FiguresOf(&m.Total, s.Window)
+			f := FiguresOf(&m.Total, rateBasis(m, snap.Interval, from, to, whole))
 			if f.Clamped > 0 {
 				s.Warnings = append(s.Warnings, fmt.Sprintf("%v: %d latencies above %v were recorded as %v", m.Key, f.Clamped, metrics.MaxValue, metrics.MaxValue))
 			}

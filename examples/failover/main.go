@@ -131,7 +131,7 @@ func analyse(w io.Writer, res *loadgen.Result, event string) error {
 	}
 	total := m.Total
 	fmt.Fprintf(w, "requests: %d, failed: %d (%s)\n", total.Count(), total.Errors(), format.Percent(total.ErrorRate()))
-	for _, c := range report.FiguresOf(&total, res.End.Sub(res.Start)).ErrorsByClass {
+	for _, c := range report.FiguresOf(&total, report.RateBasis{}).ErrorsByClass {
 		fmt.Fprintf(w, "  %s: %d\n", c.Class, c.Count)
 	}
 	fmt.Fprintf(w, "p99 before the event: %s (median of the per-second p99s)\n", format.Duration(normal))

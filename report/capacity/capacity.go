@@ -98,8 +98,8 @@ type Level struct {
 	Open bool
 	// Result is the run.
 	Result *loadgen.Result
-	// Rate is the iterations started per second of the measured window
-	// (the achieved rate); Dropped counts arrivals that found no VU, and
+	// Rate is the iterations per second of the load window (the achieved
+	// rate; see [report.LoadWindow]); Dropped counts arrivals that found no VU, and
 	// DroppedShare is their share of all arrivals.
 	Rate         float64
 	Dropped      int64
@@ -368,13 +368,18 @@ func (s *search) why() string {
 func (s *search) judge(level int, res *loadgen.Result) Level {
 	l := Level{Load: level, Result: res}
 	var it metrics.Stats
+	var rates report.RateBasis
 	for _, sc := range res.Plan.Scenarios {
 		l.Open = l.Open || sc.Open
-		st := res.Iterations(sc.Name)
-		it.Merge(&st)
+		st, b, ok := report.RowStats(res, report.Row{Scenario: sc.Name, Kind: metrics.KindIteration})
+		if !ok {
+			continue
+		}
+		it.Merge(st)
+		rates.Outcomes.Add(&b.Outcomes)
+		rates.Span = b.Span
 	}
-	window := max(res.End.Sub(res.Start)-res.Plan.Warmup, 0)
-	l.Rate = it.Rate(window)
+	l.Rate = rates.Rate()
 	l.Dropped = it.Outcomes[metrics.Dropped]
 	if all := it.Count() + l.Dropped; all > 0 {
 		l.DroppedShare = float64(l.Dropped) / float64(all)

@@ -5,7 +5,6 @@ import (
 	"math"
 	"slices"
 	"sort"
-	"time"
 
 	"github.com/aclements/go-moremath/stats"
 	"golang.org/x/perf/benchmath"
@@ -245,10 +244,10 @@ func planDiff(a, b loadgen.PlanInfo) string {
 
 // side holds one side's stats of a row: per run, and merged.
 type side struct {
-	runs    []*metrics.Stats
-	windows []time.Duration
-	merged  metrics.Stats
-	window  time.Duration
+	runs   []*metrics.Stats
+	bases  []report.RateBasis
+	merged metrics.Stats
+	basis  report.RateBasis // the runs' outcomes and spans added up
 }
 
 func sideOf(runs []*loadgen.Result, r report.Row) side {
@@ -259,14 +258,15 @@ func sideOf(runs []*loadgen.Result, r report.Row) side {
 			continue
 		}
 		s.runs = append(s.runs, st)
-		s.windows = append(s.windows, w)
+		s.bases = append(s.bases, w)
 		s.merged.Merge(st)
-		s.window += w
+		s.basis.Outcomes.Add(&w.Outcomes)
+		s.basis.Span += w.Span
 	}
 	return s
 }
 
-func value(m report.Metric, st *metrics.Stats, w time.Duration) float64 {
+func value(m report.Metric, st *metrics.Stats, w report.RateBasis) float64 {
 	v, ok := m.Value(st, w)
 	if !ok {
 		return math.NaN()
@@ -281,14 +281,14 @@ func compareRow(r report.Row, baseline, candidate []*loadgen.Result, ms []report
 		if !r.Applies(m) {
 			continue
 		}
-		d := Delta{Metric: m, Baseline: value(m, &b.merged, b.window), Candidate: value(m, &c.merged, c.window), P: 1}
+		d := Delta{Metric: m, Baseline: value(m, &b.merged, b.basis), Candidate: value(m, &c.merged, c.basis), P: 1}
 		for i, st := range b.runs {
-			if v := value(m, st, b.windows[i]); !math.IsNaN(v) {
+			if v := value(m, st, b.bases[i]); !math.IsNaN(v) {
 				d.BaselineRuns = append(d.BaselineRuns, v)
 			}
 		}
 		for i, st := range c.runs {
-			if v := value(m, st, c.windows[i]); !math.IsNaN(v) {
+			if v := value(m, st, c.bases[i]); !math.IsNaN(v) {
 				d.CandidateRuns = append(d.CandidateRuns, v)
 			}
 		}

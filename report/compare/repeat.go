@@ -175,12 +175,12 @@ func SummarizeRuns(runs []*loadgen.Result, ms ...report.Metric) *Repetitions {
 			}
 			var vs []float64
 			for i, st := range s.runs {
-				if v := value(m, st, s.windows[i]); !math.IsNaN(v) {
+				if v := value(m, st, s.bases[i]); !math.IsNaN(v) {
 					vs = append(vs, v)
 				}
 			}
 			rr.Figures = append(rr.Figures, spreadOf(vs))
-			rr.Merged = append(rr.Merged, value(m, &s.merged, s.window))
+			rr.Merged = append(rr.Merged, value(m, &s.merged, s.basis))
 		}
 		r.Rows = append(r.Rows, rr)
 	}
