@@ -37,7 +37,7 @@ var allowed = map[string][]string{
 	"report":                     {"loadgen", "metrics", "internal/chart", "internal/format", "internal/page", "internal/save", "internal/table", "report/internal/runchart"},
 	"report/compare":             {"loadgen", "metrics", "report", "internal/chart", "internal/format", "internal/page", "internal/save", "internal/table", "report/internal/runchart", "report/internal/thresholds"},
 	"report/reporttest":          {"loadgen", "report", "report/compare"},
-	"report/capacity":            {"loadgen", "metrics", "report", "internal/chart", "internal/format", "internal/page", "internal/save", "internal/table", "report/internal/thresholds"},
+	"report/capacity":            {"loadgen", "metrics", "report", "report/compare", "internal/chart", "internal/format", "internal/page", "internal/save", "internal/table", "report/internal/thresholds"},
 	"report/cli":                 {"loadgen", "report", "report/compare", "internal/save"},
 	"report/internal/runchart":   {"loadgen", "metrics", "internal/chart", "internal/format"},
 	"report/internal/thresholds": {"report", "internal/page", "internal/table"},

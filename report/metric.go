@@ -560,18 +560,23 @@ func (src rowSource) eval(sel Selector, m Metric) (v float64, ok bool, err error
 	if err := checkApplies(m, src.keys, idx); err != nil {
 		return 0, false, err
 	}
-	var st metrics.Stats
-	var b RateBasis
-	if len(idx) == 1 {
-		st, b = *src.stats(idx[0]), src.basis(idx[0])
-	} else {
-		for _, i := range idx {
-			st.Merge(src.stats(i))
-			bi := src.basis(i)
-			b.Outcomes.Add(&bi.Outcomes)
-			b.Span = bi.Span // the rows of one run share its window
-		}
-	}
+	st, b := src.merge(idx)
 	v, ok = m.Value(&st, b)
 	return v, ok, nil
+}
+
+// merge returns the stats and rate basis of the rows idx, merged.
+func (src rowSource) merge(idx []int) (metrics.Stats, RateBasis) {
+	if len(idx) == 1 {
+		return *src.stats(idx[0]), src.basis(idx[0])
+	}
+	var st metrics.Stats
+	var b RateBasis
+	for _, i := range idx {
+		st.Merge(src.stats(i))
+		bi := src.basis(i)
+		b.Outcomes.Add(&bi.Outcomes)
+		b.Span = bi.Span // the rows of one run share its window
+	}
+	return st, b
 }

@@ -672,3 +672,32 @@ func TestRatesAreOverTheLoad(t *testing.T) {
 	assert.Equal(t, res.Start.Add(time.Second), from)
 	assert.Equal(t, res.Start.Add(4*time.Second), to)
 }
+
+// TestSelectMergesRows: Select merges what a selector picks in a run, as a
+// threshold on it sees it, and hands back a copy of its own.
+func TestSelectMergesRows(t *testing.T) {
+	res := fixedResult(t)
+	st, b, err := Select(res, "[step]")
+	require.NoError(t, err)
+	var want int64
+	for _, m := range res.Metrics.Series {
+		if m.Kind == metrics.KindStep {
+			want += m.Total.Count()
+		}
+	}
+	assert.Equal(t, want, st.Count(), "every step of every scenario")
+	v := Check(res, MustParseThresholds("[step]: p95<1h", "[step]: rate>0/s")...)
+	assert.Equal(t, float64(st.Quantile(0.95)), v[0].Actual)
+	r, _ := Rate().Value(&st, b)
+	assert.Equal(t, v[1].Actual, r)
+
+	one, _, err := Select(res, "apply")
+	require.NoError(t, err)
+	apply := &res.Metrics.SeriesOf(metrics.Key{Scenario: "signup", Step: "apply", Kind: metrics.KindStep}).Total
+	before := apply.Clone()
+	one.Merge(&st)
+	assert.Equal(t, before, *apply, "the run's own totals are untouched")
+
+	_, _, err = Select(res, "nosuch")
+	assert.ErrorContains(t, err, `selector "nosuch" matches nothing in this run`)
+}

@@ -98,3 +98,20 @@ func RowStats(res *loadgen.Result, r Row) (*metrics.Stats, RateBasis, bool) {
 func measured(res *loadgen.Result) time.Duration {
 	return max(res.End.Sub(res.Metrics.WarmupEnd()), 0)
 }
+
+// Select returns the totals of the rows sel selects in a run, merged (the
+// steps of every scenario for "[step]", say), with what their rates are
+// computed from: what a threshold on sel is checked against. Merging
+// into what it returns leaves the run as it was (a snapshot's histograms
+// are frozen: a merge makes a new one). A selector
+// that does not parse or selects nothing is an error naming what the run
+// has.
+func Select(res *loadgen.Result, sel Selector) (metrics.Stats, RateBasis, error) {
+	src := resultSource(res)
+	idx, err := sel.Match(src.keys)
+	if err != nil {
+		return metrics.Stats{}, RateBasis{}, err
+	}
+	st, b := src.merge(idx)
+	return st, b, nil
+}

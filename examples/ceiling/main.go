@@ -71,7 +71,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, inMemory 
 		SLO:   report.MustParseThresholds("p95<50ms", "error_rate<1%"),
 		Start: *start, Step: *step, Resolution: *resolution,
 		OnLevel: func(l capacity.Level) {
-			fmt.Fprintf(stderr, "%5d/s: achieved %.0f/s, p95 %v, %s\n", l.Load, l.Rate, l.P95.Round(100*time.Microsecond), map[bool]string{true: "pass", false: "FAIL"}[l.Pass])
+			fmt.Fprintf(stderr, "%5d/s: achieved %.0f/s, p95 %v, %s\n", l.Load, l.Rate, l.Figures.Latency.P95.Round(100*time.Microsecond), map[bool]string{true: "pass", false: "FAIL"}[l.Pass])
 		},
 	})
 	if err != nil {

@@ -1,10 +1,12 @@
-// Command ramp-compare measures an old and a refactored API endpoint at
-// 100, 200 and 300 virtual users (scaled by -scale for smaller machines),
-// holding each level for -hold, while the target's heap is sampled as a
-// gauge. It prints, per level, the p95 of each endpoint and the change, and
-// the heap at that level.
+// Command ramp-compare answers "is the refactored API faster at 100, 200
+// and 300 users?": it runs the demo service's old (v1) and refactored (v2)
+// report endpoints at each level (scaled by -scale for smaller machines),
+// users thinking 0.25–0.75 s between requests, -runs times a level, and
+// prints the levels of each side and, level by level, the change of the
+// request's own latency with its significance and 95 % interval, as text
+// or as Markdown for a pull request.
 //
-//	go run ./examples/ramp-compare [-scale 1] [-hold 10s]
+//	go run ./examples/ramp-compare [-scale 1] [-runs 5] [-level 6s] [-markdown]
 package main
 
 import (
@@ -14,13 +16,11 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime"
 	"time"
 
 	"github.com/stampede-go/stampede/internal/demo"
-	"github.com/stampede-go/stampede/internal/format"
-	"github.com/stampede-go/stampede/loadgen"
-	"github.com/stampede-go/stampede/metrics"
+	"github.com/stampede-go/stampede/report"
+	"github.com/stampede-go/stampede/report/capacity"
 	"github.com/stampede-go/stampede/scenario"
 )
 
@@ -33,25 +33,22 @@ func main() {
 	}
 }
 
-// level is one plateau of the ramp: its VU count and its hold window
-// (offsets from the start of the run).
-type level struct {
-	vus        int
-	from, till time.Duration
-}
-
 // run runs the command. inMemory serves the demo service in memory instead
 // of on a loopback port: the tests do, on a fake clock.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, inMemory bool) error {
 	fs := flag.NewFlagSet("ramp-compare", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	scale := fs.Float64("scale", 1, "multiplies the VU levels 100, 200, 300")
-	hold := fs.Duration("hold", 10*time.Second, "how long each level is held (a whole number of seconds)")
+	runs := fs.Int("runs", 5, "runs per level and endpoint (4 or more for a test of significance)")
+	levelFor := fs.Duration("level", 6*time.Second, "how long each run of a level lasts, warm-up included")
+	warmup := fs.Duration("warmup", time.Second, "each run's warm-up, left out of its figures")
+	markdown := fs.Bool("markdown", false, "print the comparison as Markdown")
+	jsonPath := fs.String("json", "", "also write the comparison as JSON here")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *hold < time.Second || *hold%time.Second != 0 || *scale <= 0 {
-		return fmt.Errorf("-hold must be a whole number of seconds >= 1s and -scale > 0, got %v and %v", *hold, *scale)
+	if *scale <= 0 || *runs < 1 {
+		return fmt.Errorf("-scale must be > 0 and -runs >= 1, got %v and %d", *scale, *runs)
 	}
 	svc, err := demo.Start(demo.Options{InMemory: inMemory})
 	if err != nil {
@@ -59,75 +56,52 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, inMemory 
 	}
 	defer svc.Close()
 
-	// Ramp 1 s to each level, then hold it.
-	var stages []loadgen.Stage
-	var levels []level
-	at := time.Duration(0)
+	var levels []int
 	for _, n := range []int{100, 200, 300} {
-		vus := max(1, int(float64(n)**scale))
-		stages = append(stages, loadgen.Stage{Duration: time.Second, Target: vus}, loadgen.Stage{Duration: *hold, Target: vus})
-		at += time.Second
-		levels = append(levels, level{vus, at, at + *hold})
-		at += *hold
+		levels = append(levels, max(1, int(float64(n)**scale)))
 	}
-	results := map[string]*loadgen.Result{}
+	reps := map[string]*capacity.Report{}
 	for _, api := range []string{"v1", "v2"} {
-		j := scenario.Must("report-"+api, scenario.Parts{
+		j, err := scenario.New("users", scenario.Parts{
 			scenario.GET("report", svc.URL+"/"+api+"/report"),
-			scenario.Pacing(100 * time.Millisecond), // each user asks for a report ten times a second at most
+			scenario.Think(scenario.Uniform(250*time.Millisecond, 750*time.Millisecond)),
 		}, scenario.WithClient(scenario.Client{Dial: svc.Dial})) // svc.Dial: nil unless in memory
-		fmt.Fprintf(stderr, "running /%s/report through %d levels…\n", api, len(levels))
-		res, err := loadgen.Run(ctx, &loadgen.Plan{
-			Name:      "/" + api + "/report",
-			Scenarios: []loadgen.Scenario{j.Scenario(loadgen.RampingVUs{Stages: stages, GracefulRampDown: time.Second})},
-			Gauges:    []loadgen.Gauge{{Name: "heap MiB", Sample: heapMiB}},
-		})
 		if err != nil {
 			return err
 		}
-		results[api] = res
-		runtime.GC()
+		rep, err := capacity.Steps(ctx, capacity.Options{
+			Plan: capacity.ClosedLoad(j.Scenario, *levelFor, *warmup),
+			SLO:  report.MustParseThresholds("report: p95<50ms", "error_rate<1%"),
+			Runs: *runs, // Rows: "" is the steps, the request's own time, not the thinking
+			OnLevel: func(l capacity.Level) {
+				fmt.Fprintf(stderr, "/%s/report at %d VUs: %d runs, p95 %s\n", api, l.Load, len(l.Runs), l.Figures.Latency.P95.Round(10*time.Microsecond))
+			},
+		}, levels...)
+		if err != nil {
+			return err
+		}
+		reps[api] = rep
 	}
-	fmt.Fprintln(stdout, "p95 of GET /report per level (held part only), old (v1) vs refactored (v2):")
-	fmt.Fprintf(stdout, "  %5s  %10s  %10s  %8s  %12s  %12s\n", "VUs", "v1 p95", "v2 p95", "change", "v1 heap max", "v2 heap max")
-	for _, l := range levels {
-		v1, h1 := window(results["v1"], "report-v1", l)
-		v2, h2 := window(results["v2"], "report-v2", l)
-		change := float64(v2.Quantile(0.95))/float64(v1.Quantile(0.95)) - 1
-		fmt.Fprintf(stdout, "  %5d  %10s  %10s  %+7.1f%%  %9.1f MiB  %9.1f MiB\n", l.vus,
-			format.Duration(v1.Quantile(0.95)), format.Duration(v2.Quantile(0.95)), 100*change, h1, h2)
+	c, err := capacity.CompareSteps(reps["v1"], reps["v2"])
+	if err != nil {
+		return err
 	}
-	return nil
-}
-
-// window merges the intervals inside a level's hold window: the step's
-// stats there, and the heap gauge's maximum.
-func window(res *loadgen.Result, sc string, l level) (metrics.Stats, float64) {
-	snap := res.Metrics
-	var st metrics.Stats
-	m := snap.SeriesOf(metrics.Key{Scenario: sc, Step: "report", Kind: metrics.KindStep})
-	inside := func(start time.Time) bool {
-		off := start.Sub(snap.Start)
-		return off >= l.from && off+snap.Interval <= l.till
-	}
-	for _, p := range m.Points {
-		if inside(p.Start) {
-			st.Merge(&p.Stats)
+	if *jsonPath != "" {
+		if err := c.SaveJSON(*jsonPath); err != nil {
+			return err
 		}
 	}
-	heap := 0.0
-	if g := snap.Gauge("heap MiB"); g != nil {
-		for _, p := range g.Points {
-			if inside(p.Start) && p.N > 0 {
-				heap = max(heap, p.Max)
-			}
-		}
+	if *markdown {
+		fmt.Fprintf(stdout, "GET /report, old (v1) against refactored (v2), users thinking 0.25–0.75 s:\n\n")
+		return c.WriteMarkdown(stdout)
 	}
-	return st, heap
-}
-
-func heapMiB() float64 {
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return float64(m.HeapAlloc) / (1 << 20)
+	for _, api := range []string{"v1", "v2"} {
+		fmt.Fprintf(stdout, "/%s/report:\n", api)
+		if err := reps[api].WriteText(stdout); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout)
+	}
+	fmt.Fprintf(stdout, "old (v1) against refactored (v2):\n")
+	return c.WriteText(stdout)
 }

@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
-	"regexp"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"testing"
 	"testing/synctest"
 
@@ -13,32 +15,47 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// TestRampCompare runs both endpoints through 10, 20 and 30 VUs on a fake
-// clock with the demo service in memory, so the latencies are exact. Each
-// VU asks once every 100 ms, and all of them ask at the same instants: the
-// old endpoint serialises them on its lock, 3 ms each, so N requests take
-// 3, 6 … 3N ms, and their p95 is 3 ms × ⌈0.95 N⌉ (30, 57, 87 ms). The new
-// one takes its 2 ms whatever the load. The heap columns vary from run to
-// run and are not checked.
+// TestRampCompare runs both endpoints at 10, 20 and 30 VUs, four runs a
+// level, on a fake clock with the demo service in memory, so every run of
+// a level is the same (the think times come from each VU's seeded source)
+// and the four tied runs a side give p = 2/C(8,4) = 0.029. The old
+// endpoint serialises requests on its lock, 3 ms each, so its tail grows
+// with the users; the new one takes its 2 ms whatever the load. The
+// figures are the request's own: the 0.25–0.75 s of thinking would have
+// hidden the change (the rate, set by the thinking, does not change).
 func TestRampCompare(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var out, errOut bytes.Buffer
-		require.NoError(t, run(t.Context(), []string{"-scale", "0.1", "-hold", "2s"}, &out, &errOut, true), errOut.String())
-		rows := regexp.MustCompile(`(?m)^\s+(\d+)\s+(\S+)\s+(\S+)\s+(\S+)\s`).FindAllStringSubmatch(out.String(), -1)
-		var got [][]string
-		for _, r := range rows {
-			got = append(got, r[1:])
+		js := filepath.Join(t.TempDir(), "steps.json")
+		require.NoError(t, run(t.Context(), []string{"-scale", "0.1", "-runs", "4", "-level", "3s", "-markdown", "-json", js}, &out, &errOut, true), errOut.String())
+		for _, want := range []string{
+			"| 10 | p50 | 3.00ms | 2.00ms | −33.3% | −33.3% [−33.3%, −33.3%] | 0.029 | 4+4 | better | pass | pass |\n",
+			"|  | p95 | 4.69ms | 2.00ms | −57.3% | −57.3% [−57.3%, −57.3%] | 0.029 | 4+4 | better |  |  |\n",
+			"|  | p95 | 5.48ms | 2.00ms | −63.5% | −63.5% [−63.5%, −63.5%] | 0.029 | 4+4 | better |  |  |\n",
+			"|  | rate | 60.5/s | 60.5/s | +0.0% | +0.0% [+0.0%, +0.0%] | 1.000 | 4+4 | ~ |  |  |\n",
+			"figures of every step, merged",
+		} {
+			assert.Contains(t, out.String(), want)
 		}
-		assert.Equal(t, [][]string{
-			{"10", "30.0ms", "2.00ms", "-93.3%"},
-			{"20", "57.0ms", "2.00ms", "-96.5%"},
-			{"30", "87.0ms", "2.00ms", "-97.7%"},
-		}, got, out.String())
+		b, err := os.ReadFile(js)
+		require.NoError(t, err)
+		var doc struct {
+			Rows   string
+			Levels []struct{ Load int }
+		}
+		require.NoError(t, json.Unmarshal(b, &doc))
+		assert.Equal(t, "[step]", doc.Rows)
+		assert.Len(t, doc.Levels, 3)
+
+		out.Reset()
+		require.NoError(t, run(t.Context(), []string{"-scale", "0.1", "-runs", "1", "-level", "2s"}, &out, &errOut, true), errOut.String())
+		assert.Contains(t, out.String(), "/v1/report:\n")
+		assert.Contains(t, out.String(), "inconclusive", "one run a side: no test")
 	})
 }
 
 func TestRampCompareRefusesBadFlags(t *testing.T) {
 	var out, errOut bytes.Buffer
-	assert.EqualError(t, run(t.Context(), []string{"-hold", "1500ms"}, &out, &errOut, true),
-		"-hold must be a whole number of seconds >= 1s and -scale > 0, got 1.5s and 1")
+	assert.EqualError(t, run(t.Context(), []string{"-runs", "0"}, &out, &errOut, true),
+		"-scale must be > 0 and -runs >= 1, got 1 and 0")
 }

@@ -37,6 +37,21 @@ type Options struct {
 	Budget time.Duration
 	// OnLevel, if set, is called after each level (for a progress line).
 	OnLevel func(Level)
+	// Rows are the rows a level's figures are of, as a report.Selector
+	// names them: a step ("apply" or "signup/apply"), every scenario's
+	// iterations ("[iteration]"), every step merged ("[step]"). "" means
+	// every step merged, or the iterations when a run records no step: a
+	// step's time is the service's answer, while an iteration's holds the
+	// think times and pacing the VUs wait, which no change to the service
+	// shortens (a step's p95 down by 70 % can read as 2 % on iterations
+	// that think for half a second). The SLO's thresholds name their own
+	// rows.
+	Rows report.Selector
+	// Runs is how many times each level runs, one run after another; 0
+	// means 1. A level holds only when every one of its runs holds; its
+	// figures merge the runs, and with at least compare.MinRuns a side,
+	// [CompareSteps] tests each level's change for significance.
+	Runs int
 
 	// Search only: levels run from Start, adding Step (or multiplying by
 	// Factor, a finite number > 1, and rounding up), until a level breaks
@@ -96,24 +111,32 @@ type Level struct {
 	// Load is the level: arrivals per second (Open) or VUs.
 	Load int
 	Open bool
-	// Result is the run.
+	// Result is the level's first run; Runs holds every run, in order
+	// ([Options.Runs] of them).
 	Result *loadgen.Result
-	// Rate is the iterations per second of the load window (the achieved
-	// rate; see [report.LoadWindow]); Dropped counts arrivals that found no VU, and
-	// DroppedShare is their share of all arrivals.
+	Runs   []*loadgen.Result
+	// Rate is the iterations (of every scenario) per second of the runs'
+	// load windows, the achieved rate (see report.LoadWindow); Dropped
+	// counts the arrivals that found no VU, and DroppedShare is their
+	// share of all arrivals, over every run.
 	Rate         float64
 	Dropped      int64
 	DroppedShare float64
-	// Successes counts successful iterations; P50, P95 and P99 are their
-	// latencies (of every scenario's iterations merged).
-	Successes     int64
-	P50, P95, P99 time.Duration
-	// ErrorRate is the share of iterations that failed.
-	ErrorRate float64
-	// Verdicts are the SLO's thresholds checked on the level.
+	// Rows are what Figures are of: [Options.Rows], or what it defaulted
+	// to ("[step]" or "[iteration]").
+	Rows report.Selector
+	// Figures are the rows' figures over every run merged: latencies from
+	// the merged histograms, counts summed, rates over the summed load
+	// windows. RunFigures are each run's own, in order: the samples a
+	// comparison tests.
+	Figures    report.Figures
+	RunFigures []report.Figures
+	// Verdicts are the SLO's thresholds checked on the run that decided
+	// the level: the first that failed, or else the last.
 	Verdicts report.Verdicts
-	// Pass is set when every threshold passed and drops stayed within
-	// MaxDropped; otherwise Limit says what broke and Why how.
+	// Pass is set when every run passed every threshold and stayed
+	// within MaxErrorRate and MaxDropped; otherwise Limit says what broke
+	// and Why how (naming the run when there are several).
 	Pass  bool
 	Limit Limit
 	Why   string
@@ -183,6 +206,12 @@ func (o *Options) validate(search bool) error {
 		if err := t.Validate(); err != nil {
 			bad("Options.SLO: %v", err)
 		}
+	}
+	if err := o.Rows.Validate(); err != nil {
+		bad("Options.Rows: %v", err)
+	}
+	if o.Runs < 0 {
+		bad("Options.Runs must be >= 0 (0 means 1), got %d", o.Runs)
 	}
 	if search {
 		if o.Start <= 0 {
@@ -318,37 +347,39 @@ func newSearch(ctx context.Context, o *Options) *search {
 	return s
 }
 
-// run runs one level; it returns nil (and no error) when the search must
-// stop: cancelled, or out of budget.
+// run runs one level, its Runs runs one after another; it returns nil
+// (and no error) when the search must stop: cancelled, or out of budget.
 func (s *search) run(level int) (*Level, error) {
-	if s.ctx.Err() != nil {
-		s.rep.Stopped = s.why()
-		return nil, nil
+	var runs []*loadgen.Result
+	for range max(s.o.Runs, 1) {
+		if s.ctx.Err() != nil {
+			s.rep.Stopped = s.why()
+			return nil, nil
+		}
+		plan, err := s.o.Plan(level)
+		if err != nil {
+			return nil, fmt.Errorf("capacity: level %d: %w", level, err)
+		}
+		if plan == nil {
+			return nil, fmt.Errorf("capacity: level %d: Options.Plan returned neither a plan nor an error", level)
+		}
+		if !s.until.IsZero() && time.Until(s.until) < plan.Duration() {
+			s.rep.Stopped = "budget"
+			return nil, nil
+		}
+		res, err := loadgen.Run(s.ctx, plan)
+		if res == nil {
+			return nil, fmt.Errorf("capacity: level %d: %w", level, err)
+		}
+		if res.Interrupted {
+			s.rep.Stopped = s.why()
+			return nil, nil
+		}
+		runs = append(runs, res)
 	}
-	plan, err := s.o.Plan(level)
+	l, err := s.judge(level, runs)
 	if err != nil {
 		return nil, fmt.Errorf("capacity: level %d: %w", level, err)
-	}
-	if plan == nil {
-		return nil, fmt.Errorf("capacity: level %d: Options.Plan returned neither a plan nor an error", level)
-	}
-	if !s.until.IsZero() && time.Until(s.until) < plan.Duration() {
-		s.rep.Stopped = "budget"
-		return nil, nil
-	}
-	res, err := loadgen.Run(s.ctx, plan)
-	if res == nil {
-		return nil, fmt.Errorf("capacity: level %d: %w", level, err)
-	}
-	if res.Interrupted {
-		s.rep.Stopped = s.why()
-		return nil, nil
-	}
-	l := s.judge(level, res)
-	if err := l.Verdicts.Err(); err != nil {
-		// A selector that names no step or scenario of the plan (a typo,
-		// say) would fail every level, on the metric's account.
-		return nil, fmt.Errorf("capacity: level %d: Options.SLO does not fit the plan: %w", level, err)
 	}
 	s.rep.Levels = append(s.rep.Levels, l)
 	if s.o.OnLevel != nil {
@@ -364,45 +395,103 @@ func (s *search) why() string {
 	return "cancelled"
 }
 
-// judge computes a level's figures and verdict.
-func (s *search) judge(level int, res *loadgen.Result) Level {
-	l := Level{Load: level, Result: res}
-	var it metrics.Stats
-	var rates report.RateBasis
-	for _, sc := range res.Plan.Scenarios {
-		l.Open = l.Open || sc.Open
-		st, b, ok := report.RowStats(res, report.Row{Scenario: sc.Name, Kind: metrics.KindIteration})
-		if !ok {
-			continue
+// judge computes a level's figures and verdict from its runs. An SLO or
+// Rows that does not fit the plan is an error.
+func (s *search) judge(level int, runs []*loadgen.Result) (Level, error) {
+	l := Level{Load: level, Result: runs[0], Runs: runs, Rows: s.o.Rows}
+	if l.Rows == "" {
+		l.Rows = "[step]"
+		if _, _, err := report.Select(runs[0], l.Rows); err != nil {
+			l.Rows = "[iteration]" // no step recorded
 		}
-		it.Merge(st)
-		rates.Outcomes.Add(&b.Outcomes)
-		rates.Span = b.Span
 	}
-	l.Rate = rates.Rate()
+	var rows, it metrics.Stats
+	var rowsRate, itRate report.RateBasis
+	decided := false
+	for i, res := range runs {
+		st, b, err := report.Select(res, l.Rows)
+		if err != nil {
+			return l, fmt.Errorf("Options.Rows does not fit the plan: %w", err)
+		}
+		l.RunFigures = append(l.RunFigures, report.FiguresOf(&st, b))
+		rows.Merge(&st)
+		rowsRate.Outcomes.Add(&b.Outcomes)
+		rowsRate.Span += b.Span
+
+		var run metrics.Stats
+		var runRate report.RateBasis
+		for _, sc := range res.Plan.Scenarios {
+			l.Open = l.Open || sc.Open
+			st, b, ok := report.RowStats(res, report.Row{Scenario: sc.Name, Kind: metrics.KindIteration})
+			if !ok {
+				continue
+			}
+			run.Merge(st)
+			runRate.Outcomes.Add(&b.Outcomes)
+			runRate.Span = b.Span
+		}
+		it.Merge(&run)
+		itRate.Outcomes.Add(&runRate.Outcomes)
+		itRate.Span += runRate.Span
+
+		v := s.verdict(res, &run, l.RunFigures[i])
+		if v.err != nil {
+			return l, v.err
+		}
+		// A level holds only when every run does: the first that failed
+		// decides it.
+		if !decided && (!v.pass || i == len(runs)-1) {
+			decided = true
+			l.Verdicts, l.Pass, l.Limit, l.Why = v.verdicts, v.pass, v.limit, v.why
+			if !v.pass && len(runs) > 1 {
+				l.Why = fmt.Sprintf("run %d of %d: %s", i+1, len(runs), l.Why)
+			}
+		}
+	}
+	l.Figures = report.FiguresOf(&rows, rowsRate)
+	l.Rate = itRate.Rate()
 	l.Dropped = it.Outcomes[metrics.Dropped]
 	if all := it.Count() + l.Dropped; all > 0 {
 		l.DroppedShare = float64(l.Dropped) / float64(all)
 	}
-	l.Successes = it.Latency.Count()
-	l.P50, l.P95, l.P99 = it.Quantile(0.5), it.Quantile(0.95), it.Quantile(0.99)
-	l.ErrorRate = it.ErrorRate()
-	l.Verdicts = report.Check(res, s.o.SLO...)
+	return l, nil
+}
+
+// runVerdict is the verdict on one run of a level.
+type runVerdict struct {
+	verdicts report.Verdicts
+	pass     bool
+	limit    Limit
+	why      string
+	err      error
+}
+
+// verdict judges one run of a level: its SLO, the error rate and drops of
+// its iterations (it), and whether the limit was the generator's, from
+// the latency of the level's rows (rows).
+func (s *search) verdict(res *loadgen.Result, it *metrics.Stats, rows report.Figures) runVerdict {
+	v := runVerdict{verdicts: report.Check(res, s.o.SLO...)}
+	if err := v.verdicts.Err(); err != nil {
+		// A selector that names no step or scenario of the plan (a typo,
+		// say) would fail every level, on the metric's account.
+		v.err = fmt.Errorf("Options.SLO does not fit the plan: %w", err)
+		return v
+	}
 	maxDropped := s.o.MaxDropped
 	if maxDropped == 0 {
 		maxDropped = 0.01
 	}
 	var errs, lat, thin []string
 	var latFailed report.Verdicts
-	for _, v := range l.Verdicts.Failed() {
-		what := v.Threshold.String() + " (" + v.ActualString() + ")"
-		name := v.Threshold.Metric.String()
+	for _, f := range v.verdicts.Failed() {
+		what := f.Threshold.String() + " (" + f.ActualString() + ")"
+		name := f.Threshold.Metric.String()
 		switch {
 		case strings.HasPrefix(name, "error") || strings.HasPrefix(name, "status"):
 			errs = append(errs, what)
-		case v.Threshold.Metric.Unit() == report.UnitDuration:
+		case f.Threshold.Metric.Unit() == report.UnitDuration:
 			lat = append(lat, what)
-			latFailed = append(latFailed, v)
+			latFailed = append(latFailed, f)
 		default: // count, rate, dropped: the load did not get through
 			thin = append(thin, what)
 		}
@@ -411,32 +500,33 @@ func (s *search) judge(level int, res *loadgen.Result) Level {
 	if maxErr == 0 {
 		maxErr = 0.01
 	}
-	if l.ErrorRate > maxErr {
-		errs = append(errs, fmt.Sprintf("%.1f%% of iterations failed (more than %.1f%%, MaxErrorRate)", 100*l.ErrorRate, 100*maxErr))
+	if er := it.ErrorRate(); er > maxErr {
+		errs = append(errs, fmt.Sprintf("%.1f%% of iterations failed (more than %.1f%%, MaxErrorRate)", 100*er, 100*maxErr))
 	}
-	if l.DroppedShare > maxDropped {
-		thin = append(thin, fmt.Sprintf("%d of %d arrivals dropped (%.1f%%, more than %.1f%%)", l.Dropped, it.Count()+l.Dropped, 100*l.DroppedShare, 100*maxDropped))
+	dropped := it.Outcomes[metrics.Dropped]
+	if all := it.Count() + dropped; all > 0 && float64(dropped)/float64(all) > maxDropped {
+		thin = append(thin, fmt.Sprintf("%d of %d arrivals dropped (%.1f%%, more than %.1f%%)", dropped, all, 100*float64(dropped)/float64(all), 100*maxDropped))
 	}
 	switch {
 	case len(errs) > 0:
-		l.Limit, l.Why = LimitErrors, strings.Join(errs, "; ")
+		v.limit, v.why = LimitErrors, strings.Join(errs, "; ")
 	case len(lat) > 0:
-		l.Limit, l.Why = LimitLatency, strings.Join(lat, "; ")
+		v.limit, v.why = LimitLatency, strings.Join(lat, "; ")
 		if sum := report.Summarize(res); len(sum.GeneratorWarnings()) > 0 && generatorMade(latFailed, sum) {
 			// Without what the generator may have added, the latency
 			// would have held: the generator's, as much as the service's.
-			l.Limit, l.Why = LimitGenerator, l.Why+"; but "+strings.Join(sum.GeneratorWarnings(), "; ")
+			v.limit, v.why = LimitGenerator, v.why+"; but "+strings.Join(sum.GeneratorWarnings(), "; ")
 		}
 	case len(thin) > 0:
-		l.Limit, l.Why = LimitDrops, strings.Join(thin, "; ")
-		if base, ok := s.healthy(); ok && l.P95 > 0 && l.P95 <= 2*base {
-			l.Limit = LimitGenerator
-			l.Why += fmt.Sprintf(" while p95 stayed at %s (%s at the lowest level): the generator, not the service (raise MaxVUs or add generators)", format.Duration(l.P95), format.Duration(base))
+		v.limit, v.why = LimitDrops, strings.Join(thin, "; ")
+		if base, ok := s.healthy(); ok && rows.Latency.Count > 0 && rows.Latency.P95 <= 2*base {
+			v.limit = LimitGenerator
+			v.why += fmt.Sprintf(" while p95 stayed at %s (%s at the lowest level): the generator, not the service (raise MaxVUs or add generators)", format.Duration(rows.Latency.P95), format.Duration(base))
 		}
 	default:
-		l.Pass = true
+		v.pass = true
 	}
-	return l
+	return v
 }
 
 // generatorMade reports whether every failed latency bound would hold
@@ -458,20 +548,20 @@ func generatorMade(failed report.Verdicts, s *report.Summary) bool {
 	return true
 }
 
-// healthy returns the p95 of the lowest level that passed, the service's
-// latency when it is not loaded.
+// healthy returns the p95 of the rows of the lowest level that passed,
+// the service's latency when it is not loaded.
 func (s *search) healthy() (time.Duration, bool) {
 	var best *Level
 	for i := range s.rep.Levels {
 		l := &s.rep.Levels[i]
-		if l.Pass && l.Successes > 0 && (best == nil || l.Load < best.Load) {
+		if l.Pass && l.Figures.Latency.Count > 0 && (best == nil || l.Load < best.Load) {
 			best = l
 		}
 	}
 	if best == nil {
 		return 0, false
 	}
-	return best.P95, true
+	return best.Figures.Latency.P95, true
 }
 
 // finish sets the ceiling: the highest passing level below the lowest

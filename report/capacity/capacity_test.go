@@ -3,9 +3,11 @@ package capacity
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -18,6 +20,7 @@ import (
 	"github.com/stampede-go/stampede/loadgen"
 	"github.com/stampede-go/stampede/metrics"
 	"github.com/stampede-go/stampede/report"
+	"github.com/stampede-go/stampede/report/compare"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -74,7 +77,7 @@ func TestSearchFindsAKnownCapacity(t *testing.T) {
 		assert.Contains(t, rep.Why, "p95<50ms")
 		for _, l := range rep.Levels[:5] {
 			assert.True(t, l.Pass, "%d/s", l.Load)
-			assert.Equal(t, 10*time.Millisecond, l.P95, "%d/s: under capacity nothing waits", l.Load)
+			assert.Equal(t, 10*time.Millisecond, l.Figures.Latency.P95, "%d/s: under capacity nothing waits", l.Load)
 			assert.InDelta(t, float64(l.Load), l.Rate, 1, "achieved = offered")
 		}
 	})
@@ -115,7 +118,7 @@ func TestSearchFindsTheGeneratorTooSmall(t *testing.T) {
 		assert.Equal(t, LimitGenerator, rep.Limit)
 		assert.Contains(t, rep.Why, "arrivals dropped")
 		assert.Contains(t, rep.Why, "the generator, not the service")
-		assert.Equal(t, 10*time.Millisecond, rep.Levels[1].P95)
+		assert.Equal(t, 10*time.Millisecond, rep.Levels[1].Figures.Latency.P95)
 	})
 }
 
@@ -141,8 +144,11 @@ func TestStepsAndCompare(t *testing.T) {
 		// 1.00 s to 2.00 s; those ending up to 2.019 s are counted, not timed.
 		assert.Equal(t, 10000.0, old.Levels[1].Rate, "200 VUs of 20 ms")
 		var b bytes.Buffer
-		require.NoError(t, CompareSteps(old, cand).WriteText(&b))
-		assert.Contains(t, b.String(), "  200      10000/s      20000/s      20.0ms      10.0ms      −50.0%             0%             0%  FAIL: latency  pass\n")
+		c, err := CompareSteps(old, cand)
+		require.NoError(t, err)
+		require.NoError(t, c.WriteText(&b))
+		assert.Contains(t, b.String(), "  200  p50           20.0ms     10.0ms           −50.0%                              1+1  inconclusive  FAIL: latency  pass\n")
+		assert.Contains(t, b.String(), "       rate         10000/s    20000/s          +100.0%                              1+1  inconclusive\n")
 		assert.Contains(t, b.String(), "candidate: every level held, up to 300 VUs")
 	})
 }
@@ -180,14 +186,18 @@ func TestReportRenders(t *testing.T) {
 }
 
 func TestSearchOptionsAreChecked(t *testing.T) {
-	_, err := Search(t.Context(), Options{Start: 0, Factor: 0.5, Max: -1, MaxDropped: 2, MaxErrorRate: 2})
+	_, err := Search(t.Context(), Options{Start: 0, Factor: 0.5, Max: -1, MaxDropped: 2, MaxErrorRate: 2, Rows: "api[", Runs: -1})
 	require.Error(t, err)
-	for _, want := range []string{"Options.Plan must be set", "Options.MaxDropped must be in [0, 1)", "Options.Start must be > 0, got 0",
+	for _, want := range []string{`Options.Rows: report: selector "api["`, "Options.Runs must be >= 0 (0 means 1), got -1", "Options.Plan must be set", "Options.MaxDropped must be in [0, 1)", "Options.Start must be > 0, got 0",
 		"Options.Factor must be 0 (use Step) or a finite number > 1, got 0.5", "Options.Max must be 0 (no limit) or >= Start", "Options.MaxErrorRate must be in [0, 1] (0 means 1%, 1 means no limit), got 2"} {
 		assert.Contains(t, err.Error(), want)
 	}
 	_, err = Steps(t.Context(), Options{Plan: ClosedLoad(pool(1, time.Millisecond, false), time.Second, 0)})
 	assert.EqualError(t, err, "capacity: Steps needs at least one level")
+	synctest.Test(t, func(t *testing.T) {
+		_, err = Steps(t.Context(), Options{Plan: ClosedLoad(pool(1, time.Millisecond, false), time.Second, 0), Rows: "apply"}, 1)
+		assert.ErrorContains(t, err, `capacity: level 1: Options.Rows does not fit the plan: report: selector "apply" matches nothing in this run (scenarios: pool`)
+	})
 }
 
 // TestSearchHonoursBudgetAndCancellation: a budget that fits two 3 s
@@ -356,12 +366,184 @@ func TestGeneratorLatencyIsTheGenerators(t *testing.T) {
 		return &res
 	}
 	s := &search{o: &Options{SLO: slo}, rep: &Report{}}
-	l := s.judge(1500, withSched(2*time.Second))
+	judge := func(res *loadgen.Result) Level {
+		l, err := s.judge(1500, []*loadgen.Result{res})
+		require.NoError(t, err)
+		return l
+	}
+	l := judge(withSched(2 * time.Second))
 	assert.Equal(t, LimitGenerator, l.Limit)
 	assert.Contains(t, l.Why, "p95<50ms")
 	assert.Contains(t, l.Why, `but the generator may have made the numbers of scenario "pool"`)
-	assert.Equal(t, LimitLatency, s.judge(1500, withSched(20*time.Microsecond)).Limit)
-	l = s.judge(1500, withSched(300*time.Millisecond))
+	assert.Equal(t, LimitLatency, judge(withSched(20*time.Microsecond)).Limit)
+	l = judge(withSched(300 * time.Millisecond))
 	assert.Equal(t, LimitLatency, l.Limit, l.Why)
 	require.NotEmpty(t, report.Summarize(withSched(300*time.Millisecond)).GeneratorWarnings(), "the warning stands")
+}
+
+// thinker is a journey of one step, "api", that takes service, and a
+// think time after it: the shape of the users' 100/200/300 question.
+func thinker(service, think time.Duration) func(loadgen.Executor) loadgen.Scenario {
+	key := metrics.Key{Scenario: "users", Step: "api", Kind: metrics.KindStep}
+	return func(ex loadgen.Executor) loadgen.Scenario {
+		return loadgen.Scenario{Name: "users", Executor: ex, Setup: func(ctx context.Context, env *loadgen.Env) (loadgen.Instance, error) {
+			h := env.Recorder.Handle(key)
+			return loadgen.Instance{Iteration: func(ctx context.Context, it *loadgen.Iteration) error {
+				began := time.Now()
+				time.Sleep(service)
+				it.Shard.Record(h, time.Now(), time.Since(began), metrics.OK)
+				time.Sleep(think)
+				return nil
+			}}, nil
+		}}
+	}
+}
+
+// TestStepsCompareTheStep: old and new API at 100 and 200 users who think
+// for 0.5 s between calls, five runs a level. The levels' figures are the
+// step's by default: 20 ms against 10 ms, −50 %, significant at each
+// level (five tied runs a side: p = 2/C(10,5) = 0.008). On the iterations,
+// which hold the thinking, the same change reads as −1.9 % (520 → 510 ms).
+func TestStepsCompareTheStep(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		run := func(service time.Duration, rows report.Selector) *Report {
+			rep, err := Steps(t.Context(), Options{
+				Plan: ClosedLoad(thinker(service, 500*time.Millisecond), 3*time.Second, time.Second),
+				SLO:  report.MustParseThresholds("api: p95<15ms"),
+				Rows: rows, Runs: 5,
+			}, 100, 200)
+			require.NoError(t, err)
+			return rep
+		}
+		old, cand := run(20*time.Millisecond, ""), run(10*time.Millisecond, "")
+		require.Len(t, old.Levels, 2)
+		for _, l := range old.Levels {
+			assert.Len(t, l.Runs, 5)
+			assert.Same(t, l.Runs[0], l.Result)
+			assert.Equal(t, report.Selector("[step]"), l.Rows)
+			assert.Equal(t, 20*time.Millisecond, l.Figures.Latency.P95, "the step's, not the iteration's")
+			require.Len(t, l.RunFigures, 5)
+			assert.Equal(t, 5*l.RunFigures[0].Count, l.Figures.Count, "the runs merged")
+			assert.False(t, l.Pass)
+			assert.Equal(t, LimitLatency, l.Limit)
+			assert.True(t, strings.HasPrefix(l.Why, "run 1 of 5: api: p95<15ms (20.0ms)"), l.Why)
+		}
+		c, err := CompareSteps(old, cand)
+		require.NoError(t, err)
+		require.Len(t, c.Levels, 2)
+		for _, l := range c.Levels {
+			d := l.Delta(report.Quantile(0.95))
+			require.NotNil(t, d)
+			assert.Equal(t, float64(20*time.Millisecond), d.Baseline)
+			assert.Equal(t, float64(10*time.Millisecond), d.Candidate)
+			assert.Equal(t, compare.Better, d.Conclusion, "%d VUs", l.Load)
+			assert.InDelta(t, 2.0/252, d.P, 1e-9)
+			assert.InDelta(t, -0.5, d.Estimate, 1e-9)
+			assert.Len(t, d.BaselineRuns, 5)
+		}
+		var b bytes.Buffer
+		require.NoError(t, c.WriteMarkdown(&b))
+		assert.Contains(t, b.String(), "| 100 | p50 | 20.0ms | 10.0ms | −50.0% | −50.0% [−50.0%, −50.0%] | 0.008 | 5+5 | better | FAIL: latency | pass |\n"+
+			"|  | p95 | 20.0ms | 10.0ms | −50.0% | −50.0% [−50.0%, −50.0%] | 0.008 | 5+5 | better |  |  |\n")
+		assert.Contains(t, b.String(), "figures of every step, merged")
+		b.Reset()
+		require.NoError(t, c.WriteJSON(&b))
+		var doc struct {
+			Rows   string
+			Levels []struct {
+				Load     int
+				Baseline struct {
+					Runs    int
+					Figures struct {
+						P95 float64 `json:"p95_ms"`
+					}
+				}
+				Metrics []struct {
+					Metric  string
+					Verdict string
+				}
+			}
+		}
+		require.NoError(t, json.Unmarshal(b.Bytes(), &doc))
+		assert.Equal(t, "[step]", doc.Rows)
+		require.Len(t, doc.Levels, 2)
+		assert.Equal(t, 5, doc.Levels[0].Baseline.Runs)
+		assert.Equal(t, 20.0, doc.Levels[0].Baseline.Figures.P95)
+		assert.Equal(t, "better", doc.Levels[0].Metrics[1].Verdict)
+
+		// The iterations, thinking included, dilute the change.
+		oldIt, candIt := run(20*time.Millisecond, "[iteration]"), run(10*time.Millisecond, "[iteration]")
+		c, err = CompareSteps(oldIt, candIt)
+		require.NoError(t, err)
+		d := c.Levels[0].Delta(report.Quantile(0.95))
+		assert.InDelta(t, 510.0/520-1, d.Change(), 1e-9)
+		_, err = CompareSteps(old, candIt)
+		assert.ErrorContains(t, err, `the baseline's levels are figures of "[step]", the candidate's of "[iteration]"`)
+	})
+}
+
+// TestALevelHoldsOnlyWhenEveryRunDoes: the third of four runs of a level
+// fails; the level fails, saying which run, and its figures still merge
+// all four.
+func TestALevelHoldsOnlyWhenEveryRunDoes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		calls := 0
+		rep, err := Steps(t.Context(), Options{
+			Plan: func(vus int) (*loadgen.Plan, error) {
+				calls++
+				service := 10 * time.Millisecond
+				if calls == 3 {
+					service = 100 * time.Millisecond
+				}
+				return ClosedLoad(pool(100, service, false), 2*time.Second, time.Second)(vus)
+			},
+			SLO:  slo,
+			Runs: 4,
+		}, 10)
+		require.NoError(t, err)
+		require.Len(t, rep.Levels, 1)
+		l := rep.Levels[0]
+		assert.Equal(t, 4, calls)
+		assert.False(t, l.Pass)
+		assert.True(t, strings.HasPrefix(l.Why, "run 3 of 4: p95<50ms (100ms)"), l.Why)
+		assert.Equal(t, report.Selector("[iteration]"), l.Rows, "no step recorded")
+		require.Len(t, l.RunFigures, 4)
+		var n int64
+		for _, f := range l.RunFigures {
+			n += f.Count
+		}
+		assert.Equal(t, n, l.Figures.Count)
+		assert.Equal(t, 100*time.Millisecond, l.Figures.Latency.Max)
+		var b bytes.Buffer
+		require.NoError(t, rep.WriteText(&b))
+		assert.Contains(t, b.String(), "p95 of runs")
+		assert.Contains(t, b.String(), "10.0ms–100ms")
+		assert.Contains(t, b.String(), "(latency and errors: of the iterations; 4 runs a level, merged)")
+		b.Reset()
+		require.NoError(t, rep.WriteMarkdown(&b))
+		assert.Contains(t, b.String(), "| VUs | achieved/s | dropped | p50 | p95 | p99 | errors | p95 of runs | result |\n")
+		assert.Contains(t, b.String(), "**no level held: the lowest failed on latency**")
+		b.Reset()
+		require.NoError(t, rep.WriteJSON(&b))
+		var doc struct {
+			Format, Rows, Limit string
+			Levels              []struct {
+				Runs       int
+				Pass       bool
+				Why        string
+				Figures    struct{ Count int64 }
+				RunFigures []struct {
+					P95 *float64 `json:"p95_ms"`
+				} `json:"run_figures"`
+			}
+		}
+		require.NoError(t, json.Unmarshal(b.Bytes(), &doc))
+		assert.Equal(t, "stampede-capacity", doc.Format)
+		assert.Equal(t, "[iteration]", doc.Rows)
+		assert.Equal(t, "latency", doc.Limit)
+		require.Len(t, doc.Levels, 1)
+		assert.Equal(t, l.Figures.Count, doc.Levels[0].Figures.Count)
+		require.Len(t, doc.Levels[0].RunFigures, 4)
+		assert.Equal(t, 100.0, *doc.Levels[0].RunFigures[2].P95)
+	})
 }

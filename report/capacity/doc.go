@@ -13,19 +13,35 @@
 //	rep.WriteText(os.Stdout) // ceiling: 800 arrivals/s, limited by latency
 //
 // [Search] raises an open model's arrival rate (or a closed model's VUs)
-// level by level, each level a run of its own with its own warm-up, checks
-// the SLO's thresholds on it (and, whatever the SLO, that it failed no
-// more than MaxErrorRate of its iterations and dropped no more than
-// MaxDropped of its arrivals, 1 % each by default), stops at the first
-// level that breaks them
-// and, to a stated resolution, bisects between the last good and the first
-// bad level. It reports every level (offered and achieved rate, drops,
-// p50/p95/p99 of successful iterations, error rate, the verdict) and the
+// level by level, each level a run of its own with its own warm-up (or
+// [Options.Runs] runs, one after another), checks the SLO's thresholds on
+// it (and, whatever the SLO, that it failed no more than MaxErrorRate of
+// its iterations and dropped no more than MaxDropped of its arrivals, 1 %
+// each by default), stops at the first level that breaks them and, to a
+// stated resolution, bisects between the last good and the first bad
+// level. It reports every level (offered and achieved rate, drops, the
+// p50/p95/p99 and error rate of the level's rows, the verdict) and the
 // ceiling with what limited it: latency, errors, drops while the service
 // slowed, or the generator itself (drops, or a rate short of the offered
-// one, while the service stayed fast). [Steps] runs a list of levels, all
-// of them, and [CompareSteps] sets two services side by side level by
-// level. Reports render as text and as a self-contained HTML page whose
-// charts plot latency, errors and rate against the offered load, where the
-// knee shows.
+// one, while the service stayed fast).
+//
+// A level's figures are those of the rows [Options.Rows] names: by
+// default every step merged, the service's answers, not the iterations,
+// whose time holds the think times and pacing of a closed model (see
+// [Options.Rows] for why); they are typed values in [Level.Figures], each
+// run's in [Level.RunFigures].
+//
+// [Steps] runs a list of levels, all of them, and [CompareSteps] sets two
+// services side by side level by level: with four or more runs a level
+// each change comes with its significance and 95 % interval, as
+// report/compare gives them:
+//
+//	old, _ := capacity.Steps(ctx, capacity.Options{Plan: capacity.ClosedLoad(v1.Scenario, time.Minute, 10*time.Second), Runs: 5}, 100, 200, 300)
+//	cand, _ := capacity.Steps(ctx, capacity.Options{Plan: capacity.ClosedLoad(v2.Scenario, time.Minute, 10*time.Second), Runs: 5}, 100, 200, 300)
+//	c, _ := capacity.CompareSteps(old, cand)
+//	c.WriteMarkdown(os.Stdout) // per level and metric: both values, the change, its 95 % interval, p
+//
+// Reports and comparisons render as text, Markdown and JSON, and a
+// report as a self-contained HTML page whose charts plot latency, errors
+// and rate against the offered load, where the knee shows.
 package capacity

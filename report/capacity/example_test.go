@@ -34,7 +34,7 @@ func ExampleSteps() {
 		panic(err)
 	}
 	for _, l := range rep.Levels {
-		fmt.Printf("%d VUs: pass %v, errors %.0f%%\n", l.Load, l.Pass, 100*l.ErrorRate)
+		fmt.Printf("%d VUs: pass %v, errors %.0f%%\n", l.Load, l.Pass, 100*l.Figures.ErrorRate)
 	}
 	fmt.Println(rep.Summary())
 	// Output:

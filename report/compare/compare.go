@@ -225,6 +225,35 @@ func Compare(baseline, candidate []*loadgen.Result, ms ...report.Metric) (*Compa
 	return c, nil
 }
 
+// Selection compares what sel selects in each run, merged into one row
+// (every step of a scenario for "[step]", say; see [report.Select]), on
+// the metrics given, or p50, p95, p99, rate and error rate: one [Delta] per
+// metric, judged as [Compare] judges a row (NaN values where a side has no
+// data). A selector that
+// selects nothing in a run, or a metric that does not validate, is an
+// error.
+func Selection(baseline, candidate []*loadgen.Result, sel report.Selector, ms ...report.Metric) ([]Delta, error) {
+	if len(ms) == 0 {
+		ms = []report.Metric{report.Quantile(0.5), report.Quantile(0.95), report.Quantile(0.99), report.Rate(), report.ErrorRate()}
+	}
+	for _, m := range ms {
+		if err := m.Validate(); err != nil {
+			return nil, fmt.Errorf("compare: %w", err)
+		}
+	}
+	sides := [2]side{}
+	for i, runs := range [2][]*loadgen.Result{baseline, candidate} {
+		for _, res := range runs {
+			st, b, err := report.Select(res, sel)
+			if err != nil {
+				return nil, fmt.Errorf("compare: %w", err)
+			}
+			sides[i].add(&st, b)
+		}
+	}
+	return deltas(sides[0], sides[1], ms, func(report.Metric) bool { return true }), nil
+}
+
 func open(res *loadgen.Result, scenario string) bool {
 	sc := res.Plan.Scenario(scenario)
 	return sc != nil && sc.Open
@@ -257,13 +286,18 @@ func sideOf(runs []*loadgen.Result, r report.Row) side {
 		if !ok {
 			continue
 		}
-		s.runs = append(s.runs, st)
-		s.bases = append(s.bases, w)
-		s.merged.Merge(st)
-		s.basis.Outcomes.Add(&w.Outcomes)
-		s.basis.Span += w.Span
+		s.add(st, w)
 	}
 	return s
+}
+
+// add adds one run's stats and rate basis to the side.
+func (s *side) add(st *metrics.Stats, b report.RateBasis) {
+	s.runs = append(s.runs, st)
+	s.bases = append(s.bases, b)
+	s.merged.Merge(st)
+	s.basis.Outcomes.Add(&b.Outcomes)
+	s.basis.Span += b.Span
 }
 
 func value(m report.Metric, st *metrics.Stats, w report.RateBasis) float64 {
@@ -275,10 +309,14 @@ func value(m report.Metric, st *metrics.Stats, w report.RateBasis) float64 {
 }
 
 func compareRow(r report.Row, baseline, candidate []*loadgen.Result, ms []report.Metric) RowComparison {
-	b, c := sideOf(baseline, r), sideOf(candidate, r)
-	row := RowComparison{Row: r}
+	return RowComparison{Row: r, Deltas: deltas(sideOf(baseline, r), sideOf(candidate, r), ms, r.Applies)}
+}
+
+// deltas compares the two sides on the metrics that apply.
+func deltas(b, c side, ms []report.Metric, applies func(report.Metric) bool) []Delta {
+	var out []Delta
 	for _, m := range ms {
-		if !r.Applies(m) {
+		if !applies(m) {
 			continue
 		}
 		d := Delta{Metric: m, Baseline: value(m, &b.merged, b.basis), Candidate: value(m, &c.merged, c.basis), P: 1}
@@ -293,9 +331,9 @@ func compareRow(r report.Row, baseline, candidate []*loadgen.Result, ms []report
 			}
 		}
 		assess(&d)
-		row.Deltas = append(row.Deltas, d)
+		out = append(out, d)
 	}
-	return row
+	return out
 }
 
 // assess computes the test, the estimate and the conclusion of d.

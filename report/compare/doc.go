@@ -26,6 +26,10 @@
 // Fewer than [MinRuns] runs per side give the conclusion [Inconclusive]
 // ([RecommendedRuns] are recommended).
 //
+// [Compare] goes row by row; [Selection] compares what one selector picks
+// in each run, several rows merged ("[step]", every step), the same way:
+// report/capacity compares load levels with it.
+//
 // Two numbers describe a change, and every renderer names them: the
 // change of the merged values (the headline), and the estimate with its
 // interval (what the conclusion rests on).

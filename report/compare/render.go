@@ -117,6 +117,36 @@ const JSONVersion = 1
 // no finite value (no data; a relative change from a baseline of 0) is
 // null.
 func (c *Comparison) WriteJSON(w io.Writer) error {
+	type jr struct {
+		Scenario string  `json:"scenario"`
+		Step     string  `json:"step,omitempty"`
+		Kind     string  `json:"kind"`
+		Presence string  `json:"presence,omitempty"`
+		Repeats  bool    `json:"repeats_its_step,omitempty"`
+		Metrics  []Delta `json:"metrics,omitempty"`
+	}
+	out := struct {
+		Version  int      `json:"version"`
+		BaseRuns int      `json:"baseline_runs"`
+		CandRuns int      `json:"candidate_runs"`
+		Alpha    float64  `json:"alpha"`
+		Rows     []jr     `json:"rows"`
+		Warnings []string `json:"warnings,omitempty"`
+	}{Version: JSONVersion, BaseRuns: len(c.Baseline), CandRuns: len(c.Candidate), Alpha: Alpha, Warnings: c.Warnings}
+	for _, r := range c.Rows {
+		out.Rows = append(out.Rows, jr{Scenario: r.Scenario, Step: r.Step, Kind: string(r.Key().Kind), Presence: r.Presence.String(), Repeats: r.Repeats, Metrics: r.Deltas})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", " ")
+	return enc.Encode(out)
+}
+
+// MarshalJSON encodes d as in [Comparison.WriteJSON]: metric, unit (ns
+// for latencies, per_second, fraction, count), baseline, candidate and
+// each side's per-run values, change and whether it is relative, p, the
+// estimate with its interval where there is one, and the verdict. A value
+// with no finite value is null.
+func (d Delta) MarshalJSON() ([]byte, error) {
 	type jm struct {
 		Metric     string    `json:"metric"`
 		Unit       string    `json:"unit"`
@@ -132,22 +162,6 @@ func (c *Comparison) WriteJSON(w io.Writer) error {
 		High       *float64  `json:"estimate_high,omitempty"`
 		Verdict    string    `json:"verdict"`
 	}
-	type jr struct {
-		Scenario string `json:"scenario"`
-		Step     string `json:"step,omitempty"`
-		Kind     string `json:"kind"`
-		Presence string `json:"presence,omitempty"`
-		Repeats  bool   `json:"repeats_its_step,omitempty"`
-		Metrics  []jm   `json:"metrics,omitempty"`
-	}
-	out := struct {
-		Version  int      `json:"version"`
-		BaseRuns int      `json:"baseline_runs"`
-		CandRuns int      `json:"candidate_runs"`
-		Alpha    float64  `json:"alpha"`
-		Rows     []jr     `json:"rows"`
-		Warnings []string `json:"warnings,omitempty"`
-	}{Version: JSONVersion, BaseRuns: len(c.Baseline), CandRuns: len(c.Candidate), Alpha: Alpha, Warnings: c.Warnings}
 	fin := func(x float64) *float64 {
 		if math.IsNaN(x) || math.IsInf(x, 0) {
 			return nil
@@ -155,22 +169,13 @@ func (c *Comparison) WriteJSON(w io.Writer) error {
 		return &x
 	}
 	units := map[report.Unit]string{report.UnitDuration: "ns", report.UnitCount: "count", report.UnitRate: "per_second", report.UnitFraction: "fraction"}
-	for _, r := range c.Rows {
-		row := jr{Scenario: r.Scenario, Step: r.Step, Kind: string(r.Key().Kind), Presence: r.Presence.String(), Repeats: r.Repeats}
-		for _, d := range r.Deltas {
-			m := jm{Metric: d.Metric.String(), Unit: units[d.Metric.Unit()], Base: fin(d.Baseline), Cand: fin(d.Candidate),
-				PerRunBase: d.BaselineRuns, PerRunCand: d.CandidateRuns, Change: fin(d.Change()), Relative: d.Relative(),
-				P: d.P, Verdict: d.Conclusion.String()}
-			if d.HasInterval {
-				m.Estimate, m.Low, m.High = fin(d.Estimate), fin(d.Low), fin(d.High)
-			}
-			row.Metrics = append(row.Metrics, m)
-		}
-		out.Rows = append(out.Rows, row)
+	m := jm{Metric: d.Metric.String(), Unit: units[d.Metric.Unit()], Base: fin(d.Baseline), Cand: fin(d.Candidate),
+		PerRunBase: d.BaselineRuns, PerRunCand: d.CandidateRuns, Change: fin(d.Change()), Relative: d.Relative(),
+		P: d.P, Verdict: d.Conclusion.String()}
+	if d.HasInterval {
+		m.Estimate, m.Low, m.High = fin(d.Estimate), fin(d.Low), fin(d.High)
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", " ")
-	return enc.Encode(out)
+	return json.Marshal(m)
 }
 
 // SaveJSON writes the comparison's JSON (see [Comparison.WriteJSON]) to a
