@@ -15,10 +15,12 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// TestRampCompare runs both endpoints at 10, 20 and 30 VUs, four runs a
+// TestRampCompare runs both endpoints at 10, 20 and 30 VUs, five runs a
 // level, on a fake clock with the demo service in memory, so every run of
 // a level is the same (the think times come from each VU's seeded source)
-// and the four tied runs a side give p = 2/C(8,4) = 0.029. The old
+// and the five tied runs a side give p = 2/C(10,5) = 0.008, 0.040 once
+// Holm-adjusted over a level's five metrics (four runs, p = 0.029, could
+// not be significant in a family of five). The old
 // endpoint serialises requests on its lock, 3 ms each, so its tail grows
 // with the users; the new one takes its 2 ms whatever the load. The
 // figures are the request's own: the 0.25–0.75 s of thinking would have
@@ -27,12 +29,12 @@ func TestRampCompare(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var out, errOut bytes.Buffer
 		js := filepath.Join(t.TempDir(), "steps.json")
-		require.NoError(t, run(t.Context(), []string{"-scale", "0.1", "-runs", "4", "-level", "3s", "-markdown", "-json", js}, &out, &errOut, true), errOut.String())
+		require.NoError(t, run(t.Context(), []string{"-scale", "0.1", "-runs", "5", "-level", "3s", "-markdown", "-json", js}, &out, &errOut, true), errOut.String())
 		for _, want := range []string{
-			"| 10 | p50 | 3.00ms | 2.00ms | −33.3% | −33.3% [−33.3%, −33.3%] | 0.029 | 4+4 | better | pass | pass |\n",
-			"|  | p95 | 4.69ms | 2.00ms | −57.3% | −57.3% [−57.3%, −57.3%] | 0.029 | 4+4 | better |  |  |\n",
-			"|  | p95 | 5.48ms | 2.00ms | −63.5% | −63.5% [−63.5%, −63.5%] | 0.029 | 4+4 | better |  |  |\n",
-			"|  | rate | 60.5/s | 60.5/s | +0.0% | +0.0% [+0.0%, +0.0%] | 1.000 | 4+4 | ~ |  |  |\n",
+			"| 10 | p50 | 3.00ms | 2.00ms | −33.3% | −33.3% [−33.3%, −33.3%] | 0.008 | 0.040 | 5+5 | better | pass | pass |\n",
+			"|  | p95 | 4.69ms | 2.00ms | −57.3% | −57.3% [−57.3%, −57.3%] | 0.008 | 0.040 | 5+5 | better |  |  |\n",
+			"|  | p95 | 5.48ms | 2.00ms | −63.5% | −63.5% [−63.5%, −63.5%] | 0.008 | 0.040 | 5+5 | better |  |  |\n",
+			"|  | rate | 60.5/s | 60.5/s | +0.0% | +0.0% [+0.0%, +0.0%] | 1.000 | 1.000 | 5+5 | ~ |  |  |\n",
 			"figures of every step, merged",
 		} {
 			assert.Contains(t, out.String(), want)

@@ -49,8 +49,9 @@ type Options struct {
 	Rows report.Selector
 	// Runs is how many times each level runs, one run after another; 0
 	// means 1. A level holds only when every one of its runs holds; its
-	// figures merge the runs, and with at least compare.MinRuns a side,
-	// [CompareSteps] tests each level's change for significance.
+	// figures merge the runs, and with 5 or more a side [CompareSteps]
+	// tests each level's change for significance (4 are too few for a
+	// family of five metrics; see compare.Correction.RunsFor).
 	Runs int
 
 	// Search only: levels run from Start, adding Step (or multiplying by

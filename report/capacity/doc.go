@@ -32,9 +32,9 @@
 // run's in [Level.RunFigures].
 //
 // [Steps] runs a list of levels, all of them, and [CompareSteps] sets two
-// services side by side level by level: with four or more runs a level
-// each change comes with its significance and 95 % interval, as
-// report/compare gives them:
+// services side by side level by level: with five or more runs a level
+// each change comes with its significance (the level's five metrics a
+// family, Holm-adjusted) and 95 % interval, as report/compare gives them:
 //
 //	old, _ := capacity.Steps(ctx, capacity.Options{Plan: capacity.ClosedLoad(v1.Scenario, time.Minute, 10*time.Second), Runs: 5}, 100, 200, 300)
 //	cand, _ := capacity.Steps(ctx, capacity.Options{Plan: capacity.ClosedLoad(v2.Scenario, time.Minute, 10*time.Second), Runs: 5}, 100, 200, 300)

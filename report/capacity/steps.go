@@ -30,8 +30,8 @@ type LevelComparison struct {
 	Baseline, Candidate *Level
 	// Deltas compare the rows' p50, p95, p99, rate and error rate: the
 	// headline values from each side's runs merged, the conclusion from
-	// the per-run values (see compare.Selection), Inconclusive with fewer
-	// than compare.MinRuns runs a side.
+	// the per-run values, the five a family (see compare.Selection),
+	// Inconclusive with fewer than 5 runs a side.
 	Deltas []compare.Delta
 }
 
@@ -48,10 +48,11 @@ func (c *LevelComparison) Delta(m report.Metric) *compare.Delta {
 // CompareSteps pairs the levels two [Steps] ran, level by level: the old
 // and the new API at 100, 200 and 300 users. Each level is compared on
 // the rows both reports' figures are of (see [Options.Rows]), as
-// report/compare compares repeated runs: with [Options.Runs] at least
-// compare.MinRuns (compare.RecommendedRuns is better) each change comes
-// with its significance and 95 % interval; with fewer it is the change of
-// the merged runs alone, marked inconclusive. Reports whose figures are
+// report/compare compares repeated runs: with [Options.Runs] at least 5
+// (compare.RecommendedRuns is better) each change comes with its
+// significance, Holm-adjusted over the level's five metrics, and 95 %
+// interval; with fewer it is the change of the merged runs alone, marked
+// inconclusive. Reports whose figures are
 // of different rows are an error.
 func CompareSteps(baseline, candidate *Report) (*StepComparison, error) {
 	c := &StepComparison{Baseline: baseline, Candidate: candidate, Rows: baseline.rows()}
@@ -109,17 +110,17 @@ func (c *StepComparison) unit() string {
 // the change, the estimate with its interval, p, the runs a side, the
 // conclusion, and on the level's first line each side's verdict.
 func (c *StepComparison) table() *table.Table {
-	t := table.New(">"+c.unit(), "metric", ">baseline", ">candidate", ">change (merged)", "estimate [95% interval]", ">p", ">n", "verdict", "base", "cand")
+	t := table.New(">"+c.unit(), "metric", ">baseline", ">candidate", ">change (merged)", "estimate [95% interval]", ">p", ">p adj.", ">n", "verdict", "base", "cand")
 	for _, l := range c.Levels {
 		load := strconv.Itoa(l.Load)
 		if len(l.Deltas) == 0 {
-			t.Add(load, "", "", "", "", "", "", "", "", levelVerdict(l.Baseline), levelVerdict(l.Candidate))
+			t.Add(load, "", "", "", "", "", "", "", "", "", levelVerdict(l.Baseline), levelVerdict(l.Candidate))
 			continue
 		}
 		for i, d := range l.Deltas {
-			p, class := "", ""
-			if d.Conclusion != compare.Inconclusive {
-				p = fmt.Sprintf("%.3f", d.P)
+			p, adj, class := "", "", ""
+			if d.Family > 0 {
+				p, adj = fmt.Sprintf("%.3f", d.P), fmt.Sprintf("%.3f", d.PAdjusted)
 			}
 			switch d.Conclusion {
 			case compare.Better:
@@ -134,7 +135,7 @@ func (c *StepComparison) table() *table.Table {
 				load = ""
 			}
 			t.AddClass(class, load, d.Metric.String(), value(d.Metric, d.Baseline), value(d.Metric, d.Candidate),
-				d.ChangeString(), d.EstimateString(), p, fmt.Sprintf("%d+%d", len(d.BaselineRuns), len(d.CandidateRuns)), d.Conclusion.String(), bv, cv)
+				d.ChangeString(), d.EstimateString(), p, adj, fmt.Sprintf("%d+%d", len(d.BaselineRuns), len(d.CandidateRuns)), d.Conclusion.String(), bv, cv)
 		}
 	}
 	return t
@@ -149,7 +150,7 @@ func value(m report.Metric, v float64) string {
 
 // legend says what the figures are of and how the changes are judged.
 func (c *StepComparison) legend() string {
-	return "figures of " + describeRows(c.Rows) + "; change: of the merged runs; estimate: Hodges-Lehmann from the per-run values, with its 95 % interval; p: Mann-Whitney U; verdict ~: no significant change"
+	return "figures of " + describeRows(c.Rows) + "; change: of the merged runs; estimate: Hodges-Lehmann from the per-run values, with its 95 % interval; p: Mann-Whitney U; p adj.: Holm-adjusted over the level's metrics, what the verdict rests on; verdict ~: no significant change"
 }
 
 // WriteText writes the comparison as an aligned table (see

@@ -83,6 +83,11 @@ type Flags struct {
 	// against the baseline; given on the command line, they replace the
 	// defaults ("p95 +10%" when there are none).
 	Budgets []compare.Budget
+	// Correction (-correction) is how the p-values of the budgets' tests
+	// are adjusted together when gating against the baseline: Holm's
+	// (the zero value), so that the chance of any false alarm stays at
+	// 5 %; BenjaminiHochberg; or PerMetric, each test alone.
+	Correction compare.Correction
 	// Benchfmt (-benchfmt FILE) writes every run in the Go benchmark
 	// format, for benchstat.
 	Benchfmt string
@@ -290,6 +295,7 @@ func (t *Tool) parse(args []string, stdout, stderr io.Writer) (*Flags, error) {
 	fs.StringVar(&f.Baseline, "baseline", f.Baseline, "compare the runs with the baseline saved in this directory")
 	fs.Var(&listFlag[compare.Budget]{vals: &f.Budgets, parse: compare.ParseBudget}, "budget", `a regression allowed against the baseline, e.g. "p95 +10%" (repeatable; default "p95 +10%")`)
 	fs.StringVar(&f.Benchfmt, "benchfmt", f.Benchfmt, "also write every run in the Go benchmark format (for benchstat) to this file")
+	fs.TextVar(&f.Correction, "correction", f.Correction, "how the budgets' tests against the baseline are adjusted together: holm (any false alarm at most 5%), benjamini-hochberg, or per-metric (each test alone)")
 	fs.BoolVar(&f.Quiet, "quiet", f.Quiet, "no progress line")
 	fs.Var((*shareFlag)(&f.MaxDropped), "max-dropped", "the `share` of an open model's arrivals that may be dropped (no VU free) before the run fails, such as 1% or 0.01")
 	fs.BoolVar(&f.TrustGenerator, "trust-generator", f.TrustGenerator, "fail a run whose numbers the generator may have made (its own delay material, or its CPU exhausted)")
@@ -621,21 +627,24 @@ func loadRuns(dir string) ([]*loadgen.Result, error) {
 // the budgets.
 func compareWith(f *Flags, base, runs []*loadgen.Result, stdout, stderr io.Writer) int {
 	c, err := compare.Compare(base, runs)
+	if err == nil {
+		err = c.SetCorrection(f.Correction)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return ExitUsage
+	}
+	budgets := f.Budgets
+	if len(budgets) == 0 {
+		budgets = []compare.Budget{{Metric: report.Quantile(0.95), Max: 0.10}}
+	}
+	vs, err := c.Violations(budgets...) // first: the table then shows the gate's verdicts
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return ExitUsage
 	}
 	fmt.Fprintln(stdout, "\nagainst the baseline")
 	_ = c.WriteText(stdout)
-	budgets := f.Budgets
-	if len(budgets) == 0 {
-		budgets = []compare.Budget{{Metric: report.Quantile(0.95), Max: 0.10}}
-	}
-	vs, err := c.Violations(budgets...)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return ExitUsage
-	}
 	for _, v := range vs {
 		fmt.Fprintf(stdout, "REGRESSION %v: %s\n", v.Row, v.Reason)
 	}

@@ -124,8 +124,13 @@ func TestExitCodes(t *testing.T) {
 	assert.Equal(t, ExitUsage, code)
 	assert.Contains(t, errOut, "-max-dropped must be a share from 0 to 1 (or 0% to 100%), got 1.5")
 
-	code, _, errOut = run(t, "-h")
+	code, _, errOut = run(t, "-correction", "bonferroni")
+	assert.Equal(t, ExitUsage, code)
+	assert.Contains(t, errOut, `invalid value "bonferroni" for flag -correction: want holm, benjamini-hochberg (bh) or per-metric, got "bonferroni"`)
+
+	code, help, _ := run(t, "-h")
 	assert.Equal(t, ExitPass, code)
+	assert.Contains(t, help, "-correction value")
 
 	code, _, errOut = run(t, "-save-baseline", "a", "-baseline", "b")
 	assert.Equal(t, ExitUsage, code)

@@ -103,7 +103,9 @@ func MustParseBudget(s string) Budget {
 type Violation struct {
 	Budget Budget
 	Row    RowComparison
-	Delta  Delta
+	// Delta is the row's delta as the gate judged it: its PAdjusted and
+	// Family are over the tests the budgets check.
+	Delta Delta
 	// Reason says what broke the budget, naming the figures it uses.
 	Reason string
 }
@@ -111,7 +113,14 @@ type Violation struct {
 // Violations returns every row and metric that broke a budget. With enough
 // runs, a row breaks its budget only when the change is significant and
 // the whole 95 % interval of its estimate lies past the budget (the bound
-// nearest to no change is worse than Max). With too few runs there is no
+// nearest to no change is worse than Max). Significant is judged over the
+// family of the gate: every row and metric some budget checks, counted
+// once, their p-values adjusted together by the comparison's
+// [Correction] (Holm's by default, so that the chance of any false alarm
+// of the gate stays below [Alpha]; [PerMetric] on request). The gate's
+// tests become a family of the table: its verdicts and adjusted p-values,
+// in every rendering made after, are those the gate judged by (the other
+// tests a family of their own). With too few runs there is no
 // interval: the headline change of the merged values is held against the
 // budget instead, and the reason says that no significance was
 // established. A row the candidate lost (a removed step), or on which the
@@ -127,6 +136,14 @@ func (c *Comparison) Violations(budgets ...Budget) ([]Violation, error) {
 	for i, r := range c.Rows {
 		keys[i] = r.Key()
 	}
+	// The gate's family: every row and metric some budget checks, once.
+	type check struct {
+		b   Budget
+		row int
+		d   *Delta // nil for a removed row
+	}
+	var checks []check
+	gated := map[*Delta]bool{}
 	for _, b := range budgets {
 		if err := b.Validate(); err != nil {
 			errs = append(errs, fmt.Errorf("budget %s: %w", b, err))
@@ -150,7 +167,7 @@ func (c *Comparison) Violations(budgets ...Budget) ([]Violation, error) {
 		}
 		checked := 0
 		for _, i := range idx {
-			r := c.Rows[i]
+			r := &c.Rows[i]
 			switch {
 			case r.Presence == CandidateOnly:
 				continue // nothing to compare with
@@ -159,7 +176,7 @@ func (c *Comparison) Violations(budgets ...Budget) ([]Violation, error) {
 			case r.Presence == BaselineOnly:
 				if r.Applies(b.Metric) {
 					checked++
-					out = append(out, Violation{Budget: b, Row: r, Reason: "the candidate has no such row (removed)"})
+					checks = append(checks, check{b: b, row: i})
 				}
 				continue
 			}
@@ -168,12 +185,32 @@ func (c *Comparison) Violations(budgets ...Budget) ([]Violation, error) {
 				continue // the metric does not apply to the row
 			}
 			checked++
-			if why, ok := violates(b, *d); ok {
-				out = append(out, Violation{Budget: b, Row: r, Delta: *d, Reason: why})
+			if r.Repeats {
+				// Judged with its step's family; a budget on the
+				// iterations alone gates them.
+				if st := stepOf(c.Rows, r.Scenario); st != nil {
+					if sd := st.Delta(b.Metric); sd != nil {
+						gated[sd] = true
+					}
+				}
 			}
+			gated[d] = true
+			checks = append(checks, check{b: b, row: i, d: d})
 		}
 		if checked == 0 {
 			errs = append(errs, fmt.Errorf("budget %s: selects no row that both sides have and %s applies to", b, b.Metric))
+		}
+	}
+	c.gate = gated
+	c.decide()
+	for _, ch := range checks {
+		r := c.Rows[ch.row]
+		if ch.d == nil {
+			out = append(out, Violation{Budget: ch.b, Row: r, Reason: "the candidate has no such row (removed)"})
+			continue
+		}
+		if why, ok := violates(ch.b, *ch.d, c.Correction); ok {
+			out = append(out, Violation{Budget: ch.b, Row: r, Delta: *ch.d, Reason: why})
 		}
 	}
 	return out, errors.Join(errs...)
@@ -187,6 +224,16 @@ func (c *Comparison) covers(m report.Metric) bool {
 		}
 	}
 	return slices.Contains(c.Metrics, m)
+}
+
+// stepOf returns the step row of scenario, or nil.
+func stepOf(rows []RowComparison, scenario string) *RowComparison {
+	for i := range rows {
+		if rows[i].Scenario == scenario && rows[i].Key().Kind == metrics.KindStep {
+			return &rows[i]
+		}
+	}
+	return nil
 }
 
 // selectsStepOf reports whether the rows at idx include a step of scenario.
@@ -215,34 +262,49 @@ func worse(m report.Metric, x float64) float64 {
 	return x
 }
 
-func violates(b Budget, d Delta) (string, bool) {
+// significance names a tested delta's p-values: "p=0.003" alone, or with
+// its adjustment over the gate's family.
+func significance(d Delta, k Correction) string {
+	if k == PerMetric || d.Family <= 1 {
+		return fmt.Sprintf("p=%.3f", d.P)
+	}
+	return fmt.Sprintf("p=%.3f, %s-adjusted %.3f over %d gated tests", d.P, k, d.PAdjusted, d.Family)
+}
+
+func violates(b Budget, d Delta, k Correction) (string, bool) {
 	m := d.Metric
 	switch {
 	case math.IsNaN(d.Candidate) && !math.IsNaN(d.Baseline):
 		return fmt.Sprintf("%s: the candidate has no data (the baseline had %s)", m, fmtValue(m, d.Baseline)), true
+	case d.Conclusion == Inconclusive:
+		// No significance to rest on: the headline change is held to the
+		// budget, so that a gate never passes for want of runs.
+		change := d.Change()
+		if math.IsNaN(change) || worse(m, change) <= b.Max {
+			return "", false
+		}
+		why := fmt.Sprintf("fewer than %d runs per side", MinRuns)
+		if d.Family > 0 {
+			why = fmt.Sprintf("%d+%d runs cannot be significant in a family of %d gated tests under %s; %d per side can",
+				len(d.BaselineRuns), len(d.CandidateRuns), d.Family, k, k.RunsFor(d.Family))
+		}
+		return fmt.Sprintf("%s worse: change of the merged values %s, beyond the budget of %s (no significance: %s)",
+			m, d.amount(change), d.amount(b.Max), why), true
 	case d.HasInterval:
 		bound := d.Low
 		if m.HigherIsBetter() {
 			bound = d.High
 		}
 		if d.Conclusion == Worse && worse(m, bound) > b.Max {
-			return fmt.Sprintf("%s worse: estimate %s, 95%% interval [%s, %s], beyond the budget of %s (p=%.3f)",
-				m, d.amount(d.Estimate), d.amount(d.Low), d.amount(d.High), d.amount(b.Max), d.P), true
+			return fmt.Sprintf("%s worse: estimate %s, 95%% interval [%s, %s], beyond the budget of %s (%s)",
+				m, d.amount(d.Estimate), d.amount(d.Low), d.amount(d.High), d.amount(b.Max), significance(d, k)), true
 		}
 		return "", false
 	}
-	change := d.Change()
-	if math.IsNaN(change) || worse(m, change) <= b.Max {
-		return "", false
-	}
-	if d.Conclusion == Inconclusive {
-		return fmt.Sprintf("%s worse: change of the merged values %s, beyond the budget of %s (no significance: fewer than %d runs per side)",
-			m, d.amount(change), d.amount(b.Max), MinRuns), true
-	}
 	// Enough runs, but no relative interval: the baseline's runs were all 0.
-	if d.Conclusion == Worse {
-		return fmt.Sprintf("%s worse: change of the merged values %s, beyond the budget of %s (p=%.3f; the baseline's runs were all 0, so there is no relative interval)",
-			m, d.amount(change), d.amount(b.Max), d.P), true
+	if change := d.Change(); d.Conclusion == Worse && !math.IsNaN(change) && worse(m, change) > b.Max {
+		return fmt.Sprintf("%s worse: change of the merged values %s, beyond the budget of %s (%s; the baseline's runs were all 0, so there is no relative interval)",
+			m, d.amount(change), d.amount(b.Max), significance(d, k)), true
 	}
 	return "", false
 }

@@ -33,7 +33,7 @@ const (
 	Same         Conclusion = iota // no significant change ("~")
 	Better                         // significantly better
 	Worse                          // significantly worse
-	Inconclusive                   // too few runs to tell
+	Inconclusive                   // too few runs to tell (for the family's size)
 )
 
 // String returns "~", "better", "worse" or "inconclusive".
@@ -72,8 +72,12 @@ type Delta struct {
 	// histogram: the samples the test runs on.
 	BaselineRuns, CandidateRuns []float64
 	// P is the two-sided Mann-Whitney U p-value over the per-run values (1
-	// when not computed).
-	P float64
+	// when not computed); PAdjusted is P adjusted over the family of tests
+	// it was judged in (see [Correction]; the comparison's table, or the
+	// gated tests in a [Violation]), what the conclusion rests on. Family
+	// is that family's size (0 when not tested).
+	P, PAdjusted float64
+	Family       int
 	// Estimate is the Hodges-Lehmann estimate of the change, with its
 	// distribution-free 95 % interval [Low, High]: a relative change
 	// (0.1 is +10 %) for latencies, rates and counts, a difference for
@@ -152,6 +156,12 @@ type Comparison struct {
 	Baseline, Candidate []*loadgen.Result
 	Metrics             []report.Metric
 	Rows                []RowComparison
+	// Correction is how the p-values of the table, and those of the tests
+	// a gate checks ([Comparison.Violations]), are adjusted together:
+	// [Holm] unless [Comparison.SetCorrection] says otherwise.
+	Correction Correction
+
+	gate map[*Delta]bool // the tests the last gate checked
 	// Warnings are caveats: too few runs, plans that differ.
 	Warnings []string
 }
@@ -222,14 +232,64 @@ func Compare(baseline, candidate []*loadgen.Result, ms ...report.Metric) (*Compa
 	for i := range c.Rows {
 		c.Rows[i].Repeats = c.Rows[i].Key().Kind == metrics.KindIteration && steps[c.Rows[i].Scenario] == 1
 	}
+	c.decide()
 	return c, nil
+}
+
+// SetCorrection sets how the comparison's p-values are adjusted together
+// and judges the table again: PerMetric for each test alone, as tools
+// without family-wise control do.
+func (c *Comparison) SetCorrection(k Correction) error {
+	if err := k.Validate(); err != nil {
+		return err
+	}
+	c.Correction = k
+	c.decide()
+	return nil
+}
+
+// decide judges the table. The family is every tested metric of every
+// row but those that repeat their step (the same operations, tested
+// there, whose deltas take their step's judgement); once a gate has named
+// its tests ([Comparison.Violations]), those are one family and the rest
+// another, each adjusted on its own.
+func (c *Comparison) decide() {
+	var gated, rest []*Delta
+	for i := range c.Rows {
+		if r := &c.Rows[i]; !r.Repeats {
+			for j := range r.Deltas {
+				if d := &r.Deltas[j]; c.gate[d] {
+					gated = append(gated, d)
+				} else {
+					rest = append(rest, d)
+				}
+			}
+		}
+	}
+	decide(gated, c.Correction)
+	decide(rest, c.Correction)
+	for i := range c.Rows {
+		r := &c.Rows[i]
+		if !r.Repeats {
+			continue
+		}
+		for j := range c.Rows {
+			if s := &c.Rows[j]; s.Scenario == r.Scenario && s.Key().Kind == metrics.KindStep {
+				for k := range r.Deltas {
+					if d := s.Delta(r.Deltas[k].Metric); d != nil {
+						r.Deltas[k].PAdjusted, r.Deltas[k].Family, r.Deltas[k].Conclusion = d.PAdjusted, d.Family, d.Conclusion
+					}
+				}
+			}
+		}
+	}
 }
 
 // Selection compares what sel selects in each run, merged into one row
 // (every step of a scenario for "[step]", say; see [report.Select]), on
 // the metrics given, or p50, p95, p99, rate and error rate: one [Delta] per
 // metric, judged as [Compare] judges a row (NaN values where a side has no
-// data). A selector that
+// data), the metrics a family adjusted by [Holm]. A selector that
 // selects nothing in a run, or a metric that does not validate, is an
 // error.
 func Selection(baseline, candidate []*loadgen.Result, sel report.Selector, ms ...report.Metric) ([]Delta, error) {
@@ -251,7 +311,13 @@ func Selection(baseline, candidate []*loadgen.Result, sel report.Selector, ms ..
 			sides[i].add(&st, b)
 		}
 	}
-	return deltas(sides[0], sides[1], ms, func(report.Metric) bool { return true }), nil
+	ds := deltas(sides[0], sides[1], ms, func(report.Metric) bool { return true })
+	family := make([]*Delta, len(ds))
+	for i := range ds {
+		family[i] = &ds[i]
+	}
+	decide(family, Holm)
+	return ds, nil
 }
 
 func open(res *loadgen.Result, scenario string) bool {
@@ -336,9 +402,10 @@ func deltas(b, c side, ms []report.Metric, applies func(report.Metric) bool) []D
 	return out
 }
 
-// assess computes the test, the estimate and the conclusion of d.
+// assess computes the test and the estimate of d; [decide] concludes.
 func assess(d *Delta) {
 	nb, nc := len(d.BaselineRuns), len(d.CandidateRuns)
+	d.PAdjusted = 1
 	if nb < MinRuns || nc < MinRuns {
 		d.Conclusion = Inconclusive
 		d.Estimate = d.Change()
@@ -349,17 +416,86 @@ func assess(d *Delta) {
 	cmp := benchmath.AssumeNothing.Compare(
 		benchmath.NewSample(slices.Clone(d.BaselineRuns), &th),
 		benchmath.NewSample(slices.Clone(d.CandidateRuns), &th))
-	d.P = cmp.P
+	d.P, d.PAdjusted = cmp.P, cmp.P
 	d.Estimate, d.Low, d.High, d.HasInterval = hodgesLehmann(d.BaselineRuns, d.CandidateRuns, d.Relative())
-	better := d.Estimate > 0 == d.Metric.HigherIsBetter()
+	d.Conclusion = conclude(d)
+}
+
+// conclude returns the conclusion of a tested delta from its adjusted
+// p-value and estimate.
+func conclude(d *Delta) Conclusion {
 	switch {
-	case d.P >= Alpha || d.Estimate == 0:
-		d.Conclusion = Same
-	case better:
-		d.Conclusion = Better
-	default:
-		d.Conclusion = Worse
+	case d.PAdjusted >= Alpha || d.Estimate == 0:
+		return Same
+	case d.Estimate > 0 == d.Metric.HigherIsBetter():
+		return Better
 	}
+	return Worse
+}
+
+// tested reports whether d has a p-value: enough runs on both sides.
+func (d *Delta) tested() bool {
+	return len(d.BaselineRuns) >= MinRuns && len(d.CandidateRuns) >= MinRuns
+}
+
+// decide adjusts the p-values of the tested deltas of a family together
+// and concludes each from its adjusted p-value. A delta whose runs are too
+// few for any result of theirs to be significant in a family of this size
+// is Inconclusive: with 4+4 runs the smallest p-value there is, 0.029, is
+// significant alone but not in a family of two under Holm.
+func decide(family []*Delta, k Correction) {
+	ps := make([]float64, len(family))
+	n := 0
+	for i, d := range family {
+		ps[i] = math.NaN()
+		if d.tested() {
+			ps[i] = d.P
+			n++
+		}
+	}
+	adj := k.Adjust(ps)
+	for i, d := range family {
+		if !d.tested() {
+			continue
+		}
+		d.PAdjusted, d.Family = adj[i], n
+		if k.attainable(len(d.BaselineRuns), len(d.CandidateRuns), n) {
+			d.Conclusion = conclude(d)
+		} else {
+			d.Conclusion = Inconclusive
+		}
+	}
+}
+
+// minP returns the smallest two-sided p-value of an exact Mann-Whitney U
+// test with nb and nc runs: both sides wholly apart, 2/C(nb+nc, nb).
+func minP(nb, nc int) float64 {
+	lc, _ := math.Lgamma(float64(nb + nc + 1))
+	la, _ := math.Lgamma(float64(nb + 1))
+	lb, _ := math.Lgamma(float64(nc + 1))
+	return min(1, 2/math.Exp(lc-la-lb))
+}
+
+// attainable reports whether a test of nb and nc runs can be significant
+// in a family of m tests: under Holm the family's smallest p-value is
+// held to Alpha/m; under Benjamini-Hochberg, or alone, to Alpha.
+func (k Correction) attainable(nb, nc, m int) bool {
+	if k == Holm {
+		return minP(nb, nc)*float64(max(m, 1)) < Alpha
+	}
+	return minP(nb, nc) < Alpha
+}
+
+// RunsFor returns the fewest runs a side with which a test can be
+// significant in a family of m tests under the correction (see
+// [Comparison.Violations]): 4 alone, and under Holm 5 for up to 6 tests,
+// 6 for up to 23, 7 for up to 85.
+func (k Correction) RunsFor(m int) int {
+	n := MinRuns
+	for !k.attainable(n, n, m) {
+		n++
+	}
+	return n
 }
 
 // hodgesLehmann estimates the shift from base to cand as the median of all

@@ -34,6 +34,26 @@
 // change of the merged values (the headline), and the estimate with its
 // interval (what the conclusion rests on).
 //
+// # Families
+//
+// A table tests many metrics at once, and each test alone is wrong 5 % of
+// the time: over 16 metrics of identical services, per-metric verdicts
+// call something better or worse in about half of the comparisons. So
+// the p-values of a comparison are adjusted together ([Correction]):
+// Holm's step-down by default, which keeps the chance of any false
+// verdict in the family at most [Alpha] whatever the dependence between
+// the metrics; Benjamini-Hochberg for a false discovery rate instead; or
+// per metric on request ([Comparison.SetCorrection]). Each [Delta] keeps
+// its raw P and its PAdjusted, and every rendering shows both. The family
+// is the table's tests, until a gate ([Comparison.Violations]) names
+// its own: the tests its budgets check are then one family and the rest
+// another, so gating on p95 alone is not diluted by the metrics nobody
+// gates on. A family also asks for runs: the smallest p-value of n+n runs
+// is 2/C(2n, n), 0.029 for 4+4, so under Holm no test of 4+4 runs is
+// significant in a family of two, and such a delta is [Inconclusive] (see
+// [Correction.RunsFor]); a gate then holds the merged change to its
+// budget, so that it never passes for want of runs.
+//
 // # Budgets
 //
 // A [Budget] turns "p95 worse by more than 10 %" into a failure: a row

@@ -33,26 +33,31 @@ func (d Delta) EstimateString() string {
 }
 
 // Line renders one metric in a line, each number named, e.g.
-// "p95 4.67s → 1.03s: change −78.0%, estimate −78.0% [−79.1%, −76.8%] (p=0.001 n=7+7) better".
+// "p95 4.67s → 1.03s: change −78.0%, estimate −78.0% [−79.1%, −76.8%] (p=0.001 adjusted 0.016 n=7+7) better",
+// the adjusted p-value shown where it differs.
 func (d Delta) Line() string {
 	s := fmt.Sprintf("%s %s → %s: change %s", d.Metric, fmtValue(d.Metric, d.Baseline), fmtValue(d.Metric, d.Candidate), d.ChangeString())
 	if d.HasInterval {
 		s += ", estimate " + d.EstimateString()
 	}
-	if d.Conclusion != Inconclusive {
-		s += fmt.Sprintf(" (p=%.3f n=%d+%d)", d.P, len(d.BaselineRuns), len(d.CandidateRuns))
+	if d.Family > 0 {
+		s += fmt.Sprintf(" (p=%.3f", d.P)
+		if d.PAdjusted != d.P {
+			s += fmt.Sprintf(" adjusted %.3f", d.PAdjusted)
+		}
+		s += fmt.Sprintf(" n=%d+%d)", len(d.BaselineRuns), len(d.CandidateRuns))
 	}
 	return s + " " + d.Conclusion.String()
 }
 
 func (c *Comparison) table() *table.Table {
-	t := table.New("row", "metric", ">baseline", ">candidate", ">change (merged)", "estimate [95% interval]", ">p", ">n", "verdict")
+	t := table.New("row", "metric", ">baseline", ">candidate", ">change (merged)", "estimate [95% interval]", ">p", ">p adj.", ">n", "verdict")
 	for _, r := range c.Rows {
 		if r.Repeats {
 			continue
 		}
 		if r.Presence != Both {
-			t.AddClass("", r.Row.String(), "", "", "", "", "", "", "", r.Presence.String())
+			t.AddClass("", r.Row.String(), "", "", "", "", "", "", "", "", r.Presence.String())
 			continue
 		}
 		for i, d := range r.Deltas {
@@ -60,10 +65,7 @@ func (c *Comparison) table() *table.Table {
 			if i == 0 {
 				name = r.Row.String()
 			}
-			p := ""
-			if d.Conclusion != Inconclusive {
-				p = fmt.Sprintf("%.3f", d.P)
-			}
+			p, adj := pCells(d)
 			class := ""
 			switch d.Conclusion {
 			case Better:
@@ -72,23 +74,67 @@ func (c *Comparison) table() *table.Table {
 				class = "worse"
 			}
 			t.AddClass(class, name, d.Metric.String(), fmtValue(d.Metric, d.Baseline), fmtValue(d.Metric, d.Candidate),
-				d.ChangeString(), d.EstimateString(), p, fmt.Sprintf("%d+%d", len(d.BaselineRuns), len(d.CandidateRuns)), d.Conclusion.String())
+				d.ChangeString(), d.EstimateString(), p, adj, fmt.Sprintf("%d+%d", len(d.BaselineRuns), len(d.CandidateRuns)), d.Conclusion.String())
 		}
 	}
 	return t
 }
 
-const legend = "change: of the values of all runs merged; estimate: Hodges-Lehmann, from the per-run values, with its 95 % interval; p: Mann-Whitney U; verdict ~: no significant change"
+// pCells formats a delta's p-value and adjusted p-value for a table: both
+// empty when it was not tested.
+func pCells(d Delta) (p, adj string) {
+	if d.Family == 0 {
+		return "", ""
+	}
+	return fmt.Sprintf("%.3f", d.P), fmt.Sprintf("%.3f", d.PAdjusted)
+}
+
+// legend names the figures of the table and the family its verdicts are
+// judged in.
+func (c *Comparison) legend() string {
+	fam := "p adj.: p itself (per metric: the more metrics, the more false alarms)"
+	if c.Correction != PerMetric {
+		gated, rest := 0, 0
+		for _, r := range c.Rows {
+			if r.Repeats {
+				continue
+			}
+			for i := range r.Deltas {
+				switch {
+				case r.Deltas[i].Family == 0:
+				case c.gate[&r.Deltas[i]]:
+					gated++
+				default:
+					rest++
+				}
+			}
+		}
+		fam = fmt.Sprintf("p adj.: %s-adjusted over the %d tests of the table, what the verdict rests on", c.Correction, rest)
+		if gated > 0 {
+			fam = fmt.Sprintf("p adj.: %s-adjusted within its family, the %d tests the budgets gate or the %d others, what the verdict rests on", c.Correction, gated, rest)
+		}
+	}
+	s := "change: of the values of all runs merged; estimate: Hodges-Lehmann, from the per-run values, with its 95 % interval; p: Mann-Whitney U; " + fam + "; verdict ~: no significant change"
+	for _, r := range c.Rows {
+		for _, d := range r.Deltas {
+			if d.Family > 0 && d.Conclusion == Inconclusive {
+				return s + fmt.Sprintf("; inconclusive: %d+%d runs cannot be significant in a family of %d tests under %s (%d per side can)",
+					len(d.BaselineRuns), len(d.CandidateRuns), d.Family, c.Correction, c.Correction.RunsFor(d.Family))
+			}
+		}
+	}
+	return s
+}
 
 // WriteText writes the comparison as an aligned table: per row and metric
 // the baseline and candidate (from merged histograms), the change of those
 // merged values, the Hodges-Lehmann estimate with its 95 % interval, the
-// p-value, the runs per side and the verdict. A scenario's iterations are
+// p-value and the adjusted one, the runs per side and the verdict. A scenario's iterations are
 // left out when its only step already shows them.
 func (c *Comparison) WriteText(w io.Writer) error {
 	var b strings.Builder
 	c.table().Text(&b, "  ")
-	fmt.Fprintf(&b, "  (%s)\n", legend)
+	fmt.Fprintf(&b, "  (%s)\n", c.legend())
 	for _, n := range c.Warnings {
 		fmt.Fprintf(&b, "  note: %s\n", n)
 	}
@@ -99,7 +145,7 @@ func (c *Comparison) WriteText(w io.Writer) error {
 func (c *Comparison) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
 	c.table().Markdown(&b)
-	fmt.Fprintf(&b, "\n%s\n", legend)
+	fmt.Fprintf(&b, "\n%s\n", c.legend())
 	for _, n := range c.Warnings {
 		fmt.Fprintf(&b, "\n> note: %s\n", n)
 	}
@@ -130,9 +176,10 @@ func (c *Comparison) WriteJSON(w io.Writer) error {
 		BaseRuns int      `json:"baseline_runs"`
 		CandRuns int      `json:"candidate_runs"`
 		Alpha    float64  `json:"alpha"`
+		Corr     string   `json:"correction"`
 		Rows     []jr     `json:"rows"`
 		Warnings []string `json:"warnings,omitempty"`
-	}{Version: JSONVersion, BaseRuns: len(c.Baseline), CandRuns: len(c.Candidate), Alpha: Alpha, Warnings: c.Warnings}
+	}{Version: JSONVersion, BaseRuns: len(c.Baseline), CandRuns: len(c.Candidate), Alpha: Alpha, Corr: c.Correction.String(), Warnings: c.Warnings}
 	for _, r := range c.Rows {
 		out.Rows = append(out.Rows, jr{Scenario: r.Scenario, Step: r.Step, Kind: string(r.Key().Kind), Presence: r.Presence.String(), Repeats: r.Repeats, Metrics: r.Deltas})
 	}
@@ -157,6 +204,8 @@ func (d Delta) MarshalJSON() ([]byte, error) {
 		Change     *float64  `json:"change"`
 		Relative   bool      `json:"change_is_relative"`
 		P          float64   `json:"p"`
+		PAdjusted  float64   `json:"p_adjusted"`
+		Family     int       `json:"family"`
 		Estimate   *float64  `json:"estimate,omitempty"`
 		Low        *float64  `json:"estimate_low,omitempty"`
 		High       *float64  `json:"estimate_high,omitempty"`
@@ -171,7 +220,7 @@ func (d Delta) MarshalJSON() ([]byte, error) {
 	units := map[report.Unit]string{report.UnitDuration: "ns", report.UnitCount: "count", report.UnitRate: "per_second", report.UnitFraction: "fraction"}
 	m := jm{Metric: d.Metric.String(), Unit: units[d.Metric.Unit()], Base: fin(d.Baseline), Cand: fin(d.Candidate),
 		PerRunBase: d.BaselineRuns, PerRunCand: d.CandidateRuns, Change: fin(d.Change()), Relative: d.Relative(),
-		P: d.P, Verdict: d.Conclusion.String()}
+		P: d.P, PAdjusted: d.PAdjusted, Family: d.Family, Verdict: d.Conclusion.String()}
 	if d.HasInterval {
 		m.Estimate, m.Low, m.High = fin(d.Estimate), fin(d.Low), fin(d.High)
 	}
