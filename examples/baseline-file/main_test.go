@@ -59,6 +59,21 @@ func TestSaveThenCompare(t *testing.T) {
 		} {
 			assert.Contains(t, out.String(), want)
 		}
+
+		// Until decided: runs are added one at a time, looking from the 7th
+		// to the 20th, each look at 0.05/14 (Holm over the three gated
+		// tests: 0.0012). Against the 4 runs of the baseline, the smallest
+		// p-value of 4+n runs, 2/C(4+n, 4), first beats it at n = 12.
+		out.Reset()
+		assert.Equal(t, 1, run(t.Context(), []string{"-baseline", dir, "-slow", "-until-decided", "20", "-duration", "1s", "-quiet"}, &out, &errOut, true))
+		for _, want := range []string{
+			"run 12/20: completed, thresholds pass\ndecided against the baseline after 12 run(s)\n",
+			"REGRESSION browse/list: p95 worse: estimate +1900.0%, 95% interval [+1900.0%, +1900.0%], beyond the budget of +10.0% (p=0.001, holm-adjusted 0.003 over 3 gated tests)\n",
+			"significant: p adj. < 0.00357, 0.05 spread over the looks of a run until decided",
+		} {
+			assert.Contains(t, out.String(), want)
+		}
+		assert.NotContains(t, out.String(), "run 13/20")
 	})
 }
 

@@ -88,6 +88,12 @@ type Flags struct {
 	// (the zero value), so that the chance of any false alarm stays at
 	// 5 %; BenjaminiHochberg; or PerMetric, each test alone.
 	Correction compare.Correction
+	// UntilDecided (-until-decided N), with Baseline, makes the runs go
+	// on one at a time, from Runs, until the budgets' tests against the
+	// baseline are decided either way or N runs are made, the level
+	// spread over the looks (see compare.RepeatUntilDecided); 0 runs
+	// Runs times.
+	UntilDecided int
 	// Benchfmt (-benchfmt FILE) writes every run in the Go benchmark
 	// format, for benchstat.
 	Benchfmt string
@@ -295,6 +301,7 @@ func (t *Tool) parse(args []string, stdout, stderr io.Writer) (*Flags, error) {
 	fs.StringVar(&f.Baseline, "baseline", f.Baseline, "compare the runs with the baseline saved in this directory")
 	fs.Var(&listFlag[compare.Budget]{vals: &f.Budgets, parse: compare.ParseBudget}, "budget", `a regression allowed against the baseline, e.g. "p95 +10%" (repeatable; default "p95 +10%")`)
 	fs.StringVar(&f.Benchfmt, "benchfmt", f.Benchfmt, "also write every run in the Go benchmark format (for benchstat) to this file")
+	fs.IntVar(&f.UntilDecided, "until-decided", f.UntilDecided, "with -baseline: add runs, from -runs, until the budgets are decided either way, at most this many (the significance level spread over the looks)")
 	fs.TextVar(&f.Correction, "correction", f.Correction, "how the budgets' tests against the baseline are adjusted together: holm (any false alarm at most 5%), benjamini-hochberg, or per-metric (each test alone)")
 	fs.BoolVar(&f.Quiet, "quiet", f.Quiet, "no progress line")
 	fs.Var((*shareFlag)(&f.MaxDropped), "max-dropped", "the `share` of an open model's arrivals that may be dropped (no VU free) before the run fails, such as 1% or 0.01")
@@ -343,6 +350,9 @@ func (t *Tool) parse(args []string, stdout, stderr io.Writer) (*Flags, error) {
 	if !(f.MaxDropped >= 0 && f.MaxDropped <= 1) {
 		errs = append(errs, fmt.Errorf("-max-dropped must be a share from 0 to 1 (or 0%% to 100%%), got %v", f.MaxDropped))
 	}
+	if f.UntilDecided != 0 && (f.Baseline == "" || f.UntilDecided < max(f.Runs, compare.MinRuns)) {
+		errs = append(errs, fmt.Errorf("-until-decided needs -baseline and at least max(-runs, %d) runs, got %d", compare.MinRuns, f.UntilDecided))
+	}
 	if f.Runs < 1 {
 		errs = append(errs, fmt.Errorf("-runs must be >= 1, got %d", f.Runs))
 	}
@@ -381,7 +391,11 @@ func (t *Tool) Run(ctx context.Context, args []string, stdout, stderr io.Writer)
 	var runs []*loadgen.Result
 	var last *report.Summary
 	var lastVerdicts report.Verdicts
-	for i := range f.Runs {
+	total, seq := f.Runs, f.sequential()
+	if f.UntilDecided > 0 {
+		total = f.UntilDecided
+	}
+	for i := range total {
 		if i > 0 && t.Pause > 0 {
 			select {
 			case <-time.After(t.Pause):
@@ -405,8 +419,8 @@ func (t *Tool) Run(ctx context.Context, args []string, stdout, stderr io.Writer)
 		}
 		if !f.Quiet {
 			opts := report.ProgressOptions{}
-			if f.Runs > 1 {
-				opts.Label = fmt.Sprintf("run %d/%d", i+1, f.Runs)
+			if total > 1 {
+				opts.Label = fmt.Sprintf("run %d/%d", i+1, total)
 			}
 			progress, own := report.NewProgress(stderr, opts), plan.OnInterval
 			plan.OnInterval = func(p *loadgen.Progress) {
@@ -433,22 +447,28 @@ func (t *Tool) Run(ctx context.Context, args []string, stdout, stderr io.Writer)
 		for _, sc := range last.Scenarios {
 			if all := sc.Started + sc.Dropped; sc.Dropped > 0 && float64(sc.Dropped) > f.MaxDropped*float64(all) {
 				fmt.Fprintf(stderr, "run %d/%d: scenario %q dropped %d of %d arrivals (%.1f%%, more than -max-dropped %s): the load asked for did not happen (raise -vus, or lower -rate)\n",
-					i+1, f.Runs, sc.Name, sc.Dropped, all, 100*float64(sc.Dropped)/float64(all), (*shareFlag)(&f.MaxDropped).String())
+					i+1, total, sc.Name, sc.Dropped, all, 100*float64(sc.Dropped)/float64(all), (*shareFlag)(&f.MaxDropped).String())
 				code = ExitFail
 			}
 		}
 		if ws := last.GeneratorWarnings(); f.TrustGenerator && len(ws) > 0 {
-			fmt.Fprintf(stderr, "run %d/%d: the generator may have made the numbers (-trust-generator):\n", i+1, f.Runs)
+			fmt.Fprintf(stderr, "run %d/%d: the generator may have made the numbers (-trust-generator):\n", i+1, total)
 			for _, w := range ws {
 				fmt.Fprintln(stderr, "  - "+w)
 			}
 			code = ExitFail
 		}
-		if f.Runs > 1 {
-			fmt.Fprintf(stdout, "run %d/%d: %s, thresholds %s\n", i+1, f.Runs, last.Status(), passFail(lastVerdicts))
+		if total > 1 {
+			fmt.Fprintf(stdout, "run %d/%d: %s, thresholds %s\n", i+1, total, last.Status(), passFail(lastVerdicts))
 		}
 		if err != nil {
 			break
+		}
+		if f.UntilDecided > 0 && i+1 >= f.Runs {
+			if _, _, done, err := seq.Look(base, runs); err == nil && done {
+				fmt.Fprintf(stdout, "decided against the baseline after %d run(s)\n", len(runs))
+				break
+			}
 		}
 	}
 	if err := last.WriteText(stdout); err != nil {
@@ -623,22 +643,42 @@ func loadRuns(dir string) ([]*loadgen.Result, error) {
 	return base, nil
 }
 
-// compareWith compares the runs with those of the baseline and checks
-// the budgets.
-func compareWith(f *Flags, base, runs []*loadgen.Result, stdout, stderr io.Writer) int {
-	c, err := compare.Compare(base, runs)
-	if err == nil {
-		err = c.SetCorrection(f.Correction)
-	}
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return ExitUsage
-	}
+// sequential returns the gate the flags describe: the budgets (p95 +10 %
+// by default) adjusted by -correction, its looks from -runs (or the
+// fewest that can decide) to -until-decided.
+func (f *Flags) sequential() compare.Sequential {
 	budgets := f.Budgets
 	if len(budgets) == 0 {
 		budgets = []compare.Budget{{Metric: report.Quantile(0.95), Max: 0.10}}
 	}
-	vs, err := c.Violations(budgets...) // first: the table then shows the gate's verdicts
+	seq := compare.Sequential{Budgets: budgets, Correction: f.Correction, Max: f.UntilDecided}
+	if f.Runs > 1 {
+		seq.Min = f.Runs
+	}
+	return seq
+}
+
+// compareWith compares the runs with those of the baseline and checks
+// the budgets.
+func compareWith(f *Flags, base, runs []*loadgen.Result, stdout, stderr io.Writer) int {
+	var c *compare.Comparison
+	var vs []compare.Violation
+	var err error
+	if seq := f.sequential(); f.UntilDecided > 0 {
+		// The last look, judged at the level spread over the looks.
+		c, vs, _, err = seq.Look(base, runs)
+	} else {
+		c, err = compare.Compare(base, runs)
+		if err == nil {
+			err = c.SetCorrection(f.Correction)
+		}
+		if err == nil {
+			vs, err = c.Violations(seq.Budgets...) // first: the table then shows the gate's verdicts
+		}
+	}
+	if err == nil && c == nil {
+		err = fmt.Errorf("%d run(s) are too few to compare with the baseline", len(runs))
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return ExitUsage

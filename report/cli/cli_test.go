@@ -128,6 +128,10 @@ func TestExitCodes(t *testing.T) {
 	assert.Equal(t, ExitUsage, code)
 	assert.Contains(t, errOut, `invalid value "bonferroni" for flag -correction: want holm, benjamini-hochberg (bh) or per-metric, got "bonferroni"`)
 
+	code, _, errOut = run(t, "-until-decided", "20")
+	assert.Equal(t, ExitUsage, code)
+	assert.Contains(t, errOut, "-until-decided needs -baseline and at least max(-runs, 4) runs, got 20")
+
 	code, help, _ := run(t, "-h")
 	assert.Equal(t, ExitPass, code)
 	assert.Contains(t, help, "-correction value")

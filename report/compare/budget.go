@@ -132,10 +132,7 @@ type Violation struct {
 func (c *Comparison) Violations(budgets ...Budget) ([]Violation, error) {
 	var out []Violation
 	var errs []error
-	keys := make([]metrics.Key, len(c.Rows))
-	for i, r := range c.Rows {
-		keys[i] = r.Key()
-	}
+	keys := c.keys()
 	// The gate's family: every row and metric some budget checks, once.
 	type check struct {
 		b   Budget
@@ -153,17 +150,10 @@ func (c *Comparison) Violations(budgets ...Budget) ([]Violation, error) {
 			errs = append(errs, fmt.Errorf("budget %s: the comparison does not cover %s (it covers %s)", b, b.Metric, metricList(c.Metrics)))
 			continue
 		}
-		var idx []int
-		if b.Selector == "" {
-			for i := range c.Rows {
-				idx = append(idx, i)
-			}
-		} else {
-			var err error
-			if idx, err = b.Selector.Match(keys); err != nil {
-				errs = append(errs, fmt.Errorf("budget %s: %w", b, err))
-				continue
-			}
+		idx, err := c.selectRows(b, keys)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("budget %s: %w", b, err))
+			continue
 		}
 		checked := 0
 		for _, i := range idx {
@@ -203,17 +193,58 @@ func (c *Comparison) Violations(budgets ...Budget) ([]Violation, error) {
 	}
 	c.gate = gated
 	c.decide()
+	// What each gated test could find, and the runs its strictest budget
+	// needs.
+	target := map[*Delta]float64{}
+	for _, ch := range checks {
+		if ch.d != nil {
+			if t, ok := target[ch.d]; !ok || ch.b.Max < t {
+				target[ch.d] = ch.b.Max
+			}
+		}
+	}
+	for d, t := range target {
+		d.Power = nil
+		if c.noPower {
+			continue
+		}
+		if p, ok := d.powerFor(t, c.Correction, c.Level()); ok {
+			d.Power = &p
+		}
+	}
 	for _, ch := range checks {
 		r := c.Rows[ch.row]
 		if ch.d == nil {
 			out = append(out, Violation{Budget: ch.b, Row: r, Reason: "the candidate has no such row (removed)"})
 			continue
 		}
-		if why, ok := violates(ch.b, *ch.d, c.Correction); ok {
+		if why, ok := violates(ch.b, *ch.d, c.Correction, c.Level()); ok {
 			out = append(out, Violation{Budget: ch.b, Row: r, Delta: *ch.d, Reason: why})
 		}
 	}
 	return out, errors.Join(errs...)
+}
+
+// keys returns the rows' keys, in order.
+func (c *Comparison) keys() []metrics.Key {
+	keys := make([]metrics.Key, len(c.Rows))
+	for i, r := range c.Rows {
+		keys[i] = r.Key()
+	}
+	return keys
+}
+
+// selectRows returns the indexes of the rows budget b selects: every row
+// for no selector.
+func (c *Comparison) selectRows(b Budget, keys []metrics.Key) ([]int, error) {
+	if b.Selector == "" {
+		idx := make([]int, len(c.Rows))
+		for i := range idx {
+			idx[i] = i
+		}
+		return idx, nil
+	}
+	return b.Selector.Match(keys)
 }
 
 // covers reports whether some row was compared on m.
@@ -271,7 +302,7 @@ func significance(d Delta, k Correction) string {
 	return fmt.Sprintf("p=%.3f, %s-adjusted %.3f over %d gated tests", d.P, k, d.PAdjusted, d.Family)
 }
 
-func violates(b Budget, d Delta, k Correction) (string, bool) {
+func violates(b Budget, d Delta, k Correction, alpha float64) (string, bool) {
 	m := d.Metric
 	switch {
 	case math.IsNaN(d.Candidate) && !math.IsNaN(d.Baseline):
@@ -286,7 +317,7 @@ func violates(b Budget, d Delta, k Correction) (string, bool) {
 		why := fmt.Sprintf("fewer than %d runs per side", MinRuns)
 		if d.Family > 0 {
 			why = fmt.Sprintf("%d+%d runs cannot be significant in a family of %d gated tests under %s; %d per side can",
-				len(d.BaselineRuns), len(d.CandidateRuns), d.Family, k, k.RunsFor(d.Family))
+				len(d.BaselineRuns), len(d.CandidateRuns), d.Family, k, k.runsFor(d.Family, alpha))
 		}
 		return fmt.Sprintf("%s worse: change of the merged values %s, beyond the budget of %s (no significance: %s)",
 			m, d.amount(change), d.amount(b.Max), why), true

@@ -87,6 +87,9 @@ type Delta struct {
 	Estimate, Low, High float64
 	HasInterval         bool
 	Conclusion          Conclusion
+	// Power is what the test could find, for a test a gate checked
+	// ([Comparison.Violations]); nil otherwise.
+	Power *Power
 }
 
 // Relative reports whether the changes of d are relative (a fraction of
@@ -161,7 +164,9 @@ type Comparison struct {
 	// [Holm] unless [Comparison.SetCorrection] says otherwise.
 	Correction Correction
 
-	gate map[*Delta]bool // the tests the last gate checked
+	gate    map[*Delta]bool // the tests the last gate checked
+	alpha   float64         // the level of its verdicts; 0 means Alpha
+	noPower bool            // Violations leaves the power out (a look that may not be the last)
 	// Warnings are caveats: too few runs, plans that differ.
 	Warnings []string
 }
@@ -266,8 +271,8 @@ func (c *Comparison) decide() {
 			}
 		}
 	}
-	decide(gated, c.Correction)
-	decide(rest, c.Correction)
+	decide(gated, c.Correction, c.Level())
+	decide(rest, c.Correction, c.Level())
 	for i := range c.Rows {
 		r := &c.Rows[i]
 		if !r.Repeats {
@@ -316,7 +321,7 @@ func Selection(baseline, candidate []*loadgen.Result, sel report.Selector, ms ..
 	for i := range ds {
 		family[i] = &ds[i]
 	}
-	decide(family, Holm)
+	decide(family, Holm, Alpha)
 	return ds, nil
 }
 
@@ -417,15 +422,15 @@ func assess(d *Delta) {
 		benchmath.NewSample(slices.Clone(d.BaselineRuns), &th),
 		benchmath.NewSample(slices.Clone(d.CandidateRuns), &th))
 	d.P, d.PAdjusted = cmp.P, cmp.P
-	d.Estimate, d.Low, d.High, d.HasInterval = hodgesLehmann(d.BaselineRuns, d.CandidateRuns, d.Relative())
-	d.Conclusion = conclude(d)
+	d.Estimate, d.Low, d.High, d.HasInterval = hodgesLehmann(d.BaselineRuns, d.CandidateRuns, d.Relative(), Alpha)
+	d.Conclusion = conclude(d, Alpha)
 }
 
 // conclude returns the conclusion of a tested delta from its adjusted
 // p-value and estimate.
-func conclude(d *Delta) Conclusion {
+func conclude(d *Delta, alpha float64) Conclusion {
 	switch {
-	case d.PAdjusted >= Alpha || d.Estimate == 0:
+	case d.PAdjusted >= alpha || d.Estimate == 0:
 		return Same
 	case d.Estimate > 0 == d.Metric.HigherIsBetter():
 		return Better
@@ -443,7 +448,7 @@ func (d *Delta) tested() bool {
 // few for any result of theirs to be significant in a family of this size
 // is Inconclusive: with 4+4 runs the smallest p-value there is, 0.029, is
 // significant alone but not in a family of two under Holm.
-func decide(family []*Delta, k Correction) {
+func decide(family []*Delta, k Correction, alpha float64) {
 	ps := make([]float64, len(family))
 	n := 0
 	for i, d := range family {
@@ -459,8 +464,8 @@ func decide(family []*Delta, k Correction) {
 			continue
 		}
 		d.PAdjusted, d.Family = adj[i], n
-		if k.attainable(len(d.BaselineRuns), len(d.CandidateRuns), n) {
-			d.Conclusion = conclude(d)
+		if k.attainable(len(d.BaselineRuns), len(d.CandidateRuns), n, alpha) {
+			d.Conclusion = conclude(d, alpha)
 		} else {
 			d.Conclusion = Inconclusive
 		}
@@ -477,35 +482,48 @@ func minP(nb, nc int) float64 {
 }
 
 // attainable reports whether a test of nb and nc runs can be significant
-// in a family of m tests: under Holm the family's smallest p-value is
-// held to Alpha/m; under Benjamini-Hochberg, or alone, to Alpha.
-func (k Correction) attainable(nb, nc, m int) bool {
+// in a family of m tests at level alpha: under Holm the family's
+// smallest p-value is held to alpha/m; under Benjamini-Hochberg, or
+// alone, to alpha.
+func (k Correction) attainable(nb, nc, m int, alpha float64) bool {
 	if k == Holm {
-		return minP(nb, nc)*float64(max(m, 1)) < Alpha
+		return minP(nb, nc)*float64(max(m, 1)) < alpha
 	}
-	return minP(nb, nc) < Alpha
+	return minP(nb, nc) < alpha
 }
 
 // RunsFor returns the fewest runs a side with which a test can be
 // significant in a family of m tests under the correction (see
 // [Comparison.Violations]): 4 alone, and under Holm 5 for up to 6 tests,
 // 6 for up to 23, 7 for up to 85.
-func (k Correction) RunsFor(m int) int {
+func (k Correction) RunsFor(m int) int { return k.runsFor(m, Alpha) }
+
+func (k Correction) runsFor(m int, alpha float64) int {
 	n := MinRuns
-	for !k.attainable(n, n, m) {
+	for !k.attainable(n, n, m, alpha) {
 		n++
 	}
 	return n
 }
 
+// Level returns the significance level of the comparison's verdicts:
+// [Alpha], or less when runs were added until decided and the level was
+// spread over the looks (see [RepeatUntilDecided]).
+func (c *Comparison) Level() float64 {
+	if c.alpha > 0 {
+		return c.alpha
+	}
+	return Alpha
+}
+
 // hodgesLehmann estimates the shift from base to cand as the median of all
 // pairwise differences, with the distribution-free interval between the
 // k-th smallest and k-th largest differences, k from the exact Mann-Whitney
-// U distribution at 95 %. A relative shift is computed on logarithms when
+// U distribution at 1 − alpha (95 % for Alpha). A relative shift is computed on logarithms when
 // every value is positive; with a 0 among the runs, the differences are
 // taken as they are and divided by the median of the baseline's runs, and
 // when that median is 0 too the estimate is ±Inf (or 0), with no interval.
-func hodgesLehmann(base, cand []float64, relative bool) (est, lo, hi float64, ok bool) {
+func hodgesLehmann(base, cand []float64, relative bool, alpha float64) (est, lo, hi float64, ok bool) {
 	logs := relative && !slices.ContainsFunc(slices.Concat(base, cand), func(v float64) bool { return v <= 0 })
 	var diffs []float64
 	for _, b := range base {
@@ -521,9 +539,9 @@ func hodgesLehmann(base, cand []float64, relative bool) (est, lo, hi float64, ok
 	n := len(diffs)
 	med := stats.Sample{Xs: diffs, Sorted: true}.Quantile(0.5)
 	// k: the largest k with P(U <= k-1) <= alpha/2.
-	dist := stats.UDist{N1: len(base), N2: len(cand)}
+	cdf := uCDF(len(base), len(cand))
 	k := 0
-	for k < n/2 && dist.CDF(float64(k)) <= Alpha/2 {
+	for k < n/2 && cdf[k] <= alpha/2 {
 		k++
 	}
 	// Back to a relative change: from logarithms, or as a fraction of the

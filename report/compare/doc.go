@@ -54,6 +54,23 @@
 // [Correction.RunsFor]); a gate then holds the merged change to its
 // budget, so that it never passes for want of runs.
 //
+// # Power and runs until decided
+//
+// "How many runs do I need to see a 5 % change?" For each test a gate
+// checks, [Comparison.Violations] estimates by simulation from the spread
+// the runs showed what the comparison could find with an 80 % chance at
+// its family's level, and how many runs a side find the budget's change
+// ([Delta.PowerFor], [Delta.PowerString]: "7+7 runs detect +11.4% (80%
+// chance at p < 0.0167); +5.0% needs 27 runs a side"). Renderings list it
+// under the table, and the JSON carries it.
+//
+// [RepeatUntilDecided] (a tool's -until-decided) adds runs, a pair at a
+// time, until every gated test either breaks its budget or is known to
+// lie within it, or a maximum is reached. Looking after every pair would
+// find false changes far more often than Alpha; the level is spread over
+// the looks (Bonferroni: Alpha/K at each of K looks), so that the chance
+// of any false violation over the whole sequence stays at most Alpha.
+//
 // # Budgets
 //
 // A [Budget] turns "p95 worse by more than 10 %" into a failure: a row

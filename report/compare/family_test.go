@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aclements/go-moremath/stats"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -90,7 +91,7 @@ func falseAlarms(k Correction, families, m, n int) float64 {
 		for _, d := range ds {
 			assess(d)
 		}
-		decide(ds, k)
+		decide(ds, k, Alpha)
 		for _, d := range ds {
 			if d.Conclusion == Better || d.Conclusion == Worse {
 				alarms++
@@ -142,7 +143,7 @@ func TestFamilyStillFindsARealChange(t *testing.T) {
 		for _, d := range ds {
 			assess(d)
 		}
-		decide(ds, Holm)
+		decide(ds, Holm, Alpha)
 		if ds[0].Conclusion == Worse {
 			found++
 		}
@@ -199,6 +200,8 @@ func TestGateIsItsOwnFamily(t *testing.T) {
 	var b strings.Builder
 	require.NoError(t, c.WriteText(&b))
 	assert.Contains(t, b.String(), "holm-adjusted within its family, the 3 tests the budgets gate or the 9 others")
+	assert.Contains(t, b.String(), "  what the gated tests could find:\n    s/list p95: 5+5 runs did not vary: any change is found; +10.0% needs 5 runs a side\n")
+	assert.Nil(t, c.Rows[0].Delta(report.Quantile(0.5)).Power, "only gated tests")
 
 	require.NoError(t, c.SetCorrection(PerMetric))
 	assert.Equal(t, p95.P, p95.PAdjusted)
@@ -208,4 +211,77 @@ func TestGateIsItsOwnFamily(t *testing.T) {
 	require.Len(t, vs, 1)
 	assert.Contains(t, vs[0].Reason, "(p=0.008)")
 	assert.Error(t, c.SetCorrection(Correction(9)))
+}
+
+// ideal returns n runs spread as a log-normal of median m and spread
+// sigma: its quantiles at (i − ½)/n, scaled so that their standard
+// deviation on logarithms is sigma.
+func ideal(n int, m, sigma float64) []float64 {
+	zs := make([]float64, n)
+	for i := range zs {
+		zs[i] = math.Sqrt2 * math.Erfinv(2*(float64(i)+0.5)/float64(n)-1)
+	}
+	sd := stats.Sample{Xs: zs}.StdDev()
+	out := make([]float64, n)
+	for i, z := range zs {
+		out[i] = m * math.Exp(sigma*z/sd)
+	}
+	return out
+}
+
+// TestPowerHoldsInSimulation: from 7+7 runs spread as a log-normal of 5 %
+// (a p95 of 5 ms), in a gate of three tests, Power says which change the
+// comparison finds with an 80 % chance and how many runs find +5 %. Fresh
+// comparisons drawn from that log-normal, judged as Compare judges them
+// (Holm over the three, two of them unchanged), find that change 80 % of
+// the time, within 5 points, and +5 % with that many runs at least 80 %.
+func TestPowerHoldsInSimulation(t *testing.T) {
+	if testing.Short() {
+		t.Skip("simulation")
+	}
+	const sigma, m = 0.05, 3
+	d := Delta{Metric: report.Quantile(0.95), BaselineRuns: ideal(7, 5e6, sigma), CandidateRuns: ideal(7, 5e6, sigma), Family: m}
+	p, ok := d.PowerFor(0.05, Holm)
+	require.True(t, ok)
+	t.Logf("7+7 runs at %.4f detect ≥ %+.1f%%; +5%% needs %d runs a side", p.Level, 100*p.Detectable, p.RunsNeeded)
+	require.False(t, math.IsInf(p.Detectable, 0))
+
+	found := func(n int, change float64) float64 {
+		rng := rand.New(rand.NewPCG(7, uint64(n)))
+		hits := 0
+		const trials = 2000
+		for range trials {
+			shift := []float64{1 + change, 1, 1}
+			var ds []*Delta
+			for _, f := range shift {
+				x := &Delta{Metric: report.Quantile(0.95)}
+				for range n {
+					x.BaselineRuns = append(x.BaselineRuns, 5e6*math.Exp(sigma*rng.NormFloat64()))
+					x.CandidateRuns = append(x.CandidateRuns, f*5e6*math.Exp(sigma*rng.NormFloat64()))
+				}
+				assess(x)
+				ds = append(ds, x)
+			}
+			decide(ds, Holm, Alpha)
+			if ds[0].Conclusion == Worse {
+				hits++
+			}
+		}
+		return float64(hits) / trials
+	}
+	at := found(7, p.Detectable)
+	t.Logf("a change of %+.1f%% found in %.1f%% of fresh comparisons", 100*p.Detectable, 100*at)
+	assert.InDelta(t, PowerTarget, at, 0.05)
+	if p.RunsNeeded <= MaxPowerRuns {
+		assert.GreaterOrEqual(t, found(p.RunsNeeded, 0.05), PowerTarget-0.05)
+	}
+
+	// Too few runs for the family: nothing is detectable.
+	few := Delta{Metric: report.Quantile(0.95), BaselineRuns: ideal(4, 5e6, sigma), CandidateRuns: ideal(4, 5e6, sigma), Family: m}
+	p, ok = few.PowerFor(0.05, Holm)
+	require.True(t, ok)
+	assert.True(t, math.IsInf(p.Detectable, 1))
+	assert.Equal(t, 4, p.Baseline)
+	_, ok = Delta{BaselineRuns: ideal(3, 1, sigma), CandidateRuns: ideal(3, 1, sigma)}.PowerFor(0.05, Holm)
+	assert.False(t, ok)
 }

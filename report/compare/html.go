@@ -39,8 +39,11 @@ func (c *Comparison) WriteHTML(w io.Writer, opts report.HTMLOptions) error {
 	}
 	p.Add(thresholds.Blocks(opts.Verdicts)...)
 	t := c.table()
-	t.Caption = fmt.Sprintf("%d baseline run(s) vs %d candidate run(s); Mann-Whitney U at α = %.2f", len(c.Baseline), len(c.Candidate), Alpha)
+	t.Caption = fmt.Sprintf("%d baseline run(s) vs %d candidate run(s); Mann-Whitney U at α = %.3g", len(c.Baseline), len(c.Candidate), c.Level())
 	p.Add(page.Block{ID: "comparison", Heading: "Comparison", Table: t, Note: c.legend()})
+	if ls := c.powerLines(); len(ls) > 0 {
+		p.Add(page.Block{ID: "power", Sub: "What the gated tests could find", List: ls})
+	}
 	p.Add(page.Block{ID: "charts", Heading: "Charts", Note: "the first run of each side; baseline in blue, candidate in red"})
 	runs := []chart.Run{runchart.Of(b0, "baseline", chart.Colors[0]), runchart.Of(c0, "candidate", chart.Colors[1])}
 	for _, ch := range chart.Runs(runs, runchart.Duration) {

@@ -80,6 +80,49 @@ func (c *Comparison) table() *table.Table {
 	return t
 }
 
+// PowerString says what the test could find, e.g. "7+7 runs detect
+// +11.4% (80% chance at p < 0.017); +5.0% needs 27 runs a side", or ""
+// when no power was estimated (see [Delta.PowerFor]).
+func (d Delta) PowerString() string {
+	p := d.Power
+	if p == nil {
+		return ""
+	}
+	s := fmt.Sprintf("%d+%d runs ", p.Baseline, p.Candidate)
+	switch {
+	case math.IsInf(p.Detectable, 1):
+		s += fmt.Sprintf("cannot be significant at p < %.3g", p.Level)
+	case p.Detectable == 0:
+		s += "did not vary: any change is found"
+	default:
+		s += fmt.Sprintf("detect %s (%.0f%% chance at p < %.3g)", d.amount(p.Detectable), 100*PowerTarget, p.Level)
+	}
+	if p.Target > 0 {
+		if p.RunsNeeded > MaxPowerRuns {
+			s += fmt.Sprintf("; %s needs more than %d runs a side", d.amount(p.Target), MaxPowerRuns)
+		} else {
+			s += fmt.Sprintf("; %s needs %d runs a side", d.amount(p.Target), p.RunsNeeded)
+		}
+	}
+	return s
+}
+
+// powerLines lists what the gated tests could find, one line each.
+func (c *Comparison) powerLines() []string {
+	var out []string
+	for _, r := range c.Rows {
+		if r.Repeats {
+			continue
+		}
+		for _, d := range r.Deltas {
+			if s := d.PowerString(); s != "" {
+				out = append(out, fmt.Sprintf("%s %s: %s", r.Row, d.Metric, s))
+			}
+		}
+	}
+	return out
+}
+
 // pCells formats a delta's p-value and adjusted p-value for a table: both
 // empty when it was not tested.
 func pCells(d Delta) (p, adj string) {
@@ -115,11 +158,14 @@ func (c *Comparison) legend() string {
 		}
 	}
 	s := "change: of the values of all runs merged; estimate: Hodges-Lehmann, from the per-run values, with its 95 % interval; p: Mann-Whitney U; " + fam + "; verdict ~: no significant change"
+	if l := c.Level(); l != Alpha {
+		s += fmt.Sprintf("; significant: p adj. < %.3g, %.2g spread over the looks of a run until decided", l, Alpha)
+	}
 	for _, r := range c.Rows {
 		for _, d := range r.Deltas {
 			if d.Family > 0 && d.Conclusion == Inconclusive {
 				return s + fmt.Sprintf("; inconclusive: %d+%d runs cannot be significant in a family of %d tests under %s (%d per side can)",
-					len(d.BaselineRuns), len(d.CandidateRuns), d.Family, c.Correction, c.Correction.RunsFor(d.Family))
+					len(d.BaselineRuns), len(d.CandidateRuns), d.Family, c.Correction, c.Correction.runsFor(d.Family, c.Level()))
 			}
 		}
 	}
@@ -135,6 +181,12 @@ func (c *Comparison) WriteText(w io.Writer) error {
 	var b strings.Builder
 	c.table().Text(&b, "  ")
 	fmt.Fprintf(&b, "  (%s)\n", c.legend())
+	if ls := c.powerLines(); len(ls) > 0 {
+		b.WriteString("  what the gated tests could find:\n")
+		for _, l := range ls {
+			fmt.Fprintf(&b, "    %s\n", l)
+		}
+	}
 	for _, n := range c.Warnings {
 		fmt.Fprintf(&b, "  note: %s\n", n)
 	}
@@ -146,6 +198,12 @@ func (c *Comparison) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
 	c.table().Markdown(&b)
 	fmt.Fprintf(&b, "\n%s\n", c.legend())
+	if ls := c.powerLines(); len(ls) > 0 {
+		b.WriteString("\nWhat the gated tests could find:\n\n")
+		for _, l := range ls {
+			fmt.Fprintf(&b, "- %s\n", l)
+		}
+	}
 	for _, n := range c.Warnings {
 		fmt.Fprintf(&b, "\n> note: %s\n", n)
 	}
@@ -179,7 +237,7 @@ func (c *Comparison) WriteJSON(w io.Writer) error {
 		Corr     string   `json:"correction"`
 		Rows     []jr     `json:"rows"`
 		Warnings []string `json:"warnings,omitempty"`
-	}{Version: JSONVersion, BaseRuns: len(c.Baseline), CandRuns: len(c.Candidate), Alpha: Alpha, Corr: c.Correction.String(), Warnings: c.Warnings}
+	}{Version: JSONVersion, BaseRuns: len(c.Baseline), CandRuns: len(c.Candidate), Alpha: c.Level(), Corr: c.Correction.String(), Warnings: c.Warnings}
 	for _, r := range c.Rows {
 		out.Rows = append(out.Rows, jr{Scenario: r.Scenario, Step: r.Step, Kind: string(r.Key().Kind), Presence: r.Presence.String(), Repeats: r.Repeats, Metrics: r.Deltas})
 	}
@@ -190,10 +248,20 @@ func (c *Comparison) WriteJSON(w io.Writer) error {
 
 // MarshalJSON encodes d as in [Comparison.WriteJSON]: metric, unit (ns
 // for latencies, per_second, fraction, count), baseline, candidate and
-// each side's per-run values, change and whether it is relative, p, the
-// estimate with its interval where there is one, and the verdict. A value
-// with no finite value is null.
+// each side's per-run values, change and whether it is relative, p, its
+// adjustment and family size, the estimate with its interval where there
+// is one, the verdict, and for a gated test its power (baseline_runs,
+// candidate_runs, level, detectable, target, runs_needed; see
+// [Delta.PowerFor]). A value with no finite value is null.
 func (d Delta) MarshalJSON() ([]byte, error) {
+	type jp struct {
+		Baseline   int      `json:"baseline_runs"`
+		Candidate  int      `json:"candidate_runs"`
+		Level      float64  `json:"level"`
+		Detectable *float64 `json:"detectable"`
+		Target     float64  `json:"target"`
+		RunsNeeded int      `json:"runs_needed"`
+	}
 	type jm struct {
 		Metric     string    `json:"metric"`
 		Unit       string    `json:"unit"`
@@ -210,6 +278,7 @@ func (d Delta) MarshalJSON() ([]byte, error) {
 		Low        *float64  `json:"estimate_low,omitempty"`
 		High       *float64  `json:"estimate_high,omitempty"`
 		Verdict    string    `json:"verdict"`
+		Power      *jp       `json:"power,omitempty"`
 	}
 	fin := func(x float64) *float64 {
 		if math.IsNaN(x) || math.IsInf(x, 0) {
@@ -223,6 +292,9 @@ func (d Delta) MarshalJSON() ([]byte, error) {
 		P: d.P, PAdjusted: d.PAdjusted, Family: d.Family, Verdict: d.Conclusion.String()}
 	if d.HasInterval {
 		m.Estimate, m.Low, m.High = fin(d.Estimate), fin(d.Low), fin(d.High)
+	}
+	if p := d.Power; p != nil {
+		m.Power = &jp{Baseline: p.Baseline, Candidate: p.Candidate, Level: p.Level, Detectable: fin(p.Detectable), Target: p.Target, RunsNeeded: p.RunsNeeded}
 	}
 	return json.Marshal(m)
 }
