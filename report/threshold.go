@@ -363,7 +363,7 @@ func (vs Verdicts) WriteMarkdown(w io.Writer) error {
 }
 
 // resultSource reads a finished run: every key's totals over the measured
-// window (the warm-up left out).
+// window (the warm-up left out), with its rates over the load window.
 func resultSource(res *loadgen.Result) rowSource {
 	snap := res.Metrics
 	var src rowSource
@@ -396,7 +396,8 @@ func (src rowSource) check(t Threshold) Verdict {
 }
 
 // Check checks thresholds against a finished run (the measured window,
-// warm-up excluded) and returns one verdict per threshold, in order. A
+// warm-up excluded; rates over the load window, see [LoadWindow]) and
+// returns one verdict per threshold, in order. A
 // threshold that cannot be checked fails, with its reason in Verdict.Err
 // (see [Verdicts.Err]).
 func Check(res *loadgen.Result, ts ...Threshold) Verdicts {

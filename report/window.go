@@ -13,8 +13,8 @@ import (
 // row's totals over the whole measured window; only rates use the basis,
 // so that a tail in which the load winds down does not dilute them.
 type RateBasis struct {
-	Outcomes metrics.Counts
-	Span     time.Duration
+	Outcomes metrics.Counts // of the operations that ended in the window
+	Span     time.Duration  // the window's length
 }
 
 // PerSecond returns n per second of the span (0 for an empty span).
@@ -42,7 +42,10 @@ func (b RateBasis) Rate() float64 { return b.PerSecond(b.Outcomes.Total()) }
 //
 // A run with no whole interval between the two (shorter than an interval
 // after its warm-up, or a plan of no known duration) has the measured
-// window as its load window: from the end of the warm-up to the end.
+// window as its load window: from the end of the warm-up to the end. A
+// run cut short ends its window at its end, whatever was under way. The
+// window is the plan's: a scenario that starts later (StartAfter) has its
+// rate over the whole of it.
 func LoadWindow(res *loadgen.Result) (from, to time.Time) {
 	from, to, _ = loadWindow(res)
 	return from, to

@@ -68,7 +68,7 @@ func TestSaveThenCompare(t *testing.T) {
 		assert.Equal(t, 1, run(t.Context(), []string{"-baseline", dir, "-slow", "-until-decided", "20", "-duration", "1s", "-quiet"}, &out, &errOut, true))
 		for _, want := range []string{
 			"run 12/20: completed, thresholds pass\ndecided against the baseline after 12 run(s)\n",
-			"REGRESSION browse/list: p95 worse: estimate +1900.0%, 95% interval [+1900.0%, +1900.0%], beyond the budget of +10.0% (p=0.001, holm-adjusted 0.003 over 3 gated tests)\n",
+			"REGRESSION browse/list: p95 worse: estimate +1900.0%, 99.9% interval [+1900.0%, +1900.0%], beyond the budget of +10.0% (p=0.001, holm-adjusted 0.003 over 3 gated tests)\n",
 			"significant: p adj. < 0.00357, 0.05 spread over the looks of a run until decided",
 		} {
 			assert.Contains(t, out.String(), want)

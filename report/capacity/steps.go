@@ -16,7 +16,7 @@ import (
 // StepComparison sets two services' levels side by side (see
 // [CompareSteps]).
 type StepComparison struct {
-	Baseline, Candidate *Report
+	Baseline, Candidate *Report // the two reports compared
 	// Rows are what the levels' figures are of, on both sides.
 	Rows report.Selector
 	// Levels pair the levels by load, in the order of load; a level that
@@ -26,8 +26,8 @@ type StepComparison struct {
 
 // LevelComparison compares one level of two reports.
 type LevelComparison struct {
-	Load                int
-	Baseline, Candidate *Level
+	Load                int    // the level: VUs or arrivals per second
+	Baseline, Candidate *Level // each side's run of it; nil if a side did not run it
 	// Deltas compare the rows' p50, p95, p99, rate and error rate: the
 	// headline values from each side's runs merged, the conclusion from
 	// the per-run values, the five a family (see compare.Selection),

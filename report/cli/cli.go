@@ -465,7 +465,12 @@ func (t *Tool) Run(ctx context.Context, args []string, stdout, stderr io.Writer)
 			break
 		}
 		if f.UntilDecided > 0 && i+1 >= f.Runs {
-			if _, _, done, err := seq.Look(base, runs); err == nil && done {
+			_, _, done, err := seq.Look(base, runs)
+			if err != nil { // budgets the comparison cannot check: no use running on
+				fmt.Fprintln(stderr, err)
+				return ExitUsage
+			}
+			if done {
 				fmt.Fprintf(stdout, "decided against the baseline after %d run(s)\n", len(runs))
 				break
 			}

@@ -140,7 +140,7 @@ func (c *Comparison) Violations(budgets ...Budget) ([]Violation, error) {
 		d   *Delta // nil for a removed row
 	}
 	var checks []check
-	gated := map[*Delta]bool{}
+	gated := map[cell]bool{}
 	for _, b := range budgets {
 		if err := b.Validate(); err != nil {
 			errs = append(errs, fmt.Errorf("budget %s: %w", b, err))
@@ -178,13 +178,13 @@ func (c *Comparison) Violations(budgets ...Budget) ([]Violation, error) {
 			if r.Repeats {
 				// Judged with its step's family; a budget on the
 				// iterations alone gates them.
-				if st := stepOf(c.Rows, r.Scenario); st != nil {
-					if sd := st.Delta(b.Metric); sd != nil {
-						gated[sd] = true
+				if si := stepOf(c.Rows, r.Scenario); si >= 0 {
+					if j := c.Rows[si].deltaIndex(b.Metric); j >= 0 {
+						gated[cell{si, j}] = true
 					}
 				}
 			}
-			gated[d] = true
+			gated[cell{i, r.deltaIndex(b.Metric)}] = true
 			checks = append(checks, check{b: b, row: i, d: d})
 		}
 		if checked == 0 {
@@ -194,7 +194,12 @@ func (c *Comparison) Violations(budgets ...Budget) ([]Violation, error) {
 	c.gate = gated
 	c.decide()
 	// What each gated test could find, and the runs its strictest budget
-	// needs.
+	// needs; a test gated before and not now has none.
+	for i := range c.Rows {
+		for j := range c.Rows[i].Deltas {
+			c.Rows[i].Deltas[j].Power = nil
+		}
+	}
 	target := map[*Delta]float64{}
 	for _, ch := range checks {
 		if ch.d != nil {
@@ -204,7 +209,6 @@ func (c *Comparison) Violations(budgets ...Budget) ([]Violation, error) {
 		}
 	}
 	for d, t := range target {
-		d.Power = nil
 		if c.noPower {
 			continue
 		}
@@ -214,11 +218,12 @@ func (c *Comparison) Violations(budgets ...Budget) ([]Violation, error) {
 	}
 	for _, ch := range checks {
 		r := c.Rows[ch.row]
+		r.Deltas = slices.Clone(r.Deltas) // the violation's own: a later judgement leaves it be
 		if ch.d == nil {
 			out = append(out, Violation{Budget: ch.b, Row: r, Reason: "the candidate has no such row (removed)"})
 			continue
 		}
-		if why, ok := violates(ch.b, *ch.d, c.Correction, c.Level()); ok {
+		if why, ok := violates(ch.b, *ch.d, c.Correction, c.gateLevel(*ch.d)); ok {
 			out = append(out, Violation{Budget: ch.b, Row: r, Delta: *ch.d, Reason: why})
 		}
 	}
@@ -257,14 +262,25 @@ func (c *Comparison) covers(m report.Metric) bool {
 	return slices.Contains(c.Metrics, m)
 }
 
-// stepOf returns the step row of scenario, or nil.
-func stepOf(rows []RowComparison, scenario string) *RowComparison {
+// stepOf returns the index of the step row of scenario, or -1.
+func stepOf(rows []RowComparison, scenario string) int {
 	for i := range rows {
 		if rows[i].Scenario == scenario && rows[i].Key().Kind == metrics.KindStep {
-			return &rows[i]
+			return i
 		}
 	}
-	return nil
+	return -1
+}
+
+// gateLevel is the level at which a gated test's interval must clear its
+// budget: the comparison's level over the test's family (Bonferroni), so
+// that a change exactly at the budget breaks it in no more than Level/2 of
+// gates, however many tests they check.
+func (c *Comparison) gateLevel(d Delta) float64 {
+	if c.Correction == PerMetric {
+		return c.Level()
+	}
+	return c.Level() / float64(max(d.Family, 1))
 }
 
 // selectsStepOf reports whether the rows at idx include a step of scenario.
@@ -293,6 +309,9 @@ func worse(m report.Metric, x float64) float64 {
 	return x
 }
 
+// confidence names the level of an interval at alpha: "95%", "98.3%".
+func confidence(alpha float64) string { return fmt.Sprintf("%.3g%%", 100*(1-alpha)) }
+
 // significance names a tested delta's p-values: "p=0.003" alone, or with
 // its adjustment over the gate's family.
 func significance(d Delta, k Correction) string {
@@ -302,6 +321,9 @@ func significance(d Delta, k Correction) string {
 	return fmt.Sprintf("p=%.3f, %s-adjusted %.3f over %d gated tests", d.P, k, d.PAdjusted, d.Family)
 }
 
+// violates says whether d breaks b and why. alpha is the gate's level
+// for d (see gateLevel): its interval at 1 − alpha must lie past the
+// budget.
 func violates(b Budget, d Delta, k Correction, alpha float64) (string, bool) {
 	m := d.Metric
 	switch {
@@ -316,19 +338,27 @@ func violates(b Budget, d Delta, k Correction, alpha float64) (string, bool) {
 		}
 		why := fmt.Sprintf("fewer than %d runs per side", MinRuns)
 		if d.Family > 0 {
+			level := alpha * float64(d.Family) // the comparison's level
+			if k == PerMetric {
+				level = alpha
+			}
 			why = fmt.Sprintf("%d+%d runs cannot be significant in a family of %d gated tests under %s; %d per side can",
-				len(d.BaselineRuns), len(d.CandidateRuns), d.Family, k, k.runsFor(d.Family, alpha))
+				len(d.BaselineRuns), len(d.CandidateRuns), d.Family, k, k.runsFor(d.Family, level))
 		}
 		return fmt.Sprintf("%s worse: change of the merged values %s, beyond the budget of %s (no significance: %s)",
 			m, d.amount(change), d.amount(b.Max), why), true
 	case d.HasInterval:
-		bound := d.Low
-		if m.HigherIsBetter() {
-			bound = d.High
+		if d.Conclusion != Worse {
+			return "", false
 		}
-		if d.Conclusion == Worse && worse(m, bound) > b.Max {
-			return fmt.Sprintf("%s worse: estimate %s, 95%% interval [%s, %s], beyond the budget of %s (%s)",
-				m, d.amount(d.Estimate), d.amount(d.Low), d.amount(d.High), d.amount(b.Max), significance(d, k)), true
+		_, lo, hi, ok := hodgesLehmann(d.BaselineRuns, d.CandidateRuns, d.Relative(), alpha)
+		bound := lo
+		if m.HigherIsBetter() {
+			bound = hi
+		}
+		if ok && worse(m, bound) > b.Max {
+			return fmt.Sprintf("%s worse: estimate %s, %s interval [%s, %s], beyond the budget of %s (%s)",
+				m, d.amount(d.Estimate), confidence(alpha), d.amount(lo), d.amount(hi), d.amount(b.Max), significance(d, k)), true
 		}
 		return "", false
 	}

@@ -15,7 +15,8 @@ import (
 )
 
 // Alpha is the significance level of comparisons: a change is reported as
-// real when the two-sided Mann-Whitney U test gives p < Alpha.
+// real when its Mann-Whitney U p-value, adjusted over its family (see
+// [Correction]), is below Alpha.
 const Alpha = 0.05
 
 // MinRuns is the fewest runs per side for a conclusion; RecommendedRuns is
@@ -143,6 +144,19 @@ type RowComparison struct {
 	Deltas  []Delta
 }
 
+// cell names a delta of a comparison: its row's index and its own.
+type cell struct{ row, delta int }
+
+// deltaIndex returns the index of the row's delta for m, or -1.
+func (r *RowComparison) deltaIndex(m report.Metric) int {
+	for i := range r.Deltas {
+		if r.Deltas[i].Metric == m {
+			return i
+		}
+	}
+	return -1
+}
+
 // Delta returns the row's delta for m, or nil.
 func (r *RowComparison) Delta(m report.Metric) *Delta {
 	for i := range r.Deltas {
@@ -164,9 +178,9 @@ type Comparison struct {
 	// [Holm] unless [Comparison.SetCorrection] says otherwise.
 	Correction Correction
 
-	gate    map[*Delta]bool // the tests the last gate checked
-	alpha   float64         // the level of its verdicts; 0 means Alpha
-	noPower bool            // Violations leaves the power out (a look that may not be the last)
+	gate    map[cell]bool // the tests the last gate checked
+	alpha   float64       // the level of its verdicts; 0 means Alpha
+	noPower bool          // Violations leaves the power out (a look that may not be the last)
 	// Warnings are caveats: too few runs, plans that differ.
 	Warnings []string
 }
@@ -179,8 +193,11 @@ type Comparison struct {
 // histograms; the conclusion comes from the per-run values of each side (never
 // from pooled requests, which are autocorrelated): a two-sided
 // Mann-Whitney U test at [Alpha], with a Hodges-Lehmann estimate and its
-// 95 % interval. With fewer than [MinRuns] runs on a side, conclusions are
-// [Inconclusive] but the values and changes are still shown. A metric that
+// 95 % interval, the p-values of the table adjusted together ([Holm] by
+// default; see [Comparison.SetCorrection]). With fewer than [MinRuns] runs
+// on a side, or too few for any result to be significant in the family,
+// conclusions are [Inconclusive] but the values and changes are still
+// shown. A metric that
 // does not validate is an error.
 func Compare(baseline, candidate []*loadgen.Result, ms ...report.Metric) (*Comparison, error) {
 	if len(ms) == 0 {
@@ -263,7 +280,7 @@ func (c *Comparison) decide() {
 	for i := range c.Rows {
 		if r := &c.Rows[i]; !r.Repeats {
 			for j := range r.Deltas {
-				if d := &r.Deltas[j]; c.gate[d] {
+				if d := &r.Deltas[j]; c.gate[cell{i, j}] {
 					gated = append(gated, d)
 				} else {
 					rest = append(rest, d)
@@ -447,7 +464,10 @@ func (d *Delta) tested() bool {
 // and concludes each from its adjusted p-value. A delta whose runs are too
 // few for any result of theirs to be significant in a family of this size
 // is Inconclusive: with 4+4 runs the smallest p-value there is, 0.029, is
-// significant alone but not in a family of two under Holm.
+// significant alone but not in a family of two under Holm. (The bound is
+// the family's: with sides of different sizes in one family, a test of
+// more runs could in principle be significant at a later Holm step; a
+// comparison's rows share their runs, so they do not differ.)
 func decide(family []*Delta, k Correction, alpha float64) {
 	ps := make([]float64, len(family))
 	n := 0

@@ -61,8 +61,11 @@
 // the runs showed what the comparison could find with an 80 % chance at
 // its family's level, and how many runs a side find the budget's change
 // ([Delta.PowerFor], [Delta.PowerString]: "7+7 runs detect +11.4% (80%
-// chance at p < 0.0167); +5.0% needs 27 runs a side"). Renderings list it
-// under the table, and the JSON carries it.
+// chance at p < 0.0167); +5.0% needs 27 runs a side to be significant").
+// Renderings list it under the table, and the JSON carries it. A gated
+// test breaks its budget when it is significant and its interval, at the
+// comparison's level over its family, lies past the budget: a change
+// exactly the size of a budget breaks it in at most 2.5 % of gates.
 //
 // [RepeatUntilDecided] (a tool's -until-decided) adds runs, a pair at a
 // time, until every gated test either breaks its budget or is known to

@@ -193,14 +193,14 @@ func TestGateIsItsOwnFamily(t *testing.T) {
 	vs, err := c.Violations(MustParseBudget("p95 +10%"))
 	require.NoError(t, err)
 	require.Len(t, vs, 1)
-	assert.Equal(t, "p95 worse: estimate +50.0%, 95% interval [+50.0%, +50.0%], beyond the budget of +10.0% (p=0.008, holm-adjusted 0.024 over 3 gated tests)", vs[0].Reason)
+	assert.Equal(t, "p95 worse: estimate +50.0%, 98.3% interval [+50.0%, +50.0%], beyond the budget of +10.0% (p=0.008, holm-adjusted 0.024 over 3 gated tests)", vs[0].Reason)
 	assert.Equal(t, Worse, p95.Conclusion, "the table shows the gate's verdict")
 	assert.Equal(t, 3, p95.Family)
 	assert.Equal(t, 9, c.Rows[0].Delta(report.Quantile(0.5)).Family, "the others are a family of their own")
 	var b strings.Builder
 	require.NoError(t, c.WriteText(&b))
 	assert.Contains(t, b.String(), "holm-adjusted within its family, the 3 tests the budgets gate or the 9 others")
-	assert.Contains(t, b.String(), "  what the gated tests could find:\n    s/list p95: 5+5 runs did not vary: any change is found; +10.0% needs 5 runs a side\n")
+	assert.Contains(t, b.String(), "  what the gated tests could find:\n    s/list p95: 5+5 runs did not vary within a side: any change is found; +10.0% needs 5 runs a side to be significant\n")
 	assert.Nil(t, c.Rows[0].Delta(report.Quantile(0.5)).Power, "only gated tests")
 
 	require.NoError(t, c.SetCorrection(PerMetric))

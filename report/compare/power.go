@@ -30,15 +30,19 @@ type Power struct {
 	// (Benjamini-Hochberg's too, for one change among unchanged metrics),
 	// or Alpha per metric.
 	Level float64
-	// Detectable is the smallest change (relative for latencies, rates
-	// and counts, a difference for shares; a worsening) the comparison
-	// had a [PowerTarget] chance to find with these runs: 0 when the runs
-	// did not vary at all, +Inf when no change could be significant with
-	// these runs at this level.
+	// Detectable is the smallest worsening (relative for latencies,
+	// rates and counts, a difference for shares; negative for a rate,
+	// which worsens by falling) that the comparison had a [PowerTarget]
+	// chance to find significant against no change with these runs: 0
+	// when the runs did not vary at all, +Inf when no change could be
+	// significant with these runs at this level.
 	Detectable float64
-	// Target is the change asked about (a budget's); RunsNeeded the runs
-	// a side that find it with a PowerTarget chance, or MaxPowerRuns+1
-	// when more than MaxPowerRuns would be needed.
+	// Target is the worsening asked about (a budget's, signed as
+	// Detectable); RunsNeeded the runs a side with which it is found
+	// significant with a PowerTarget chance, or MaxPowerRuns+1 when more
+	// than MaxPowerRuns would be needed. Significant against no change:
+	// a regression exactly the size of a budget breaks it only when its
+	// interval clears the budget, which takes more runs still.
 	Target     float64
 	RunsNeeded int
 }
@@ -65,22 +69,48 @@ func (d Delta) powerFor(target float64, k Correction, alpha float64) (p Power, o
 	if nb < MinRuns || nc < MinRuns {
 		return Power{}, false
 	}
+	// A worsening is a rise, or a fall for a rate: the sizes below are
+	// magnitudes, signed as changes at the end.
+	down := d.Metric.HigherIsBetter()
+	target = math.Abs(target)
 	p = Power{Baseline: nb, Candidate: nc, Level: alpha, Target: target}
+	if down {
+		p.Target = -target
+	}
 	if k != PerMetric {
 		p.Level = alpha / float64(max(d.Family, 1))
 	}
 	pool, logs := residuals(d)
 	w := newWorld(pool)
 	shift := func(c float64) float64 { // a worsening of c, in the pool's unit
-		if !logs {
+		switch {
+		case !logs:
 			return c
+		case down && c >= 1:
+			return math.Inf(1) // a rate cannot fall by all of itself and more
+		case down:
+			return -math.Log1p(-c)
 		}
 		return math.Log1p(c)
+	}
+	change := func(s float64) float64 { // the change a worsening shift s is
+		switch {
+		case !logs && down:
+			return -s
+		case !logs:
+			return s
+		case down:
+			return math.Expm1(-s)
+		}
+		return math.Expm1(s)
 	}
 	if w.sd == 0 {
 		// The runs did not vary: any change is found, if the runs can be
 		// significant at all.
-		p.Detectable, p.RunsNeeded = 0, k.runsFor(max(d.Family, 1), alpha)
+		p.Detectable, p.RunsNeeded = 0, MinRuns
+		for minP(p.RunsNeeded, p.RunsNeeded) >= p.Level {
+			p.RunsNeeded++
+		}
 		if minP(nb, nc) >= p.Level {
 			p.Detectable = math.Inf(1)
 		}
@@ -100,15 +130,12 @@ func (d Delta) powerFor(target float64, k Correction, alpha float64) (p Power, o
 					lo = mid
 				}
 			}
-			p.Detectable = hi
-			if logs {
-				p.Detectable = math.Expm1(hi)
-			}
+			p.Detectable = change(hi)
 		}
 	}
 	p.RunsNeeded = MaxPowerRuns + 1
-	s := shift(math.Abs(target))
-	if s > 0 && w.power(MaxPowerRuns, MaxPowerRuns, s, p.Level) >= PowerTarget {
+	s := shift(target)
+	if s > 0 && !math.IsInf(s, 1) && w.power(MaxPowerRuns, MaxPowerRuns, s, p.Level) >= PowerTarget {
 		lo, hi := MinRuns-1, MaxPowerRuns // power(hi) reaches the target
 		for hi-lo > 1 {
 			mid := (lo + hi) / 2

@@ -5,6 +5,8 @@ import (
 
 	"github.com/aclements/go-moremath/stats"
 	"github.com/stretchr/testify/assert"
+
+	"github.com/stampede-go/stampede/report"
 )
 
 // TestUDistribution: the exact null distribution of U that power
@@ -23,4 +25,16 @@ func TestUDistribution(t *testing.T) {
 	assert.Equal(t, 2, u, "5+5 at 5 %: U <= 2 or >= 23")
 	_, ok = uCritical(4, 4, 0.05/3)
 	assert.False(t, ok, "the smallest p of 4+4, 0.029, is above 0.017")
+}
+
+// TestPowerOfARate: a rate worsens by falling, so what its test could
+// find is a fall, and a budget of 10 % asks about −10 %.
+func TestPowerOfARate(t *testing.T) {
+	d := Delta{Metric: report.Rate(), Family: 1,
+		BaselineRuns: []float64{1000, 1010, 990, 1005, 995, 1002, 998}, CandidateRuns: []float64{1001, 1009, 991, 1004, 996, 1003, 997}}
+	p, ok := d.PowerFor(0.1, Holm)
+	assert.True(t, ok)
+	assert.Less(t, p.Detectable, 0.0, "a fall")
+	assert.Equal(t, -0.1, p.Target)
+	assert.Contains(t, Delta{Metric: report.Rate(), Power: &p}.PowerString(), "runs detect −")
 }

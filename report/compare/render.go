@@ -81,8 +81,8 @@ func (c *Comparison) table() *table.Table {
 }
 
 // PowerString says what the test could find, e.g. "7+7 runs detect
-// +11.4% (80% chance at p < 0.017); +5.0% needs 27 runs a side", or ""
-// when no power was estimated (see [Delta.PowerFor]).
+// +11.4% (80% chance at p < 0.0167); +5.0% needs 27 runs a side to be
+// significant", or "" when no power was estimated (see [Delta.PowerFor]).
 func (d Delta) PowerString() string {
 	p := d.Power
 	if p == nil {
@@ -93,15 +93,15 @@ func (d Delta) PowerString() string {
 	case math.IsInf(p.Detectable, 1):
 		s += fmt.Sprintf("cannot be significant at p < %.3g", p.Level)
 	case p.Detectable == 0:
-		s += "did not vary: any change is found"
+		s += "did not vary within a side: any change is found"
 	default:
 		s += fmt.Sprintf("detect %s (%.0f%% chance at p < %.3g)", d.amount(p.Detectable), 100*PowerTarget, p.Level)
 	}
-	if p.Target > 0 {
+	if p.Target != 0 {
 		if p.RunsNeeded > MaxPowerRuns {
-			s += fmt.Sprintf("; %s needs more than %d runs a side", d.amount(p.Target), MaxPowerRuns)
+			s += fmt.Sprintf("; %s needs more than %d runs a side to be significant", d.amount(p.Target), MaxPowerRuns)
 		} else {
-			s += fmt.Sprintf("; %s needs %d runs a side", d.amount(p.Target), p.RunsNeeded)
+			s += fmt.Sprintf("; %s needs %d runs a side to be significant", d.amount(p.Target), p.RunsNeeded)
 		}
 	}
 	return s
@@ -111,9 +111,6 @@ func (d Delta) PowerString() string {
 func (c *Comparison) powerLines() []string {
 	var out []string
 	for _, r := range c.Rows {
-		if r.Repeats {
-			continue
-		}
 		for _, d := range r.Deltas {
 			if s := d.PowerString(); s != "" {
 				out = append(out, fmt.Sprintf("%s %s: %s", r.Row, d.Metric, s))
@@ -138,14 +135,14 @@ func (c *Comparison) legend() string {
 	fam := "p adj.: p itself (per metric: the more metrics, the more false alarms)"
 	if c.Correction != PerMetric {
 		gated, rest := 0, 0
-		for _, r := range c.Rows {
+		for ri, r := range c.Rows {
 			if r.Repeats {
 				continue
 			}
 			for i := range r.Deltas {
 				switch {
 				case r.Deltas[i].Family == 0:
-				case c.gate[&r.Deltas[i]]:
+				case c.gate[cell{ri, i}]:
 					gated++
 				default:
 					rest++

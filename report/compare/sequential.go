@@ -52,7 +52,7 @@ func RepeatUntilDecided(ctx context.Context, baseline, candidate func(run int) *
 		return nil, nil, fmt.Errorf("compare: Sequential.Budgets must name the gate to decide")
 	}
 	if err := seq.Correction.Validate(); err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("compare: Sequential.Correction: %w", err)
 	}
 	for _, b := range seq.Budgets {
 		if err := b.Validate(); err != nil {
@@ -134,15 +134,19 @@ func (seq Sequential) looks() (lo, hi int, err error) {
 		for lo = MinRuns; lo < hi && !seq.Correction.attainable(lo, lo, 3, Alpha/float64(hi-lo+1)); lo++ {
 		}
 	}
-	if lo > hi {
-		return 0, 0, fmt.Errorf("compare: Sequential.Min (%d) must be at most Max (%d)", lo, hi)
+	switch {
+	case seq.Min > 0 && lo > hi:
+		return 0, 0, fmt.Errorf("compare: Sequential.Min (%d) must be at most Max (%d), and at least %d", seq.Min, hi, MinRuns)
+	case lo > hi:
+		return 0, 0, fmt.Errorf("compare: Sequential.Max must be at least %d, got %d", lo, hi)
 	}
 	return lo, hi, nil
 }
 
 // decided reports whether every test the budgets gate either broke its
 // budget (vs) or is known to lie within it: the worse end of its
-// interval at the comparison's level is within the budget.
+// interval at the gate's level for it (see gateLevel) is within the
+// budget.
 func (c *Comparison) decided(budgets []Budget, vs []Violation) bool {
 	// A violation decides its test when it rests on significance, or on
 	// a row or data the candidate lost; one that holds the merged change
@@ -172,7 +176,7 @@ func (c *Comparison) decided(budgets []Budget, vs []Violation) bool {
 			if !d.tested() {
 				return false
 			}
-			_, lo, hi, ok := hodgesLehmann(d.BaselineRuns, d.CandidateRuns, d.Relative(), c.Level())
+			_, lo, hi, ok := hodgesLehmann(d.BaselineRuns, d.CandidateRuns, d.Relative(), c.gateLevel(*d))
 			if !ok {
 				return false
 			}
