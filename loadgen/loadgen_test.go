@@ -741,9 +741,9 @@ func TestResultJSONRoundTrip(t *testing.T) {
 		assert.Equal(t, res.Iterations("o").Outcomes, back.Iterations("o").Outcomes)
 		assert.Equal(t, "constant-rate", back.Plan.Scenarios[0].Executor)
 
-		_, err = ReadResult(strings.NewReader(`{"version":4}`))
+		_, err = ReadResult(strings.NewReader(`{"version":5}`))
 		assert.ErrorIs(t, err, ErrResultVersion)
-		_, err = ReadResult(strings.NewReader(`{"version":3}`))
+		_, err = ReadResult(strings.NewReader(`{"version":4}`))
 		assert.ErrorContains(t, err, "no metrics")
 	})
 }
@@ -777,6 +777,9 @@ func TestStoredResults(t *testing.T) {
 			case ResultVersion:
 				assert.Equal(t, string(raw), buf.String(), "decode → encode gives the stored bytes")
 				assert.False(t, res.Metrics.LatencyIncludesFailures)
+			case 3:
+				assert.Equal(t, strings.Replace(string(raw), `"version": 3,`, fmt.Sprintf(`"version": %d,`, ResultVersion), 1), buf.String(),
+					"a version-3 file has no segments to say, and says none")
 			case 2:
 				assert.Equal(t, strings.Replace(string(raw), `"version": 2,`, fmt.Sprintf(`"version": %d,`, ResultVersion), 1), buf.String())
 				assert.Empty(t, res.Generators, "a version-2 file did not record the generator")
@@ -793,6 +796,7 @@ func TestStoredResults(t *testing.T) {
 	}
 	assert.Positive(t, versions[1], "a version-1 file is kept")
 	assert.Positive(t, versions[2], "a version-2 file is kept")
+	assert.Positive(t, versions[3], "a version-3 file is kept")
 	assert.Positive(t, versions[ResultVersion], "a file of the current version is kept")
 }
 

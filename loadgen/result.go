@@ -15,11 +15,12 @@ import (
 	"github.com/stampede-go/stampede/metrics"
 )
 
-// ResultVersion is the version of the Result JSON format. Version 3
-// records the generator's health (see [Generator]); version 2 keeps the
-// latency of failed operations apart (see [metrics.Version]). [ReadResult]
-// reads versions 1 and 2 too.
-const ResultVersion = 3
+// ResultVersion is the version of the Result JSON format. Version 4
+// records what a merged run is made of (Segments, Missing); version 3 the
+// generator's health (see [Generator]); version 2 keeps the latency of
+// failed operations apart (see [metrics.Version]). [ReadResult] reads
+// versions 1 to 3 too.
+const ResultVersion = 4
 
 // Result is everything a run recorded. It is plain data: it encodes to
 // versioned JSON ([Result.WriteJSON], [ReadResult]) and results of the
@@ -35,8 +36,15 @@ type Result struct {
 	// when its last iteration ended.
 	Start time.Time `json:"start"`
 	End   time.Time `json:"end"`
-	// StartLate is how late this process reached the plan's StartAt.
+	// StartLate is how late this process reached the plan's StartAt (of
+	// a merged run: the latest of its segments).
 	StartLate time.Duration `json:"start_late_ns,omitempty"`
+	// Segments are the segments a merged run is made of, by index (see
+	// [Merge]); nil for the run of one process.
+	Segments []SegmentRecord `json:"segments,omitempty"`
+	// Missing are the segments a partial merge went without (see
+	// [MergePartial]): their share of the load is in no figure.
+	Missing []Segment `json:"missing,omitempty"`
 	// Metrics holds every metric: per scenario the iterations
 	// (metrics.KindIteration: completed, failed, interrupted and dropped
 	// ones, latency from the intended start) and for open models the
@@ -215,7 +223,7 @@ func ReadResult(rd io.Reader) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loadgen: reading result: %w", err)
 	}
-	if _, err := jsonfmt.Version(b, ErrResultVersion, 1, 2, ResultVersion); err != nil {
+	if _, err := jsonfmt.Version(b, ErrResultVersion, 1, 2, 3, ResultVersion); err != nil {
 		if errors.Is(err, ErrResultVersion) {
 			return nil, err
 		}
@@ -248,6 +256,16 @@ func (r *Result) validate() error {
 	}
 	if r.StartLate < 0 {
 		bad("start_late_ns must be >= 0, got %d", r.StartLate)
+	}
+	for i, s := range append(slices.Clone(r.Missing), segmentsOf(r.Segments)...) {
+		if err := s.Validate(); err != nil || s.count() < 2 {
+			bad("segments and missing: entry %d (%v) must be a segment of 2 or more: %v", i, s, err)
+		}
+	}
+	for i, s := range r.Segments {
+		if s.StartLate < 0 {
+			bad("segments[%d].start_late_ns must be >= 0, got %d", i, s.StartLate)
+		}
 	}
 	p := r.Plan
 	if p.Interval != r.Metrics.Interval {
@@ -295,12 +313,34 @@ func (r *Result) validate() error {
 	return errors.Join(errs...)
 }
 
+// SegmentRecord is one segment of a merged run: which it was, how late
+// its process reached the plan's StartAt (the clock skew between the
+// processes shows here), and when its last iteration ended.
+type SegmentRecord struct {
+	Segment   Segment       `json:"segment"`
+	StartLate time.Duration `json:"start_late_ns,omitempty"`
+	End       time.Time     `json:"end"`
+}
+
+func segmentsOf(rs []SegmentRecord) []Segment {
+	out := make([]Segment, len(rs))
+	for i, r := range rs {
+		out[i] = r.Segment
+	}
+	return out
+}
+
+// Partial reports whether the result is a merge that went without some
+// of its segments (see [MergePartial]).
+func (r *Result) Partial() bool { return len(r.Missing) > 0 }
+
 // Merge combines the results of the segments of one run into the result
 // the whole plan would have produced: metrics merge exactly (see
 // [metrics.Merge]), events, errors and panics are gathered. It refuses
 // results of different plans, segment counts that do not match, segments
 // given twice, missing segments and segments of different runs, saying
-// which.
+// which. The merged result lists its segments (Segments), each with how
+// late it started and when it ended.
 //
 // The segments of one run start together: each sets the same
 // [Plan.StartAt], and its Result starts at StartAt even when the process
@@ -309,7 +349,16 @@ func (r *Result) validate() error {
 // started when they were launched, without a StartAt, start a fraction of
 // an interval apart and their series do not line up; started whole
 // intervals apart, they are different runs.
-func Merge(results ...*Result) (*Result, error) {
+func Merge(results ...*Result) (*Result, error) { return merge(results, false) }
+
+// MergePartial is [Merge] for a run some of whose segments are lost (a
+// pod that died, a file not copied out): it merges those given, at least
+// one, and records the others as Missing. The figures then hold only the
+// given segments' share of the load; every report says so. Everything
+// else Merge refuses, MergePartial refuses too.
+func MergePartial(results ...*Result) (*Result, error) { return merge(results, true) }
+
+func merge(results []*Result, partial bool) (*Result, error) {
 	if len(results) == 0 {
 		return nil, errors.New("loadgen: Merge needs at least one result")
 	}
@@ -318,7 +367,7 @@ func Merge(results ...*Result) (*Result, error) {
 		return nil, errors.New("loadgen: result 0 is nil")
 	}
 	n := first.Segment.count()
-	if len(results) != n {
+	if len(results) != n && !(partial && len(results) < n) {
 		return nil, fmt.Errorf("loadgen: results are segments of %d, got %d results", n, len(results))
 	}
 	plan0, _ := json.Marshal(first.Plan)
@@ -342,6 +391,9 @@ func Merge(results ...*Result) (*Result, error) {
 			return nil, fmt.Errorf("loadgen: segment %v appears twice", r.Segment)
 		}
 		seen[r.Segment.Index] = true
+		if len(r.Segments) > 0 || len(r.Missing) > 0 {
+			return nil, fmt.Errorf("loadgen: result %d is itself a merge of segments: merge the segments' own results", i)
+		}
 		if !r.Start.Equal(first.Start) {
 			return nil, fmt.Errorf("loadgen: result %d (segment %v) started at %s, result 0 (segment %v) at %s: segments of one run start together (give every segment the same Plan.StartAt)",
 				i, r.Segment, r.Start.UTC().Format(time.RFC3339Nano), first.Segment, first.Start.UTC().Format(time.RFC3339Nano))
@@ -372,9 +424,19 @@ func Merge(results ...*Result) (*Result, error) {
 		}
 	}
 	for i, ok := range seen {
-		if !ok {
-			return nil, fmt.Errorf("loadgen: segment %v is missing", Segment{Index: i, Count: n})
+		switch {
+		case ok:
+		case partial:
+			out.Missing = append(out.Missing, Segment{Index: i, Count: n})
+		default:
+			return nil, fmt.Errorf("loadgen: segment %v is missing (MergePartial merges without it)", Segment{Index: i, Count: n})
 		}
+	}
+	if n > 1 {
+		for _, r := range results {
+			out.Segments = append(out.Segments, SegmentRecord{Segment: r.Segment, StartLate: r.StartLate, End: r.End})
+		}
+		slices.SortFunc(out.Segments, func(a, b SegmentRecord) int { return a.Segment.Index - b.Segment.Index })
 	}
 	m, err := metrics.Merge(snaps...)
 	if err != nil {

@@ -102,6 +102,10 @@ func TestMergeRefusesSegmentsOfDifferentRuns(t *testing.T) {
 		m, err := Merge(first, second)
 		require.NoError(t, err, "the two segments of one run merge")
 		assert.True(t, m.Start.Equal(at))
+		assert.Equal(t, []SegmentRecord{{Segment: first.Segment, End: first.End}, {Segment: second.Segment, End: second.End}}, m.Segments, "a merged run says what it is made of")
+		assert.False(t, m.Partial())
+		_, err = Merge(m)
+		assert.ErrorContains(t, err, "result 0 is itself a merge of segments")
 		assert.Equal(t, int64(10), m.Iterations("rate").Count())
 		assert.Equal(t, time.Second, m.Duration())
 
@@ -113,5 +117,40 @@ func TestMergeRefusesSegmentsOfDifferentRuns(t *testing.T) {
 			at.Add(3*time.Second).UTC().Format(time.RFC3339Nano), at.UTC().Format(time.RFC3339Nano)), err.Error())
 		_, err = Merge(later, first)
 		assert.ErrorContains(t, err, "result 1 (segment 1/2) started at "+at.UTC().Format(time.RFC3339Nano))
+	})
+}
+
+// TestMergePartial: a run of three segments whose second is lost merges,
+// when asked, from the two it has, and says which is missing; Merge
+// refuses it, naming the segment and the way out. A segment given twice
+// is refused either way.
+func TestMergePartial(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		plan := func(seg Segment, startAt time.Time) *Plan {
+			return &Plan{Segment: seg, StartAt: startAt, Scenarios: []Scenario{
+				{Name: "rate", Executor: ConstantRate{Rate: 30, Duration: time.Second, MaxVUs: 2}, Iteration: noop},
+			}}
+		}
+		at := time.Now().Add(time.Second)
+		var a, c *Result
+		var wg sync.WaitGroup
+		wg.Go(func() { a = run(t, plan(Segment{Index: 0, Count: 3}, at)) })
+		wg.Go(func() { c = run(t, plan(Segment{Index: 2, Count: 3}, at)) })
+		wg.Wait()
+		_, err := Merge(a, c)
+		assert.EqualError(t, err, "loadgen: results are segments of 3, got 2 results")
+		m, err := MergePartial(c, a)
+		require.NoError(t, err)
+		assert.True(t, m.Partial())
+		assert.Equal(t, []Segment{{Index: 1, Count: 3}}, m.Missing)
+		assert.Equal(t, []Segment{{Index: 0, Count: 3}, {Index: 2, Count: 3}}, segmentsOf(m.Segments), "by index")
+		assert.Equal(t, int64(20), m.Iterations("rate").Count(), "two thirds of the 30 arrivals")
+		var buf bytes.Buffer
+		require.NoError(t, m.WriteJSON(&buf))
+		back, err := ReadResult(&buf)
+		require.NoError(t, err)
+		assert.Equal(t, m.Missing, back.Missing)
+		_, err = MergePartial(a, a)
+		assert.EqualError(t, err, "loadgen: segment 1/3 appears twice")
 	})
 }

@@ -29,6 +29,8 @@ const SummaryVersion = 1
 //	duration_s           from start to end
 //	measured_s, warmup_s the measured window and the warm-up before it
 //	rate_window_s        the load window that rates are over (see LoadWindow)
+//	segments             of a merged run: [{segment, start_late_ms, end_s}]
+//	missing_segments     of a partial merge: ["2/4"] (its warnings say so too)
 //	interval_s           the length of a timeline interval
 //	status               "completed", "aborted: …" or "interrupted: …"
 //	passed               true when every threshold passed (with thresholds)
@@ -71,6 +73,11 @@ func (s *Summary) SaveJSON(path string, vs Verdicts) error {
 }
 
 type (
+	jsonSegment struct {
+		Segment     string  `json:"segment"`
+		StartLateMS float64 `json:"start_late_ms"`
+		EndS        float64 `json:"end_s"`
+	}
 	jsonSummary struct {
 		Format       string          `json:"format"`
 		Version      int             `json:"version"`
@@ -79,6 +86,8 @@ type (
 		DurationS    float64         `json:"duration_s"`
 		MeasuredS    float64         `json:"measured_s"`
 		RateWindowS  float64         `json:"rate_window_s"`
+		Segments     []jsonSegment   `json:"segments,omitempty"`
+		Missing      []string        `json:"missing_segments,omitempty"`
 		WarmupS      float64         `json:"warmup_s"`
 		IntervalS    float64         `json:"interval_s"`
 		Status       string          `json:"status"`
@@ -224,6 +233,13 @@ func (s *Summary) jsonDoc(vs Verdicts) jsonSummary {
 		Events:       []jsonEvent{},
 		ErrorSamples: []jsonError{},
 		Warnings:     append([]string{}, s.Warnings...),
+	}
+	for _, sg := range s.Segments {
+		doc.Segments = append(doc.Segments, jsonSegment{Segment: sg.Segment.String(),
+			StartLateMS: float64(sg.StartLate) / float64(time.Millisecond), EndS: sg.End.Sub(s.Start).Seconds()})
+	}
+	for _, m := range s.Missing {
+		doc.Missing = append(doc.Missing, m.String())
 	}
 	if len(vs) > 0 {
 		passed := vs.Passed()

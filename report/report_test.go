@@ -705,3 +705,26 @@ func TestSelectMergesRows(t *testing.T) {
 	_, _, err = Select(res, "nosuch")
 	assert.ErrorContains(t, err, `selector "nosuch" matches nothing in this run`)
 }
+
+// TestAPartialMergeSaysSo: a run merged from segments 1/3 and 3/3 (the
+// second lost) says what it is made of in the header and warns, in every
+// rendering, that a share of the load is in no figure.
+func TestAPartialMergeSaysSo(t *testing.T) {
+	res, err := loadgen.LoadResult(filepath.Join("..", "testdata", "results", "v4-merged.json"))
+	require.NoError(t, err)
+	require.True(t, res.Partial())
+	s := Summarize(res)
+	const warn = "a partial merge: segment(s) 2/3 of 3 missing; their share of the load is in no figure (counts and rates are those of 2 segment(s))"
+	var text, md, page, js bytes.Buffer
+	require.NoError(t, s.WriteText(&text))
+	require.NoError(t, s.WriteMarkdown(&md))
+	require.NoError(t, s.WriteHTML(&page, HTMLOptions{}))
+	require.NoError(t, s.WriteJSON(&js, nil))
+	assert.Contains(t, text.String(), "segments: 2 of 3 merged (2/3 missing); every one started on time")
+	for name, out := range map[string]string{"text": text.String(), "markdown": md.String(), "html": page.String(), "json": js.String()} {
+		assert.Contains(t, out, warn, name)
+	}
+	assert.Contains(t, js.String(), `"missing_segments": [
+    "2/3"
+  ],`)
+}

@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/stampede-go/stampede/internal/format"
@@ -85,8 +86,12 @@ func latencyFigures(s *metrics.Stats, side Side) LatencyFigures {
 // the gauges, the events, example errors and the caveats. Render it with
 // its Write methods.
 type Summary struct {
-	Plan      loadgen.PlanInfo
-	Segment   loadgen.Segment
+	Plan    loadgen.PlanInfo
+	Segment loadgen.Segment
+	// Segments are those a merged run is made of, and Missing those a
+	// partial merge went without (see loadgen.MergePartial).
+	Segments  []loadgen.SegmentRecord
+	Missing   []loadgen.Segment
 	Start     time.Time
 	End       time.Time
 	WarmupEnd time.Time
@@ -160,6 +165,25 @@ func (s *Summary) meta() [][2]string {
 	if !s.Segment.IsWhole() {
 		meta = append(meta, [2]string{"segment", s.Segment.String()})
 	}
+	if len(s.Segments) > 0 {
+		n := len(s.Segments) + len(s.Missing)
+		v := fmt.Sprintf("%d of %d merged", len(s.Segments), n)
+		if len(s.Missing) > 0 {
+			v += " (" + segmentList(s.Missing) + " missing)"
+		}
+		late := s.Segments[0]
+		for _, sg := range s.Segments {
+			if sg.StartLate > late.StartLate {
+				late = sg
+			}
+		}
+		if late.StartLate > 0 {
+			v += fmt.Sprintf("; the latest started %s late (%v)", format.Duration(late.StartLate), late.Segment)
+		} else {
+			v += "; every one started on time"
+		}
+		meta = append(meta, [2]string{"segments", v})
+	}
 	return meta
 }
 
@@ -211,11 +235,15 @@ func Summarize(res *loadgen.Result) *Summary {
 	s := &Summary{
 		Plan: res.Plan, Segment: res.Segment, Start: res.Start, End: res.End, WarmupEnd: snap.WarmupEnd(),
 		Aborted: res.Aborted, AbortReason: res.AbortReason, Interrupted: res.Interrupted, Cause: res.Cause,
-		Events: res.Events, Errors: res.Errors, res: res,
+		Events: res.Events, Errors: res.Errors, res: res, Segments: res.Segments, Missing: res.Missing,
 	}
 	s.Window = measured(res)
 	from, to, whole := loadWindow(res)
 	s.RateWindow = to.Sub(from)
+	if len(res.Missing) > 0 {
+		s.Warnings = append(s.Warnings, fmt.Sprintf("a partial merge: segment(s) %s of %d missing; their share of the load is in no figure (counts and rates are those of %d segment(s))",
+			segmentList(res.Missing), len(res.Missing)+len(res.Segments), len(res.Segments)))
+	}
 	if snap.LatencyIncludesFailures {
 		s.Warnings = append(s.Warnings, "this result was saved in format version 1, which did not keep failed operations apart: its latencies include failures")
 	}
@@ -315,6 +343,15 @@ func Summarize(res *loadgen.Result) *Summary {
 		s.Gauges = append(s.Gauges, gs)
 	}
 	return s
+}
+
+// segmentList lists segments: "2/4, 3/4".
+func segmentList(ss []loadgen.Segment) string {
+	var parts []string
+	for _, s := range ss {
+		parts = append(parts, s.String())
+	}
+	return strings.Join(parts, ", ")
 }
 
 // times says how many times: "once", "3 times".

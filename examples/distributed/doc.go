@@ -3,7 +3,7 @@
 // would have produced.
 //
 //	distributed [run] [-target URL] [-segment i/n] [-start-at RFC3339] [-out FILE]
-//	distributed merge [-json FILE] [-html FILE] FILE...
+//	distributed merge [-json FILE] [-html FILE] [-partial] FILE...
 //
 // # Flow
 //
@@ -26,6 +26,9 @@
 //     and HDR histograms add exactly, so the merged percentiles are those of
 //     every request of every process. merge prints the text report and, on
 //     request, writes the merged JSON (-json) and an HTML report (-html).
+//     The merged result lists its segments and how late each started;
+//     -partial merges without a lost segment ([loadgen.MergePartial]), and
+//     every report then says which is missing.
 //
 // # The plan and its target
 //

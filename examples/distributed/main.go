@@ -189,6 +189,7 @@ func merge(args []string, stdout, stderr io.Writer) error {
 	fs.Usage = func() { fmt.Fprint(stderr, usage, "\nmerge flags:\n"); fs.PrintDefaults() }
 	jsonPath := fs.String("json", "", "also write the merged result as JSON to this file")
 	htmlPath := fs.String("html", "", "also write an HTML report of the merged result to this file")
+	partial := fs.Bool("partial", false, "merge the segments given even if some are missing (a lost pod): the report says which, and that their load is in no figure")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -209,7 +210,11 @@ func merge(args []string, stdout, stderr io.Writer) error {
 		}
 		results[i] = r
 	}
-	merged, err := loadgen.Merge(results...)
+	mergeFn := loadgen.Merge
+	if *partial {
+		mergeFn = loadgen.MergePartial
+	}
+	merged, err := mergeFn(results...)
 	if err != nil {
 		return fmt.Errorf("merging %d files: %w\n%s", len(files), err, diagnose(files, results))
 	}

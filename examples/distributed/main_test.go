@@ -199,6 +199,12 @@ func TestFourProcessesMergeToTheWhole(t *testing.T) {
 	msg := mergeErr(files[0], files[1], files[3])
 	assert.Contains(t, msg, "loadgen: results are segments of 4, got 3 results")
 	assert.Contains(t, msg, "segment 3/4 is missing")
+
+	// Asked to, it merges without the lost segment, and says so.
+	stdout.Reset()
+	require.NoError(t, run(t.Context(), []string{"merge", "-partial", files[0], files[1], files[3]}, &stdout, &stderr, false), stderr.String())
+	assert.Contains(t, stdout.String(), "segments: 3 of 4 merged (3/4 missing)")
+	assert.Contains(t, stdout.String(), "a partial merge: segment(s) 3/4 of 4 missing")
 	msg = mergeErr(files[0], files[1], files[1], files[3])
 	assert.Contains(t, msg, "loadgen: segment 2/4 appears twice")
 	assert.Contains(t, msg, "segment 2/4 is given 2 times: "+files[1]+", "+files[1])
