@@ -257,14 +257,37 @@ func (r *Result) validate() error {
 	if r.StartLate < 0 {
 		bad("start_late_ns must be >= 0, got %d", r.StartLate)
 	}
-	for i, s := range append(slices.Clone(r.Missing), segmentsOf(r.Segments)...) {
-		if err := s.Validate(); err != nil || s.count() < 2 {
-			bad("segments and missing: entry %d (%v) must be a segment of 2 or more: %v", i, s, err)
+	if len(r.Segments)+len(r.Missing) > 0 {
+		// A merge: its segments and those missing are the whole of one
+		// split, each once, and the merge itself is the whole plan.
+		n := 0
+		if len(r.Segments) > 0 {
+			n = r.Segments[0].Segment.Count
 		}
-	}
-	for i, s := range r.Segments {
-		if s.StartLate < 0 {
-			bad("segments[%d].start_late_ns must be >= 0, got %d", i, s.StartLate)
+		if len(r.Segments) == 0 || n < 2 || !r.Segment.IsWhole() {
+			bad("segments: a merge lists at least one segment of a split into 2 or more, and is itself the whole plan (segment %v)", r.Segment)
+		}
+		seen := map[int]bool{}
+		check := func(field string, i int, s Segment) {
+			switch {
+			case s.Count != n || s.Validate() != nil:
+				bad("%s[%d] must be a segment of %d, got %v", field, i, n, s)
+			case seen[s.Index]:
+				bad("%s[%d] (%v) is listed twice", field, i, s)
+			}
+			seen[s.Index] = true
+		}
+		for i, s := range r.Segments {
+			check("segments", i, s.Segment)
+			if s.StartLate < 0 {
+				bad("segments[%d].start_late_ns must be >= 0, got %d", i, s.StartLate)
+			}
+		}
+		for i, s := range r.Missing {
+			check("missing", i, s)
+		}
+		if n >= 2 && len(seen) != n {
+			bad("segments and missing must cover all %d segments, got %d", n, len(seen))
 		}
 	}
 	p := r.Plan
@@ -322,14 +345,6 @@ type SegmentRecord struct {
 	End       time.Time     `json:"end"`
 }
 
-func segmentsOf(rs []SegmentRecord) []Segment {
-	out := make([]Segment, len(rs))
-	for i, r := range rs {
-		out[i] = r.Segment
-	}
-	return out
-}
-
 // Partial reports whether the result is a merge that went without some
 // of its segments (see [MergePartial]).
 func (r *Result) Partial() bool { return len(r.Missing) > 0 }
@@ -354,7 +369,8 @@ func Merge(results ...*Result) (*Result, error) { return merge(results, false) }
 // MergePartial is [Merge] for a run some of whose segments are lost (a
 // pod that died, a file not copied out): it merges those given, at least
 // one, and records the others as Missing. The figures then hold only the
-// given segments' share of the load; every report says so. Everything
+// given segments' share of the load; every report of it says so, and a
+// comparison with it warns. Everything
 // else Merge refuses, MergePartial refuses too.
 func MergePartial(results ...*Result) (*Result, error) { return merge(results, true) }
 

@@ -152,5 +152,22 @@ func TestMergePartial(t *testing.T) {
 		assert.Equal(t, m.Missing, back.Missing)
 		_, err = MergePartial(a, a)
 		assert.EqualError(t, err, "loadgen: segment 1/3 appears twice")
+
+		// A file whose segments do not make one split is refused.
+		bad := *m
+		bad.Missing = []Segment{{Index: 2, Count: 3}}
+		assert.ErrorContains(t, bad.validate(), "missing[0] (3/3) is listed twice")
+		bad.Missing = nil
+		assert.ErrorContains(t, bad.validate(), "segments and missing must cover all 3 segments, got 2")
+		bad.Missing = []Segment{{Index: 1, Count: 4}}
+		assert.ErrorContains(t, bad.validate(), "missing[0] must be a segment of 3, got 2/4")
 	})
+}
+
+func segmentsOf(rs []SegmentRecord) []Segment {
+	out := make([]Segment, len(rs))
+	for i, r := range rs {
+		out[i] = r.Segment
+	}
+	return out
 }

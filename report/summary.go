@@ -248,7 +248,11 @@ func Summarize(res *loadgen.Result) *Summary {
 		s.Warnings = append(s.Warnings, "this result was saved in format version 1, which did not keep failed operations apart: its latencies include failures")
 	}
 	if res.StartLate > 0 {
-		s.Warnings = append(s.Warnings, fmt.Sprintf("this process started %v after the plan's StartAt", res.StartLate))
+		who := "this process"
+		if len(res.Segments) > 0 {
+			who = "the latest segment"
+		}
+		s.Warnings = append(s.Warnings, fmt.Sprintf("%s started %v after the plan's StartAt", who, res.StartLate))
 	}
 	for _, p := range res.Panics {
 		where := p.Where

@@ -28,7 +28,7 @@
 //     request, writes the merged JSON (-json) and an HTML report (-html).
 //     The merged result lists its segments and how late each started;
 //     -partial merges without a lost segment ([loadgen.MergePartial]), and
-//     every report then says which is missing.
+//     every report of the merge then says which is missing.
 //
 // # The plan and its target
 //

@@ -466,9 +466,8 @@ func (t *Tool) Run(ctx context.Context, args []string, stdout, stderr io.Writer)
 		}
 		if f.UntilDecided > 0 && i+1 >= f.Runs {
 			_, _, done, err := seq.Look(base, runs)
-			if err != nil { // budgets the comparison cannot check: no use running on
-				fmt.Fprintln(stderr, err)
-				return ExitUsage
+			if err != nil {
+				break // budgets the comparison cannot check: no use running on; the comparison below says why
 			}
 			if done {
 				fmt.Fprintf(stdout, "decided against the baseline after %d run(s)\n", len(runs))

@@ -112,8 +112,9 @@ type Violation struct {
 
 // Violations returns every row and metric that broke a budget. With enough
 // runs, a row breaks its budget only when the change is significant and
-// the whole 95 % interval of its estimate lies past the budget (the bound
-// nearest to no change is worse than Max). Significant is judged over the
+// the whole interval of its estimate, at the gate's level over the
+// family (see below), lies past the budget (the bound nearest to no
+// change is worse than Max). Significant is judged over the
 // family of the gate: every row and metric some budget checks, counted
 // once, their p-values adjusted together by the comparison's
 // [Correction] (Holm's by default, so that the chance of any false alarm
@@ -275,7 +276,8 @@ func stepOf(rows []RowComparison, scenario string) int {
 // gateLevel is the level at which a gated test's interval must clear its
 // budget: the comparison's level over the test's family (Bonferroni), so
 // that a change exactly at the budget breaks it in no more than Level/2 of
-// gates, however many tests they check.
+// gates, however many tests they check; under PerMetric, the level
+// itself, each test alone.
 func (c *Comparison) gateLevel(d Delta) float64 {
 	if c.Correction == PerMetric {
 		return c.Level()
@@ -352,11 +354,22 @@ func violates(b Budget, d Delta, k Correction, alpha float64) (string, bool) {
 			return "", false
 		}
 		_, lo, hi, ok := hodgesLehmann(d.BaselineRuns, d.CandidateRuns, d.Relative(), alpha)
+		if !ok {
+			// Significant, but too few runs for an interval at the gate's
+			// level (Benjamini-Hochberg asks less of the test than of the
+			// interval): the merged change is held to the budget, so that
+			// the gate does not pass for want of runs.
+			if change := d.Change(); !math.IsNaN(change) && worse(m, change) > b.Max {
+				return fmt.Sprintf("%s worse: change of the merged values %s, beyond the budget of %s (%s; too few runs for a %s interval)",
+					m, d.amount(change), d.amount(b.Max), significance(d, k), confidence(alpha)), true
+			}
+			return "", false
+		}
 		bound := lo
 		if m.HigherIsBetter() {
 			bound = hi
 		}
-		if ok && worse(m, bound) > b.Max {
+		if worse(m, bound) > b.Max {
 			return fmt.Sprintf("%s worse: estimate %s, %s interval [%s, %s], beyond the budget of %s (%s)",
 				m, d.amount(d.Estimate), confidence(alpha), d.amount(lo), d.amount(hi), d.amount(b.Max), significance(d, k)), true
 		}

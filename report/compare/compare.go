@@ -220,11 +220,17 @@ func Compare(baseline, candidate []*loadgen.Result, ms ...report.Metric) (*Compa
 	if d := planDiff(baseline[0].Plan, candidate[0].Plan); d != "" {
 		c.Warnings = append(c.Warnings, "the plans differ: "+d)
 	}
-	for _, side := range [][]*loadgen.Result{baseline, candidate} {
+	for s, side := range [][]*loadgen.Result{baseline, candidate} {
 		for _, r := range side {
 			if r.Metrics.LatencyIncludesFailures {
 				c.Warnings = append(c.Warnings, "a run was saved in format version 1: its latencies include failed operations")
 				break
+			}
+		}
+		for i, r := range side {
+			if r.Partial() {
+				c.Warnings = append(c.Warnings, fmt.Sprintf("%s run %d is a partial merge (%d of %d segments): its counts and rates are those of part of the load",
+					[2]string{"baseline", "candidate"}[s], i+1, len(r.Segments), len(r.Segments)+len(r.Missing)))
 			}
 		}
 	}

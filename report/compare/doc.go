@@ -65,7 +65,8 @@
 // Renderings list it under the table, and the JSON carries it. A gated
 // test breaks its budget when it is significant and its interval, at the
 // comparison's level over its family, lies past the budget: a change
-// exactly the size of a budget breaks it in at most 2.5 % of gates.
+// exactly the size of a budget breaks it in at most 2.5 % of gates (per
+// test, under PerMetric).
 //
 // [RepeatUntilDecided] (a tool's -until-decided) adds runs, a pair at a
 // time, until every gated test either breaks its budget or is known to

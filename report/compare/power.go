@@ -58,7 +58,10 @@ type Power struct {
 // by the change, and the exact Mann-Whitney U test decides, 1 000 times a
 // change, from a fixed seed (the figures are the same on every call). No
 // normal approximation is made; the result is as good as the runs are a
-// picture of the spread. ok is false when d has too few runs for a test.
+// picture of the spread. The simulated shift is a rise; a rate's fall of
+// the same size on the logarithms is taken to be as easy to find, which
+// holds for a spread as symmetric as the runs'. ok is false when d has
+// too few runs for a test.
 func (d Delta) PowerFor(target float64, k Correction) (p Power, ok bool) {
 	return d.powerFor(target, k, Alpha)
 }

@@ -51,8 +51,8 @@ func RepeatUntilDecided(ctx context.Context, baseline, candidate func(run int) *
 	if len(seq.Budgets) == 0 {
 		return nil, nil, fmt.Errorf("compare: Sequential.Budgets must name the gate to decide")
 	}
-	if err := seq.Correction.Validate(); err != nil {
-		return nil, nil, fmt.Errorf("compare: Sequential.Correction: %w", err)
+	if seq.Correction.Validate() != nil {
+		return nil, nil, fmt.Errorf("compare: Sequential.Correction must be Holm, BenjaminiHochberg or PerMetric, got %d", int(seq.Correction))
 	}
 	for _, b := range seq.Budgets {
 		if err := b.Validate(); err != nil {
@@ -135,10 +135,10 @@ func (seq Sequential) looks() (lo, hi int, err error) {
 		}
 	}
 	switch {
-	case seq.Min > 0 && lo > hi:
-		return 0, 0, fmt.Errorf("compare: Sequential.Min (%d) must be at most Max (%d), and at least %d", seq.Min, hi, MinRuns)
+	case hi < MinRuns:
+		return 0, 0, fmt.Errorf("compare: Sequential.Max must be at least %d, got %d", MinRuns, hi)
 	case lo > hi:
-		return 0, 0, fmt.Errorf("compare: Sequential.Max must be at least %d, got %d", lo, hi)
+		return 0, 0, fmt.Errorf("compare: Sequential.Min (%d) must be at most Max (%d)", seq.Min, hi)
 	}
 	return lo, hi, nil
 }
