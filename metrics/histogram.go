@@ -304,15 +304,11 @@ func (h Histogram) MarshalJSON() ([]byte, error) {
 	if h.Count() == 0 {
 		return []byte(`""`), nil
 	}
-	p := newPacked()
-	if h.live != nil {
-		p.MergeFrom(h.live)
-	} else {
-		h.fz.each(func(idx int, c int64) bool {
-			_ = p.RecordValues(lowestOf(idx), c) // ascending: appends
-			return true
-		})
+	if h.fz != nil {
+		return json.Marshal(string(encodeV2(h.fz.each)))
 	}
+	p := newPacked()
+	p.MergeFrom(h.live)
 	b, err := p.Encode()
 	if err != nil {
 		return nil, fmt.Errorf("metrics: encoding histogram: %w", err)
