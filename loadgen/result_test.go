@@ -86,19 +86,32 @@ func TestReadAndMergeRefuseBadFiles(t *testing.T) {
 // segment 2/2 of a run of the same plan started 3 s later once merged into
 // a 4 s result of a 1 s plan. Segments of one run share Plan.StartAt, and
 // so their Start.
+// segmentPlan is one segment of a 1 s open model of rate arrivals, all
+// segments starting at startAt.
+func segmentPlan(rate int, seg Segment, startAt time.Time) *Plan {
+	return &Plan{Segment: seg, StartAt: startAt, Scenarios: []Scenario{
+		{Name: "rate", Executor: ConstantRate{Rate: rate, Duration: time.Second, MaxVUs: 2}, Iteration: noop},
+	}}
+}
+
+// runSegments runs the given segments of segmentPlan(rate) side by side,
+// starting together at startAt, and returns their results in order.
+func runSegments(t *testing.T, rate int, startAt time.Time, segs ...Segment) []*Result {
+	out := make([]*Result, len(segs))
+	var wg sync.WaitGroup
+	for i, s := range segs {
+		wg.Go(func() { out[i] = run(t, segmentPlan(rate, s, startAt)) })
+	}
+	wg.Wait()
+	return out
+}
+
 func TestMergeRefusesSegmentsOfDifferentRuns(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		plan := func(seg Segment, startAt time.Time) *Plan {
-			return &Plan{Segment: seg, StartAt: startAt, Scenarios: []Scenario{
-				{Name: "rate", Executor: ConstantRate{Rate: 10, Duration: time.Second, MaxVUs: 2}, Iteration: noop},
-			}}
-		}
+		plan := func(seg Segment, startAt time.Time) *Plan { return segmentPlan(10, seg, startAt) }
 		at := time.Now().Add(time.Second)
-		var first, second *Result
-		var wg sync.WaitGroup
-		wg.Go(func() { first = run(t, plan(Segment{Index: 0, Count: 2}, at)) })
-		wg.Go(func() { second = run(t, plan(Segment{Index: 1, Count: 2}, at)) })
-		wg.Wait()
+		rs := runSegments(t, 10, at, Segment{Index: 0, Count: 2}, Segment{Index: 1, Count: 2})
+		first, second := rs[0], rs[1]
 		m, err := Merge(first, second)
 		require.NoError(t, err, "the two segments of one run merge")
 		assert.True(t, m.Start.Equal(at))
@@ -126,17 +139,8 @@ func TestMergeRefusesSegmentsOfDifferentRuns(t *testing.T) {
 // is refused either way.
 func TestMergePartial(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		plan := func(seg Segment, startAt time.Time) *Plan {
-			return &Plan{Segment: seg, StartAt: startAt, Scenarios: []Scenario{
-				{Name: "rate", Executor: ConstantRate{Rate: 30, Duration: time.Second, MaxVUs: 2}, Iteration: noop},
-			}}
-		}
-		at := time.Now().Add(time.Second)
-		var a, c *Result
-		var wg sync.WaitGroup
-		wg.Go(func() { a = run(t, plan(Segment{Index: 0, Count: 3}, at)) })
-		wg.Go(func() { c = run(t, plan(Segment{Index: 2, Count: 3}, at)) })
-		wg.Wait()
+		rs := runSegments(t, 30, time.Now().Add(time.Second), Segment{Index: 0, Count: 3}, Segment{Index: 2, Count: 3})
+		a, c := rs[0], rs[1]
 		_, err := Merge(a, c)
 		assert.EqualError(t, err, "loadgen: results are segments of 3, got 2 results")
 		m, err := MergePartial(c, a)

@@ -118,34 +118,17 @@ func (c *StepComparison) table() *table.Table {
 			continue
 		}
 		for i, d := range l.Deltas {
-			p, adj, class := "", "", ""
-			if d.Family > 0 {
-				p, adj = fmt.Sprintf("%.3f", d.P), fmt.Sprintf("%.3f", d.PAdjusted)
-			}
-			switch d.Conclusion {
-			case compare.Better:
-				class = "better"
-			case compare.Worse:
-				class = "worse"
-			}
 			bv, cv := "", ""
 			if i == 0 {
 				bv, cv = levelVerdict(l.Baseline), levelVerdict(l.Candidate)
 			} else {
 				load = ""
 			}
-			t.AddClass(class, load, d.Metric.String(), value(d.Metric, d.Baseline), value(d.Metric, d.Candidate),
-				d.ChangeString(), d.EstimateString(), p, adj, fmt.Sprintf("%d+%d", len(d.BaselineRuns), len(d.CandidateRuns)), d.Conclusion.String(), bv, cv)
+			cells := append(append([]string{load}, d.Cells()...), bv, cv)
+			t.AddClass(d.Class(), cells...)
 		}
 	}
 	return t
-}
-
-func value(m report.Metric, v float64) string {
-	if v != v { // NaN: no data
-		return "-"
-	}
-	return m.Format(v)
 }
 
 // legend says what the figures are of and how the changes are judged.

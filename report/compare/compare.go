@@ -159,10 +159,8 @@ func (r *RowComparison) deltaIndex(m report.Metric) int {
 
 // Delta returns the row's delta for m, or nil.
 func (r *RowComparison) Delta(m report.Metric) *Delta {
-	for i := range r.Deltas {
-		if r.Deltas[i].Metric == m {
-			return &r.Deltas[i]
-		}
+	if i := r.deltaIndex(m); i >= 0 {
+		return &r.Deltas[i]
 	}
 	return nil
 }
@@ -301,13 +299,13 @@ func (c *Comparison) decide() {
 		if !r.Repeats {
 			continue
 		}
-		for j := range c.Rows {
-			if s := &c.Rows[j]; s.Scenario == r.Scenario && s.Key().Kind == metrics.KindStep {
-				for k := range r.Deltas {
-					if d := s.Delta(r.Deltas[k].Metric); d != nil {
-						r.Deltas[k].PAdjusted, r.Deltas[k].Family, r.Deltas[k].Conclusion = d.PAdjusted, d.Family, d.Conclusion
-					}
-				}
+		si := stepOf(c.Rows, r.Scenario)
+		if si < 0 {
+			continue
+		}
+		for k := range r.Deltas {
+			if d := c.Rows[si].Delta(r.Deltas[k].Metric); d != nil {
+				r.Deltas[k].PAdjusted, r.Deltas[k].Family, r.Deltas[k].Conclusion = d.PAdjusted, d.Family, d.Conclusion
 			}
 		}
 	}

@@ -65,16 +65,7 @@ func (c *Comparison) table() *table.Table {
 			if i == 0 {
 				name = r.Row.String()
 			}
-			p, adj := pCells(d)
-			class := ""
-			switch d.Conclusion {
-			case Better:
-				class = "better"
-			case Worse:
-				class = "worse"
-			}
-			t.AddClass(class, name, d.Metric.String(), fmtValue(d.Metric, d.Baseline), fmtValue(d.Metric, d.Candidate),
-				d.ChangeString(), d.EstimateString(), p, adj, fmt.Sprintf("%d+%d", len(d.BaselineRuns), len(d.CandidateRuns)), d.Conclusion.String())
+			t.AddClass(d.Class(), append([]string{name}, d.Cells()...)...)
 		}
 	}
 	return t
@@ -120,13 +111,27 @@ func (c *Comparison) powerLines() []string {
 	return out
 }
 
-// pCells formats a delta's p-value and adjusted p-value for a table: both
-// empty when it was not tested.
-func pCells(d Delta) (p, adj string) {
-	if d.Family == 0 {
-		return "", ""
+// Cells are d's cells in a comparison table, after the row's name:
+// metric, baseline, candidate, change (merged), estimate [95% interval],
+// p, p adj. (both empty when not tested), runs a side and verdict.
+func (d Delta) Cells() []string {
+	p, adj := "", ""
+	if d.Family > 0 {
+		p, adj = fmt.Sprintf("%.3f", d.P), fmt.Sprintf("%.3f", d.PAdjusted)
 	}
-	return fmt.Sprintf("%.3f", d.P), fmt.Sprintf("%.3f", d.PAdjusted)
+	return []string{d.Metric.String(), fmtValue(d.Metric, d.Baseline), fmtValue(d.Metric, d.Candidate),
+		d.ChangeString(), d.EstimateString(), p, adj, fmt.Sprintf("%d+%d", len(d.BaselineRuns), len(d.CandidateRuns)), d.Conclusion.String()}
+}
+
+// Class is the table class of d's line: "better", "worse" or "".
+func (d Delta) Class() string {
+	switch d.Conclusion {
+	case Better:
+		return "better"
+	case Worse:
+		return "worse"
+	}
+	return ""
 }
 
 // legend names the figures of the table and the family its verdicts are

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -61,22 +62,29 @@ func RepeatInterleaved(ctx context.Context, n int, baseline, candidate func(run 
 	if n <= 0 {
 		return nil, nil, fmt.Errorf("compare: RepeatInterleaved needs n > 0, got %d", n)
 	}
-	names := [2]string{"baseline", "candidate"}
 	for i := range n {
-		for s, mk := range []func(int) *loadgen.Plan{baseline, candidate} {
-			if err := pause(ctx, len(base)+len(cand) > 0, opts.Pause); err != nil {
-				return base, cand, err
-			}
-			res, err := runOne(ctx, mk(i), fmt.Sprintf("%s %d/%d", names[s], i+1, n), opts)
-			if err != nil {
-				return base, cand, fmt.Errorf("compare: run %d of the %s: %w", i+1, names[s], err)
-			}
-			if s == 0 {
-				base = append(base, res)
-			} else {
-				cand = append(cand, res)
-			}
+		if base, cand, err = runPair(ctx, i, strconv.Itoa(n), baseline, candidate, base, cand, opts); err != nil {
+			return base, cand, err
 		}
+	}
+	return base, cand, nil
+}
+
+// runPair runs the i-th pair, baseline then candidate, after a pause
+// unless it is the first run, and appends each result to its side. of
+// names the total in the progress labels ("3/7", "3/≤20").
+func runPair(ctx context.Context, i int, of string, baseline, candidate func(run int) *loadgen.Plan, base, cand []*loadgen.Result, opts RepeatOptions) ([]*loadgen.Result, []*loadgen.Result, error) {
+	sides := [2]*[]*loadgen.Result{&base, &cand}
+	for s, mk := range [2]func(int) *loadgen.Plan{baseline, candidate} {
+		if err := pause(ctx, len(base)+len(cand) > 0, opts.Pause); err != nil {
+			return base, cand, err
+		}
+		name := [2]string{"baseline", "candidate"}[s]
+		res, err := runOne(ctx, mk(i), fmt.Sprintf("%s %d/%s", name, i+1, of), opts)
+		if err != nil {
+			return base, cand, fmt.Errorf("compare: run %d of the %s: %w", i+1, name, err)
+		}
+		*sides[s] = append(*sides[s], res)
 	}
 	return base, cand, nil
 }

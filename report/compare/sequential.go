@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strconv"
 
 	"github.com/stampede-go/stampede/loadgen"
 )
@@ -63,22 +64,10 @@ func RepeatUntilDecided(ctx context.Context, baseline, candidate func(run int) *
 	if err != nil {
 		return nil, nil, err
 	}
-	names := [2]string{"baseline", "candidate"}
 	var base, cand []*loadgen.Result
 	for pair := range hi {
-		for s, mk := range []func(int) *loadgen.Plan{baseline, candidate} {
-			if err := pause(ctx, len(base)+len(cand) > 0, opts.Pause); err != nil {
-				return nil, nil, err
-			}
-			res, err := runOne(ctx, mk(pair), fmt.Sprintf("%s %d/≤%d", names[s], pair+1, hi), opts)
-			if err != nil {
-				return nil, nil, fmt.Errorf("compare: run %d of the %s: %w", pair+1, names[s], err)
-			}
-			if s == 0 {
-				base = append(base, res)
-			} else {
-				cand = append(cand, res)
-			}
+		if base, cand, err = runPair(ctx, pair, "≤"+strconv.Itoa(hi), baseline, candidate, base, cand, opts); err != nil {
+			return nil, nil, err
 		}
 		c, vs, done, err := seq.Look(base, cand)
 		if err != nil || done {
