@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"time"
@@ -15,12 +16,13 @@ import (
 	"github.com/stampede-go/stampede/metrics"
 )
 
-// ResultVersion is the version of the Result JSON format. Version 4
-// records what a merged run is made of (Segments, Missing); version 3 the
-// generator's health (see [Generator]); version 2 keeps the latency of
-// failed operations apart (see [metrics.Version]). [ReadResult] reads
-// versions 1 to 3 too.
-const ResultVersion = 4
+// ResultVersion is the version of the Result JSON format. Version 5
+// holds the metrics in their format version 3, each series' points in one
+// compact block (see [metrics.Version]); version 4 records what a merged
+// run is made of (Segments, Missing); version 3 the generator's health
+// (see [Generator]); version 2 keeps the latency of failed operations
+// apart. [ReadResult] reads versions 1 to 4 too.
+const ResultVersion = 5
 
 // Result is everything a run recorded. It is plain data: it encodes to
 // versioned JSON ([Result.WriteJSON], [ReadResult]) and results of the
@@ -223,7 +225,7 @@ func ReadResult(rd io.Reader) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loadgen: reading result: %w", err)
 	}
-	if _, err := jsonfmt.Version(b, ErrResultVersion, 1, 2, 3, ResultVersion); err != nil {
+	if _, err := jsonfmt.Version(b, ErrResultVersion, 1, 2, 3, 4, ResultVersion); err != nil {
 		if errors.Is(err, ErrResultVersion) {
 			return nil, err
 		}
@@ -378,68 +380,123 @@ func merge(results []*Result, partial bool) (*Result, error) {
 	if len(results) == 0 {
 		return nil, errors.New("loadgen: Merge needs at least one result")
 	}
-	first := results[0]
-	if first == nil {
+	if results[0] == nil {
 		return nil, errors.New("loadgen: result 0 is nil")
 	}
-	n := first.Segment.count()
+	n := results[0].Segment.count()
 	if len(results) != n && !(partial && len(results) < n) {
 		return nil, fmt.Errorf("loadgen: results are segments of %d, got %d results", n, len(results))
 	}
-	plan0, _ := json.Marshal(first.Plan)
-	seen := make([]bool, n)
-	snaps := make([]*metrics.Snapshot, 0, n)
-	out := &Result{Version: ResultVersion, Plan: first.Plan, Start: first.Start, End: first.End}
-	for i, r := range results {
-		if r == nil || r.Metrics == nil {
-			return nil, fmt.Errorf("loadgen: result %d is nil or has no metrics", i)
-		}
-		if p, _ := json.Marshal(r.Plan); !bytes.Equal(p, plan0) {
-			return nil, fmt.Errorf("loadgen: result %d (segment %v) ran a different plan than result 0", i, r.Segment)
-		}
-		if r.Segment.count() != n {
-			return nil, fmt.Errorf("loadgen: result %d is segment %v, result 0 is of %d segments", i, r.Segment, n)
-		}
-		if err := r.Segment.Validate(); err != nil {
-			return nil, fmt.Errorf("loadgen: result %d: %w", i, err)
-		}
-		if seen[r.Segment.Index] {
-			return nil, fmt.Errorf("loadgen: segment %v appears twice", r.Segment)
-		}
-		seen[r.Segment.Index] = true
-		if len(r.Segments) > 0 || len(r.Missing) > 0 {
-			return nil, fmt.Errorf("loadgen: result %d is itself a merge of segments: merge the segments' own results", i)
-		}
-		if !r.Start.Equal(first.Start) {
-			return nil, fmt.Errorf("loadgen: result %d (segment %v) started at %s, result 0 (segment %v) at %s: segments of one run start together (give every segment the same Plan.StartAt)",
-				i, r.Segment, r.Start.UTC().Format(time.RFC3339Nano), first.Segment, first.Start.UTC().Format(time.RFC3339Nano))
-		}
-		snaps = append(snaps, r.Metrics)
-		if r.End.After(out.End) {
-			out.End = r.End
-		}
-		out.StartLate = max(out.StartLate, r.StartLate)
-		out.Events = append(out.Events, r.Events...)
-		out.Errors = append(out.Errors, r.Errors...)
-		out.Panics = append(out.Panics, r.Panics...)
-		out.MorePanics += r.MorePanics
-		out.Generators = append(out.Generators, r.Generators...)
-		for name, n := range r.GaugeNonFinite {
-			if out.GaugeNonFinite == nil {
-				out.GaugeNonFinite = map[string]int64{}
-			}
-			out.GaugeNonFinite[name] += n
-		}
-		if r.Aborted {
-			out.Aborted = true
-			out.AbortReason = joinReason(out.AbortReason, fmt.Sprintf("segment %v: %s", r.Segment, r.AbortReason))
-		}
-		if r.Interrupted {
-			out.Interrupted = true
-			out.Cause = joinReason(out.Cause, fmt.Sprintf("segment %v: %s", r.Segment, r.Cause))
+	var m Merger
+	for _, r := range results {
+		if err := m.Add(r); err != nil {
+			return nil, err
 		}
 	}
-	for i, ok := range seen {
+	if partial {
+		return m.PartialResult()
+	}
+	return m.Result()
+}
+
+// A Merger merges the results of a run's segments one at a time into the
+// result [Merge] would make of them all, holding only the merge so far
+// (see [metrics.Merger]): a program merging the files of many processes
+// reads one, adds it and lets it go. It checks each result as Merge does
+// when it is added; what it refuses leaves the merge as it was. The zero
+// Merger is ready to use; a Merger is not safe for concurrent use.
+type Merger struct {
+	added   int // results added
+	first   *Result
+	plan    []byte // the first's plan, encoded
+	seen    []bool // by segment index
+	out     Result // the merge so far, but its metrics
+	records []SegmentRecord
+	metrics metrics.Merger
+}
+
+// Add merges r into the merge so far, or returns an error saying why it
+// does not belong: a different plan or split, a segment given twice, a
+// result that is itself a merge, a different start.
+func (m *Merger) Add(r *Result) error {
+	i := m.added
+	if r == nil || r.Metrics == nil {
+		return fmt.Errorf("loadgen: result %d is nil or has no metrics", i)
+	}
+	if err := r.Segment.Validate(); err != nil {
+		return fmt.Errorf("loadgen: result %d: %w", i, err)
+	}
+	if len(r.Segments) > 0 || len(r.Missing) > 0 {
+		return fmt.Errorf("loadgen: result %d is itself a merge of segments: merge the segments' own results", i)
+	}
+	if m.first == nil {
+		plan, _ := json.Marshal(r.Plan)
+		m.first, m.plan, m.seen = r, plan, make([]bool, r.Segment.count())
+		m.out = Result{Version: ResultVersion, Plan: r.Plan, Start: r.Start, End: r.End}
+	}
+	first, n := m.first, len(m.seen)
+	if p, _ := json.Marshal(r.Plan); !bytes.Equal(p, m.plan) {
+		return fmt.Errorf("loadgen: result %d (segment %v) ran a different plan than result 0", i, r.Segment)
+	}
+	if r.Segment.count() != n {
+		return fmt.Errorf("loadgen: result %d is segment %v, result 0 is of %d segments", i, r.Segment, n)
+	}
+	if m.seen[r.Segment.Index] {
+		return fmt.Errorf("loadgen: segment %v appears twice", r.Segment)
+	}
+	if !r.Start.Equal(first.Start) {
+		return fmt.Errorf("loadgen: result %d (segment %v) started at %s, result 0 (segment %v) at %s: segments of one run start together (give every segment the same Plan.StartAt)",
+			i, r.Segment, r.Start.UTC().Format(time.RFC3339Nano), first.Segment, first.Start.UTC().Format(time.RFC3339Nano))
+	}
+	if err := m.metrics.Add(r.Metrics); err != nil {
+		return fmt.Errorf("loadgen: result %d: %w", i, err)
+	}
+	m.seen[r.Segment.Index] = true
+	m.added++
+	out := &m.out
+	if r.End.After(out.End) {
+		out.End = r.End
+	}
+	out.StartLate = max(out.StartLate, r.StartLate)
+	out.Events = append(out.Events, r.Events...)
+	out.Errors = append(out.Errors, r.Errors...)
+	out.Panics = append(out.Panics, r.Panics...)
+	out.MorePanics += r.MorePanics
+	out.Generators = append(out.Generators, r.Generators...)
+	for name, n := range r.GaugeNonFinite {
+		if out.GaugeNonFinite == nil {
+			out.GaugeNonFinite = map[string]int64{}
+		}
+		out.GaugeNonFinite[name] += n
+	}
+	if r.Aborted {
+		out.Aborted = true
+		out.AbortReason = joinReason(out.AbortReason, fmt.Sprintf("segment %v: %s", r.Segment, r.AbortReason))
+	}
+	if r.Interrupted {
+		out.Interrupted = true
+		out.Cause = joinReason(out.Cause, fmt.Sprintf("segment %v: %s", r.Segment, r.Cause))
+	}
+	m.records = append(m.records, SegmentRecord{Segment: r.Segment, StartLate: r.StartLate, End: r.End})
+	return nil
+}
+
+// Result returns the merge of the results added (see [Merge]); a segment
+// not added is an error naming it.
+func (m *Merger) Result() (*Result, error) { return m.result(false) }
+
+// PartialResult returns the merge of the results added, at least one,
+// recording the segments not added as Missing (see [MergePartial]).
+func (m *Merger) PartialResult() (*Result, error) { return m.result(true) }
+
+func (m *Merger) result(partial bool) (*Result, error) {
+	if m.added == 0 {
+		return nil, errors.New("loadgen: Merge needs at least one result")
+	}
+	out := m.out // its slices grow only by append: the Merger can go on
+	out.Missing = nil
+	n := len(m.seen)
+	for i, ok := range m.seen {
 		switch {
 		case ok:
 		case partial:
@@ -449,18 +506,19 @@ func merge(results []*Result, partial bool) (*Result, error) {
 		}
 	}
 	if n > 1 {
-		for _, r := range results {
-			out.Segments = append(out.Segments, SegmentRecord{Segment: r.Segment, StartLate: r.StartLate, End: r.End})
-		}
+		out.Segments = slices.Clone(m.records)
 		slices.SortFunc(out.Segments, func(a, b SegmentRecord) int { return a.Segment.Index - b.Segment.Index })
 	}
-	m, err := metrics.Merge(snaps...)
+	out.Events = slices.Clone(out.Events)
+	out.Errors, out.Panics, out.Generators = slices.Clone(out.Errors), slices.Clone(out.Panics), slices.Clone(out.Generators)
+	slices.SortStableFunc(out.Events, func(a, b EventRecord) int { return int(a.Offset - b.Offset) })
+	out.GaugeNonFinite = maps.Clone(out.GaugeNonFinite)
+	mt, err := m.metrics.Snapshot()
 	if err != nil {
 		return nil, fmt.Errorf("loadgen: %w", err)
 	}
-	out.Metrics = m
-	slices.SortStableFunc(out.Events, func(a, b EventRecord) int { return int(a.Offset - b.Offset) })
-	return out, nil
+	out.Metrics = mt
+	return &out, nil
 }
 
 func joinReason(a, b string) string {

@@ -175,3 +175,40 @@ func segmentsOf(rs []SegmentRecord) []Segment {
 	}
 	return out
 }
+
+// TestMergerStreams adds the segments of a run one at a time, as a
+// program reading their files would: a refused result (a segment given
+// twice, a result of another plan) leaves the merge as it was, and the
+// result is Merge's, byte for byte; asked before every segment is in, it
+// names the missing one, or merges without it when asked to.
+func TestMergerStreams(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		segs := []Segment{{Index: 0, Count: 3}, {Index: 1, Count: 3}, {Index: 2, Count: 3}}
+		at := time.Now().Add(time.Second)
+		rs := runSegments(t, 30, at, segs...)
+		var m Merger
+		require.NoError(t, m.Add(rs[2]))
+		require.NoError(t, m.Add(rs[0]))
+		_, err := m.Result()
+		assert.EqualError(t, err, "loadgen: segment 2/3 is missing (MergePartial merges without it)")
+		part, err := m.PartialResult()
+		require.NoError(t, err)
+		assert.Equal(t, []Segment{{Index: 1, Count: 3}}, part.Missing)
+		assert.EqualError(t, m.Add(rs[0]), "loadgen: segment 1/3 appears twice")
+		other := run(t, &Plan{Segment: segs[1], StartAt: time.Now().Add(time.Second), Scenarios: []Scenario{
+			{Name: "rate", Executor: ConstantRate{Rate: 31, Duration: time.Second, MaxVUs: 2}, Iteration: noop},
+		}})
+		assert.EqualError(t, m.Add(other), "loadgen: result 2 (segment 2/3) ran a different plan than result 0")
+		require.NoError(t, m.Add(rs[1]))
+		got, err := m.Result()
+		require.NoError(t, err)
+		want, err := Merge(rs...)
+		require.NoError(t, err)
+		var a, b bytes.Buffer
+		require.NoError(t, want.WriteJSON(&a))
+		require.NoError(t, got.WriteJSON(&b))
+		assert.Equal(t, a.String(), b.String())
+		assert.Equal(t, int64(30), got.Iterations("rate").Count())
+		assert.Equal(t, int64(20), part.Iterations("rate").Count(), "the partial result taken before stays as it was")
+	})
+}

@@ -409,6 +409,14 @@ func TestJSONRoundTrip(t *testing.T) {
 	got, err := ReadSnapshot(bytes.NewReader(buf.Bytes()))
 	require.NoError(t, err)
 	assertSnapshotsEqual(t, s, got)
+	for i, m := range s.Series { // quantiles read through the decoded blocks' indexes
+		for j, p := range m.Points {
+			q := got.Series[i].Points[j]
+			qs := []float64{0, 0.1, 0.5, 0.9, 0.99, 0.999, 1}
+			assert.Equal(t, p.Latency.Quantiles(qs...), q.Latency.Quantiles(qs...), "%v point %d", m.Key, j)
+			assert.Equal(t, p.Failed.Quantiles(qs...), q.Failed.Quantiles(qs...), "%v point %d", m.Key, j)
+		}
+	}
 	var buf2 bytes.Buffer
 	require.NoError(t, got.WriteJSON(&buf2))
 	assert.Equal(t, buf.String(), buf2.String(), "encode → decode → encode is stable")
@@ -456,7 +464,7 @@ func TestReadSnapshotErrors(t *testing.T) {
 		{"empty", ``, "decoding JSON"},
 		{"not an object", `[]`, "cannot unmarshal"},
 		{"no version", `{"interval_ns":1}`, "unsupported format version: got none"},
-		{"future version", `{"version":3,"interval_ns":1}`, "unsupported format version: got 3"},
+		{"future version", `{"version":4,"interval_ns":1}`, "unsupported format version: got 4"},
 		{"zero interval", `{"version":2,"interval_ns":0}`, "interval_ns must be >= 1ms"},
 		{"1ns interval", `{"version":1,"interval_ns":1}`, "interval_ns must be >= 1ms"},
 		{"negative warmup", `{` + v + `,"warmup_ns":-1}`, "warmup_ns must be >= 0"},

@@ -14,7 +14,7 @@ import (
 // Version is the version of the JSON format written by [Snapshot.WriteJSON].
 // [ReadSnapshot] also reads version 1, whose latencies mixed successful and
 // failed operations: it reads them as the latency of successes.
-const Version = 2
+const Version = 3
 
 // ErrVersion is returned (wrapped) when decoding JSON of another format version.
 var ErrVersion = errors.New("metrics: unsupported format version")
@@ -167,52 +167,13 @@ func Merge(snaps ...*Snapshot) (*Snapshot, error) {
 		return nil, fmt.Errorf("metrics: the snapshots hold %d points but their merge would make %d (%d intervals from %v): they are too far apart in time to be parts of one run",
 			held, made, n, start.UTC().Format(time.RFC3339))
 	}
-	out := &Snapshot{Version: Version, Start: start, Interval: first.Interval, Warmup: first.Warmup}
+	m := Merger{nocheck: true} // checked above, over them all
 	for _, s := range snaps {
-		out.LatencyIncludesFailures = out.LatencyIncludesFailures || s.LatencyIncludesFailures
-	}
-	grid := func() []Point {
-		p := make([]Point, n)
-		for i := range p {
-			p[i].Start = start.Add(time.Duration(i) * first.Interval)
-		}
-		return p
-	}
-	idx := map[Key]int{}
-	gidx := map[string]int{}
-	for _, s := range snaps {
-		off := int(s.Start.Sub(start) / first.Interval)
-		for _, m := range s.Series {
-			j, ok := idx[m.Key]
-			if !ok {
-				j = len(out.Series)
-				idx[m.Key] = j
-				out.Series = append(out.Series, Series{Key: m.Key, Points: grid()})
-			}
-			o := &out.Series[j]
-			o.Total.Merge(&m.Total)
-			for i := range m.Points {
-				o.Points[off+i].Stats.Merge(&m.Points[i].Stats)
-			}
-		}
-		for _, g := range s.Gauges {
-			j, ok := gidx[g.Name]
-			if !ok {
-				j = len(out.Gauges)
-				gidx[g.Name] = j
-				pts := make([]GaugePoint, n)
-				for i := range pts {
-					pts[i].Start = start.Add(time.Duration(i) * first.Interval)
-				}
-				out.Gauges = append(out.Gauges, GaugeSeries{Name: g.Name, Points: pts})
-			}
-			for i, p := range g.Points {
-				out.Gauges[j].Points[off+i].add(p)
-			}
+		if err := m.Add(s); err != nil {
+			return nil, err
 		}
 	}
-	out.freeze()
-	return out, nil
+	return m.Snapshot()
 }
 
 // WriteJSON writes s in the versioned JSON format described in the package
@@ -226,11 +187,32 @@ func (s *Snapshot) WriteJSON(w io.Writer) error {
 // MarshalJSON encodes s in the current format [Version], whatever version
 // it was read from.
 func (s *Snapshot) MarshalJSON() ([]byte, error) {
-	type plain Snapshot
-	c := *s
-	c.Version = Version
-	return json.Marshal((*plain)(&c))
+	w := snapshotV3{Version: Version, Start: s.Start, Interval: s.Interval, Warmup: s.Warmup,
+		Series: make([]seriesV3, len(s.Series)), Gauges: s.Gauges, LatencyIncludesFailures: s.LatencyIncludesFailures}
+	for i, m := range s.Series {
+		w.Series[i] = seriesV3{Key: m.Key, Total: m.Total, Points: encodePoints(m.Points)}
+	}
+	return json.Marshal(&w)
 }
+
+// snapshotV3 is the JSON form of format version 3: each series' points
+// in one block (see encodePoints).
+type (
+	snapshotV3 struct {
+		Version                 int           `json:"version"`
+		Start                   time.Time     `json:"start"`
+		Interval                time.Duration `json:"interval_ns"`
+		Warmup                  time.Duration `json:"warmup_ns"`
+		Series                  []seriesV3    `json:"metrics"`
+		Gauges                  []GaugeSeries `json:"gauges,omitempty"`
+		LatencyIncludesFailures bool          `json:"latency_includes_failures,omitempty"`
+	}
+	seriesV3 struct {
+		Key
+		Total  Stats  `json:"total"`
+		Points string `json:"points"`
+	}
+)
 
 // ReadSnapshot reads a snapshot written by WriteJSON, of this or an earlier
 // format version, and checks it. Malformed or inconsistent input is an
@@ -244,24 +226,42 @@ func ReadSnapshot(r io.Reader) (*Snapshot, error) {
 	return &s, nil
 }
 
-// UnmarshalJSON decodes and validates a snapshot of format version 1 or 2.
+// UnmarshalJSON decodes and validates a snapshot of format version 1, 2 or 3.
 // Every histogram in it is frozen.
 func (s *Snapshot) UnmarshalJSON(b []byte) error {
-	v, err := jsonfmt.Version(b, ErrVersion, 1, Version)
+	v, err := jsonfmt.Version(b, ErrVersion, 1, 2, Version)
 	if err != nil {
 		return err
 	}
 	var p Snapshot
-	if v == 1 {
+	switch v {
+	case 1:
 		var old snapshotV1
 		if err := jsonfmt.StrictBytes(b, &old); err != nil {
 			return err
 		}
 		p = old.upgrade()
-	} else {
+	case 2:
 		type plain Snapshot
 		if err := jsonfmt.StrictBytes(b, (*plain)(&p)); err != nil {
 			return err
+		}
+	default:
+		var w snapshotV3
+		if err := jsonfmt.StrictBytes(b, &w); err != nil {
+			return err
+		}
+		if w.Interval < time.Millisecond {
+			return fmt.Errorf("metrics: interval_ns must be >= 1ms (1000000), got %d", w.Interval)
+		}
+		p = Snapshot{Version: v, Start: w.Start, Interval: w.Interval, Warmup: w.Warmup,
+			Series: make([]Series, len(w.Series)), Gauges: w.Gauges, LatencyIncludesFailures: w.LatencyIncludesFailures}
+		for i, m := range w.Series {
+			pts, err := decodePoints(m.Points, w.Start, w.Interval)
+			if err != nil {
+				return fmt.Errorf("metrics: %v %w", m.Key, err)
+			}
+			p.Series[i] = Series{Key: m.Key, Total: m.Total, Points: pts}
 		}
 	}
 	if err := p.validate(); err != nil {

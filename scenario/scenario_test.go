@@ -619,9 +619,9 @@ func TestStatusCodesAreCounted(t *testing.T) {
 	assert.Equal(t, int64(4), st.Latency.Count())
 }
 
-var updateFixtures = flag.Bool("update-fixtures", false, "rewrite ../testdata/results/v4-http.json (when what the engine records changes)")
+var updateFixtures = flag.Bool("update-fixtures", false, "rewrite ../testdata/results/v5-http.json (when what the engine records changes)")
 
-const httpFixture = "../testdata/results/v4-http.json"
+const httpFixture = "../testdata/results/v5-http.json"
 
 // TestHTTPFixture runs an HTTP journey against the demo service in memory,
 // on a fake clock — every phase, status codes, a step that fails (404), a

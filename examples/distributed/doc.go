@@ -2,7 +2,7 @@
 // machine or many, and merges their results into the report the whole test
 // would have produced.
 //
-//	distributed [run] [-target URL] [-segment i/n] [-start-at RFC3339] [-out FILE]
+//	distributed [run] [-target URL] [-segment i/n] [-start-at RFC3339] [-out FILE | -log]
 //	distributed merge [-json FILE] [-html FILE] [-partial] FILE...
 //
 // # Flow
@@ -19,13 +19,20 @@
 //     puts every process's per-interval series on one grid, which the merge
 //     needs. A process that arrives late starts at once, and its result
 //     says how late.
-//  3. Each process writes its [loadgen.Result] as JSON to -out (or stdout).
-//  4. merge reads the files and merges them with [loadgen.Merge], which
-//     refuses results of different plans and segments that are missing or
-//     given twice (the error lists which file holds which segment). Counts
-//     and HDR histograms add exactly, so the merged percentiles are those of
-//     every request of every process. merge prints the text report and, on
-//     request, writes the merged JSON (-json) and an HTML report (-html).
+//  3. Each process writes its [loadgen.Result] as JSON to -out (or
+//     stdout), or with -log to stdout as a framed block of text
+//     ([loadgen.Result.WriteLog]) for a log to carry: on Kubernetes, the
+//     pod's log, read back with `kubectl logs`, so no shared volume is
+//     needed.
+//  4. merge reads the results, from result files or from logs holding
+//     blocks ([loadgen.LogResults]; - reads stdin), one at a time into a
+//     [loadgen.Merger], so its memory is that of the merge, not of every
+//     file. It refuses results of different plans and segments that are
+//     missing or given twice (the error lists which file holds which
+//     segment). Counts and HDR histograms add exactly, so the merged
+//     percentiles are those of every request of every process. merge
+//     prints the text report and, on request, writes the merged JSON
+//     (-json) and an HTML report (-html).
 //     The merged result lists its segments and how late each started;
 //     -partial merges without a lost segment ([loadgen.MergePartial]), and
 //     every report of the merge then says which is missing.

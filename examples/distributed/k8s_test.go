@@ -89,10 +89,28 @@ func readObjects(t *testing.T, path string) []object {
 }
 
 // TestJobYAML checks that k8s/job.yaml is an Indexed Job whose pods run
-// their segment of the plan, from one start time, into the shared volume of
-// k8s/results.yaml.
+// their segment of the plan, from one start time, each writing its result
+// to its log, and that k8s/job-volume.yaml is the same Job writing into
+// the shared volume of k8s/results.yaml.
 func TestJobYAML(t *testing.T) {
-	jobs := readObjects(t, filepath.Join("k8s", "job.yaml"))
+	t.Run("job.yaml", func(t *testing.T) {
+		c, pod := checkJob(t, "job.yaml")
+		assert.Contains(t, c.Args, "-log", "the result goes to the pod's log")
+		assert.NotContains(t, c.Args, "-out")
+		assert.Empty(t, c.VolumeMounts, "no volume")
+		assert.Empty(t, pod.Volumes, "no volume")
+	})
+	t.Run("job-volume.yaml", func(t *testing.T) {
+		c, pod := checkJob(t, "job-volume.yaml")
+		assert.NotContains(t, c.Args, "-log")
+		checkVolume(t, c, pod)
+	})
+}
+
+// checkJob checks what both manifests share and returns the pod's
+// container and spec.
+func checkJob(t *testing.T, name string) (container, podSpec) {
+	jobs := readObjects(t, filepath.Join("k8s", name))
 	require.Len(t, jobs, 1)
 	job := jobs[0]
 	assert.Equal(t, "batch/v1", job.APIVersion)
@@ -123,10 +141,16 @@ func TestJobYAML(t *testing.T) {
 	assert.NotContains(t, env, loadgen.EnvSegmentIndex, "the index comes from the Job")
 	assert.Equal(t, "__START_AT__", env[loadgen.EnvStartAt].Value, "the placeholder the README replaces")
 
-	// The pod runs run mode into the shared volume, one file per index.
 	assert.Empty(t, c.Command, "the image's entrypoint is the program")
 	require.NotEmpty(t, c.Args)
 	assert.Equal(t, "run", c.Args[0])
+	checkEnv(t, env, count)
+	return c, pod
+}
+
+// checkVolume checks that the pod runs into the shared volume, one file
+// per index, and results.yaml.
+func checkVolume(t *testing.T, c container, pod podSpec) {
 	out := ""
 	for i, a := range c.Args {
 		if a == "-out" && i+1 < len(c.Args) {
@@ -157,7 +181,11 @@ func TestJobYAML(t *testing.T) {
 	require.Len(t, reader.Spec.Volumes, 1)
 	require.NotNil(t, reader.Spec.Volumes[0].PersistentVolumeClaim)
 	assert.Equal(t, claim, reader.Spec.Volumes[0].PersistentVolumeClaim.ClaimName)
+}
 
+// checkEnv checks that the program reads the pod's environment as the Job
+// sets it.
+func checkEnv(t *testing.T, env map[string]envVar, count int) {
 	// The program reads the pod's environment as the Job sets it: the last
 	// pod is the last segment, and the start time must be filled in.
 	t.Setenv(loadgen.EnvSegmentIndex, "")

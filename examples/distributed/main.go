@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -43,8 +44,8 @@ func main() {
 }
 
 const usage = `usage:
-  distributed [run] [-target URL] [-segment i/n] [-start-at RFC3339] [-out FILE]
-  distributed merge [-json FILE] [-html FILE] FILE...
+  distributed [run] [-target URL] [-segment i/n] [-start-at RFC3339] [-out FILE | -log]
+  distributed merge [-json FILE] [-html FILE] [-partial] FILE...   (FILE: a result, or a log of results; - for stdin)
 `
 
 // run is the command: "merge" as the first argument selects merge mode;
@@ -72,11 +73,15 @@ func runSegment(ctx context.Context, args []string, stdout, stderr io.Writer, in
 		loadgen.EnvSegmentIndex+` or `+loadgen.EnvJobCompletionIndex+`, 0-based, and `+loadgen.EnvSegmentCount+`; else the whole plan)`)
 	startFlag := fs.String("start-at", "", "RFC 3339 wall-clock time at which every segment starts (default: "+loadgen.EnvStartAt+"; else now)")
 	out := fs.String("out", "", "write the result JSON to this file (default: stdout)")
+	toLog := fs.Bool("log", false, "write the result to stdout as a framed block, for a pod's log: merge reads it from `kubectl logs` (see k8s/README.md)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("run takes no arguments besides flags, got %q", fs.Args())
+	}
+	if *toLog && *out != "" {
+		return errors.New("-log writes the result to stdout: give -log or -out, not both")
 	}
 
 	var seg loadgen.Segment
@@ -128,21 +133,37 @@ func runSegment(ctx context.Context, args []string, stdout, stderr io.Writer, in
 		return runErr // invalid plan, or cancelled while waiting for the start
 	}
 	var werr error
-	if *out == "" {
-		werr = res.WriteJSON(stdout)
-	} else {
+	where := *out
+	switch {
+	case *toLog:
+		var n countingWriter
+		werr, where = res.WriteLog(io.MultiWriter(stdout, &n)), "stdout as a framed block"
+		if n > logLimit {
+			fmt.Fprintf(stderr, "segment %v: warning: the result block is %.1f MiB, more than the %d MiB a kubelet keeps of a container's log by default: see k8s/README.md, \"Results larger than a log\"\n",
+				seg, float64(n)/(1<<20), logLimit>>20)
+		}
+	case *out == "":
+		werr, where = res.WriteJSON(stdout), "stdout"
+	default:
 		werr = res.SaveJSON(*out)
 	}
 	if werr != nil {
 		return errors.Join(runErr, werr)
 	}
-	where := *out
-	if where == "" {
-		where = "stdout"
-	}
 	fmt.Fprintf(stderr, "segment %v: %d browse and %d open iterations in %v; result written to %s\n",
 		seg, res.Iterations("browse").Count(), res.Iterations("open").Count(), res.Duration().Round(time.Millisecond), where)
 	return runErr
+}
+
+// logLimit is the size at which the kubelet rotates a container's log by
+// default (containerLogMaxSize).
+const logLimit = 10 << 20
+
+type countingWriter int64
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	*c += countingWriter(len(p))
+	return len(p), nil
 }
 
 // checkLoopback accepts http and https URLs whose host is a loopback
@@ -182,7 +203,8 @@ func examplePlan(base string, dial func(context.Context, string, string) (net.Co
 	}
 }
 
-// merge reads the segments' result files, merges them and reports.
+// merge reads the segments' results, from result files or logs, merges
+// them and reports.
 func merge(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("distributed merge", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -195,35 +217,47 @@ func merge(args []string, stdout, stderr io.Writer) error {
 	}
 	files := fs.Args()
 	if len(files) == 0 {
-		return errors.New("merge needs the result file of every segment, e.g. merge -html report.html results/*.json")
+		return errors.New("merge needs the result of every segment, in result files or logs, e.g. merge -html report.html results/*.json")
 	}
 	for _, f := range files {
-		if strings.HasPrefix(f, "-") {
+		if strings.HasPrefix(f, "-") && f != "-" {
 			return fmt.Errorf("merge: flags go before the files, got %q after %q", f, files[0])
 		}
 	}
-	results := make([]*loadgen.Result, len(files))
-	for i, f := range files {
-		r, err := loadgen.LoadResult(f)
+	// One result at a time: the merge holds the merge so far, not every
+	// file. After a refusal, the rest are read only to say what they are.
+	var m loadgen.Merger
+	var addErr error
+	var heads []head
+	for _, f := range files {
+		err := readResults(f, func(r *loadgen.Result, where string) {
+			heads = append(heads, head{file: where, segment: r.Segment, plan: r.Plan.Name, start: r.Start})
+			if addErr == nil {
+				addErr = m.Add(r)
+			}
+		})
 		if err != nil {
 			return err
 		}
-		results[i] = r
 	}
-	mergeFn := loadgen.Merge
-	if *partial {
-		mergeFn = loadgen.MergePartial
+	var res *loadgen.Result
+	err := addErr
+	switch {
+	case err != nil:
+	case *partial:
+		res, err = m.PartialResult()
+	default:
+		res, err = m.Result()
 	}
-	merged, err := mergeFn(results...)
 	if err != nil {
-		return fmt.Errorf("merging %d files: %w\n%s", len(files), err, diagnose(files, results))
+		return fmt.Errorf("merging %d files: %w\n%s", len(files), err, diagnose(heads))
 	}
-	summary := report.Summarize(merged)
+	summary := report.Summarize(res)
 	if err := summary.WriteText(stdout); err != nil {
 		return err
 	}
 	if *jsonPath != "" {
-		if err := merged.SaveJSON(*jsonPath); err != nil {
+		if err := res.SaveJSON(*jsonPath); err != nil {
 			return err
 		}
 		fmt.Fprintf(stderr, "merged result written to %s\n", *jsonPath)
@@ -237,21 +271,76 @@ func merge(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// readResults calls fn with each result in file ("-" for stdin): a result
+// file ([loadgen.Result.SaveJSON]), or a log holding results framed by
+// [loadgen.Result.WriteLog], such as what `kubectl logs` prints for every
+// pod of the Job. where names the result for messages.
+func readResults(file string, fn func(r *loadgen.Result, where string)) error {
+	var rd io.Reader = os.Stdin
+	if file != "-" {
+		f, err := os.Open(file)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		rd = f
+	}
+	br := bufio.NewReaderSize(rd, 1<<16)
+	for {
+		c, err := br.Peek(1)
+		if err != nil {
+			return fmt.Errorf("%s: %w", file, err)
+		}
+		if c[0] != ' ' && c[0] != '\n' && c[0] != '\r' && c[0] != '\t' {
+			break
+		}
+		_, _ = br.ReadByte()
+	}
+	if c, _ := br.Peek(1); c[0] == '{' {
+		r, err := loadgen.ReadResult(br)
+		if err != nil {
+			return fmt.Errorf("%s: %w", file, err)
+		}
+		fn(r, file)
+		return nil
+	}
+	n := 0
+	for r, err := range loadgen.LogResults(br) {
+		if err != nil {
+			return fmt.Errorf("%s: %w", file, err)
+		}
+		n++
+		fn(r, fmt.Sprintf("%s, result %d in the log", file, n))
+	}
+	if n == 0 {
+		return fmt.Errorf("%s: neither a result file (JSON) nor a log with a result block", file)
+	}
+	return nil
+}
+
+// head is what diagnose says of a result file.
+type head struct {
+	file    string
+	segment loadgen.Segment
+	plan    string
+	start   time.Time
+}
+
 // diagnose says which file holds which segment and, against the segment
 // count of the first file, which segments are missing or given twice, so
 // that a refused merge says what to fix.
-func diagnose(files []string, results []*loadgen.Result) string {
+func diagnose(heads []head) string {
 	var b strings.Builder
-	n := max(results[0].Segment.Count, 1)
+	n := max(heads[0].segment.Count, 1)
 	byIndex := map[int][]string{}
 	starts := map[int64]bool{}
-	for i, r := range results {
+	for i, h := range heads {
 		fmt.Fprintf(&b, "  result %d: %s: segment %v of plan %q, started %s\n",
-			i, files[i], r.Segment, r.Plan.Name, r.Start.Format(time.RFC3339Nano))
-		if max(r.Segment.Count, 1) == n {
-			byIndex[r.Segment.Index] = append(byIndex[r.Segment.Index], files[i])
+			i, h.file, h.segment, h.plan, h.start.Format(time.RFC3339Nano))
+		if max(h.segment.Count, 1) == n {
+			byIndex[h.segment.Index] = append(byIndex[h.segment.Index], h.file)
 		}
-		starts[r.Start.UnixNano()] = true
+		starts[h.start.UnixNano()] = true
 	}
 	const maxListed = 10
 	var missing []string

@@ -26,30 +26,31 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // The child process of TestFourProcessesMergeToTheWhole reads its target
-// and output file from these; its segment and start time come from the
-// STAMPEDE_* variables, as on Kubernetes.
-const (
-	envChildTarget = "DISTRIBUTED_TEST_CHILD_TARGET"
-	envChildOut    = "DISTRIBUTED_TEST_CHILD_OUT"
-)
+// from this; its segment and start time come from the STAMPEDE_*
+// variables, as on Kubernetes.
+const envChildTarget = "DISTRIBUTED_TEST_CHILD_TARGET"
 
 // TestSegmentChild is one segment's process, started by
-// TestFourProcessesMergeToTheWhole; it skips when run on its own.
+// TestFourProcessesMergeToTheWhole; it skips when run on its own. Like a
+// pod of k8s/job.yaml, it writes its result to its log (-log): stdout,
+// which the parent captures together with stderr and the test
+// framework's own lines, as a container's log holds them.
 func TestSegmentChild(t *testing.T) {
-	out := os.Getenv(envChildOut)
-	if out == "" {
+	target := os.Getenv(envChildTarget)
+	if target == "" {
 		t.Skip("runs only as a child process of TestFourProcessesMergeToTheWhole")
 	}
-	var stdout bytes.Buffer
-	require.NoError(t, run(t.Context(), []string{"-target", os.Getenv(envChildTarget), "-out", out}, &stdout, os.Stderr, false))
-	assert.Empty(t, stdout.String(), "the result goes to -out")
+	require.NoError(t, run(t.Context(), []string{"-target", target, "-log"}, os.Stdout, os.Stderr, false))
 }
 
 const segments = 4
 
 // TestFourProcessesMergeToTheWhole runs the plan as one process and as four
-// OS processes (this test binary, re-executed) starting together, merges
-// the four results and checks that the merge is the whole plan, exactly.
+// OS processes (this test binary, re-executed) starting together, each
+// writing its result to its log, as on Kubernetes without a shared volume;
+// merges the four results from the logs put together, as `kubectl logs`
+// prints them for the Job's pods, and checks that the merge is the whole
+// plan, exactly.
 func TestFourProcessesMergeToTheWhole(t *testing.T) {
 	svc, err := demo.Start(demo.Options{})
 	require.NoError(t, err)
@@ -66,14 +67,13 @@ func TestFourProcessesMergeToTheWhole(t *testing.T) {
 	cmds := make([]*exec.Cmd, segments)
 	outs := make([]*bytes.Buffer, segments)
 	for i := range segments {
-		files[i] = filepath.Join(dir, fmt.Sprintf("segment-%d.json", i))
+		files[i] = filepath.Join(dir, fmt.Sprintf("segment-%d.log", i))
 		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestSegmentChild$", "-test.v")
 		cmd.Env = append(os.Environ(),
 			loadgen.EnvSegmentIndex+"="+strconv.Itoa(i),
 			loadgen.EnvSegmentCount+"="+strconv.Itoa(segments),
 			loadgen.EnvStartAt+"="+startAt.UTC().Format(time.RFC3339Nano),
 			envChildTarget+"="+svc.URL,
-			envChildOut+"="+files[i],
 		)
 		outs[i] = &bytes.Buffer{}
 		cmd.Stdout, cmd.Stderr = outs[i], outs[i]
@@ -81,10 +81,15 @@ func TestFourProcessesMergeToTheWhole(t *testing.T) {
 		require.NoError(t, cmd.Start())
 		cmds[i] = cmd
 	}
+	var logs bytes.Buffer // every pod's log, one after another
 	for i, cmd := range cmds {
 		err := cmd.Wait()
 		require.NoError(t, err, "segment %d:\n%s", i, outs[i])
+		require.NoError(t, os.WriteFile(files[i], outs[i].Bytes(), 0o644))
+		logs.Write(outs[i].Bytes())
 	}
+	podLogs := filepath.Join(dir, "pods.log")
+	require.NoError(t, os.WriteFile(podLogs, logs.Bytes(), 0o644))
 
 	// Then one process, this one, runs the whole plan.
 	whole := filepath.Join(dir, "whole.json")
@@ -96,8 +101,12 @@ func TestFourProcessesMergeToTheWhole(t *testing.T) {
 
 	parts := make([]*loadgen.Result, segments)
 	for i, f := range files {
-		parts[i], err = loadgen.LoadResult(f)
-		require.NoError(t, err)
+		for r, err := range loadgen.LogResults(bytes.NewReader(must(os.ReadFile(f)))) {
+			require.NoError(t, err)
+			require.Nil(t, parts[i], "one result in the log of segment %d", i)
+			parts[i] = r
+		}
+		require.NotNil(t, parts[i], "the log of segment %d holds its result", i)
 		assert.Equal(t, loadgen.Segment{Index: i, Count: segments}, parts[i].Segment)
 		if parts[i].StartLate > 0 {
 			t.Logf("segment %d started %v late", i, parts[i].StartLate) // still on the grid: Start is StartAt
@@ -108,7 +117,7 @@ func TestFourProcessesMergeToTheWhole(t *testing.T) {
 	mergedPath, htmlPath := filepath.Join(dir, "merged.json"), filepath.Join(dir, "report.html")
 	stdout.Reset()
 	stderr.Reset()
-	require.NoError(t, run(t.Context(), append([]string{"merge", "-json", mergedPath, "-html", htmlPath}, files...), &stdout, &stderr, false), stderr.String())
+	require.NoError(t, run(t.Context(), []string{"merge", "-json", mergedPath, "-html", htmlPath, podLogs}, &stdout, &stderr, false), stderr.String())
 	t.Log(stdout.String())
 	assert.Contains(t, stdout.String(), planName)
 	assert.Contains(t, stdout.String(), fmt.Sprintf("iterations: %d started = %d completed", browseIterations, browseIterations))
@@ -197,7 +206,7 @@ func TestFourProcessesMergeToTheWhole(t *testing.T) {
 		return err.Error()
 	}
 	msg := mergeErr(files[0], files[1], files[3])
-	assert.Contains(t, msg, "loadgen: results are segments of 4, got 3 results")
+	assert.Contains(t, msg, "loadgen: segment 3/4 is missing (MergePartial merges without it)")
 	assert.Contains(t, msg, "segment 3/4 is missing")
 
 	// Asked to, it merges without the lost segment, and says so.
@@ -207,8 +216,15 @@ func TestFourProcessesMergeToTheWhole(t *testing.T) {
 	assert.Contains(t, stdout.String(), "a partial merge: segment(s) 3/4 of 4 missing")
 	msg = mergeErr(files[0], files[1], files[1], files[3])
 	assert.Contains(t, msg, "loadgen: segment 2/4 appears twice")
-	assert.Contains(t, msg, "segment 2/4 is given 2 times: "+files[1]+", "+files[1])
+	assert.Contains(t, msg, "segment 2/4 is given 2 times: "+files[1]+", result 1 in the log, "+files[1]+", result 1 in the log")
 	assert.Contains(t, msg, "segment 3/4 is missing")
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }
 
 func TestRunErrors(t *testing.T) {
@@ -224,9 +240,11 @@ func TestRunErrors(t *testing.T) {
 		{"bad start", []string{"-segment", "1/4", "-start-at", "tomorrow"},
 			`-start-at must be an RFC 3339 time such as "2026-05-01T12:00:00Z", got "tomorrow"`},
 		{"stray argument", []string{"-segment", "1/4", "extra"}, `run takes no arguments besides flags, got ["extra"]`},
-		{"merge without files", []string{"merge"}, "merge needs the result file of every segment, e.g. merge -html report.html results/*.json"},
+		{"merge without files", []string{"merge"}, "merge needs the result of every segment, in result files or logs, e.g. merge -html report.html results/*.json"},
+		{"log and out", []string{"-segment", "1/4", "-log", "-out", "r.json"}, "-log writes the result to stdout: give -log or -out, not both"},
 		{"merge flag after files", []string{"merge", "a.json", "-html", "r.html"}, `merge: flags go before the files, got "-html" after "a.json"`},
-		{"merge missing file", []string{"merge", "does-not-exist.json"}, "loadgen: open does-not-exist.json: no such file or directory"},
+		{"merge missing file", []string{"merge", "does-not-exist.json"}, "open does-not-exist.json: no such file or directory"},
+		{"merge neither result nor log", []string{"merge", "doc.go"}, "doc.go: neither a result file (JSON) nor a log with a result block"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := run(t.Context(), tc.args, &bytes.Buffer{}, &bytes.Buffer{}, true)
@@ -285,7 +303,7 @@ func TestSegmentsMergeExactlyInMemory(t *testing.T) {
 		files := make([]string, segments)
 		var wg sync.WaitGroup
 		for i := range segments {
-			files[i] = filepath.Join(dir, fmt.Sprintf("segment-%d.json", i))
+			files[i] = filepath.Join(dir, fmt.Sprintf("segment-%d.log", i))
 			wg.Go(func() {
 				var out, errOut bytes.Buffer
 				assert.NoError(t, run(t.Context(), []string{"-segment", fmt.Sprintf("%d/%d", i+1, segments),
