@@ -115,4 +115,10 @@
 //
 // for native histograms, or with the same over the _bucket series summed
 // by le for classic ones.
+//
+// A run split into segments over several processes has an exporter in
+// each; Prometheus sums them as it sums any series (counts exactly, native
+// histograms bucket by bucket). The Grafana example's README shows the
+// scrape configuration for a Kubernetes Job's pods and says what such a
+// sum keeps exactly and what it does not.
 package stampedeprom

@@ -3,6 +3,7 @@ package stampedeprom_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,10 +26,14 @@ import (
 )
 
 // TestPrometheusServer has a real Prometheus (the Debian package's binary)
-// scrape the exporter every second during a 3 s open-model run and after
-// it, then asks Prometheus for the final counts through its HTTP API. The
-// server runs with native histograms on, so it reads the protobuf
-// exposition and the native buckets too.
+// scrape two exporters every second, each beside one of the two segments
+// of a 3 s open-model run, as it would scrape every pod of a distributed
+// run, during the run and after it; then asks Prometheus for the final
+// counts through its HTTP API, summed over both, and compares them with
+// the merged result: counters and the summed native histograms' counts
+// exactly, quantiles within one native bucket. The server runs with native
+// histograms on, so it reads the protobuf exposition and the native
+// buckets too.
 func TestPrometheusServer(t *testing.T) {
 	bin, err := exec.LookPath("prometheus")
 	if err != nil {
@@ -39,21 +45,27 @@ func TestPrometheusServer(t *testing.T) {
 	deadline := time.Now().Add(30 * time.Second) // the whole test, generously
 
 	key := metrics.Key{Scenario: "api", Step: "get", Kind: metrics.KindStep}
-	var h metrics.Handle
-	plan := &loadgen.Plan{Scenarios: []loadgen.Scenario{{
-		Name:     "api",
-		Executor: loadgen.ConstantRate{Rate: 100, Duration: 3 * time.Second, PreAllocatedVUs: 4, MaxVUs: 20},
-		Setup: func(_ context.Context, env *loadgen.Env) (loadgen.Instance, error) {
-			h = env.Recorder.Handle(key)
-			return loadgen.Instance{Iteration: func(ctx context.Context, it *loadgen.Iteration) error {
-				it.Shard.Record(h, time.Now(), time.Duration(1+it.Number%7)*time.Millisecond, metrics.OK)
-				return nil
-			}}, nil
-		},
-	}}}
-	e := stampedeprom.MustNew(stampedeprom.Options{})
-	e.Attach(plan)
-	target := serve(t, e)
+	plan := func(seg loadgen.Segment) *loadgen.Plan {
+		var h metrics.Handle
+		return &loadgen.Plan{Segment: seg, Scenarios: []loadgen.Scenario{{
+			Name:     "api",
+			Executor: loadgen.ConstantRate{Rate: 100, Duration: 3 * time.Second, PreAllocatedVUs: 4, MaxVUs: 20},
+			Setup: func(_ context.Context, env *loadgen.Env) (loadgen.Instance, error) {
+				h = env.Recorder.Handle(key)
+				return loadgen.Instance{Iteration: func(ctx context.Context, it *loadgen.Iteration) error {
+					it.Shard.Record(h, time.Now(), time.Duration(1+it.Number%7)*time.Millisecond, metrics.OK)
+					return nil
+				}}, nil
+			},
+		}}}
+	}
+	plans := []*loadgen.Plan{plan(loadgen.Segment{Index: 0, Count: 2}), plan(loadgen.Segment{Index: 1, Count: 2})}
+	var targets []string
+	for _, p := range plans {
+		e := stampedeprom.MustNew(stampedeprom.Options{})
+		e.Attach(p)
+		targets = append(targets, serve(t, e))
+	}
 
 	promAddr := freeLoopbackAddr(t)
 	dir := t.TempDir()
@@ -64,8 +76,8 @@ func TestPrometheusServer(t *testing.T) {
 scrape_configs:
   - job_name: stampede
     static_configs:
-      - targets: [%q]
-`, target), 0o644))
+      - targets: [%q, %q]
+`, targets[0], targets[1]), 0o644))
 	logPath := filepath.Join(dir, "prometheus.log")
 	logFile, err := os.Create(logPath)
 	require.NoError(t, err)
@@ -99,13 +111,24 @@ scrape_configs:
 	})
 
 	// Prometheus applies new targets within 5 s of starting; wait for its
-	// first scrape, so that it sees the run as it goes.
+	// first scrape of both, so that it sees the run as it goes.
 	waitFor(t, deadline, "Prometheus's first scrape", func() (bool, error) {
-		v, ok, err := query(t.Context(), api, `up{job="stampede"}`)
-		return ok && v == 1, err
+		v, ok, err := query(t.Context(), api, `count(up{job="stampede"} == 1)`)
+		return ok && v == 2, err
 	})
 
-	res, err := loadgen.Run(t.Context(), plan)
+	// The two segments start together, as a distributed run's do.
+	startAt := time.Now().Add(200 * time.Millisecond)
+	parts := make([]*loadgen.Result, len(plans))
+	errs := make([]error, len(plans))
+	var wg sync.WaitGroup
+	for i, p := range plans {
+		p.StartAt = startAt
+		wg.Go(func() { parts[i], errs[i] = loadgen.Run(t.Context(), p) })
+	}
+	wg.Wait()
+	require.NoError(t, errors.Join(errs...))
+	res, err := loadgen.Merge(parts...)
 	require.NoError(t, err)
 	want := res.Metrics.SeriesOf(key).Total.Count()
 	iters := res.Iterations("api")
@@ -115,14 +138,14 @@ scrape_configs:
 	// has scraped them.
 	var got float64
 	waitFor(t, deadline, "Prometheus to scrape the final figures", func() (bool, error) {
-		v, ok, err := query(t.Context(), api, `stampede_run_finished{job="stampede"}`)
-		if err != nil || !ok || v != 1 {
+		v, ok, err := query(t.Context(), api, `count(stampede_run_finished{job="stampede"} == 1)`)
+		if err != nil || !ok || v != 2 {
 			return false, err
 		}
 		got, _, err = query(t.Context(), api, `sum(stampede_operations_total{scenario="api",step="get",kind="step"})`)
 		return true, err
 	})
-	assert.Equal(t, float64(want), got, "the request counter's final value equals the Result's count")
+	assert.Equal(t, float64(want), got, "the request counters' final values add up to the merged Result's count")
 
 	v, _, err := query(t.Context(), api, `sum(stampede_iterations_total{scenario="api"})`)
 	require.NoError(t, err)
@@ -130,16 +153,22 @@ scrape_configs:
 	v, _, err = query(t.Context(), api, `sum(stampede_dropped_iterations_total{scenario="api"})`)
 	require.NoError(t, err)
 	assert.Equal(t, float64(iters.Outcomes[metrics.Dropped]), v, "dropped iterations")
-	// Native histograms made it through: Prometheus counts the buckets.
-	v, ok, err := query(t.Context(), api, `histogram_count(stampede_operation_duration_seconds{scenario="api",step="get"})`)
+	// Native histograms made it through, and summed over the exporters
+	// they count every request.
+	v, ok, err := query(t.Context(), api, `histogram_count(sum(stampede_operation_duration_seconds{scenario="api",step="get"}))`)
 	require.NoError(t, err)
 	assert.True(t, ok, "a native histogram series exists")
-	assert.Equal(t, float64(want), v, "native histogram count")
-	v, _, err = query(t.Context(), api, `histogram_quantile(0.5, stampede_operation_duration_seconds{scenario="api",step="get"})`)
-	require.NoError(t, err)
-	// Latencies are 1..7 ms evenly, so the median is near 4 ms; schema 3
-	// buckets are ±4.5% wide and interpolation within one adds as much.
-	assert.InDelta(t, 0.004, v, 0.0005, "median latency from the native buckets")
+	assert.Equal(t, float64(want), v, "summed native histograms' count")
+	// Their quantiles lie within one native bucket of the merged HDR
+	// histogram's: latencies are 1..7 ms evenly, schema 3 buckets are
+	// 2^(1/8) = 9.05 % wide, and Prometheus interpolates within one.
+	hdr := res.Metrics.SeriesOf(key).Total
+	for _, q := range []float64{0.5, 0.99} {
+		v, _, err = query(t.Context(), api, fmt.Sprintf(`histogram_quantile(%g, sum(stampede_operation_duration_seconds{scenario="api",step="get"}))`, q))
+		require.NoError(t, err)
+		exact := hdr.Quantile(q).Seconds()
+		assert.InEpsilon(t, exact, v, 0.0905, "p%g: %.5f s from the summed native buckets, %.5f s merged", 100*q, v, exact)
+	}
 
 	// Every query of the Grafana dashboard is valid PromQL for this server;
 	// its native p99 latency query has data.
