@@ -27,10 +27,16 @@ const (
 	// and its garbage collector's stop-the-world pauses.
 	KindGoSched Kind = "go_sched"
 	KindGCPause Kind = "gc_pause"
+	// KindThinkLag, under [Generator] too, is how late virtual users woke
+	// from their pauses (a journey's think times and pacing): time they
+	// spent beyond the pause their model asked for, recorded by the code
+	// that pauses (the scenario package's journeys). A closed model's VUs
+	// that wake late offer less load than the model.
+	KindThinkLag Kind = "think_lag"
 )
 
 // Generator is the scenario name under which the engine records the
-// generator's own health ([KindGoSched], [KindGCPause]); its gauges are
+// generator's own health ([KindGoSched], [KindGCPause], [KindThinkLag]); its gauges are
 // named with the prefix "generator." (see loadgen's Result.Generators). It
 // is a name, not a scenario of the plan: a scenario of that name records
 // under other kinds.

@@ -24,6 +24,11 @@ const (
 	// GeneratorCPU is the share of its processors above which a generator
 	// ran out of CPU in an interval.
 	GeneratorCPU = 0.95
+	// GeneratorHeldBack is the share of the iterations' time the VUs may
+	// spend waking late from their pauses (think times, pacing) before
+	// the generator is said to have held them back: a closed model's VUs
+	// then offered that much less load than the model.
+	GeneratorHeldBack = 0.05
 )
 
 // GeneratorSummary is the health of the processes that generated the load
@@ -43,10 +48,20 @@ const (
 // generator added there, not a measure of one operation. A closed model
 // has no schedule lag: its generator's delay is the scheduler's.
 //
+// VUs that pause (a journey's think times and pacing) wake late when the
+// generator is busy: the time beyond each pause is recorded
+// ([metrics.KindThinkLag]), and HeldBack is its share of the iterations'
+// time. A closed model's VUs offer that much less load than the model:
+// latencies still measure well, but the load is not what was asked for.
+//
 // The summary warns that the generator made the numbers when, for a
 // scenario, the delay at p99 is above [GeneratorFloor] and at least
-// [GeneratorShare] of the iterations' p99, or when the generator used more
-// than [GeneratorCPU] of its processors in a measured interval. Thresholds
+// [GeneratorShare] of the iterations' p99 or, failing that, the Go
+// scheduler's latency at p99 is so of the smallest p99 of its steps (a
+// step's latency holds the scheduler's delay but no schedule lag, and the
+// p99 of iterations that think hides it), when the generator used more
+// than [GeneratorCPU] of its processors in a measured interval, or when
+// its VUs were held back by at least [GeneratorHeldBack]. Thresholds
 // hold the parts to a limit ("[go_sched]: p99<1ms", "[schedule_lag]:
 // p99<1ms"), and [Summary.GeneratorWarnings] lists the warnings for a test
 // or a command line that refuses such numbers.
@@ -62,6 +77,11 @@ type GeneratorSummary struct {
 	// Sched is the Go scheduler's latency; GCPause the garbage collector's
 	// stop-the-world pauses.
 	Sched, GCPause LatencyFigures
+	// ThinkLag is how late VUs woke from their pauses (Count 0 when no
+	// journey paused); HeldBack is the time so spent, as a share of the
+	// plan's iterations' time.
+	ThinkLag LatencyFigures
+	HeldBack float64
 	// Goroutines and Heap are the largest number of goroutines and heap
 	// bytes sampled.
 	Goroutines, Heap float64
@@ -102,6 +122,18 @@ func (s *Summary) summarizeGenerator(res *loadgen.Result) {
 	}
 	if m := snap.SeriesOf(generatorKey(metrics.KindGCPause)); m != nil {
 		g.GCPause = latencyFigures(&m.Total, Successes)
+	}
+	if m := snap.SeriesOf(generatorKey(metrics.KindThinkLag)); m != nil && m.Total.Latency.Count() > 0 {
+		g.ThinkLag = latencyFigures(&m.Total, Successes)
+		var busy time.Duration // the iterations' time
+		for _, sc := range res.Plan.Scenarios {
+			if it := snap.SeriesOf(metrics.Key{Scenario: sc.Name, Kind: metrics.KindIteration}); it != nil {
+				busy += it.Total.Latency.Sum + it.Total.Failed.Sum
+			}
+		}
+		if busy > 0 {
+			g.HeldBack = min(float64(m.Total.Latency.Sum)/float64(busy), 1)
+		}
 	}
 	var busiest time.Time
 	if cpu := snap.Gauge(loadgen.GaugeCPU); cpu != nil {
@@ -152,7 +184,33 @@ func (s *Summary) summarizeGenerator(res *loadgen.Result) {
 			s.generatorWarnings = append(s.generatorWarnings, fmt.Sprintf(
 				"the generator may have made the numbers of scenario %q: of its iterations' p99 (%s), up to %s may be the generator's own delay (%s); use more generator processes or a lighter client, or lower the load",
 				sc.Name, format.Duration(p99), format.Duration(d.P99), sc.delayParts()))
+			continue
 		}
+		// A step's latency runs from the step's start: the scheduler's
+		// delay is in it, the schedule lag is not. Iterations that think
+		// are long, and their p99 hides what the scheduler did to the
+		// requests: the step with the smallest p99 is the one it
+		// distorts most.
+		var worst *StepSummary
+		for i := range sc.Steps {
+			st := &sc.Steps[i]
+			if st.Figures.Latency.Count > 0 && (worst == nil || st.Figures.Latency.P99 < worst.Figures.Latency.P99) {
+				worst = st
+			}
+		}
+		if worst != nil {
+			p99 := worst.Figures.Latency.P99
+			if sd := min(g.Sched.P99, p99); sd > GeneratorFloor && float64(sd) >= GeneratorShare*float64(p99) {
+				s.generatorWarnings = append(s.generatorWarnings, fmt.Sprintf(
+					"the generator may have made the numbers of step %q of scenario %q: of its p99 (%s), up to %s may be the generator's own delay (Go scheduler p99 %s); use more generator processes or a lighter client, or lower the load",
+					worst.Name, sc.Name, format.Duration(p99), format.Duration(sd), format.Duration(g.Sched.P99)))
+			}
+		}
+	}
+	if g.HeldBack >= GeneratorHeldBack {
+		s.generatorWarnings = append(s.generatorWarnings, fmt.Sprintf(
+			"the generator held its VUs back: they woke from their think times and pacing late (p99 %s), %s of their iterations' time, so a closed model offered about that much less load than it models; use more generator processes or a lighter client, or fewer VUs",
+			format.Duration(g.ThinkLag.P99), format.Percent(g.HeldBack)))
 	}
 	if g.HasCPU && g.CPUMax > GeneratorCPU {
 		s.generatorWarnings = append(s.generatorWarnings, fmt.Sprintf(
@@ -199,6 +257,10 @@ func (g *GeneratorSummary) lines() []string {
 	out = append(out, fmt.Sprintf("Go scheduler latency: p50 %s, p99 %s, max %s", format.Duration(g.Sched.P50), format.Duration(g.Sched.P99), format.Duration(g.Sched.Max)))
 	if g.GCPause.Count > 0 {
 		out = append(out, fmt.Sprintf("GC pauses: %d, p99 %s, max %s", g.GCPause.Count, format.Duration(g.GCPause.P99), format.Duration(g.GCPause.Max)))
+	}
+	if g.ThinkLag.Count > 0 {
+		out = append(out, fmt.Sprintf("VUs woke from pauses late by p50 %s, p99 %s, max %s: %s of the iterations' time",
+			format.Duration(g.ThinkLag.P50), format.Duration(g.ThinkLag.P99), format.Duration(g.ThinkLag.Max), format.Percent(g.HeldBack)))
 	}
 	out = append(out, fmt.Sprintf("goroutines up to %s; heap up to %s", format.Number(g.Goroutines), format.Bytes(int64(g.Heap))))
 	out = append(out, fmt.Sprintf("at the start: clock resolution %s, a short timer %s late", format.Duration(g.ClockResolution), format.Duration(g.TimerLateness)))

@@ -133,6 +133,20 @@ func TestGeneratorDelayAndWarnings(t *testing.T) {
 		assert.Empty(t, Summarize(withGenerator(t, base, "api", 0, 20*time.Millisecond, 0.5)).GeneratorWarnings())
 	})
 
+	t.Run("a step of a closed model", func(t *testing.T) {
+		// The users' iterations take 100 ms; a request of theirs takes
+		// 10 ms. A scheduler p99 of 5 ms is 5 % of the iterations' p99
+		// but half of the request's: the step is named.
+		res := withGenerator(t, base, "api", 0, 5*time.Millisecond, 0.5)
+		res.Metrics.Series = append(res.Metrics.Series, metrics.Series{Key: metrics.Key{Scenario: "users", Step: "pay", Kind: metrics.KindStep}, Total: constStats(10*time.Millisecond, 100)})
+		s := Summarize(res)
+		require.Len(t, s.GeneratorWarnings(), 1, "%q", s.GeneratorWarnings())
+		assert.Contains(t, s.GeneratorWarnings()[0], `the generator may have made the numbers of step "pay" of scenario "users": of its p99 (10.0ms), up to 5.00ms may be the generator's own delay (Go scheduler p99 5.00ms)`)
+		res = withGenerator(t, base, "api", 0, 2*time.Millisecond, 0.5)
+		res.Metrics.Series = append(res.Metrics.Series, metrics.Series{Key: metrics.Key{Scenario: "users", Step: "pay", Kind: metrics.KindStep}, Total: constStats(10*time.Millisecond, 100)})
+		assert.Empty(t, Summarize(res).GeneratorWarnings(), "2 ms of 10 ms is not material")
+	})
+
 	t.Run("small delay", func(t *testing.T) {
 		// 0.9 ms is most of a ~1 ms p99, but under the floor of 1 ms.
 		s := Summarize(withGenerator(t, base, "api", 800*time.Microsecond, 100*time.Microsecond, 0.5))
@@ -143,6 +157,46 @@ func TestGeneratorDelayAndWarnings(t *testing.T) {
 		s := Summarize(withGenerator(t, base, "api", 0, 0, 0.97))
 		require.Len(t, s.GeneratorWarnings(), 1)
 		assert.Contains(t, s.GeneratorWarnings()[0], "the generator ran out of CPU: a process used 97.00% of its processors")
+	})
+
+	t.Run("held back", func(t *testing.T) {
+		// VUs that woke from their pauses late, in all 6 % (then 4 %) of
+		// the iterations' time: the first is held back, the second not.
+		withLag := func(share float64) *Summary {
+			res := withGenerator(t, base, "api", 0, 20*time.Microsecond, 0.3)
+			var busy time.Duration
+			for _, sc := range []string{"api", "users"} {
+				it := res.Metrics.SeriesOf(metrics.Key{Scenario: sc, Kind: metrics.KindIteration}).Total
+				busy += it.Latency.Sum + it.Failed.Sum
+			}
+			late := time.Duration(share * float64(busy) / 1000)
+			res.Metrics.Series = append(res.Metrics.Series, metrics.Series{Key: metrics.Key{Scenario: metrics.Generator, Kind: metrics.KindThinkLag}, Total: constStats(late, 1000)})
+			return Summarize(res)
+		}
+		s := withLag(0.06)
+		assert.InDelta(t, 0.06, s.Generator.HeldBack, 0.0005)
+		require.Len(t, s.GeneratorWarnings(), 1)
+		assert.Contains(t, s.GeneratorWarnings()[0], "the generator held its VUs back: they woke from their think times and pacing late (p99 ")
+		assert.Contains(t, s.GeneratorWarnings()[0], "6.00% of their iterations' time, so a closed model offered about that much less load than it models")
+		var txt bytes.Buffer
+		require.NoError(t, s.WriteText(&txt))
+		assert.Contains(t, txt.String(), "VUs woke from pauses late by p50 ")
+		var js bytes.Buffer
+		require.NoError(t, s.WriteJSON(&js, nil))
+		var doc struct {
+			Generator struct {
+				HeldBack *float64 `json:"held_back_share"`
+				ThinkLag *struct {
+					Count int64 `json:"count"`
+				} `json:"think_lag"`
+			}
+		}
+		require.NoError(t, json.Unmarshal(js.Bytes(), &doc))
+		require.NotNil(t, doc.Generator.HeldBack)
+		assert.InDelta(t, 0.06, *doc.Generator.HeldBack, 0.0005)
+		require.NotNil(t, doc.Generator.ThinkLag)
+		assert.Equal(t, int64(1000), doc.Generator.ThinkLag.Count)
+		assert.Empty(t, withLag(0.04).GeneratorWarnings())
 	})
 
 	t.Run("not recorded", func(t *testing.T) {

@@ -133,6 +133,8 @@ type (
 		CPUMax            *float64     `json:"cpu_max_share"`
 		GoSched           *jsonLatency `json:"go_sched"`
 		GCPause           *jsonLatency `json:"gc_pause"`
+		ThinkLag          *jsonLatency `json:"think_lag,omitempty"`
+		HeldBack          *float64     `json:"held_back_share,omitempty"`
 		Goroutines        float64      `json:"goroutines_max"`
 		HeapBytes         float64      `json:"heap_bytes_max"`
 		ClockResolutionMs float64      `json:"clock_resolution_ms"`
@@ -293,6 +295,9 @@ func (s *Summary) jsonDoc(vs Verdicts) jsonSummary {
 			Warnings: append([]string{}, s.generatorWarnings...)}
 		if g.HasCPU {
 			jg.CPUMean, jg.CPUMax = finite(g.CPUMean), finite(g.CPUMax)
+		}
+		if g.ThinkLag.Count > 0 {
+			jg.ThinkLag, jg.HeldBack = jsonLatencyOf(g.ThinkLag), finite(g.HeldBack)
 		}
 		doc.Generator = jg
 	}

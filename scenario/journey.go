@@ -114,6 +114,7 @@ type VU struct {
 	store   map[string]string
 	cursors map[*Feeder]int
 	shard   *metrics.Shard
+	late    metrics.Handle // how late the VU woke from its pauses
 	timer   *time.Timer
 	http    httpState
 }
@@ -131,11 +132,14 @@ func (vu *VU) Get(key string) (string, bool) {
 	return vu.Record.Get(key)
 }
 
-// sleep waits d or until ctx is done.
+// sleep waits d or until ctx is done, and records how late it woke
+// (metrics.KindThinkLag): a VU that wakes late offers less load than its
+// model.
 func (vu *VU) sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return nil
 	}
+	start := time.Now()
 	if vu.timer == nil {
 		vu.timer = time.NewTimer(d)
 	} else {
@@ -143,6 +147,8 @@ func (vu *VU) sleep(ctx context.Context, d time.Duration) error {
 	}
 	select {
 	case <-vu.timer.C:
+		end := time.Now()
+		vu.shard.Record(vu.late, end, max(end.Sub(start)-d, 0), metrics.OK)
 		return nil
 	case <-ctx.Done():
 		vu.timer.Stop()
@@ -457,6 +463,7 @@ type mixRun struct {
 	phases   [][][numPhases]metrics.Handle
 	clients  []*clientRun // per journey
 	feeds    map[*Feeder]*feedRun
+	late     metrics.Handle // the generator's think lag, if a journey pauses
 }
 
 func newMixRun(name string, journeys []Weighted, env *loadgen.Env) (*mixRun, error) {
@@ -486,9 +493,15 @@ func newMixRun(name string, journeys []Weighted, env *loadgen.Env) (*mixRun, err
 		m.clients = append(m.clients, j.client.build(env.MaxVUs))
 		hs := make([]metrics.Handle, len(j.ops))
 		ph := make([][numPhases]metrics.Handle, len(j.ops))
+		if j.pacing > 0 {
+			m.late = rec.Handle(metrics.Key{Scenario: metrics.Generator, Kind: metrics.KindThinkLag})
+		}
 		for i, o := range j.ops {
 			if o.feeder != nil && m.feeds[o.feeder] == nil {
 				m.feeds[o.feeder] = newFeedRun(o.feeder, env.Segment)
+			}
+			if o.think != nil {
+				m.late = rec.Handle(metrics.Key{Scenario: metrics.Generator, Kind: metrics.KindThinkLag})
 			}
 			if o.step == nil {
 				continue
@@ -528,6 +541,7 @@ func (m *mixRun) vu(it *loadgen.Iteration) *VU {
 		store:   map[string]string{},
 		cursors: map[*Feeder]int{},
 		shard:   it.Shard,
+		late:    m.late,
 	}
 	vu.clients = make([]*http.Client, len(m.clients))
 	vu.senders = make([]sender, len(m.clients))

@@ -700,3 +700,25 @@ func TestAFailedStepKeepsThePauses(t *testing.T) {
 		assert.Equal(t, int64(50), res.Iterations("paced").Count(), "10 VUs × 10 s / 2 s of pacing")
 	})
 }
+
+// TestPausesRecordHowLateTheyWoke: every think time and pacing records how
+// late the VU woke from it, under the generator's think lag (on the fake
+// clock, never late); a journey that does not pause records none.
+func TestPausesRecordHowLateTheyWoke(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		work := func(name string) Part {
+			return Step(name, func(context.Context, *VU) error { time.Sleep(10 * time.Millisecond); return nil })
+		}
+		j := Must("paused", Parts{work("a"), Think(Constant(time.Second)), work("b"), Pacing(3 * time.Second)})
+		res := run(t, j.Scenario(loadgen.PerVUIterations{VUs: 2, Iterations: 3}))
+		lag := res.Metrics.SeriesOf(metrics.Key{Scenario: metrics.Generator, Kind: metrics.KindThinkLag})
+		require.NotNil(t, lag)
+		assert.Equal(t, int64(12), lag.Total.Latency.Count(), "2 VUs × 3 iterations × (a think time and the pacing)")
+		assert.Zero(t, lag.Total.Latency.Max, "the fake clock wakes every VU on time")
+		assert.Equal(t, 9*time.Second, res.Duration(), "3 paced iterations")
+
+		plain := Must("plain", Parts{work("a")})
+		res = run(t, plain.Scenario(loadgen.PerVUIterations{VUs: 1, Iterations: 1}))
+		assert.Nil(t, res.Metrics.SeriesOf(metrics.Key{Scenario: metrics.Generator, Kind: metrics.KindThinkLag}), "no pauses, no series")
+	})
+}
