@@ -195,6 +195,9 @@ const (
 	// RateLimit is the highest arrival rate of an open model, per second
 	// (Rate, StartRate and stage targets, each per Per).
 	RateLimit = 1_000_000
+	// SegmentLimit is the most segments a plan may be split into
+	// ([Segment].Count).
+	SegmentLimit = 100_000
 	// DurationLimit is the longest a scenario may run, from the plan's
 	// start to its end (StartAfter, stages and durations together).
 	DurationLimit = 30 * 24 * time.Hour
@@ -553,7 +556,7 @@ func (s Segment) String() string { return fmt.Sprintf("%d/%d", s.Index+1, s.coun
 // Validate checks the segment.
 func (s Segment) Validate() error {
 	p := &problems{}
-	p.add("Segment.Count", s.Count >= 0, ">= 0, got %d", s.Count)
+	p.add("Segment.Count", s.Count >= 0 && s.Count <= SegmentLimit, "between 0 and %d (SegmentLimit), got %d", SegmentLimit, s.Count)
 	p.add("Segment.Index", s.Index >= 0 && s.Index < s.count(), "in [0, %d), got %d", s.count(), s.Index)
 	return p.err()
 }

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 )
@@ -69,20 +71,22 @@ func (r *Result) WriteLog(w io.Writer) error {
 }
 
 // LogResults returns the results that [Result.WriteLog] wrote into the log
-// read from rd, in the order their blocks end, each with the line its
-// block began on; lines outside blocks are skipped. It reads the logs of
-// several processes at once, as `kubectl logs` prints them for a label
-// selector: one after another, or line by line interleaved when each line
-// carries a prefix naming its source (--prefix); timestamps before a line
-// (--timestamps) are ignored. A block cut short, one whose checksum does
-// not match, and a result that does not read are errors naming the block's
-// first line; the sequence ends after the first error.
+// read from rd, in the order their blocks end; lines outside blocks are
+// skipped. It reads the logs of several processes at once, as `kubectl
+// logs` prints them for a label selector: one after another, or line by
+// line interleaved when each line carries a prefix naming its source
+// (--prefix); timestamps before a line (--timestamps) are ignored. Within a
+// block, a line of the process's own that is not one word of base64 is
+// skipped. A block cut short, one whose checksum does not match, and a
+// result that does not read are errors naming the line the block began
+// on; the sequence goes on after them, with the blocks that follow.
 func LogResults(rd io.Reader) iter.Seq2[*Result, error] {
 	return func(yield func(*Result, error) bool) {
 		type block struct {
 			line int
 			seg  string
 			b64  strings.Builder
+			tail string // a short line: the block's last, unless a full one follows
 		}
 		open := map[string]*block{} // by the prefix of their lines
 		sc := bufio.NewScanner(rd)
@@ -93,8 +97,7 @@ func LogResults(rd io.Reader) iter.Seq2[*Result, error] {
 			line := strings.TrimRight(sc.Text(), "\r")
 			if i := strings.Index(line, logBegin); i >= 0 {
 				key := logPrefix(line[:i])
-				if b := open[key]; b != nil {
-					yield(nil, fmt.Errorf("loadgen: log line %d: the result block of line %d (%s) ends without its end line (cut short?)", n, b.line, b.seg))
+				if b := open[key]; b != nil && !yield(nil, fmt.Errorf("loadgen: log line %d: the result block of line %d (%s) ends without its end line (cut short?)", n, b.line, b.seg)) {
 					return
 				}
 				open[key] = &block{line: n, seg: strings.TrimSuffix(line[i+len(logBegin):], logTail)}
@@ -107,35 +110,40 @@ func LogResults(rd io.Reader) iter.Seq2[*Result, error] {
 					continue // the end of a block whose beginning the log lost
 				}
 				delete(open, key)
+				b.b64.WriteString(b.tail)
 				res, err := decodeLogBlock(b.b64.String(), strings.TrimSuffix(line[i+len(logEnd):], logTail))
 				if err != nil {
 					err = fmt.Errorf("loadgen: the result block of log line %d (%s): %w", b.line, b.seg, err)
 				}
-				if !yield(res, err) || err != nil {
+				if !yield(res, err) {
 					return
 				}
 				continue
 			}
 			// A line of a block: its last field, after the prefix; other
 			// lines of the process (its stderr shares the log) are not
-			// one field of base64.
+			// one field of base64. Every line of a block is full but its
+			// last: a short line followed by a full one was the
+			// process's own.
 			i := strings.LastIndexByte(line, ' ') + 1
 			if b := open[logPrefix(line[:i])]; b != nil && isBase64(line[i:]) {
-				b.b64.WriteString(line[i:])
+				if w := line[i:]; len(w) == logWidth {
+					b.tail = ""
+					b.b64.WriteString(w)
+				} else {
+					b.tail = w
+				}
 			}
 		}
 		if err := sc.Err(); err != nil {
 			yield(nil, fmt.Errorf("loadgen: reading the log after line %d: %w", n, err))
 			return
 		}
-		var first *block
-		for _, b := range open {
-			if first == nil || b.line < first.line {
-				first = b
+		cut := slices.SortedFunc(maps.Values(open), func(a, b *block) int { return a.line - b.line })
+		for _, b := range cut {
+			if !yield(nil, fmt.Errorf("loadgen: the result block of log line %d (%s) has no end line: the log ends inside it (cut short, or rotated?)", b.line, b.seg)) {
+				return
 			}
-		}
-		if first != nil {
-			yield(nil, fmt.Errorf("loadgen: the result block of log line %d (%s) has no end line: the log ends inside it (cut short, or rotated?)", first.line, first.seg))
 		}
 	}
 }

@@ -103,5 +103,27 @@ func TestLogResults(t *testing.T) {
 		got, err := collect("nothing here\n" + lines[len(lines)-2] + "\n")
 		assert.NoError(t, err, "an end whose beginning the log lost is skipped")
 		assert.Empty(t, got)
+
+		// A word of the process's own inside a block is skipped.
+		stray := append(append(append([]string(nil), lines[:3]...), "done"), lines[3:]...)
+		got, err = collect(strings.Join(stray, "\n"))
+		require.NoError(t, err)
+		require.Len(t, got, 1)
+		assert.Equal(t, encoded(t, rs[1]), encoded(t, got[0]))
+
+		// After a block cut short, the blocks that follow still read.
+		var errs []error
+		var after []*Result
+		for r, err := range LogResults(strings.NewReader(strings.Join(lines[:len(lines)-3], "\n") + "\n" + strings.Join(logs[2], "\n"))) {
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			after = append(after, r)
+		}
+		require.Len(t, errs, 1)
+		assert.ErrorContains(t, errs[0], "the result block of line 2 (segment 2/3) ends without its end line")
+		require.Len(t, after, 1)
+		assert.Equal(t, encoded(t, rs[2]), encoded(t, after[0]))
 	})
 }

@@ -406,50 +406,54 @@ func merge(results []*Result, partial bool) (*Result, error) {
 // when it is added; what it refuses leaves the merge as it was. The zero
 // Merger is ready to use; a Merger is not safe for concurrent use.
 type Merger struct {
-	added   int // results added
-	first   *Result
-	plan    []byte // the first's plan, encoded
-	seen    []bool // by segment index
-	out     Result // the merge so far, but its metrics
+	tried   int       // results given to Add: errors number them so
+	added   int       // results added
+	plan    []byte    // the first's plan, encoded
+	start   time.Time // the first's start
+	first   Segment   // the first's segment
+	seen    []bool    // by segment index
+	out     Result    // the merge so far, but its metrics
 	records []SegmentRecord
 	metrics metrics.Merger
 }
 
 // Add merges r into the merge so far, or returns an error saying why it
 // does not belong: a different plan or split, a segment given twice, a
-// result that is itself a merge, a different start.
+// result that is itself a merge, a different start. Errors number the
+// results in the order they were given to Add, refused ones too.
 func (m *Merger) Add(r *Result) error {
-	i := m.added
+	i := m.tried
+	m.tried++
 	if r == nil || r.Metrics == nil {
 		return fmt.Errorf("loadgen: result %d is nil or has no metrics", i)
 	}
 	if err := r.Segment.Validate(); err != nil {
-		return fmt.Errorf("loadgen: result %d: %w", i, err)
+		return fmt.Errorf("%w (result %d)", err, i)
 	}
 	if len(r.Segments) > 0 || len(r.Missing) > 0 {
 		return fmt.Errorf("loadgen: result %d is itself a merge of segments: merge the segments' own results", i)
 	}
-	if m.first == nil {
-		plan, _ := json.Marshal(r.Plan)
-		m.first, m.plan, m.seen = r, plan, make([]bool, r.Segment.count())
-		m.out = Result{Version: ResultVersion, Plan: r.Plan, Start: r.Start, End: r.End}
-	}
-	first, n := m.first, len(m.seen)
-	if p, _ := json.Marshal(r.Plan); !bytes.Equal(p, m.plan) {
-		return fmt.Errorf("loadgen: result %d (segment %v) ran a different plan than result 0", i, r.Segment)
-	}
-	if r.Segment.count() != n {
-		return fmt.Errorf("loadgen: result %d is segment %v, result 0 is of %d segments", i, r.Segment, n)
-	}
-	if m.seen[r.Segment.Index] {
-		return fmt.Errorf("loadgen: segment %v appears twice", r.Segment)
-	}
-	if !r.Start.Equal(first.Start) {
-		return fmt.Errorf("loadgen: result %d (segment %v) started at %s, result 0 (segment %v) at %s: segments of one run start together (give every segment the same Plan.StartAt)",
-			i, r.Segment, r.Start.UTC().Format(time.RFC3339Nano), first.Segment, first.Start.UTC().Format(time.RFC3339Nano))
+	plan, _ := json.Marshal(r.Plan)
+	if m.added > 0 {
+		n := len(m.seen)
+		switch {
+		case !bytes.Equal(plan, m.plan):
+			return fmt.Errorf("loadgen: result %d (segment %v) ran a different plan than the first (segment %v)", i, r.Segment, m.first)
+		case r.Segment.count() != n:
+			return fmt.Errorf("loadgen: result %d is segment %v, the first is of %d segments", i, r.Segment, n)
+		case m.seen[r.Segment.Index]:
+			return fmt.Errorf("loadgen: segment %v appears twice", r.Segment)
+		case !r.Start.Equal(m.start):
+			return fmt.Errorf("loadgen: result %d (segment %v) started at %s, the first (segment %v) at %s: segments of one run start together (give every segment the same Plan.StartAt)",
+				i, r.Segment, r.Start.UTC().Format(time.RFC3339Nano), m.first, m.start.UTC().Format(time.RFC3339Nano))
+		}
 	}
 	if err := m.metrics.Add(r.Metrics); err != nil {
 		return fmt.Errorf("loadgen: result %d: %w", i, err)
+	}
+	if m.added == 0 {
+		m.plan, m.start, m.first, m.seen = plan, r.Start, r.Segment, make([]bool, r.Segment.count())
+		m.out = Result{Version: ResultVersion, Plan: r.Plan, Start: r.Start, End: r.End}
 	}
 	m.seen[r.Segment.Index] = true
 	m.added++

@@ -125,11 +125,14 @@ func TestMergeRefusesSegmentsOfDifferentRuns(t *testing.T) {
 		later := run(t, plan(Segment{Index: 1, Count: 2}, at.Add(3*time.Second)))
 		_, err = Merge(first, later)
 		require.Error(t, err)
-		assert.Equal(t, fmt.Sprintf("loadgen: result 1 (segment 2/2) started at %s, result 0 (segment 1/2) at %s: "+
+		assert.Equal(t, fmt.Sprintf("loadgen: result 1 (segment 2/2) started at %s, the first (segment 1/2) at %s: "+
 			"segments of one run start together (give every segment the same Plan.StartAt)",
 			at.Add(3*time.Second).UTC().Format(time.RFC3339Nano), at.UTC().Format(time.RFC3339Nano)), err.Error())
 		_, err = Merge(later, first)
 		assert.ErrorContains(t, err, "result 1 (segment 1/2) started at "+at.UTC().Format(time.RFC3339Nano))
+		var mr Merger
+		assert.ErrorContains(t, mr.Add(&Result{Segment: Segment{Count: SegmentLimit + 1}, Metrics: first.Metrics}),
+			"loadgen: Segment.Count must be between 0 and 100000 (SegmentLimit), got 100001 (result 0)", "a count beyond the limit is refused, not allocated")
 	})
 }
 
@@ -198,7 +201,7 @@ func TestMergerStreams(t *testing.T) {
 		other := run(t, &Plan{Segment: segs[1], StartAt: time.Now().Add(time.Second), Scenarios: []Scenario{
 			{Name: "rate", Executor: ConstantRate{Rate: 31, Duration: time.Second, MaxVUs: 2}, Iteration: noop},
 		}})
-		assert.EqualError(t, m.Add(other), "loadgen: result 2 (segment 2/3) ran a different plan than result 0")
+		assert.EqualError(t, m.Add(other), "loadgen: result 3 (segment 2/3) ran a different plan than the first (segment 3/3)", "results numbered as given, the refused one too")
 		require.NoError(t, m.Add(rs[1]))
 		got, err := m.Result()
 		require.NoError(t, err)

@@ -19,6 +19,7 @@ import (
 // not safe for concurrent use.
 type Merger struct {
 	n        int // snapshots added
+	tried    int // snapshots given to Add
 	interval time.Duration
 	warmup   time.Duration
 	start    time.Time
@@ -166,21 +167,26 @@ func (a *accDist) done() Distribution {
 // saying which, and the merge so far is unchanged. Add does not modify s
 // and keeps nothing of it.
 func (m *Merger) Add(s *Snapshot) error {
+	i := m.tried // errors name the snapshot by the order it was given in
+	m.tried++
 	if s == nil {
-		return fmt.Errorf("metrics: snapshot %d is nil", m.n)
+		return fmt.Errorf("metrics: snapshot %d is nil", i)
+	}
+	if s.Interval <= 0 {
+		return fmt.Errorf("metrics: snapshot %d: interval_ns must be > 0, got %d", i, s.Interval)
 	}
 	if m.n == 0 {
 		m.interval, m.warmup, m.start = s.Interval, s.Warmup, s.Start
 		m.index, m.gindex = map[Key]*accSeries{}, map[string]*GaugeSeries{}
 	}
 	if s.Interval != m.interval {
-		return fmt.Errorf("metrics: snapshot %d has interval %v, snapshot 0 has %v", m.n, s.Interval, m.interval)
+		return fmt.Errorf("metrics: snapshot %d has interval %v, the first has %v", i, s.Interval, m.interval)
 	}
 	if s.Warmup != m.warmup {
-		return fmt.Errorf("metrics: snapshot %d has warm-up %v, snapshot 0 has %v", m.n, s.Warmup, m.warmup)
+		return fmt.Errorf("metrics: snapshot %d has warm-up %v, the first has %v", i, s.Warmup, m.warmup)
 	}
 	if d := s.Start.Sub(m.start); d%m.interval != 0 {
-		return fmt.Errorf("metrics: snapshot %d starts %v after snapshot 0, not a whole number of %v intervals", m.n, d, m.interval)
+		return fmt.Errorf("metrics: snapshot %d starts %v after the first, not a whole number of %v intervals", i, d, m.interval)
 	}
 	start := m.start
 	if s.Start.Before(start) {

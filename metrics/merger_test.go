@@ -62,8 +62,9 @@ func TestMergerEqualsRecordingTheUnion(t *testing.T) {
 }
 
 // TestMergerRefusesAndKeepsItsMerge: a snapshot Add refuses leaves the
-// merge so far as it was, and a part far from what was added before is
-// refused before anything grows.
+// merge so far as it was, a part far from what was added before is
+// refused before anything grows, and errors number the snapshots in the
+// order they were given, refused ones too.
 func TestMergerRefusesAndKeepsItsMerge(t *testing.T) {
 	k := Key{Scenario: "s", Kind: KindIteration}
 	one := func(o Options, start time.Time) *Snapshot {
@@ -84,10 +85,11 @@ func TestMergerRefusesAndKeepsItsMerge(t *testing.T) {
 		s    *Snapshot
 		want string
 	}{
-		{one(Options{Interval: 2 * time.Second}, t0), "metrics: snapshot 1 has interval 2s, snapshot 0 has 1s"},
-		{one(Options{Warmup: time.Second}, t0), "metrics: snapshot 1 has warm-up 1s, snapshot 0 has 0s"},
-		{one(Options{}, at(1500*time.Millisecond)), "metrics: snapshot 1 starts 1.5s after snapshot 0, not a whole number of 1s intervals"},
+		{one(Options{Interval: 2 * time.Second}, t0), "metrics: snapshot 2 has interval 2s, the first has 1s"},
+		{one(Options{Warmup: time.Second}, t0), "metrics: snapshot 3 has warm-up 1s, the first has 0s"},
+		{one(Options{}, at(1500*time.Millisecond)), "metrics: snapshot 4 starts 1.5s after the first, not a whole number of 1s intervals"},
 		{one(Options{}, at(24*time.Hour)), "metrics: the snapshots hold 2 points but their merge would make 86401"},
+		{&Snapshot{}, "metrics: snapshot 6: interval_ns must be > 0, got 0"},
 	} {
 		assert.ErrorContains(t, m.Add(c.s), c.want)
 	}

@@ -99,20 +99,40 @@ var blockWriters = sync.Pool{New: func() any { return zlib.NewWriter(nil) }}
 
 var blockReaders sync.Pool // of io.ReadCloser that are zlib.Resetter
 
-// maxBlockRatio bounds how much larger than its compressed form a block
-// may inflate (beyond a first MiB): real blocks inflate a few times,
-// so a block that would grow beyond is refused rather than read into
-// memory.
-const maxBlockRatio = 64
+// A snapshot's blocks may hold at most pointsFree points and inflate to
+// at most rawFree bytes, plus pointsPerByte points and rawPerByte bytes for
+// each byte of their compressed form, all blocks together: a point may
+// take one byte and a run of empty ones compresses a thousandfold, so a
+// file of a few kilobytes could otherwise ask for gigabytes of points.
+// Real blocks hold a point in a few compressed bytes; a week of a series
+// of nothing at 1 s intervals is refused (its blocks are too small for
+// the points they claim).
+const (
+	pointsFree    = 1 << 20
+	pointsPerByte = 16
+	rawFree       = 1 << 20
+	rawPerByte    = 64
+)
+
+// budget is what a snapshot's blocks may still decode to.
+type budget struct{ points, raw int }
+
+// budgetFor returns the budget of blocks of the given compressed size.
+func budgetFor(compressed int) *budget {
+	return &budget{points: pointsFree + pointsPerByte*compressed, raw: rawFree + rawPerByte*compressed}
+}
 
 // decodePoints reads a block written by encodePoints, the i-th point
-// starting at start + i·interval. Every histogram in it is frozen. It
-// checks the encoding; what the values must satisfy together is for
-// [Snapshot.validate].
-func decodePoints(s string, start time.Time, interval time.Duration) ([]Point, error) {
+// starting at start + i·interval, within b (nil: the budget of this block
+// alone). Every histogram in it is frozen. It checks the encoding; what
+// the values must satisfy together is for [Snapshot.validate].
+func decodePoints(s string, start time.Time, interval time.Duration, b *budget) ([]Point, error) {
 	zb, err := base64.StdEncoding.DecodeString(s)
 	if err != nil {
 		return nil, fmt.Errorf("points must be base64: %w", err)
+	}
+	if b == nil {
+		b = budgetFor(len(zb))
 	}
 	var zr io.ReadCloser
 	if r, ok := blockReaders.Get().(io.ReadCloser); ok {
@@ -123,8 +143,7 @@ func decodePoints(s string, start time.Time, interval time.Duration) ([]Point, e
 	} else if zr, err = zlib.NewReader(bytes.NewReader(zb)); err != nil {
 		return nil, fmt.Errorf("points must be a zlib stream: %w", err)
 	}
-	limit := int64(1<<20 + maxBlockRatio*len(zb))
-	raw, err := io.ReadAll(io.LimitReader(zr, limit+1))
+	raw, err := io.ReadAll(io.LimitReader(zr, int64(b.raw)+1))
 	if err == nil {
 		err = zr.Close()
 	}
@@ -132,9 +151,10 @@ func decodePoints(s string, start time.Time, interval time.Duration) ([]Point, e
 	switch {
 	case err != nil:
 		return nil, fmt.Errorf("points: %w", err)
-	case int64(len(raw)) > limit:
-		return nil, fmt.Errorf("points inflate to more than %d bytes", limit)
+	case len(raw) > b.raw:
+		return nil, fmt.Errorf("points inflate to more than the %d bytes left to the snapshot's blocks (%d, and %d a byte of their compressed size)", b.raw, rawFree, rawPerByte)
 	}
+	b.raw -= len(raw)
 	r := &blockReader{b: raw}
 	n := r.uvarint()
 	if r.err != nil {
@@ -143,8 +163,12 @@ func decodePoints(s string, start time.Time, interval time.Duration) ([]Point, e
 	if n > MaxIntervals || n > uint64(len(raw)) {
 		return nil, fmt.Errorf("points: %d points, more than %d or than the block holds", n, MaxIntervals)
 	}
+	if n > uint64(b.points) {
+		return nil, fmt.Errorf("points: %d points, more than the %d left to the snapshot's blocks (%d, and %d a byte of their compressed size)", n, b.points, pointsFree, pointsPerByte)
+	}
+	b.points -= int(n)
 	pts := make([]Point, n)
-	sl := newSlabs(raw, len(pts))
+	sl := newSlabs(raw)
 	for i := range pts {
 		p := &pts[i]
 		p.Start = start.Add(time.Duration(i) * interval)
@@ -162,18 +186,23 @@ func decodePoints(s string, start time.Time, interval time.Duration) ([]Point, e
 			}
 		}
 		for _, fd := range [...]struct {
-			f byte
-			d *Distribution
-		}{{pfLatency, &p.Latency}, {pfFailed, &p.Failed}} {
+			f    byte
+			d    *Distribution
+			name string
+		}{{pfLatency, &p.Latency, "latency"}, {pfFailed, &p.Failed, "failed"}} {
 			d := fd.d
 			if flags&fd.f == 0 {
 				continue
 			}
 			d.Min, d.Max, d.Sum = time.Duration(r.int()), time.Duration(r.int()), time.Duration(r.int())
 			d.Clamped = r.int()
-			fz, err := sl.frozenOf(r.bytes(r.count(len(r.b))))
+			buckets := r.bytes(r.count(len(r.b)))
+			if r.err != nil {
+				return nil, fmt.Errorf("points: point %d: %s: %w", i, fd.name, r.err)
+			}
+			fz, err := sl.frozenOf(buckets)
 			if err != nil {
-				return nil, fmt.Errorf("points: point %d: %w", i, err)
+				return nil, fmt.Errorf("points: point %d: %s: %w", i, fd.name, err)
 			}
 			d.Hist.fz = fz
 		}
@@ -215,13 +244,10 @@ type slabs struct {
 	blocks []fblock
 }
 
-func newSlabs(raw []byte, points int) *slabs {
-	return &slabs{
-		data:   make([]byte, 0, len(raw)),
-		fz:     make([]frozen, 0, 2*points),
-		blocks: make([]fblock, 0, len(raw)/frozenBlock+2*points+1),
-	}
-}
+// newSlabs returns slabs for a block that inflated to raw: its buckets
+// take at most that many bytes. Histograms and their indexes grow as they
+// come (a block of empty points holds none).
+func newSlabs(raw []byte) *slabs { return &slabs{data: make([]byte, 0, len(raw))} }
 
 // frozenOf checks buckets as a block holds them and returns them as a
 // frozen histogram, which holds the same pairs.
@@ -240,6 +266,9 @@ func (s *slabs) frozenOf(data []byte) (*frozen, error) {
 			gap, c = uint64(h>>4), int64(h&15)
 		} else {
 			gap, c = r.uvarint(), r.int()
+		}
+		if r.err != nil {
+			break
 		}
 		if gap >= numBuckets || idx+int(gap) >= numBuckets || gap == 0 && k > 0 || c <= 0 || c > math.MaxInt64-n {
 			return nil, errors.New("histogram buckets out of order or counts out of range")

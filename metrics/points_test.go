@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"compress/zlib"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,7 +51,7 @@ func TestPointsBlockErrors(t *testing.T) {
 	// One point with a latency of one value in bucket 5, as a well-formed
 	// block holds it.
 	good := []byte{1, pfOutcomes | pfLatency, 1, byte(OK), 1, 5, 5, 5, 0, 1, 5<<4 | 1}
-	pts, err := decodePoints(block(good...), t0, time.Second)
+	pts, err := decodePoints(block(good...), t0, time.Second, nil)
 	require.NoError(t, err)
 	require.Len(t, pts, 1)
 	assert.Equal(t, int64(1), pts[0].Latency.Count())
@@ -60,10 +63,11 @@ func TestPointsBlockErrors(t *testing.T) {
 		{"not zlib", base64.StdEncoding.EncodeToString([]byte("plain")), "points must be a zlib stream"},
 		{"empty", block(), "points: truncated"},
 		{"too many points", block(0xff, 0xff, 0xff, 0xff, 0x0f), "points: 4294967295 points"},
-		{"truncated point", block(good[:7]...), "points: point 0: histogram buckets truncated"},
+		{"truncated point", block(good[:7]...), "points: point 0: latency: truncated"},
+		{"buckets truncated", block(1, pfLatency, 5, 5, 10, 0, 3, 0x80, 0x80, 0x80), "points: point 0: latency: histogram buckets truncated"},
 		{"unknown field", block(1, 0x80), "points: point 0: unknown fields 0x80"},
 		{"outcome out of range", block(1, pfOutcomes, 1, 11, 1), "outcome 11, want below 11"},
-		{"bucket count 0", block(1, pfLatency, 5, 5, 5, 0, 1, 5<<4), "counts out of range"},
+		{"bucket count 0", block(1, pfFailed, 5, 5, 5, 0, 1, 5<<4), "points: point 0: failed: histogram buckets out of order or counts out of range"},
 		{"buckets out of order", block(1, pfLatency, 5, 5, 10, 0, 4, 5<<4|1, 0x80, 0, 1), "buckets out of order"},
 		{"bucket beyond the geometry", block(1, pfLatency, 5, 5, 5, 0, 5, 0x80, 0xff, 0xff, 0x03, 1), "buckets out of order"},
 		{"status descending", block(1, pfStatus, 2, 0xf4, 0x03, 1, 0xc8, 0x01, 1), "status codes must be ascending in 100..999"},
@@ -72,7 +76,7 @@ func TestPointsBlockErrors(t *testing.T) {
 		{"a bomb", block(huge...), "points inflate to more than"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := decodePoints(c.block, t0, time.Second)
+			_, err := decodePoints(c.block, t0, time.Second, nil)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), c.want)
 		})
@@ -86,12 +90,12 @@ func FuzzDecodePoints(f *testing.F) {
 	f.Add([]byte{1, pfOutcomes | pfLatency, 1, byte(OK), 1, 5, 5, 5, 0, 1, 5<<4 | 1})
 	f.Add([]byte{2, pfStatus | pfSent | pfVUs, 1, 0xc8, 0x01, 3, 9, 2, 0})
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		pts, err := decodePoints(block(raw...), t0, time.Second)
+		pts, err := decodePoints(block(raw...), t0, time.Second, nil)
 		if err != nil {
 			return
 		}
 		b := encodePoints(pts)
-		again, err := decodePoints(b, t0, time.Second)
+		again, err := decodePoints(b, t0, time.Second, nil)
 		if err != nil {
 			t.Fatalf("re-decoding our own block: %v", err)
 		}
@@ -99,4 +103,33 @@ func FuzzDecodePoints(f *testing.F) {
 			t.Fatal("decode → encode → decode is not stable")
 		}
 	})
+}
+
+// TestBlocksShareOneBudget: blocks of empty points compress a
+// thousandfold; ten series of a week's worth each, 6 million points from a
+// file of a few kilobytes, are refused, the budget being the snapshot's,
+// not each block's.
+func TestBlocksShareOneBudget(t *testing.T) {
+	week := append(binary.AppendUvarint(nil, MaxIntervals), make([]byte, MaxIntervals)...) // every point empty
+	b := block(week...)
+	var js strings.Builder
+	js.WriteString(`{"version":3,"start":"2026-01-01T00:00:00Z","interval_ns":1000000000,"warmup_ns":0,"metrics":[`)
+	for i := range 10 {
+		if i > 0 {
+			js.WriteString(",")
+		}
+		fmt.Fprintf(&js, `{"scenario":"s%d","kind":"iteration","total":{"outcomes":{}},"points":%q}`, i, b)
+	}
+	js.WriteString("]}")
+	assert.Less(t, js.Len(), 20_000, "a small file")
+	_, err := ReadSnapshot(strings.NewReader(js.String()))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "points: 604800 points, more than the ")
+	assert.Contains(t, err.Error(), " left to the snapshot's blocks (1048576, and 16 a byte of their compressed size)")
+
+	one := strings.Replace(js.String(), `,{"scenario":"s1"`, `]}`+"\x00"+`{"scenario":"s1"`, 1)
+	one = one[:strings.Index(one, "\x00")]
+	s, err := ReadSnapshot(strings.NewReader(one))
+	require.NoError(t, err, "one such series fits the free allowance")
+	assert.Len(t, s.Series[0].Points, MaxIntervals)
 }

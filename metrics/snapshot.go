@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,8 +13,9 @@ import (
 )
 
 // Version is the version of the JSON format written by [Snapshot.WriteJSON].
-// [ReadSnapshot] also reads version 1, whose latencies mixed successful and
-// failed operations: it reads them as the latency of successes.
+// [ReadSnapshot] also reads version 2, whose points were JSON objects, and
+// version 1, whose latencies mixed successful and failed operations: it
+// reads them as the latency of successes.
 const Version = 3
 
 // ErrVersion is returned (wrapped) when decoding JSON of another format version.
@@ -256,8 +258,13 @@ func (s *Snapshot) UnmarshalJSON(b []byte) error {
 		}
 		p = Snapshot{Version: v, Start: w.Start, Interval: w.Interval, Warmup: w.Warmup,
 			Series: make([]Series, len(w.Series)), Gauges: w.Gauges, LatencyIncludesFailures: w.LatencyIncludesFailures}
+		compressed := 0
+		for _, m := range w.Series {
+			compressed += base64.StdEncoding.DecodedLen(len(m.Points))
+		}
+		b := budgetFor(compressed) // shared: a block's allowance is not each block's
 		for i, m := range w.Series {
-			pts, err := decodePoints(m.Points, w.Start, w.Interval)
+			pts, err := decodePoints(m.Points, w.Start, w.Interval, b)
 			if err != nil {
 				return fmt.Errorf("metrics: %v %w", m.Key, err)
 			}

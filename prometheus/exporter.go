@@ -342,6 +342,9 @@ func (e *Exporter) build(s *state, reports uint64) []prometheus.Metric {
 			hist(d.failedIterDur, &k.all.Failed, sc)
 		case k.key.Kind == metrics.KindScheduleLag && k.key.Step == "":
 			hist(d.lag, &k.all.Latency, sc)
+		case k.key.Scenario == metrics.Generator && k.key.Step == "":
+			// Other series of the generator's health (how late VUs woke
+			// from their pauses) are not operations: not exported.
 		default:
 			for o := range metrics.NumOutcomes {
 				if o != metrics.Dropped {

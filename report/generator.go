@@ -209,7 +209,7 @@ func (s *Summary) summarizeGenerator(res *loadgen.Result) {
 	}
 	if g.HeldBack >= GeneratorHeldBack {
 		s.generatorWarnings = append(s.generatorWarnings, fmt.Sprintf(
-			"the generator held its VUs back: they woke from their think times and pacing late (p99 %s), %s of their iterations' time, so a closed model offered about that much less load than it models; use more generator processes or a lighter client, or fewer VUs",
+			"the generator held its VUs back: they woke from their think times and pacing late (p99 %s), %s of their iterations' time, so a closed model offered about that much less load than it models (an open model's iterations took that much longer); use more generator processes or a lighter client, or fewer VUs",
 			format.Duration(g.ThinkLag.P99), format.Percent(g.HeldBack)))
 	}
 	if g.HasCPU && g.CPUMax > GeneratorCPU {

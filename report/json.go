@@ -39,7 +39,8 @@ const SummaryVersion = 1
 //	scenarios            [{name, executor, open, iterations, rows, timeline, generator_delay}]
 //	generator            the generator's health (null when not recorded):
 //	                     {processes, gomaxprocs, cpu_mean_share, cpu_max_share,
-//	                     go_sched, gc_pause (latencies), goroutines_max,
+//	                     go_sched, gc_pause, think_lag (latencies; think_lag
+//	                     only when VUs paused), held_back_share, goroutines_max,
 //	                     heap_bytes_max, clock_resolution_ms, timer_lateness_ms,
 //	                     warnings}
 //	gauges               [{name, min, mean, max, samples}] (the plan's)

@@ -42,7 +42,7 @@ const DefaultTimeout = 60 * time.Second
 // What a VU costs (BenchmarkVUs: 10 000 VUs in one process, a 3-step
 // journey with think times, each VU holding its connection, against a
 // server in another process): about 16 KB a VU on the own client, its
-// connection included, and about 31 KB on net/http, whose transport keeps
+// connection included, and about 30 KB on net/http, whose transport keeps
 // two goroutines and two 4 KB buffers for every connection. A VU of an
 // open model's pool that has not run costs about 5 KB.
 //

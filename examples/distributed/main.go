@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -286,36 +287,50 @@ func readResults(file string, fn func(r *loadgen.Result, where string)) error {
 		rd = f
 	}
 	br := bufio.NewReaderSize(rd, 1<<16)
+	var first byte
 	for {
 		c, err := br.Peek(1)
-		if err != nil {
+		if err == io.EOF {
+			return fmt.Errorf("%s: empty: neither a result file (JSON) nor a log with a result block", file)
+		} else if err != nil {
 			return fmt.Errorf("%s: %w", file, err)
 		}
-		if c[0] != ' ' && c[0] != '\n' && c[0] != '\r' && c[0] != '\t' {
+		if first = c[0]; first != ' ' && first != '\n' && first != '\r' && first != '\t' {
 			break
 		}
 		_, _ = br.ReadByte()
 	}
-	if c, _ := br.Peek(1); c[0] == '{' {
-		r, err := loadgen.ReadResult(br)
+	var logRd io.Reader = br
+	var jsonErr error
+	if first == '{' {
+		// A result file, or a log whose first line is JSON (a structured
+		// logger's): a result file is read whole anyway.
+		b, err := io.ReadAll(br)
 		if err != nil {
 			return fmt.Errorf("%s: %w", file, err)
 		}
-		fn(r, file)
-		return nil
+		r, err := loadgen.ReadResult(bytes.NewReader(b))
+		if err == nil {
+			fn(r, file)
+			return nil
+		}
+		jsonErr, logRd = err, bytes.NewReader(b)
 	}
 	n := 0
-	for r, err := range loadgen.LogResults(br) {
+	for r, err := range loadgen.LogResults(logRd) {
 		if err != nil {
 			return fmt.Errorf("%s: %w", file, err)
 		}
 		n++
 		fn(r, fmt.Sprintf("%s, result %d in the log", file, n))
 	}
-	if n == 0 {
-		return fmt.Errorf("%s: neither a result file (JSON) nor a log with a result block", file)
+	switch {
+	case n > 0:
+		return nil
+	case jsonErr != nil:
+		return fmt.Errorf("%s: %w", file, jsonErr)
 	}
-	return nil
+	return fmt.Errorf("%s: neither a result file (JSON) nor a log with a result block", file)
 }
 
 // head is what diagnose says of a result file.

@@ -335,3 +335,32 @@ func TestSegmentsMergeExactlyInMemory(t *testing.T) {
 		assert.Equal(t, int64(openRate*openDuration/time.Second), m.Iterations("open").Outcomes[metrics.OK])
 	})
 }
+
+// TestReadResultsFromLogs: merge's reader takes a result file, a log whose
+// first line is JSON of a structured logger with a block after it, and
+// says what an empty file is.
+func TestReadResultsFromLogs(t *testing.T) {
+	res, err := loadgen.Run(t.Context(), &loadgen.Plan{Scenarios: []loadgen.Scenario{{Name: "s",
+		Executor:  loadgen.PerVUIterations{VUs: 1, Iterations: 2},
+		Iteration: func(context.Context, *loadgen.Iteration) error { return nil }}}})
+	require.NoError(t, err)
+	dir := t.TempDir()
+	var log bytes.Buffer
+	log.WriteString(`{"level":"info","msg":"segment 1/1: starting"}` + "\n")
+	require.NoError(t, res.WriteLog(&log))
+	paths := map[string][]byte{"pod.log": log.Bytes(), "empty.log": nil}
+	var js bytes.Buffer
+	require.NoError(t, res.WriteJSON(&js))
+	paths["result.json"] = js.Bytes()
+	for name, b := range paths {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), b, 0o644))
+	}
+	for _, name := range []string{"pod.log", "result.json"} {
+		var got []*loadgen.Result
+		require.NoError(t, readResults(filepath.Join(dir, name), func(r *loadgen.Result, _ string) { got = append(got, r) }), name)
+		require.Len(t, got, 1, name)
+		assert.Equal(t, int64(2), got[0].Iterations("s").Count(), name)
+	}
+	err = readResults(filepath.Join(dir, "empty.log"), func(*loadgen.Result, string) {})
+	assert.EqualError(t, err, filepath.Join(dir, "empty.log")+": empty: neither a result file (JSON) nor a log with a result block")
+}
