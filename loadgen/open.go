@@ -33,7 +33,7 @@ func (r *runner) open(start time.Time, dur time.Duration, arr *dealer, pre, maxV
 	dropper := r.rec.Shard(0)
 	t := time.NewTimer(time.Hour)
 	defer t.Stop()
-	precise := !clock.Fake() // a thread sleep would not advance a fake clock
+	w := &waiter{r: r, t: t, precise: !clock.Fake()} // a thread sleep would not advance a fake clock
 	for {
 		_, at, ok := arr.next()
 		if !ok {
@@ -41,7 +41,7 @@ func (r *runner) open(start time.Time, dur time.Duration, arr *dealer, pre, maxV
 		}
 		due := start.Add(at)
 		// Release every arrival that is due; wait for the next one.
-		if r.waitUntil(t, due, precise) {
+		if w.until(due) {
 			break
 		}
 		if r.stopping.Load() {
@@ -50,9 +50,11 @@ func (r *runner) open(start time.Time, dur time.Duration, arr *dealer, pre, maxV
 		select {
 		case v := <-idle:
 			v.ch <- due
+			w.handed = true
 		default:
 			if len(all) < maxVUs {
 				spawn().ch <- due
+				w.handed = true
 			} else {
 				dropper.Count(r.iterH, due, metrics.Dropped, 1)
 			}
@@ -74,30 +76,49 @@ func (r *runner) open(start time.Time, dur time.Duration, arr *dealer, pre, maxV
 	r.vuWG.Wait()
 }
 
-// waitUntil waits for due, or until the scenario stops (then it returns
+// waiter waits for an open model's arrivals.
+type waiter struct {
+	r       *runner
+	t       *time.Timer
+	precise bool
+	// handed is set when a VU was handed an arrival since this goroutine
+	// last parked: the VU waits on this goroutine's processor until it
+	// parks or yields.
+	handed bool
+}
+
+// until waits for due, or until the scenario stops (then it returns
 // true). Go timers fire up to a millisecond or so late, so it waits on a
 // timer only until shortly before due, and the rest with a precise sleep.
-func (r *runner) waitUntil(t *time.Timer, due time.Time, precise bool) (stopped bool) {
+//
+// Before the precise sleep, which keeps its processor, it yields only if
+// a VU it handed an arrival has not run yet: a yield puts it behind every
+// goroutine waiting to run, and at an interval's end (the recorder's
+// flush) or in a garbage collection that once made arrivals milliseconds
+// late.
+func (w *waiter) until(due time.Time) (stopped bool) {
 	wait := time.Until(due)
 	if wait <= 0 {
 		return false
 	}
 	coarse := wait
-	if precise {
+	if w.precise {
 		coarse = wait - clock.Threshold
 	}
 	if coarse > 0 {
-		t.Reset(coarse)
+		w.t.Reset(coarse)
 		select {
-		case <-t.C:
-		case <-r.stopCh:
+		case <-w.t.C:
+		case <-w.r.stopCh:
 			return true
 		}
+		w.handed = false // it parked: the VUs ran
 	}
-	if precise {
-		// Let the VUs just handed arrivals run before this thread
-		// blocks: they sit on its processor otherwise.
-		runtime.Gosched()
+	if w.precise {
+		if w.handed {
+			runtime.Gosched()
+			w.handed = false
+		}
 		var spin time.Duration
 		if wait >= clock.Threshold {
 			spin = clock.Spin // a long wait: end it punctually

@@ -11,7 +11,6 @@
 package clock
 
 import (
-	"runtime"
 	"time"
 )
 
@@ -32,17 +31,19 @@ func Sleep(d time.Duration) {
 
 // Spin is how long [SleepUntil] may spin before a due time that follows a
 // long wait: after a few milliseconds idle, a thread wakes from a sleep
-// 50–100 µs late; spinning the last few microseconds, while yielding to
-// other goroutines, makes the wake-up punctual at a cost of at most Spin of
-// CPU per wait (0.5 % of a core at 100 waits a second).
+// 50–100 µs late; spinning the last few microseconds makes the wake-up
+// punctual at a cost of at most Spin of CPU per wait (0.5 % of a core at
+// 100 waits a second).
 const Spin = 50 * time.Microsecond
 
 // SleepUntil blocks until due: it sleeps precisely until spin before due,
-// then spins, yielding the processor, until due. A spin of 0 only sleeps.
+// then spins until due. A spin of 0 only sleeps. The spin keeps the
+// processor: yielding it there puts the caller behind every goroutine
+// waiting to run, which at an interval's end or in a garbage collection
+// cost milliseconds.
 func SleepUntil(due time.Time, spin time.Duration) {
 	Sleep(time.Until(due) - spin)
 	for spin > 0 && time.Now().Before(due) {
-		runtime.Gosched()
 	}
 }
 
