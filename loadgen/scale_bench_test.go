@@ -31,19 +31,12 @@ func hourResult(tb testing.TB, d time.Duration, perSecond int, seg Segment, seed
 		tb.Fatal(err)
 	}
 	sh := rec.Shard(0)
-	it := rec.Handle(metrics.Key{Scenario: "journey", Kind: metrics.KindIteration})
-	var steps [10]struct {
-		step   metrics.Handle
-		phases [5]metrics.Handle
+	keys := journeyKeys()
+	h := make([]metrics.Handle, len(keys))
+	for i, k := range keys {
+		h[i] = rec.Handle(k)
 	}
-	phases := [5]metrics.Kind{"http_dns", "http_connect", "http_tls", "http_ttfb", "http_receive"}
-	for i := range steps {
-		name := "step-" + strconv.Itoa(i)
-		steps[i].step = rec.Handle(metrics.Key{Scenario: "journey", Step: name, Kind: metrics.KindStep})
-		for p, k := range phases {
-			steps[i].phases[p] = rec.Handle(metrics.Key{Scenario: "journey", Step: name, Kind: k})
-		}
-	}
+	it := h[0]
 	rng := rand.New(rand.NewPCG(seed, 7))
 	lat := func(median float64) time.Duration {
 		return time.Duration(median * math.Exp(0.5*rng.NormFloat64()))
@@ -52,17 +45,16 @@ func hourResult(tb testing.TB, d time.Duration, perSecond int, seg Segment, seed
 		for r := range perSecond {
 			at := start.Add(s + time.Duration(r)*time.Second/time.Duration(perSecond))
 			var total time.Duration
-			for i := range steps {
+			for i := range journeySteps {
 				l := lat(20e6)
 				total += l
-				sh.Record(steps[i].step, at, l, metrics.OK)
-				sh.Status(steps[i].step, at, 200)
-				sh.AddBytes(steps[i].step, at, 200, 2000)
-				sh.Record(steps[i].phases[0], at, 0, metrics.OK)
-				sh.Record(steps[i].phases[1], at, 0, metrics.OK)
-				sh.Record(steps[i].phases[2], at, 0, metrics.OK)
-				sh.Record(steps[i].phases[3], at, l*9/10, metrics.OK)
-				sh.Record(steps[i].phases[4], at, l/10, metrics.OK)
+				step := h[1+6*i]
+				sh.Record(step, at, l, metrics.OK)
+				sh.Status(step, at, 200)
+				sh.AddBytes(step, at, 200, 2000)
+				for p, v := range journeyPhases(l) {
+					sh.Record(h[2+6*i+p], at, v, metrics.OK)
+				}
 			}
 			sh.Record(it, at, total, metrics.OK)
 		}
@@ -75,6 +67,30 @@ func hourResult(tb testing.TB, d time.Duration, perSecond int, seg Segment, seed
 		tb.Fatal(err)
 	}
 	return res
+}
+
+// journeySteps is the number of steps of the journey of hourResult.
+const journeySteps = 10
+
+// journeyKeys returns the keys of the journey of hourResult: the
+// iterations, then each step followed by its five phases (dns, connect,
+// tls, ttfb, receive).
+func journeyKeys() []metrics.Key {
+	keys := []metrics.Key{{Scenario: "journey", Kind: metrics.KindIteration}}
+	for i := range journeySteps {
+		name := "step-" + strconv.Itoa(i)
+		keys = append(keys, metrics.Key{Scenario: "journey", Step: name, Kind: metrics.KindStep})
+		for _, k := range [5]metrics.Kind{"http_dns", "http_connect", "http_tls", "http_ttfb", "http_receive"} {
+			keys = append(keys, metrics.Key{Scenario: "journey", Step: name, Kind: k})
+		}
+	}
+	return keys
+}
+
+// journeyPhases returns the phases of a request of latency l: no DNS,
+// connect or TLS (a kept connection), 90 % waiting for the first byte.
+func journeyPhases(l time.Duration) [5]time.Duration {
+	return [5]time.Duration{0, 0, 0, l * 9 / 10, l / 10}
 }
 
 func journeyPlan(d time.Duration) PlanInfo {
@@ -142,15 +158,7 @@ func segmentOf(d time.Duration, perSecond int, seg Segment, rng *rand.Rand, one 
 		}
 		d.Merge(&metrics.Distribution{Hist: h, Min: v, Max: v, Sum: v})
 	}
-	keys := []metrics.Key{{Scenario: "journey", Kind: metrics.KindIteration}}
-	phases := [5]metrics.Kind{"http_dns", "http_connect", "http_tls", "http_ttfb", "http_receive"}
-	for i := range 10 {
-		name := "step-" + strconv.Itoa(i)
-		keys = append(keys, metrics.Key{Scenario: "journey", Step: name, Kind: metrics.KindStep})
-		for _, k := range phases {
-			keys = append(keys, metrics.Key{Scenario: "journey", Step: name, Kind: k})
-		}
-	}
+	keys := journeyKeys()
 	snap := &metrics.Snapshot{Version: metrics.Version, Start: start, Interval: time.Second, Series: make([]metrics.Series, len(keys))}
 	for k, key := range keys {
 		snap.Series[k] = metrics.Series{Key: key, Points: make([]metrics.Point, n)}
@@ -164,7 +172,7 @@ func segmentOf(d time.Duration, perSecond int, seg Segment, rng *rand.Rand, one 
 		}
 		for range perSecond {
 			var total time.Duration
-			for i := range 10 {
+			for i := range journeySteps {
 				l := time.Duration(20e6 * math.Exp(0.5*rng.NormFloat64()))
 				total += l
 				st := pts[1+6*i]
@@ -172,7 +180,7 @@ func segmentOf(d time.Duration, perSecond int, seg Segment, rng *rand.Rand, one 
 				st.Status = st.Status.Merge(metrics.StatusCounts{{Code: 200, Count: 1}})
 				st.BytesReceived += 2000
 				dist(&st.Latency, l)
-				for p, v := range [5]time.Duration{0, 0, 0, l * 9 / 10, l / 10} {
+				for p, v := range journeyPhases(l) {
 					ph := pts[2+6*i+p]
 					ph.Outcomes[metrics.OK]++
 					dist(&ph.Latency, v)

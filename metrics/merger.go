@@ -46,7 +46,7 @@ type accStats struct {
 }
 
 func (a *accStats) add(o *Stats) {
-	a.st.Outcomes.Add(&o.Outcomes)
+	a.st.mergeCounts(o)
 	a.lat.add(&o.Latency)
 	a.bad.add(&o.Failed)
 	for _, c := range o.Status { // in place: a few codes
@@ -57,9 +57,6 @@ func (a *accStats) add(o *Stats) {
 			a.st.Status = slices.Insert(a.st.Status, i, c)
 		}
 	}
-	a.st.BytesSent = satAdd(a.st.BytesSent, o.BytesSent)
-	a.st.BytesReceived = satAdd(a.st.BytesReceived, o.BytesReceived)
-	a.st.VUs = satAdd(a.st.VUs, o.VUs)
 }
 
 func (a *accStats) done() Stats {
@@ -74,11 +71,11 @@ func (a *accStats) done() Stats {
 // buckets) and the buckets added since, each its flat index << 48 | its
 // count, not yet in order.
 type accDist struct {
-	min, max, sum time.Duration
-	clamped, n    int64
-	fz            *frozen
-	nb            int
-	pend          []uint64
+	exact Distribution // its minimum, maximum, sum and clamped count; no histogram
+	n     int64
+	fz    *frozen
+	nb    int
+	pend  []uint64
 }
 
 const pendCount = 1<<48 - 1
@@ -88,13 +85,7 @@ func (a *accDist) add(d *Distribution) {
 	if c == 0 {
 		return
 	}
-	if a.n == 0 {
-		a.min, a.max = d.Min, d.Max
-	} else {
-		a.min, a.max = min(a.min, d.Min), max(a.max, d.Max)
-	}
-	a.sum = satAdd(a.sum, d.Sum)
-	a.clamped = satAdd(a.clamped, d.Clamped)
+	a.exact.mergeExact(a.n, d)
 	a.n = satAdd(a.n, c)
 	d.Hist.each(func(idx int, c int64) bool {
 		for c > 0 { // counts beyond 48 bits in pieces
@@ -157,7 +148,9 @@ func (a *accDist) done() Distribution {
 	if a.n == 0 {
 		return Distribution{}
 	}
-	return Distribution{Hist: Histogram{fz: a.fz}, Min: a.min, Max: a.max, Sum: a.sum, Clamped: a.clamped}
+	d := a.exact
+	d.Hist = Histogram{fz: a.fz}
+	return d
 }
 
 // Add merges s into the merge so far. s must have the Interval and Warmup

@@ -253,9 +253,6 @@ func (s *Snapshot) UnmarshalJSON(b []byte) error {
 		if err := jsonfmt.StrictBytes(b, &w); err != nil {
 			return err
 		}
-		if w.Interval < time.Millisecond {
-			return fmt.Errorf("metrics: interval_ns must be >= 1ms (1000000), got %d", w.Interval)
-		}
 		p = Snapshot{Version: v, Start: w.Start, Interval: w.Interval, Warmup: w.Warmup,
 			Series: make([]Series, len(w.Series)), Gauges: w.Gauges, LatencyIncludesFailures: w.LatencyIncludesFailures}
 		compressed := 0

@@ -146,12 +146,19 @@ func (d *Distribution) Merge(o *Distribution) {
 	if o.Hist.Count() == 0 {
 		return
 	}
-	if d.Hist.Count() == 0 {
+	d.mergeExact(d.Hist.Count(), o)
+	d.Hist.Merge(&o.Hist)
+}
+
+// mergeExact adds the exact figures of o, which holds values, into those
+// of d, which held n values: the minimum, maximum, sum and clamped count,
+// not the histogram.
+func (d *Distribution) mergeExact(n int64, o *Distribution) {
+	if n == 0 {
 		d.Min, d.Max = o.Min, o.Max
 	} else {
 		d.Min, d.Max = min(d.Min, o.Min), max(d.Max, o.Max)
 	}
-	d.Hist.Merge(&o.Hist)
 	d.Sum = satAdd(d.Sum, o.Sum)
 	d.Clamped = satAdd(d.Clamped, o.Clamped)
 }
@@ -336,10 +343,16 @@ func (s *Stats) All() Distribution {
 // int64 rather than wrapping); histograms add exactly; minima and maxima
 // take the smaller and larger; VUs add (two machines' VUs together).
 func (s *Stats) Merge(o *Stats) {
-	s.Outcomes.Add(&o.Outcomes)
+	s.mergeCounts(o)
 	s.Latency.Merge(&o.Latency)
 	s.Failed.Merge(&o.Failed)
 	s.Status = s.Status.Merge(o.Status)
+}
+
+// mergeCounts adds o's outcomes, bytes and VUs into s: what Merge adds but
+// the distributions and status codes.
+func (s *Stats) mergeCounts(o *Stats) {
+	s.Outcomes.Add(&o.Outcomes)
 	s.BytesSent = satAdd(s.BytesSent, o.BytesSent)
 	s.BytesReceived = satAdd(s.BytesReceived, o.BytesReceived)
 	s.VUs = satAdd(s.VUs, o.VUs)
