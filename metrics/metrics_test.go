@@ -214,7 +214,8 @@ func TestStatusCodes(t *testing.T) {
 		}
 		r.Shard(i).Status(h, t0, code)
 	}
-	r.Shard(0).Status(h, t0, 42) // not a status code: ignored
+	r.Shard(0).Status(h, t0, -1)    // not a status code: ignored
+	r.Shard(0).Status(h, t0, 65536) // nor this
 	r.Finish(at(time.Second))
 	st := r.Snapshot().Series[0].Total
 	assert.Equal(t, StatusCounts{{200, 90}, {503, 10}}, st.Status)
@@ -229,7 +230,7 @@ func TestStatusCodes(t *testing.T) {
 	var back StatusCounts
 	require.NoError(t, json.Unmarshal(b, &back))
 	assert.Equal(t, m, back)
-	for _, bad := range []string{`{"99":1}`, `{"abc":1}`, `{"0200":1}`, `{"200":0}`, `{"200":-1}`} {
+	for _, bad := range []string{`{"-1":1}`, `{"65536":1}`, `{"abc":1}`, `{"0200":1}`, `{"200":0}`, `{"200":-1}`} {
 		assert.Error(t, json.Unmarshal([]byte(bad), &back), bad)
 	}
 }
@@ -476,7 +477,7 @@ func TestReadSnapshotErrors(t *testing.T) {
 		{"min without values", `{` + v + `,"metrics":[{"scenario":"s","kind":"step","total":{"latency":{"hist":"","min_ns":5}}}]}`, "empty histogram"},
 		{"more values than successes", `{` + v + `,"metrics":[{"scenario":"s","kind":"step","total":{"latency":` + oneValue + `}}]}`, "only 0 operations succeeded"},
 		{"min outside the buckets", `{` + v + `,"metrics":[{"scenario":"s","kind":"step","total":{"outcomes":{"ok":1},"latency":` + strings.Replace(oneValue, `"min_ns":1000000`, `"min_ns":5`, 1) + `}}]}`, "outside the histogram's buckets"},
-		{"bad status", `{` + v + `,"metrics":[{"scenario":"s","kind":"step","total":{"status":{"2000":1}}}]}`, "status code"},
+		{"bad status", `{` + v + `,"metrics":[{"scenario":"s","kind":"step","total":{"status":{"70000":1}}}]}`, "status code"},
 		{"duplicate", `{` + v + `,"metrics":[{"scenario":"s","kind":"step","total":{}},{"scenario":"s","kind":"step","total":{}}]}`, "appears twice"},
 		{"no scenario", `{` + v + `,"metrics":[{"kind":"step","total":{}}]}`, "must not be empty"},
 		{"misaligned point", `{"version":2,"start":"2026-01-01T00:00:00Z","interval_ns":1000000,"metrics":[{"scenario":"s","kind":"step","total":{},"series":[{"start":"2026-01-01T00:00:01Z"}]}]}`, "point 0 starts at"},
@@ -702,7 +703,11 @@ func TestOutcomes(t *testing.T) {
 		}
 	}
 	classes := ErrorClasses()
-	assert.Equal(t, errs, classes[:], "the error classes are the outcomes that are errors, in order")
+	assert.ElementsMatch(t, errs, classes[:], "the error classes are the outcomes that are errors")
+	assert.Equal(t, []Outcome{Timeout, Refused, Reset, HTTP4xx, HTTP5xx, Rejected, ServerError, CheckFailed, Panic, Other}, classes[:],
+		"in the order reports list them: the services' answers together")
+	assert.Equal(t, Outcome(11), Rejected, "the values stored before the later classes keep their meaning")
+	assert.Equal(t, Outcome(12), ServerError)
 }
 
 // TestMemoryFlatInVUs records for 1000 VUs × 10 steps and checks that the
@@ -762,4 +767,61 @@ func TestRecordNIsNRecords(t *testing.T) {
 	for _, q := range []float64{0, 0.5, 0.99, 1} {
 		assert.Equal(t, a.Quantile(q), b.Quantile(q), "q %v", q)
 	}
+}
+
+// Codes of other protocols than HTTP count as well, on a key of their own
+// kind: gRPC's OK is 0, a WebSocket close code is above 999. A cell's short
+// list of codes is reused interval after interval, and what a snapshot holds
+// is its own copy.
+func TestStatusCodesOfOtherProtocols(t *testing.T) {
+	r := newRec(t, Options{})
+	h := r.Handle(Key{Scenario: "s", Step: "call", Kind: "grpc"})
+	sh := r.Shard(0)
+	sh.Status(h, t0, 14)
+	sh.Status(h, t0, 0)
+	sh.Status(h, t0, 0)
+	sh.Status(h, at(time.Second), 4000)
+	sh.Status(h, at(time.Second), 1006)
+	r.Flush(at(2 * time.Second))
+	sh.Status(h, at(2*time.Second), 0)
+	r.Finish(at(3 * time.Second))
+	s := r.Snapshot().Series[0]
+	assert.Equal(t, StatusCounts{{0, 3}, {14, 1}, {1006, 1}, {4000, 1}}, s.Total.Status)
+	pts := s.Points
+	require.Len(t, pts, 3)
+	assert.Equal(t, StatusCounts{{0, 2}, {14, 1}}, pts[0].Status)
+	assert.Equal(t, StatusCounts{{1006, 1}, {4000, 1}}, pts[1].Status)
+	assert.Equal(t, StatusCounts{{0, 1}}, pts[2].Status)
+}
+
+func TestCodeNames(t *testing.T) {
+	const k Kind = "test_codes"
+	assert.False(t, HasCodeNames(k))
+	assert.Equal(t, "14", CodeName(k, 14), "unnamed codes are numbers")
+	c, err := ParseCode(k, "503")
+	require.NoError(t, err)
+	assert.Equal(t, 503, c)
+	_, err = ParseCode(k, "UNAVAILABLE")
+	assert.ErrorContains(t, err, `status code "UNAVAILABLE" must be a number in 0..65535`)
+
+	RegisterCodes(k, map[int]string{0: "OK", 14: "UNAVAILABLE", -1: "NEGATIVE", 3: ""})
+	t.Cleanup(func() {
+		codeNames.Lock()
+		delete(codeNames.byKind, k)
+		codeNames.Unlock()
+	})
+	assert.True(t, HasCodeNames(k))
+	assert.Equal(t, "UNAVAILABLE", CodeName(k, 14))
+	assert.Equal(t, "3", CodeName(k, 3), "an empty name is no name")
+	assert.Equal(t, "14", CodeName(KindStep, 14), "names belong to their kind")
+	c, err = ParseCode(k, "UNAVAILABLE")
+	require.NoError(t, err)
+	assert.Equal(t, 14, c)
+	c, err = ParseCode(k, "14")
+	require.NoError(t, err)
+	assert.Equal(t, 14, c, "a named code may still be given as its number")
+	_, err = ParseCode(k, "NEGATIVE")
+	assert.ErrorContains(t, err, `not a status code of kind "test_codes": want a number in 0..65535 or one of its names, such as OK`)
+	_, err = ParseCode(k, "unavailable")
+	assert.Error(t, err, "names are matched exactly")
 }

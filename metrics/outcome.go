@@ -13,11 +13,14 @@ import (
 // classes, or one of the two bookkeeping outcomes [Interrupted] and [Dropped].
 type Outcome uint8
 
-// The outcomes. [Outcome.IsError] is true for Timeout through Other.
+// The outcomes. [Outcome.IsError] is true for Timeout through Other and for
+// Rejected and ServerError, the classes of protocols other than HTTP, which
+// came later and follow Dropped so that the values stored before them keep
+// their meaning.
 const (
 	OK          Outcome = iota // succeeded
-	Timeout                    // a deadline passed (context deadline, client timeout)
-	Refused                    // connection refused
+	Timeout                    // a deadline passed (context deadline, client timeout, gRPC DEADLINE_EXCEEDED)
+	Refused                    // connection refused, or the service unavailable (gRPC UNAVAILABLE)
 	Reset                      // connection reset or closed by the peer
 	HTTP4xx                    // the server answered 4xx
 	HTTP5xx                    // the server answered 5xx
@@ -26,6 +29,8 @@ const (
 	Other                      // any other error
 	Interrupted                // the run stopped it before it finished (not an error)
 	Dropped                    // an open-model arrival found no free VU (not an error)
+	Rejected                   // a service of another protocol refused the request as the client's fault (gRPC INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED …): its 4xx
+	ServerError                // a service of another protocol failed to serve it (gRPC INTERNAL, UNKNOWN …): its 5xx
 
 	// NumOutcomes is the number of outcomes; valid outcomes are < NumOutcomes.
 	NumOutcomes
@@ -43,11 +48,13 @@ var outcomeNames = [NumOutcomes]string{
 	Other:       "other",
 	Interrupted: "interrupted",
 	Dropped:     "dropped",
+	Rejected:    "rejected",
+	ServerError: "server_error",
 }
 
 // String returns the outcome's stable name, as used in JSON and reports:
 // "ok", "timeout", "refused", "reset", "http_4xx", "http_5xx", "check",
-// "panic", "other", "interrupted" or "dropped".
+// "panic", "other", "interrupted", "dropped", "rejected" or "server_error".
 func (o Outcome) String() string {
 	if o < NumOutcomes {
 		return outcomeNames[o]
@@ -55,12 +62,18 @@ func (o Outcome) String() string {
 	return fmt.Sprintf("outcome(%d)", uint8(o))
 }
 
-// IsError reports whether o is an error class (Timeout through Other).
-func (o Outcome) IsError() bool { return o >= Timeout && o <= Other }
+// IsError reports whether o is an error class: Timeout through Other,
+// Rejected or ServerError.
+func (o Outcome) IsError() bool {
+	return o >= Timeout && o <= Other || o == Rejected || o == ServerError
+}
 
-var errorClasses = [...]Outcome{Timeout, Refused, Reset, HTTP4xx, HTTP5xx, CheckFailed, Panic, Other}
+var errorClasses = [...]Outcome{Timeout, Refused, Reset, HTTP4xx, HTTP5xx, Rejected, ServerError, CheckFailed, Panic, Other}
 
-// ErrorClasses returns the error outcomes in their fixed order.
+// ErrorClasses returns the error outcomes in their fixed order, the order
+// reports list them in: the service's answers (HTTP's and other
+// protocols') after the connection's failures and before the client's
+// own.
 func ErrorClasses() [len(errorClasses)]Outcome { return errorClasses }
 
 // ParseOutcome returns the outcome whose [Outcome.String] is s.

@@ -207,14 +207,17 @@ func decodePoints(s string, start time.Time, interval time.Duration, b *budget) 
 			d.Hist.fz = fz
 		}
 		if flags&pfStatus != 0 {
-			k := r.count(maxStatus - minStatus + 1)
-			p.Status = make(StatusCounts, 0, k)
+			k := r.count(MaxStatus - MinStatus + 1)
+			p.Status = make(StatusCounts, 0, min(k, 16)) // a count the bytes have not paid for yet
 			for range k {
-				p.Status = append(p.Status, StatusCount{Code: int(r.count(maxStatus)), Count: r.int()})
+				if r.err != nil {
+					break
+				}
+				p.Status = append(p.Status, StatusCount{Code: int(r.count(MaxStatus)), Count: r.int()})
 			}
 			for j, c := range p.Status {
-				if c.Code < minStatus || c.Count <= 0 || j > 0 && c.Code <= p.Status[j-1].Code {
-					return nil, fmt.Errorf("points: point %d: status codes must be ascending in %d..%d with counts > 0", i, minStatus, maxStatus)
+				if c.Code < MinStatus || c.Count <= 0 || j > 0 && c.Code <= p.Status[j-1].Code {
+					return nil, fmt.Errorf("points: point %d: status codes must be ascending in %d..%d with counts > 0", i, MinStatus, MaxStatus)
 				}
 			}
 		}

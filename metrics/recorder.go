@@ -196,9 +196,6 @@ func (d *dense) reset() {
 	*d = dense{hist: h}
 }
 
-// statusSlots counts status codes minStatus..maxStatus.
-type statusSlots [maxStatus - minStatus + 1]int64
-
 // cell accumulates one key's recordings of one interval in one shard, or
 // a key's totals.
 type cell struct {
@@ -206,7 +203,7 @@ type cell struct {
 	lo, hi     time.Duration // that interval, from the recorder's start
 	ok, failed dense
 	counts     Counts
-	status     *statusSlots
+	status     StatusCounts // sorted by code; few codes a cell, so a short list
 	sent, recv int64
 	dirty      bool
 	// next chains the cells of the same interval and key that other shards
@@ -253,13 +250,10 @@ func (c *cell) apply(p *op) {
 		c.sent = satAdd(c.sent, max(p.a, 0))
 		c.recv = satAdd(c.recv, max(p.b, 0))
 	case opStatus:
-		if p.a < minStatus || p.a > maxStatus {
+		if p.a < MinStatus || p.a > MaxStatus {
 			return
 		}
-		if c.status == nil {
-			c.status = new(statusSlots)
-		}
-		c.status[p.a-minStatus]++
+		c.status = c.status.add(int(p.a), 1)
 	}
 	c.dirty = true
 }
@@ -269,13 +263,8 @@ func (c *cell) add(o *cell) {
 	c.ok.add(&o.ok)
 	c.failed.add(&o.failed)
 	c.counts.Add(&o.counts)
-	if o.status != nil {
-		if c.status == nil {
-			c.status = new(statusSlots)
-		}
-		for i, n := range o.status {
-			c.status[i] = satAdd(c.status[i], n)
-		}
+	for _, sc := range o.status {
+		c.status = c.status.add(sc.Code, sc.Count)
 	}
 	c.sent = satAdd(c.sent, o.sent)
 	c.recv = satAdd(c.recv, o.recv)
@@ -288,12 +277,8 @@ func (c *cell) stats(scratch *hdr.PackedHistogram) Stats {
 		Outcomes: c.counts, Latency: c.ok.dist(scratch), Failed: c.failed.dist(scratch),
 		BytesSent: c.sent, BytesReceived: c.recv,
 	}
-	if c.status != nil {
-		for i, n := range c.status {
-			if n > 0 {
-				s.Status = append(s.Status, StatusCount{Code: minStatus + i, Count: n})
-			}
-		}
+	if len(c.status) > 0 {
+		s.Status = slices.Clone(c.status) // the cell's list is reused
 	}
 	return s
 }
@@ -301,11 +286,7 @@ func (c *cell) stats(scratch *hdr.PackedHistogram) Stats {
 func (c *cell) reset() {
 	c.ok.reset()
 	c.failed.reset()
-	st := c.status
-	if st != nil {
-		*st = statusSlots{}
-	}
-	*c = cell{ok: c.ok, failed: c.failed, status: st}
+	*c = cell{ok: c.ok, failed: c.failed, status: c.status[:0]}
 }
 
 // New returns a Recorder, or an error naming the first bad option.
@@ -406,8 +387,10 @@ func (s *Shard) AddBytes(h Handle, at time.Time, sent, received int64) {
 	s.apply(h, at, &op{kind: opBytes, a: sent, b: received})
 }
 
-// Status counts one response with the given status code (100 to 999;
-// others are ignored) on key h at instant at.
+// Status counts one response with the given status code on key h at
+// instant at: an HTTP status on a step's own key, or a code of another
+// protocol on a key of its own kind (see [RegisterCodes]). Codes outside
+// [MinStatus]..[MaxStatus] are ignored.
 func (s *Shard) Status(h Handle, at time.Time, code int) {
 	s.apply(h, at, &op{kind: opStatus, a: int64(code)})
 }

@@ -195,8 +195,10 @@ type StatusCount struct {
 	Count int64
 }
 
-// StatusCounts counts responses by status code (HTTP 200, 404, 503 …),
-// sorted by code, zero counts left out. Its JSON form is an object from
+// StatusCounts counts responses by status code, sorted by code, zero counts
+// left out: HTTP statuses (200, 404, 503 …) on a step's own series, another
+// protocol's codes on a series of that protocol's kind (gRPC's 0 to 16 on
+// kind "grpc", say; see [RegisterCodes]). Its JSON form is an object from
 // code to count: {"200": 980, "503": 20}.
 type StatusCounts []StatusCount
 
@@ -206,6 +208,16 @@ func (s StatusCounts) Get(code int) int64 {
 		return s[i].Count
 	}
 	return 0
+}
+
+// add adds n responses of code to s, which stays sorted, and returns it.
+func (s StatusCounts) add(code int, n int64) StatusCounts {
+	i, ok := slices.BinarySearchFunc(s, code, func(c StatusCount, code int) int { return c.Code - code })
+	if ok {
+		s[i].Count = satAdd(s[i].Count, n)
+		return s
+	}
+	return slices.Insert(s, i, StatusCount{code, n})
 }
 
 // Merge returns the counts of s and o together; it does not modify either.
@@ -250,8 +262,8 @@ func (s StatusCounts) MarshalJSON() ([]byte, error) {
 	return append(b, '}'), nil
 }
 
-// UnmarshalJSON reads the form MarshalJSON writes; codes must be 100..999
-// and counts > 0.
+// UnmarshalJSON reads the form MarshalJSON writes; codes must be in
+// [MinStatus]..[MaxStatus] and counts > 0.
 func (s *StatusCounts) UnmarshalJSON(b []byte) error {
 	var m map[string]int64
 	if err := json.Unmarshal(b, &m); err != nil {
@@ -260,8 +272,8 @@ func (s *StatusCounts) UnmarshalJSON(b []byte) error {
 	*s = nil
 	for k, v := range m {
 		code, err := strconv.Atoi(k)
-		if err != nil || code < minStatus || code > maxStatus || strconv.Itoa(code) != k {
-			return fmt.Errorf("metrics: status code %q must be a number in %d..%d", k, minStatus, maxStatus)
+		if err != nil || code < MinStatus || code > MaxStatus || strconv.Itoa(code) != k {
+			return fmt.Errorf("metrics: status code %q must be a number in %d..%d", k, MinStatus, MaxStatus)
 		}
 		if v <= 0 {
 			return fmt.Errorf("metrics: count of status %s must be > 0, got %d", k, v)
@@ -272,10 +284,12 @@ func (s *StatusCounts) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// The status codes a [Shard] counts; others are ignored.
+// The status codes a [Shard] counts; others are ignored. HTTP's are 100 to
+// 999; other protocols' codes start at 0 (gRPC's OK) and some go past 999
+// (WebSocket's close codes, 1000 to 4999).
 const (
-	minStatus = 100
-	maxStatus = 999
+	MinStatus = 0
+	MaxStatus = 65535
 )
 
 // Stats is what was recorded for one metric over some span of time: counts
