@@ -33,9 +33,10 @@ type Parts []Part
 func (Parts) part() {}
 
 type stepPart struct {
-	name string
-	fn   StepFunc
-	http *httpStep // set for HTTP steps: their phases are recorded too
+	name  string
+	fn    StepFunc
+	http  *httpStep  // set for HTTP steps: their phases are recorded too
+	proto *protoStep // set for protocol steps
 }
 
 type thinkPart struct{ d Dist }
@@ -117,6 +118,8 @@ type VU struct {
 	late    metrics.Handle // how late the VU woke from its pauses
 	timer   *time.Timer
 	http    httpState
+	call    Call        // a protocol step's, reused
+	locals  map[any]any // protocols' state of the VU
 }
 
 // Set stores a value for later steps of this VU (an id from a list, a
@@ -246,10 +249,17 @@ func New(name string, parts []Part, opts ...Option) (*Journey, error) {
 					bad("a step has an empty name")
 				case seen[full]:
 					bad("step %q appears twice; step names must be unique", full)
-				case p.fn == nil && p.http == nil:
+				case p.fn == nil && p.http == nil && p.proto == nil:
 					bad("step %q has no function", full)
 				}
 				seen[full] = true
+				if p.proto != nil {
+					p.proto = &protoStep{p: p.proto.p} // described afresh for this journey
+					for _, err := range p.proto.describe() {
+						bad("step %q: %v", full, err)
+					}
+					seq = append(seq, seqItem{step: full, uses: p.proto.info.Uses, stores: p.proto.info.Stores})
+				}
 				j.ops = append(j.ops, op{step: &p, key: full})
 				if p.http != nil {
 					seq = append(seq, seqItem{step: full, http: p.http})
@@ -311,10 +321,11 @@ func New(name string, parts []Part, opts ...Option) (*Journey, error) {
 // seqItem is what a part provides to, or asks of, the placeholders of the
 // parts after it.
 type seqItem struct {
-	step     string // an HTTP step's full name
-	http     *httpStep
-	feeder   *Feeder
-	provides []string
+	step         string // an HTTP or protocol step's full name
+	http         *httpStep
+	uses, stores []string // a protocol step's values
+	feeder       *Feeder
+	provides     []string
 }
 
 // checkPlaceholders reports every placeholder of an HTTP step that
@@ -346,6 +357,16 @@ func checkPlaceholders(seq []seqItem, bad func(format string, args ...any)) {
 			for _, k := range it.http.keys {
 				stored[k.key] = true
 			}
+		case it.step != "":
+			for _, name := range it.uses {
+				if _, inRow := row.column(name); !stored[name] && !inRow && !builtin(name) {
+					bad("step %q uses the value %q, which %s; available here: %s", it.step, name,
+						missing(seq, i, row, name), available(stored, row))
+				}
+			}
+			for _, k := range it.stores {
+				stored[k] = true
+			}
 		}
 	}
 }
@@ -366,6 +387,10 @@ func missing(seq []seqItem, at int, row *Feeder, name string) string {
 				if k.key == name {
 					by = fmt.Sprintf("%s in step %q", k.by, it.step)
 				}
+			}
+		case it.step != "":
+			if slices.Contains(it.stores, name) {
+				by = fmt.Sprintf("step %q", it.step)
 			}
 		case slices.Contains(it.provides, name):
 			by = "a Provides"
@@ -446,7 +471,7 @@ type Weighted struct {
 func Mix(name string, exec loadgen.Executor, journeys ...Weighted) loadgen.Scenario {
 	js := slices.Clone(journeys) // later changes to the caller's slice do not reach the scenario
 	return loadgen.Scenario{Name: name, Executor: exec, Setup: func(ctx context.Context, env *loadgen.Env) (loadgen.Instance, error) {
-		m, err := newMixRun(name, js, env)
+		m, err := newMixRun(ctx, name, js, env)
 		if err != nil {
 			return loadgen.Instance{}, err
 		}
@@ -461,12 +486,14 @@ type mixRun struct {
 	total    int
 	handles  [][]metrics.Handle // per journey, per op: the step's handle
 	phases   [][][numPhases]metrics.Handle
-	clients  []*clientRun // per journey
+	protos   [][]*protoRun // per journey, per op: a protocol step opened
+	res      runResources  // what the protocol steps opened
+	clients  []*clientRun  // per journey
 	feeds    map[*Feeder]*feedRun
 	late     metrics.Handle // the generator's think lag, if a journey pauses
 }
 
-func newMixRun(name string, journeys []Weighted, env *loadgen.Env) (*mixRun, error) {
+func newMixRun(ctx context.Context, name string, journeys []Weighted, env *loadgen.Env) (*mixRun, error) {
 	m := &mixRun{name: name, journeys: journeys, feeds: map[*Feeder]*feedRun{}}
 	var errs []error
 	if len(journeys) == 0 {
@@ -493,6 +520,7 @@ func newMixRun(name string, journeys []Weighted, env *loadgen.Env) (*mixRun, err
 		m.clients = append(m.clients, j.client.build(env.MaxVUs))
 		hs := make([]metrics.Handle, len(j.ops))
 		ph := make([][numPhases]metrics.Handle, len(j.ops))
+		pr := make([]*protoRun, len(j.ops))
 		if j.pacing > 0 {
 			m.late = rec.Handle(metrics.Key{Scenario: metrics.Generator, Kind: metrics.KindThinkLag})
 		}
@@ -516,14 +544,32 @@ func newMixRun(name string, journeys []Weighted, env *loadgen.Env) (*mixRun, err
 					ph[i][p] = rec.Handle(metrics.Key{Scenario: name, Step: step, Kind: phaseKinds[p]})
 				}
 			}
+			if ps := o.step.proto; ps != nil {
+				r := &protoRun{kinds: ps.info.Kinds}
+				for _, k := range r.kinds {
+					r.handles = append(r.handles, rec.Handle(metrics.Key{Scenario: name, Step: step, Kind: k}))
+				}
+				c, err := ps.p.Open(ctx, &Run{Scenario: name, Step: step, MaxVUs: env.MaxVUs, res: &m.res})
+				if err == nil && c == nil {
+					err = errors.New("Open returned no Caller")
+				}
+				if err != nil {
+					m.teardown()
+					return nil, fmt.Errorf("scenario %q: step %q: %w", name, step, err)
+				}
+				r.caller = c
+				pr[i] = r
+			}
 		}
 		m.handles = append(m.handles, hs)
 		m.phases = append(m.phases, ph)
+		m.protos = append(m.protos, pr)
 	}
 	return m, nil
 }
 
 func (m *mixRun) teardown() {
+	m.res.close()
 	for _, c := range m.clients {
 		c.close()
 	}
@@ -596,7 +642,7 @@ func (m *mixRun) runOps(ctx context.Context, vu *VU, ji int) error {
 		case failed != nil && o.think == nil:
 			// skipped after the failure
 		case o.step != nil:
-			if err := m.runStep(ctx, vu, o, m.handles[ji][i], &m.phases[ji][i]); err != nil {
+			if err := m.runStep(ctx, vu, o, m.handles[ji][i], &m.phases[ji][i], m.protos[ji][i]); err != nil {
 				failed = fmt.Errorf("step %q: %w", o.key, err)
 				if ctx.Err() != nil {
 					return failed // the hard stop: no more waiting
@@ -621,7 +667,7 @@ func (m *mixRun) runOps(ctx context.Context, vu *VU, ji int) error {
 // request got, at one instant and with one outcome. A step cut off by the
 // run's hard stop (ctx cancelled) is counted as interrupted, with no
 // latency.
-func (m *mixRun) runStep(ctx context.Context, vu *VU, o *op, h metrics.Handle, ph *[numPhases]metrics.Handle) (err error) {
+func (m *mixRun) runStep(ctx context.Context, vu *VU, o *op, h metrics.Handle, ph *[numPhases]metrics.Handle, pr *protoRun) (err error) {
 	start := time.Now()
 	returned := false
 	defer func() {
@@ -641,16 +687,23 @@ func (m *mixRun) runStep(ctx context.Context, vu *VU, o *op, h metrics.Handle, p
 		} else {
 			vu.shard.Record(h, end, end.Sub(start), out)
 		}
-		if o.step.http != nil {
+		switch {
+		case o.step.http != nil:
 			o.step.http.record(vu, h, ph, end, out)
+		case pr != nil:
+			vu.call.finish(h, end, out)
 		}
 		if p != nil {
 			panic(p) // the engine counts the iteration and keeps the stack
 		}
 	}()
-	if o.step.http != nil {
+	switch {
+	case o.step.http != nil:
 		err = vu.send.send(ctx, o.step.http, vu, start)
-	} else {
+	case pr != nil:
+		vu.call.reset(vu, pr, o.key, start)
+		err = pr.caller.Call(ctx, vu, &vu.call)
+	default:
 		err = o.step.fn(ctx, vu)
 	}
 	returned = true
