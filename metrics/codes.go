@@ -2,6 +2,8 @@ package metrics
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"sync"
 )
@@ -62,28 +64,20 @@ func CodeName(k Kind, c int) string {
 // registered for k, or a number in [MinStatus]..[MaxStatus].
 func ParseCode(k Kind, s string) (int, error) {
 	codeNames.RLock()
+	defer codeNames.RUnlock()
 	names := codeNames.byKind[k]
 	for c, n := range names {
 		if n == s {
-			codeNames.RUnlock()
 			return c, nil
 		}
 	}
-	codeNames.RUnlock()
 	c, err := strconv.Atoi(s)
-	if err != nil || c < MinStatus || c > MaxStatus {
-		if len(names) > 0 {
-			return 0, fmt.Errorf("metrics: %q is not a status code of kind %q: want a number in %d..%d or one of its names, such as %s", s, k, MinStatus, MaxStatus, CodeName(k, firstCode(names)))
-		}
-		return 0, fmt.Errorf("metrics: status code %q must be a number in %d..%d", s, MinStatus, MaxStatus)
+	switch {
+	case err == nil && c >= MinStatus && c <= MaxStatus:
+		return c, nil
+	case len(names) > 0:
+		first := slices.Min(slices.Collect(maps.Keys(names)))
+		return 0, fmt.Errorf("metrics: %q is not a status code of kind %q: want a number in %d..%d or one of its names, such as %s", s, k, MinStatus, MaxStatus, names[first])
 	}
-	return c, nil
-}
-
-func firstCode(m map[int]string) int {
-	first := MaxStatus + 1
-	for c := range m {
-		first = min(first, c)
-	}
-	return first
+	return 0, fmt.Errorf("metrics: status code %q must be a number in %d..%d", s, MinStatus, MaxStatus)
 }

@@ -222,8 +222,6 @@ func TestProtocolStepsShareAndClose(t *testing.T) {
 	require.ErrorContains(t, err, `scenario "svc": step "c": no route to the service`)
 	assert.Equal(t, []string{"open pool", "close a", "close pool"}, log)
 
-	var nilCaller echoProto
-	nilCaller.info.Kinds = []metrics.Kind{kindEcho}
 	j = Must("svc", Parts{ProtocolStep("n", nilCallerProto{})})
 	_, err = loadgen.Run(t.Context(), &loadgen.Plan{Scenarios: []loadgen.Scenario{j.Scenario(loadgen.SharedIterations{VUs: 1, Iterations: 1})}})
 	require.ErrorContains(t, err, `step "n": Open returned no Caller`)
