@@ -61,7 +61,7 @@
 //	stampede_operations_total                   counter    scenario, step, kind, outcome
 //	stampede_operation_duration_seconds         histogram  scenario, step, kind
 //	stampede_failed_operation_duration_seconds  histogram  scenario, step, kind
-//	stampede_responses_total                    counter    scenario, step, code
+//	stampede_responses_total                    counter    scenario, step, kind, code
 //	stampede_sent_bytes_total                   counter    scenario, step, kind
 //	stampede_received_bytes_total               counter    scenario, step, kind
 //	stampede_iterations_total                   counter    scenario, outcome
@@ -77,10 +77,15 @@
 //
 // The operation metrics come from every metric key other than a scenario's
 // iterations and schedule lag: steps (kind "step") and, for HTTP steps,
-// their phases (kinds "http_dns", "http_ttfb" and so on), so filter on
-// kind="step" to count requests once. The outcome label takes the values of
+// their phases (kinds "http_dns", "http_ttfb" and so on), for steps of
+// other protocols what they record (a gRPC stream's messages, kind
+// "grpc_msg"), so filter on kind="step" to count requests once. The
+// response counters hold HTTP's status codes on kind "step" and another
+// protocol's on its own kind, named as it names them (kind="grpc",
+// code="UNAVAILABLE"). The outcome label takes the values of
 // [metrics.Outcome.String]: "ok", the error classes ("timeout", "refused",
-// "reset", "http_4xx", "http_5xx", "check", "panic", "other") and
+// "reset", "http_4xx", "http_5xx", "rejected", "server_error", "check",
+// "panic", "other") and
 // "interrupted"; every one is exported from the first report on, zeros
 // included, so that rate() sees the first error. Dropped arrivals never
 // started and have their own counter. The byte counters appear once a key

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -167,8 +166,8 @@ func New(o Options) (*Exporter, error) {
 		"Latency of the failed operations recorded by steps; warm-up included.",
 		"scenario", "step", "kind")
 	d.responses = desc("stampede_responses_total",
-		"Responses by status code, where steps report them (HTTP steps); warm-up included.",
-		"scenario", "step", "code")
+		"Responses by status code, where steps report them; warm-up included. kind \"step\" holds HTTP's codes, another kind a protocol's (\"grpc\": OK, UNAVAILABLE ...), by name where it names them.",
+		"scenario", "step", "kind", "code")
 	d.sent = desc("stampede_sent_bytes_total",
 		"Payload bytes sent by steps; only keys that sent any.",
 		"scenario", "step", "kind")
@@ -345,6 +344,11 @@ func (e *Exporter) build(s *state, reports uint64) []prometheus.Metric {
 		case k.key.Scenario == metrics.Generator && k.key.Step == "":
 			// Other series of the generator's health (how late VUs woke
 			// from their pauses) are not operations: not exported.
+		case k.key.Kind != metrics.KindStep && k.all.Count() == 0 && len(k.all.Status) > 0:
+			// A protocol's status codes, on a kind of their own.
+			for _, c := range k.all.Status {
+				counter(d.responses, c.Count, sc, step, kind, label(metrics.CodeName(k.key.Kind, c.Code)))
+			}
 		default:
 			for o := range metrics.NumOutcomes {
 				if o != metrics.Dropped {
@@ -356,7 +360,7 @@ func (e *Exporter) build(s *state, reports uint64) []prometheus.Metric {
 				hist(d.failedDur, &k.all.Failed, sc, step, kind)
 			}
 			for _, c := range k.all.Status {
-				counter(d.responses, c.Count, sc, step, strconv.Itoa(c.Code))
+				counter(d.responses, c.Count, sc, step, kind, label(metrics.CodeName(k.key.Kind, c.Code)))
 			}
 			if k.all.BytesSent > 0 {
 				counter(d.sent, k.all.BytesSent, sc, step, kind)

@@ -6,7 +6,7 @@ require (
 	github.com/prometheus/client_golang v1.25.0
 	github.com/prometheus/client_model v0.6.3
 	github.com/prometheus/common v0.73.1
-	github.com/stampede-go/stampede v0.0.0-20261203210107-41726aacebc8
+	github.com/stampede-go/stampede v0.0.0-20261204101934-0df02c6ac1cd
 	github.com/stretchr/testify v1.12.1
 	go.uber.org/goleak v1.3.0
 )

@@ -140,9 +140,16 @@ func describedNames(t *testing.T, e *stampedeprom.Exporter) map[string]bool {
 	return names
 }
 
-// fixture is a hand-made report covering every kind of key: a step, an
-// HTTP phase with payload bytes, a scenario's iterations with drops, and
-// its schedule lag.
+// kindProto is another protocol's kind of status codes, whose names the
+// exporter labels them with.
+const kindProto metrics.Kind = "tproto"
+
+func init() { metrics.RegisterCodes(kindProto, map[int]string{0: "FINE", 14: "GONE"}) }
+
+// fixture is a hand-made report covering every kind of key: a step with
+// its status codes, an HTTP phase with payload bytes, the status codes of
+// another protocol's step on a kind of their own, a scenario's iterations
+// with drops, its schedule lag, and the generator's health.
 func fixture(final bool) *loadgen.Progress {
 	// stats records the latencies of ok successes, then of failed
 	// failures (the last values).
@@ -177,6 +184,7 @@ func fixture(final bool) *loadgen.Progress {
 			mp(metrics.Key{Scenario: "shop", Kind: metrics.KindScheduleLag}, lag),
 			mp(metrics.Key{Scenario: "shop", Step: "checkout", Kind: metrics.KindStep}, step),
 			mp(metrics.Key{Scenario: "shop", Step: "checkout", Kind: "http_ttfb"}, ttfb),
+			mp(metrics.Key{Scenario: "shop", Step: "lookup", Kind: kindProto}, metrics.Stats{Status: metrics.StatusCounts{{Code: 0, Count: 5}, {Code: 14, Count: 1}}}),
 			mp(metrics.Key{Scenario: metrics.Generator, Kind: metrics.KindGoSched}, stats(3, 0, time.Microsecond, 2*time.Microsecond, 300*time.Microsecond)),
 			mp(metrics.Key{Scenario: metrics.Generator, Kind: metrics.KindGCPause}, stats(1, 0, 200*time.Microsecond)),
 		},

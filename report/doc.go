@@ -29,7 +29,9 @@
 // [Max] of successful operations (or, with [Metric.Of], of [Failures] or
 // [All] operations: p95(failed), max(all)); [Count], [Rate] (per second of
 // the load window), [Errors], [ErrorRate]; [Status] (responses with
-// one status code: status(503)); and for open models [Dropped],
+// one status code: status(503), or a protocol's on a selector of its kind,
+// by number or name: checkout[grpc]: status(UNAVAILABLE)); and for open
+// models [Dropped],
 // [DroppedRate] and [DroppedShare] (of the scheduled arrivals). The same
 // definitions serve summaries, thresholds, comparisons, budgets and the
 // benchmark format. A [Selector] picks the rows a metric is computed over:
@@ -42,7 +44,10 @@
 // class and by status code, and the latency of successful operations (min,
 // mean, p50, p90, p95, p99, p99.9, max) with that of failed ones apart;
 // iterations by fate (started, completed, failed, interrupted, dropped);
-// schedule lag; the HTTP phases; the generator's health and what it may
+// schedule lag; the HTTP phases; what steps of other protocols record
+// beside their latency (a gRPC step's status codes by name, a stream's
+// messages), each a row named as a selector picks it ("watch[grpc_msg]");
+// the generator's health and what it may
 // have added to each scenario's latency ([GeneratorSummary]); gauges and
 // events; and the warnings a reader must see, among them that the
 // generator, not the service, may have made the numbers. [Summary.WriteText] renders it for a terminal,
@@ -71,7 +76,9 @@
 //	metric    := "p" number [ side ]      a percentile, 0 < number < 100: p95, p99.9
 //	           | ( "mean" | "min" | "max" ) [ side ]
 //	           | "count" | "rate" | "errors" | "error_rate"
-//	           | "status(" code ")"       responses with that status code
+//	           | "status(" code ")"       responses with that status code: HTTP's
+//	                                      (100..999), or on a selector of another
+//	                                      protocol's kind its code, by number or name
 //	           | "dropped" | "dropped_rate" | "dropped_share"
 //	side      := "(failed)" | "(all)"     latency of failed or all operations;
 //	                                      none means successful ones
@@ -83,7 +90,8 @@
 //
 // Examples: "p95<500ms", "apply: p99<=1s", "apply: p95(failed)<2s",
 // "error_rate<1%", "rate>=100/s", "signup/apply: errors<=0",
-// "checkout: status(503)<=0", "checkout: dropped_share<0.1%",
+// "checkout: status(503)<=0", "checkout[grpc]: status(UNAVAILABLE)<=0",
+// "checkout: dropped_share<0.1%",
 // "[schedule_lag]: p99<1ms". A syntax error is a [*SyntaxError] that points
 // at the character; [Threshold.String] gives back text that parses to the
 // same value.

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"io"
 	"math"
-	"strconv"
 	"time"
 
 	"github.com/stampede-go/stampede/internal/save"
@@ -263,8 +262,11 @@ func (s *Summary) jsonDoc(vs Verdicts) jsonSummary {
 			Iterations: jsonIterations{sc.Started, sc.Completed, sc.Failed, sc.Interrupted, sc.Dropped},
 			Rows:       []jsonRow{}, Timeline: []jsonInterval{}}
 		for _, r := range sc.rows() {
-			row := jsonFigures(r.f)
+			row := jsonFigures(r.f, r.key.Kind)
 			row.Name, row.Kind = r.name, string(r.key.Kind)
+			if isKindRow(r.key) {
+				row.Name = r.key.Step
+			}
 			if r.key.Kind == metrics.KindStep {
 				for _, st := range sc.Steps {
 					if st.Name == r.key.Step {
@@ -318,13 +320,15 @@ func (s *Summary) jsonDoc(vs Verdicts) jsonSummary {
 	return doc
 }
 
-func jsonFigures(f Figures) jsonRow {
+// jsonFigures returns the row of figures f of kind k, its status codes
+// named as k names them.
+func jsonFigures(f Figures, k metrics.Kind) jsonRow {
 	r := jsonRow{Count: f.Count, RatePerS: f.Rate, Errors: f.Errors, ErrorRate: f.ErrorRate,
 		ErrorsByClass: classMap(f.ErrorsByClass), Status: map[string]int64{},
 		Latency: jsonLatencyOf(f.Latency), FailedLatency: jsonLatencyOf(f.Failed),
 		BytesSent: f.BytesSent, BytesReceived: f.BytesReceived}
 	for _, c := range f.Status {
-		r.Status[strconv.Itoa(c.Code)] = c.Count
+		r.Status[metrics.CodeName(k, c.Code)] = c.Count
 	}
 	return r
 }

@@ -84,7 +84,8 @@ type Metric struct {
 	stat stat
 	pct  float64 // the percentile of a quantile, 0 < pct < 100
 	side Side
-	code int // the status code of a status metric
+	code int          // the status code of a status metric
+	kind metrics.Kind // the kind whose code it is: "" for HTTP's
 }
 
 // Quantile is the latency at quantile q (0 < q < 1) of successful
@@ -117,7 +118,10 @@ func Errors() Metric { return Metric{stat: statErrors} }
 // ErrorRate is Errors / Count, a fraction.
 func ErrorRate() Metric { return Metric{stat: statErrorRate} }
 
-// Status is the number of responses with status code (100 to 999).
+// Status is the number of responses with status code (HTTP's, 100 to
+// 999, or a protocol's on a selector of its kind: Status(14) of
+// "checkout[grpc]" counts gRPC's UNAVAILABLE). [Selector.ParseMetric]
+// reads a code by the name its kind gives it.
 func Status(code int) Metric { return Metric{stat: statStatus, code: code} }
 
 // Dropped is the number of open-model arrivals that found no free VU and
@@ -179,7 +183,7 @@ func (m Metric) String() string {
 	case statQuantile:
 		s = "p" + strconv.FormatFloat(m.pct, 'f', -1, 64)
 	case statStatus:
-		return "status(" + strconv.Itoa(m.code) + ")"
+		return "status(" + metrics.CodeName(m.kind, m.code) + ")"
 	default:
 		if int(m.stat) >= len(statNames) {
 			return fmt.Sprintf("metric(%d)", m.stat)
@@ -193,7 +197,7 @@ func (m Metric) String() string {
 }
 
 // metricNames lists the metric names for error messages.
-const metricNames = "p<N> (0 < N < 100), mean, min, max (each optionally (failed) or (all)), count, rate, errors, error_rate, status(<code>), dropped, dropped_rate, dropped_share"
+const metricNames = "p<N> (0 < N < 100), mean, min, max (each optionally (failed) or (all)), count, rate, errors, error_rate, status(<code or name>), dropped, dropped_rate, dropped_share"
 
 // Validate reports whether m is a metric, and a well-formed one.
 func (m Metric) Validate() error {
@@ -202,8 +206,10 @@ func (m Metric) Validate() error {
 		return fmt.Errorf("report: not a metric (want %s)", metricNames)
 	case m.stat == statQuantile && !(m.pct > 0 && m.pct < 100):
 		return fmt.Errorf("report: quantile p%v must be above p0 and below p100 (use min or max)", strconv.FormatFloat(m.pct, 'f', -1, 64))
-	case m.stat == statStatus && (m.code < 100 || m.code > 999):
-		return fmt.Errorf("report: status code must be 100..999, got %d", m.code)
+	case m.stat == statStatus && m.kind == "" && (m.code < 100 || m.code > 999):
+		return fmt.Errorf("report: status code must be 100..999, got %d (another protocol's codes are counted on a selector of its kind, such as checkout[grpc]: status(14))", m.code)
+	case m.stat == statStatus && (m.code < metrics.MinStatus || m.code > metrics.MaxStatus):
+		return fmt.Errorf("report: status code of %s must be %d..%d, got %d", m.kind, metrics.MinStatus, metrics.MaxStatus, m.code)
 	case m.side > All:
 		return fmt.Errorf("report: side must be Successes, Failures or All, got %d", m.side)
 	case m.side != Successes && m.Unit() != UnitDuration:
@@ -212,8 +218,25 @@ func (m Metric) Validate() error {
 	return nil
 }
 
-// ParseMetric reads a metric's name (see [Metric.String]).
-func ParseMetric(s string) (Metric, error) {
+// ParseMetric reads a metric's name (see [Metric.String]); a status code
+// is a number (status(503)). [Selector.ParseMetric] reads the codes of
+// other protocols by name.
+func ParseMetric(s string) (Metric, error) { return parseMetric(s, "") }
+
+// ParseMetric reads the name of a metric of the rows s selects: as
+// [ParseMetric] does, and, when s names a kind of metric whose status
+// codes have names (metrics.RegisterCodes), a status code by its name:
+// Selector("checkout[grpc]").ParseMetric("status(UNAVAILABLE)").
+func (s Selector) ParseMetric(name string) (Metric, error) {
+	p, err := s.parse()
+	if err != nil {
+		return Metric{}, err
+	}
+	return parseMetric(name, p.kind)
+}
+
+// parseMetric reads a metric of rows of kind k.
+func parseMetric(s string, k metrics.Kind) (Metric, error) {
 	name, qual, hasQual := strings.Cut(s, "(")
 	if hasQual {
 		var ok bool
@@ -224,11 +247,22 @@ func ParseMetric(s string) (Metric, error) {
 	var m Metric
 	switch {
 	case name == "status":
-		code, err := strconv.Atoi(qual)
-		if !hasQual || err != nil || strconv.Itoa(code) != qual {
+		if !hasQual || qual == "" {
 			return Metric{}, fmt.Errorf("report: metric %q: want status(<code>), such as status(503)", s)
 		}
-		m = Status(code)
+		if k == metrics.KindStep || strings.HasPrefix(string(k), "http_") {
+			k = "" // HTTP's codes
+		}
+		code, err := strconv.Atoi(qual)
+		if err != nil || strconv.Itoa(code) != qual {
+			if !metrics.HasCodeNames(k) {
+				return Metric{}, fmt.Errorf("report: metric %q: want status(<code>), such as status(503); a protocol's codes are named on a selector of its kind, such as checkout[grpc]: status(UNAVAILABLE)", s)
+			}
+			if code, err = metrics.ParseCode(k, qual); err != nil {
+				return Metric{}, fmt.Errorf("report: metric %q: %w", s, err)
+			}
+		}
+		m = Metric{stat: statStatus, code: code, kind: k}
 		return m, m.Validate()
 	case len(name) > 1 && name[0] == 'p' && name[1] >= '0' && name[1] <= '9':
 		pct, err := strconv.ParseFloat(name[1:], 64)

@@ -209,16 +209,23 @@ type ScenarioSummary struct {
 	Generator *GeneratorDelay
 }
 
-// StepSummary summarises one step, with its HTTP phases where present.
+// StepSummary summarises one step, with its HTTP phases where present,
+// and what a step of another protocol records beside its latency.
 type StepSummary struct {
 	Name    string
 	Figures Figures
 	Phases  []PhaseSummary
+	// Kinds are the other metrics recorded under the step's name, in the
+	// order they were first registered: a gRPC step's status codes
+	// ("grpc"), phases and the latency of each message of a stream
+	// ("grpc_msg").
+	Kinds []PhaseSummary
 }
 
-// PhaseSummary holds one HTTP phase of a step.
+// PhaseSummary holds one metric recorded under a step's name beside its
+// latency: an HTTP phase, or a kind of another protocol.
 type PhaseSummary struct {
-	Phase   string // the metric kind, e.g. "http_ttfb"
+	Phase   string // the metric kind, e.g. "http_ttfb" or "grpc_msg"
 	Figures Figures
 }
 
@@ -297,10 +304,15 @@ func Summarize(res *loadgen.Result) *Summary {
 					ss.Steps = append(ss.Steps, StepSummary{Name: m.Step})
 					i = len(ss.Steps) - 1
 				}
-				if m.Kind == metrics.KindStep {
+				switch {
+				case m.Kind == metrics.KindStep:
 					ss.Steps[i].Figures = f
-				} else if f.Count > 0 { // a phase that never happened (DNS for an IP) is left out
-					ss.Steps[i].Phases = append(ss.Steps[i].Phases, PhaseSummary{Phase: string(m.Kind), Figures: f})
+				case strings.HasPrefix(string(m.Kind), "http_"):
+					if f.Count > 0 { // a phase that never happened (DNS for an IP) is left out
+						ss.Steps[i].Phases = append(ss.Steps[i].Phases, PhaseSummary{Phase: string(m.Kind), Figures: f})
+					}
+				case f.Count > 0 || len(f.Status) > 0:
+					ss.Steps[i].Kinds = append(ss.Steps[i].Kinds, PhaseSummary{Phase: string(m.Kind), Figures: f})
 				}
 			}
 		}

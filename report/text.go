@@ -45,18 +45,28 @@ func figureRow(name string, f Figures) []string {
 		d(l.Mean), d(l.Min), d(l.P50), d(l.P90), d(l.P95), d(l.P99), d(l.P999), d(l.Max)}
 }
 
-// rows lists a scenario's rows: its steps, its iterations and its
-// schedule lag.
+// rows lists a scenario's rows: its steps, each followed by the kinds of
+// another protocol recorded under its name (named as a selector picks
+// them: "watch[grpc_msg]"), its iterations and its schedule lag.
 func (sc *ScenarioSummary) rows() []namedFigures {
 	var out []namedFigures
 	for _, st := range sc.Steps {
 		out = append(out, namedFigures{st.Name, metrics.Key{Scenario: sc.Name, Step: st.Name, Kind: metrics.KindStep}, st.Figures})
+		for _, k := range st.Kinds {
+			out = append(out, namedFigures{st.Name + "[" + k.Phase + "]", metrics.Key{Scenario: sc.Name, Step: st.Name, Kind: metrics.Kind(k.Phase)}, k.Figures})
+		}
 	}
 	out = append(out, namedFigures{"(iteration)", metrics.Key{Scenario: sc.Name, Kind: metrics.KindIteration}, sc.Iteration})
 	if sc.Lag != nil {
 		out = append(out, namedFigures{"(schedule lag)", metrics.Key{Scenario: sc.Name, Kind: metrics.KindScheduleLag}, *sc.Lag})
 	}
 	return out
+}
+
+// isKindRow reports whether k is a row of another protocol's kind under a
+// step.
+func isKindRow(k metrics.Key) bool {
+	return k.Step != "" && k.Kind != metrics.KindStep
 }
 
 type namedFigures struct {
@@ -81,7 +91,17 @@ func (sc *ScenarioSummary) tables() []struct {
 	errs := table.New("step", "class", ">count")
 	codes := table.New("step", ">status", ">count")
 	for _, r := range sc.rows() {
-		main.Add(figureRow(r.name, r.f)...)
+		if r.f.Count > 0 || !isKindRow(r.key) { // a kind of status codes alone has no figures
+			main.Add(figureRow(r.name, r.f)...)
+		}
+		if isKindRow(r.key) {
+			// Its errors are its step's (a phase carries the step's
+			// outcome), shown on the step's row.
+			for _, c := range r.f.Status {
+				codes.Add(r.name, metrics.CodeName(r.key.Kind, c.Code), strconv.FormatInt(c.Count, 10))
+			}
+			continue
+		}
 		if l := r.f.Failed; l.Count > 0 {
 			failed.Add(r.name, strconv.FormatInt(l.Count, 10), format.Duration(l.P50), format.Duration(l.P95), format.Duration(l.Max))
 		}
@@ -89,7 +109,7 @@ func (sc *ScenarioSummary) tables() []struct {
 			errs.Add(r.name, c.Class, strconv.FormatInt(c.Count, 10))
 		}
 		for _, c := range r.f.Status {
-			codes.Add(r.name, strconv.Itoa(c.Code), strconv.FormatInt(c.Count, 10))
+			codes.Add(r.name, metrics.CodeName(r.key.Kind, c.Code), strconv.FormatInt(c.Count, 10))
 		}
 	}
 	phases := table.New("step", "phase", ">p50", ">p95", ">p99", ">max")

@@ -175,7 +175,7 @@ func ParseThreshold(s string) (Threshold, error) {
 	if name == "" {
 		return fail(off+start, "expected a metric (%s)", metricNames)
 	}
-	m, err := ParseMetric(name)
+	m, err := t.Selector.ParseMetric(name)
 	if err != nil {
 		return fail(off+start, "%s", strings.TrimPrefix(err.Error(), "report: "))
 	}

@@ -57,8 +57,10 @@ type StepInfo struct {
 	// own latency: phases, message latencies, the protocol's status codes
 	// (gRPC's on a kind "grpc", say, named with metrics.RegisterCodes).
 	// Each must be non-empty, at most once, and not one of the kinds the
-	// engine records (metrics.KindStep, metrics.KindIteration ...) or the
-	// HTTP phases. [Call] records only under these.
+	// engine records (metrics.KindStep, metrics.KindIteration ...) or an
+	// HTTP one (those start with http_). [Call] records only under these.
+	// Reports show each as a row of the step's ("watch[grpc_msg]"), its
+	// status codes by the names metrics.RegisterCodes gave them.
 	Kinds []metrics.Kind
 	// Uses lists the values the step reads with [VU.Get] (placeholders of
 	// its templates, values it builds its request from). New checks that
@@ -106,7 +108,7 @@ func (s *protoStep) describe() []error {
 		case slices.Contains(s.info.Kinds[:i], k):
 			errs = append(errs, fmt.Errorf("kind %q is given twice", k))
 		case reservedKind(k):
-			errs = append(errs, fmt.Errorf("kind %q is one the engine or the HTTP steps record; a protocol's kinds are its own (such as %q)", k, "grpc"))
+			errs = append(errs, fmt.Errorf("kind %q is one the engine or the HTTP steps record (they own every kind that starts with http_); a protocol's kinds are its own (such as %q)", k, "grpc"))
 		}
 	}
 	for _, list := range []struct {
@@ -128,7 +130,7 @@ func reservedKind(k metrics.Kind) bool {
 		metrics.KindGoSched, metrics.KindGCPause:
 		return true
 	}
-	return slices.Contains(phaseKinds[:], k)
+	return strings.HasPrefix(string(k), "http_")
 }
 
 // Run is one run of a scenario as a protocol step sees it when it is

@@ -242,8 +242,8 @@ func TestProtocolStepBuildErrors(t *testing.T) {
 	}{
 		{"nil protocol", Parts{ProtocolStep("call", nil)}, []string{`step "call": ProtocolStep needs a protocol, got nil`}},
 		{"its own error", Parts{p(StepInfo{Err: errors.New("method must be /Service/Method")})}, []string{`step "call": method must be /Service/Method`}},
-		{"bad kinds", Parts{p(StepInfo{Kinds: []metrics.Kind{"", "x", "x", metrics.KindStep, KindTTFB}})}, []string{
-			`kind 0 is empty`, `kind "x" is given twice`, `kind "step" is one the engine or the HTTP steps record`, `kind "http_ttfb" is one the engine`}},
+		{"bad kinds", Parts{p(StepInfo{Kinds: []metrics.Kind{"", "x", "x", metrics.KindStep, KindTTFB, "http_queue"}})}, []string{
+			`kind 0 is empty`, `kind "x" is given twice`, `kind "step" is one the engine or the HTTP steps record`, `kind "http_ttfb" is one the engine`, `kind "http_queue" is one the engine`}},
 		{"bad names", Parts{p(StepInfo{Uses: []string{"a b"}, Stores: []string{""}})}, []string{
 			`Uses: value 0 is "a b"`, `Stores: value 0 is ""`}},
 		{"a value nothing provides", Parts{p(StepInfo{Uses: []string{"order"}})}, []string{

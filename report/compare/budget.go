@@ -70,7 +70,7 @@ func ParseBudget(s string) (Budget, error) {
 	if !ok {
 		return Budget{}, fmt.Errorf("compare: budget %q: want [selector:] metric +max, such as p95 +10%% or error_rate +1pp", s)
 	}
-	m, err := report.ParseMetric(strings.TrimSpace(name))
+	m, err := b.Selector.ParseMetric(strings.TrimSpace(name))
 	if err != nil {
 		return Budget{}, fmt.Errorf("compare: budget %q: %w", s, err)
 	}
