@@ -201,7 +201,7 @@ func (cs *conns) dial() (*conn, error) {
 
 // get returns vu's connection, ready unless connecting failed (the call
 // then fails with the reason), and how long the VU waited for it to be
-// ready.
+// ready: -1 when it was ready.
 func (cs *conns) get(ctx context.Context, vu *scenario.VU) (*conn, time.Duration, error) {
 	var cn *conn
 	if cs.pool == nil {
@@ -235,7 +235,7 @@ func (cs *conns) get(ctx context.Context, vu *scenario.VU) (*conn, time.Duration
 		}
 	}
 	if cn.ready.Load() {
-		return cn, 0, nil
+		return cn, -1, nil
 	}
 	return cn, cs.await(ctx, cn), nil
 }

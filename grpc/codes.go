@@ -15,9 +15,9 @@ const (
 	// threshold reads "checkout[grpc]: status(UNAVAILABLE)<=0".
 	KindStatus metrics.Kind = "grpc"
 	// KindConnect is the wait for the call's connection to be ready:
-	// name resolution, TCP connect, TLS and HTTP/2 handshakes. It is 0 for
-	// a call on a connection already ready, as an HTTP step's connect
-	// phase is on a reused connection.
+	// name resolution, TCP connect, TLS and HTTP/2 handshakes. It is
+	// recorded for the calls that waited for one (a VU's first, with a
+	// connection of its own), not for those on a connection already ready.
 	KindConnect metrics.Kind = "grpc_connect"
 	// KindHeaders is the time from the call's start on its connection to
 	// the response headers, recorded when the Client's Headers is set.

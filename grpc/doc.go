@@ -42,7 +42,8 @@
 //   - KindStatus: the status codes, named as gRPC names them (OK,
 //     UNAVAILABLE ...) in reports and thresholds
 //     ("create[grpc]: status(UNAVAILABLE)<=0");
-//   - KindConnect: the wait for a ready connection (0 on one ready), and,
+//   - KindConnect: the wait for a connection to be ready, for the calls
+//     that waited for one; and,
 //     when the Client's Headers is set, KindHeaders: the time to the
 //     response headers;
 //   - on streams, KindMessage: the latency of each message received, the

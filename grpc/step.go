@@ -80,9 +80,9 @@ type call struct {
 	sent, recv int64      // message bytes
 }
 
-// begin readies a call of vu: its connection (the wait recorded as the
-// connect phase), deadline, metadata, and the state its headers are timed
-// in.
+// begin readies a call of vu: its deadline, its connection (a wait for
+// one to be ready recorded as the connect phase), metadata, and the state
+// its headers are timed in.
 func (s *step[M]) begin(ctx context.Context, r *opened, vu *scenario.VU, c *scenario.Call) (*call, error) {
 	cl := &call{w: r.watchdogs.forVU(vu, ctx)}
 	cl.ctx = cl.w.arm(s.o.timeout) // the deadline bounds the wait for a connection too
@@ -92,7 +92,9 @@ func (s *step[M]) begin(ctx context.Context, r *opened, vu *scenario.VU, c *scen
 		return nil, err
 	}
 	cl.cn = cn
-	c.Phase(KindConnect, wait)
+	if wait >= 0 {
+		c.Phase(KindConnect, wait)
+	}
 	if len(s.o.metadata) > 0 {
 		kv := make([]string, 0, 2*len(s.o.metadata))
 		for _, m := range s.o.metadata {

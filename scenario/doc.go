@@ -116,4 +116,17 @@
 // starts. Modes: [Sequential] (one shared cursor), [PerVU] (a cursor per
 // VU), [Random], and [Unique] (each row at most once across all VUs). When
 // rows run out, [Wrap] starts again and [Stop] ends the scenario.
+//
+// # Steps of other protocols
+//
+// [ProtocolStep] makes a step of any other protocol fit a journey as an
+// HTTP step does, through a [Protocol] that its own package implements:
+// the gRPC steps of the module github.com/stampede-go/stampede/grpc do, and
+// a team's Kafka or SQL step can. The journey times each call and records
+// its outcome class; the protocol records through the [Call] it is given
+// its phases, each message of a stream the moment it arrives, and status
+// codes on a kind of its own (named with metrics.RegisterCodes, so that
+// reports and thresholds show them by name). [Run.Shared] and
+// [Run.OnClose] hold what a run opens, [VU.Local] what a VU keeps, and
+// [ParseText] and [ParseJSON] give the protocol the journeys' templates.
 package scenario
