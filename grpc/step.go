@@ -234,19 +234,29 @@ func Unary[C, Req, Resp any](name string, c *Client, stub func(grpc.ClientConnIn
 	}})
 }
 
+// prepare builds vu's request and readies the call that sends it.
+func prepare[Req, M any](ctx context.Context, s *step[M], r *opened, vu *scenario.VU, c *scenario.Call,
+	request func(*scenario.VU) (Req, error)) (Req, *call, error) {
+	req, err := request(vu)
+	if err != nil {
+		return req, nil, requestFailed(err)
+	}
+	cl, err := s.begin(ctx, r, vu, c)
+	if err != nil {
+		return req, nil, err
+	}
+	cl.sent = msgSize(req)
+	return req, cl, nil
+}
+
 // unaryCaller makes the calls of a unary step; invoke makes one.
 func unaryCaller[Req, Resp any](s *step[Resp], r *opened, request func(*scenario.VU) (Req, error),
 	invoke func(cc *grpc.ClientConn, ctx context.Context, req Req) (Resp, error)) scenario.CallerFunc {
 	return func(ctx context.Context, vu *scenario.VU, c *scenario.Call) error {
-		req, err := request(vu)
-		if err != nil {
-			return requestFailed(err)
-		}
-		cl, err := s.begin(ctx, r, vu, c)
+		req, cl, err := prepare(ctx, s, r, vu, c, request)
 		if err != nil {
 			return err
 		}
-		cl.sent = msgSize(req)
 		resp, err := invoke(cl.cn.cc, cl.ctx, req)
 		if err == nil {
 			cl.recv = msgSize(resp)
@@ -305,15 +315,10 @@ func ServerStream[C, Req, Resp any](name string, c *Client, stub func(grpc.Clien
 func serverStreamCaller[Req, M any](s *step[M], r *opened, request func(*scenario.VU) (Req, error),
 	open func(cc *grpc.ClientConn, ctx context.Context, req Req) (func() (M, error), error)) scenario.CallerFunc {
 	return func(ctx context.Context, vu *scenario.VU, c *scenario.Call) error {
-		req, err := request(vu)
-		if err != nil {
-			return requestFailed(err)
-		}
-		cl, err := s.begin(ctx, r, vu, c)
+		req, cl, err := prepare(ctx, s, r, vu, c, request)
 		if err != nil {
 			return err
 		}
-		cl.sent = msgSize(req)
 		recv, err := open(cl.cn.cc, cl.ctx, req)
 		if err != nil {
 			return s.end(ctx, cl, c, err)
