@@ -91,22 +91,17 @@ func (sc *ScenarioSummary) tables() []struct {
 	errs := table.New("step", "class", ">count")
 	codes := table.New("step", ">status", ">count")
 	for _, r := range sc.rows() {
-		if r.f.Count > 0 || !isKindRow(r.key) { // a kind of status codes alone has no figures
+		kindRow := isKindRow(r.key)
+		if r.f.Count > 0 || !kindRow { // a kind of status codes alone has no figures
 			main.Add(figureRow(r.name, r.f)...)
 		}
-		if isKindRow(r.key) {
-			// Its errors are its step's (a phase carries the step's
-			// outcome), shown on the step's row.
-			for _, c := range r.f.Status {
-				codes.Add(r.name, metrics.CodeName(r.key.Kind, c.Code), strconv.FormatInt(c.Count, 10))
+		if !kindRow { // a kind's errors are its step's (a phase carries the step's outcome), shown on the step's row
+			if l := r.f.Failed; l.Count > 0 {
+				failed.Add(r.name, strconv.FormatInt(l.Count, 10), format.Duration(l.P50), format.Duration(l.P95), format.Duration(l.Max))
 			}
-			continue
-		}
-		if l := r.f.Failed; l.Count > 0 {
-			failed.Add(r.name, strconv.FormatInt(l.Count, 10), format.Duration(l.P50), format.Duration(l.P95), format.Duration(l.Max))
-		}
-		for _, c := range r.f.ErrorsByClass {
-			errs.Add(r.name, c.Class, strconv.FormatInt(c.Count, 10))
+			for _, c := range r.f.ErrorsByClass {
+				errs.Add(r.name, c.Class, strconv.FormatInt(c.Count, 10))
+			}
 		}
 		for _, c := range r.f.Status {
 			codes.Add(r.name, metrics.CodeName(r.key.Kind, c.Code), strconv.FormatInt(c.Count, 10))
