@@ -186,53 +186,19 @@ func (cs *conns) close() {
 	}
 }
 
-// dial makes a new connection; it connects at its first call.
-func (cs *conns) dial() (*conn, error) {
-	cc, err := grpc.NewClient(cs.c.Target, cs.opts...)
-	if err != nil {
-		return nil, fmt.Errorf("client: %w", err)
-	}
-	cn := &conn{cc: cc}
-	cs.mu.Lock()
-	cs.all = append(cs.all, cn)
-	cs.mu.Unlock()
-	return cn, nil
-}
-
 // get returns vu's connection, ready unless connecting failed (the call
 // then fails with the reason), and how long the VU waited for it to be
-// ready: -1 when it was ready.
+// ready: -1 when it was ready. The VU keeps it (its own, or its slot of
+// the pool) for its later calls.
 func (cs *conns) get(ctx context.Context, vu *scenario.VU) (*conn, time.Duration, error) {
-	var cn *conn
-	if cs.pool == nil {
-		key := localKey{cs.c}
-		cn, _ = vu.Local(key).(*conn)
-		if cn == nil {
-			var err error
-			if cn, err = cs.dial(); err != nil {
-				return nil, 0, err
-			}
-			vu.SetLocal(key, cn)
+	key := localKey{cs.c}
+	cn, _ := vu.Local(key).(*conn)
+	if cn == nil {
+		var err error
+		if cn, err = cs.take(vu.ID); err != nil {
+			return nil, 0, err
 		}
-	} else {
-		i := vu.ID % len(cs.pool)
-		cs.mu.Lock()
-		cn = cs.pool[i]
-		cs.mu.Unlock()
-		if cn == nil {
-			fresh, err := cs.dial()
-			if err != nil {
-				return nil, 0, err
-			}
-			cs.mu.Lock()
-			if cn = cs.pool[i]; cn == nil {
-				cs.pool[i], cn = fresh, fresh
-			}
-			cs.mu.Unlock()
-			if cn != fresh {
-				cs.forget(fresh)
-			}
-		}
+		vu.SetLocal(key, cn)
 	}
 	if cn.ready.Load() {
 		return cn, -1, nil
@@ -240,17 +206,29 @@ func (cs *conns) get(ctx context.Context, vu *scenario.VU) (*conn, time.Duration
 	return cn, cs.await(ctx, cn), nil
 }
 
-// forget closes a connection another VU made first.
-func (cs *conns) forget(cn *conn) {
+// take returns the connection of VU id: a new one of its own, or its slot
+// of the pool, made by the first VU of the slot. Making one does no I/O:
+// it connects at its first call.
+func (cs *conns) take(id int) (*conn, error) {
 	cs.mu.Lock()
-	for i, have := range cs.all {
-		if have == cn {
-			cs.all = append(cs.all[:i], cs.all[i+1:]...)
-			break
+	defer cs.mu.Unlock()
+	slot := -1
+	if cs.pool != nil {
+		slot = id % len(cs.pool)
+		if cn := cs.pool[slot]; cn != nil {
+			return cn, nil
 		}
 	}
-	cs.mu.Unlock()
-	cn.cc.Close()
+	cc, err := grpc.NewClient(cs.c.Target, cs.opts...)
+	if err != nil {
+		return nil, fmt.Errorf("client: %w", err)
+	}
+	cn := &conn{cc: cc}
+	cs.all = append(cs.all, cn)
+	if slot >= 0 {
+		cs.pool[slot] = cn
+	}
+	return cn, nil
 }
 
 // await waits until cn is ready, has failed to connect, or ctx or the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"time"
 
 	"google.golang.org/grpc"
@@ -52,7 +53,7 @@ func newStep[M any](c *Client, kinds []metrics.Kind, opts []Option, fns ...any) 
 		s.errs = append(s.errs, err)
 	}
 	for _, f := range fns {
-		if f == nil {
+		if v := reflect.ValueOf(f); v.Kind() == reflect.Func && v.IsNil() {
 			s.errs = append(s.errs, errors.New("the stub, method and request functions must not be nil"))
 			break
 		}
@@ -226,7 +227,7 @@ func msgSize(m any) int64 {
 func Unary[C, Req, Resp any](name string, c *Client, stub func(grpc.ClientConnInterface) C,
 	method func(C, context.Context, Req, ...grpc.CallOption) (Resp, error),
 	request func(*scenario.VU) (Req, error), opts ...Option) scenario.Part {
-	s := newStep[Resp](c, unaryKinds, opts, nilFunc(stub), nilFunc(method), nilFunc(request))
+	s := newStep[Resp](c, unaryKinds, opts, stub, method, request)
 	return scenario.ProtocolStep(name, protocol[Resp]{s, func(r *opened) scenario.CallerFunc {
 		return unaryCaller(s, r, request, func(cc *grpc.ClientConn, ctx context.Context, req Req) (Resp, error) {
 			return method(stub(cc), ctx, req)
@@ -279,15 +280,6 @@ func (s *step[M]) received(vu *scenario.VU, m M, last bool) error {
 	return nil
 }
 
-// nilFunc returns nil for a nil function, f otherwise: a typed nil would
-// not compare equal to nil in newStep.
-func nilFunc[F any](f F) any {
-	if any(f) == nil || isNilFunc(f) {
-		return nil
-	}
-	return f
-}
-
 // ServerStream returns a step that calls a server-streaming method and
 // receives its messages to the end: each message's wait is recorded the
 // moment it arrives (KindMessage, from the request for the first, from the
@@ -298,7 +290,7 @@ func nilFunc[F any](f F) any {
 func ServerStream[C, Req, Resp any](name string, c *Client, stub func(grpc.ClientConnInterface) C,
 	method func(C, context.Context, Req, ...grpc.CallOption) (grpc.ServerStreamingClient[Resp], error),
 	request func(*scenario.VU) (Req, error), opts ...Option) scenario.Part {
-	s := newStep[*Resp](c, serverKinds, opts, nilFunc(stub), nilFunc(method), nilFunc(request))
+	s := newStep[*Resp](c, serverKinds, opts, stub, method, request)
 	return scenario.ProtocolStep(name, protocol[*Resp]{s, func(r *opened) scenario.CallerFunc {
 		return serverStreamCaller(s, r, request, func(cc *grpc.ClientConn, ctx context.Context, req Req) (func() (*Resp, error), error) {
 			stream, err := method(stub(cc), ctx, req)
@@ -385,7 +377,7 @@ func (r *receiver[M]) finish(err error) error {
 func ClientStream[C, Req, Resp any](name string, c *Client, stub func(grpc.ClientConnInterface) C,
 	method func(C, context.Context, ...grpc.CallOption) (grpc.ClientStreamingClient[Req, Resp], error),
 	requests func(*scenario.VU) ([]*Req, error), opts ...Option) scenario.Part {
-	s := newStep[*Resp](c, clientKinds, opts, nilFunc(stub), nilFunc(method), nilFunc(requests))
+	s := newStep[*Resp](c, clientKinds, opts, stub, method, requests)
 	return scenario.ProtocolStep(name, protocol[*Resp]{s, func(r *opened) scenario.CallerFunc {
 		return func(ctx context.Context, vu *scenario.VU, c *scenario.Call) error {
 			reqs, err := requests(vu)
@@ -458,7 +450,7 @@ func Bidi[C, Req, Resp any](name string, c *Client, stub func(grpc.ClientConnInt
 func BidiFunc[C, Req, Resp any](name string, c *Client, stub func(grpc.ClientConnInterface) C,
 	method func(C, context.Context, ...grpc.CallOption) (grpc.BidiStreamingClient[Req, Resp], error),
 	f func(ctx context.Context, vu *scenario.VU, s *Stream[Req, Resp]) error, opts ...Option) scenario.Part {
-	s := newStep[*Resp](c, bidiKinds, opts, nilFunc(stub), nilFunc(method), nilFunc(f))
+	s := newStep[*Resp](c, bidiKinds, opts, stub, method, f)
 	return scenario.ProtocolStep(name, protocol[*Resp]{s, func(r *opened) scenario.CallerFunc {
 		return func(ctx context.Context, vu *scenario.VU, c *scenario.Call) error {
 			cl, err := s.begin(ctx, r, vu, c)
