@@ -594,6 +594,44 @@ func TestEventsAndGauges(t *testing.T) {
 	})
 }
 
+// TestInstanceGauges: a scenario's own gauges are sampled as the plan's
+// are, and their names are checked against the plan's and each other's.
+func TestInstanceGauges(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var open, torn atomic.Int64
+		setup := func(name string) func(context.Context, *Env) (Instance, error) {
+			return func(context.Context, *Env) (Instance, error) {
+				return Instance{
+					Iteration: func(ctx context.Context, it *Iteration) error {
+						open.Add(1)
+						time.Sleep(1500 * time.Millisecond)
+						return nil
+					},
+					Gauges:   []Gauge{{Name: name, Sample: func() float64 { return float64(open.Load()) }}},
+					Teardown: func() { torn.Add(1) },
+				}, nil
+			}
+		}
+		res := run(t, &Plan{Scenarios: []Scenario{{Name: "c", Executor: PerVUIterations{VUs: 1, Iterations: 2}, Setup: setup("c.open")}}})
+		g := res.Metrics.Gauge("c.open")
+		require.NotNil(t, g)
+		// Iterations start at 0 and 1.5 s: sampled at 1, 2 and 3 s.
+		assert.Equal(t, []float64{1, 2, 2}, []float64{g.Points[0].Mean(), g.Points[1].Mean(), g.Points[2].Mean()})
+
+		_, err := Run(t.Context(), &Plan{
+			Gauges: []Gauge{{Name: "open", Sample: func() float64 { return 0 }}},
+			Scenarios: []Scenario{
+				{Name: "a", Executor: PerVUIterations{VUs: 1, Iterations: 1}, Setup: setup("open")},
+				{Name: "b", Executor: PerVUIterations{VUs: 1, Iterations: 1}, Setup: setup("generator.x")},
+			}})
+		assert.ErrorContains(t, err, `scenario "a": Setup: Instance.Gauges[0].Name must be unique in the plan, "open" is used twice`)
+		assert.Equal(t, int64(2), torn.Load(), "the instance refused is torn down too")
+		_, err = Run(t.Context(), &Plan{Scenarios: []Scenario{
+			{Name: "b", Executor: PerVUIterations{VUs: 1, Iterations: 1}, Setup: setup("generator.x")}}})
+		assert.ErrorContains(t, err, `Instance.Gauges[0].Name must not start with "generator."`)
+	})
+}
+
 // TestGaugeNonFinite: NaN and infinite samples are left out and counted,
 // and the result still saves.
 func TestGaugeNonFinite(t *testing.T) {

@@ -93,6 +93,11 @@ type Instance struct {
 	// VUs have returned, for example to close idle connections. A panic in
 	// it is recovered and kept in [Result.Panics].
 	Teardown func()
+	// Gauges are the scenario's own gauges, sampled once per interval as
+	// Plan.Gauges are (connections a protocol's steps hold open, say); the
+	// rules of Plan.Gauges' names apply, across the plan's and every
+	// scenario's gauges.
+	Gauges []Gauge
 }
 
 // ErrStopScenario, returned (possibly wrapped) by an iteration, stops its

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -69,7 +70,13 @@ func Run(ctx context.Context, p *Plan) (*Result, error) {
 			if err == nil && inst.Iteration == nil {
 				err = errors.New("the Instance it returned has no Iteration")
 			}
+			if err == nil {
+				err = e.checkGauges(inst.Gauges)
+			}
 			if err != nil {
+				// The instance's own teardown, if Setup made one, then the
+				// others'.
+				e.runners = append(e.runners, &runner{sc: sc, inst: inst})
 				e.tearDown()
 				return nil, fmt.Errorf("loadgen: scenario %q: Setup: %w", sc.Name, err)
 			}
@@ -109,7 +116,34 @@ type engine struct {
 	nonFiniteMu sync.Mutex
 	nonFinite   map[string]int64 // gauge name → NaN or infinite samples
 
+	gauges []Gauge // the plan's and the scenarios' own; nil: the plan's
+
 	health *health // sampled by the clock, then once more at the end; nil on a fake clock
+}
+
+// checkGauges checks the gauges of a scenario's Instance against the
+// plan's and those of the scenarios set up before it, and adds them to the
+// gauges sampled.
+func (e *engine) checkGauges(gs []Gauge) error {
+	if e.gauges == nil {
+		e.gauges = slices.Clone(e.plan.Gauges)
+	}
+	var errs []error
+	for i, g := range gs {
+		switch {
+		case g.Name == "":
+			errs = append(errs, fmt.Errorf("Instance.Gauges[%d].Name must be non-empty", i))
+		case metrics.IsGeneratorGauge(g.Name):
+			errs = append(errs, fmt.Errorf("Instance.Gauges[%d].Name must not start with %q (the generator's own gauges), got %q", i, metrics.GeneratorGaugePrefix, g.Name))
+		case slices.ContainsFunc(e.gauges, func(h Gauge) bool { return h.Name == g.Name }):
+			errs = append(errs, fmt.Errorf("Instance.Gauges[%d].Name must be unique in the plan, %q is used twice", i, g.Name))
+		case g.Sample == nil:
+			errs = append(errs, fmt.Errorf("Instance.Gauges[%d] (%q): Sample must be set", i, g.Name))
+		default:
+			e.gauges = append(e.gauges, g)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // setUp calls a scenario's Setup, turning a panic into an error.
@@ -243,13 +277,11 @@ func (e *engine) run(ctx context.Context) *Result {
 	if e.health != nil {
 		res.Generators = []Generator{gen}
 	}
-	for _, g := range e.plan.Gauges {
-		if n := e.nonFinite[g.Name]; n > 0 {
-			if res.GaugeNonFinite == nil {
-				res.GaugeNonFinite = map[string]int64{}
-			}
-			res.GaugeNonFinite[g.Name] = n
+	for name, n := range e.nonFinite {
+		if res.GaugeNonFinite == nil {
+			res.GaugeNonFinite = map[string]int64{}
 		}
+		res.GaugeNonFinite[name] = n
 	}
 	if e.abortReason != "" {
 		res.Aborted, res.AbortReason = true, e.abortReason

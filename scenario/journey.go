@@ -475,7 +475,7 @@ func Mix(name string, exec loadgen.Executor, journeys ...Weighted) loadgen.Scena
 		if err != nil {
 			return loadgen.Instance{}, err
 		}
-		return loadgen.Instance{Iteration: m.iterate, Teardown: m.teardown}, nil
+		return loadgen.Instance{Iteration: m.iterate, Teardown: m.teardown, Gauges: m.res.gauges}, nil
 	}}
 }
 

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/stampede-go/stampede/loadgen"
 	"github.com/stampede-go/stampede/metrics"
 )
 
@@ -32,7 +33,8 @@ type Protocol interface {
 	// its calls. An error stops the run before any load. What must not
 	// outlive the run is closed by a function given to [Run.OnClose];
 	// what several steps share (one pool for every step of a service)
-	// comes from [Run.Shared].
+	// comes from [Run.Shared]; what the run should sample over time (the
+	// connections held open) is a gauge given to [Run.Gauge].
 	Open(ctx context.Context, r *Run) (Caller, error)
 }
 
@@ -150,8 +152,9 @@ type Run struct {
 type runResources struct {
 	mu      sync.Mutex // guards shared, held while a shared value opens
 	shared  map[any]any
-	cmu     sync.Mutex // guards closers: an open may add one
+	cmu     sync.Mutex // guards closers and gauges: an open may add them
 	closers []func()
+	gauges  []loadgen.Gauge
 }
 
 // Shared returns the value that open made for key in this run, calling
@@ -193,6 +196,26 @@ func (r *Run) OnClose(f func()) {
 		r.res.closers = append(r.res.closers, f)
 		r.res.cmu.Unlock()
 	}
+}
+
+// Gauge has the run sample f once per interval as the gauge
+// "scenario.name" of the run's metrics (a report's gauges, a Prometheus
+// gauge): the connections a protocol's steps hold open, say. Call it from
+// Open, once per name in a run (through [Run.Shared], for a gauge that
+// several steps feed); f is called from another goroutine than the calls'.
+// A name used twice in one run is an error.
+func (r *Run) Gauge(name string, f func() float64) error {
+	if name == "" || f == nil {
+		return errors.New("a gauge needs a name and a function")
+	}
+	full := r.Scenario + "." + name
+	r.res.cmu.Lock()
+	defer r.res.cmu.Unlock()
+	if slices.ContainsFunc(r.res.gauges, func(g loadgen.Gauge) bool { return g.Name == full }) {
+		return fmt.Errorf("the gauge %q is added twice in the run", full)
+	}
+	r.res.gauges = append(r.res.gauges, loadgen.Gauge{Name: full, Sample: f})
+	return nil
 }
 
 func (rs *runResources) close() {

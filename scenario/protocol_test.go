@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -225,6 +226,38 @@ func TestProtocolStepsShareAndClose(t *testing.T) {
 	j = Must("svc", Parts{ProtocolStep("n", nilCallerProto{})})
 	_, err = loadgen.Run(t.Context(), &loadgen.Plan{Scenarios: []loadgen.Scenario{j.Scenario(loadgen.SharedIterations{VUs: 1, Iterations: 1})}})
 	require.ErrorContains(t, err, `step "n": Open returned no Caller`)
+}
+
+// TestProtocolGauge: a gauge a protocol step adds when it opens is sampled
+// once per interval under the scenario's name, once per name in a run.
+func TestProtocolGauge(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var held atomic.Int64
+		type key struct{}
+		p := &echoProto{info: StepInfo{Kinds: []metrics.Kind{kindEcho}}}
+		p.open = func(r *Run) error {
+			_, err := r.Shared(key{}, func() (any, error) {
+				return nil, r.Gauge("held", func() float64 { return float64(held.Load()) })
+			})
+			return err
+		}
+		p.call = func(ctx context.Context, vu *VU, c *Call) error {
+			held.Add(1)
+			time.Sleep(1500 * time.Millisecond)
+			return nil
+		}
+		j := Must("svc", Parts{ProtocolStep("a", p), ProtocolStep("b", p)})
+		res, err := loadgen.Run(t.Context(), &loadgen.Plan{Scenarios: []loadgen.Scenario{j.Scenario(loadgen.PerVUIterations{VUs: 2, Iterations: 1})}})
+		require.NoError(t, err)
+		g := res.Metrics.Gauge("svc.held")
+		require.NotNil(t, g)
+		// Two VUs' steps at 0 s, then at 1.5 s: sampled at 1 s and 2 s.
+		assert.Equal(t, []float64{2, 4}, []float64{g.Points[0].Mean(), g.Points[1].Mean()})
+
+		p.open = func(r *Run) error { return r.Gauge("held", func() float64 { return 0 }) }
+		_, err = loadgen.Run(t.Context(), &loadgen.Plan{Scenarios: []loadgen.Scenario{j.Scenario(loadgen.PerVUIterations{VUs: 1, Iterations: 1})}})
+		assert.ErrorContains(t, err, `step "b": the gauge "svc.held" is added twice in the run`)
+	})
 }
 
 type nilCallerProto struct{}
