@@ -1,0 +1,216 @@
+package stampedews
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/stampede-go/stampede/scenario"
+)
+
+// message is a message received, stamped with its arrival.
+type message struct {
+	data   []byte
+	binary bool
+	at     time.Time
+}
+
+// conn is a VU's connection to a Client. A goroutine of its own reads it
+// from the handshake on, so that a message is stamped the instant it
+// arrives, whether or not a step is waiting for it, and so that a step
+// that stops waiting (its timeout) leaves the connection open: the
+// library closes a connection whose read is cancelled.
+type conn struct {
+	ws  *websocket.Conn
+	run *sockets
+
+	mu     sync.Mutex
+	room   sync.Cond // signalled when the queue has room again
+	queue  []message // arrived, not yet taken by a step
+	ended  error     // why the reader stopped; nil while it reads
+	closed bool      // the VU closed it (Close, a new Connect, the run's end)
+	notify chan struct{}
+}
+
+// sockets are the WebSocket connections of one run of a scenario, of
+// every Client.
+type sockets struct {
+	held    atomic.Int64 // open connections: the gauge
+	mu      sync.Mutex
+	all     map[*conn]struct{}
+	readers sync.WaitGroup
+}
+
+type socketsKey struct{}
+
+// GaugeHeld is the name of the gauge of a run's open WebSocket
+// connections, sampled once per interval, under the scenario's name
+// ("chat.ws_connections"): what a service holds at each moment of a ramp.
+const GaugeHeld = "ws_connections"
+
+// openSockets returns the run's connections, made (with their gauge) by
+// the first step that opens.
+func openSockets(r *scenario.Run) (*sockets, error) {
+	v, err := r.Shared(socketsKey{}, func() (any, error) {
+		s := &sockets{all: map[*conn]struct{}{}}
+		if err := r.Gauge(GaugeHeld, func() float64 { return float64(s.held.Load()) }); err != nil {
+			return nil, err
+		}
+		r.OnClose(s.close)
+		return s, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*sockets), nil
+}
+
+// start begins reading ws, a connection just opened.
+func (s *sockets) start(ws *websocket.Conn, limit int64) *conn {
+	ws.SetReadLimit(limit)
+	c := &conn{ws: ws, run: s, notify: make(chan struct{}, 1)}
+	c.room.L = &c.mu
+	s.mu.Lock()
+	s.all[c] = struct{}{}
+	s.mu.Unlock()
+	s.held.Add(1)
+	s.readers.Add(1)
+	go c.read()
+	return c
+}
+
+// close closes the connections still open when the run ends, without a
+// close handshake, and waits for their readers.
+func (s *sockets) close() {
+	s.mu.Lock()
+	all := make([]*conn, 0, len(s.all))
+	for c := range s.all {
+		all = append(all, c)
+	}
+	s.mu.Unlock()
+	for _, c := range all {
+		c.abandon()
+	}
+	s.readers.Wait()
+}
+
+func (c *conn) read() {
+	defer c.run.readers.Done()
+	for {
+		typ, data, err := c.ws.Read(context.Background())
+		at := time.Now()
+		c.mu.Lock()
+		if err != nil {
+			c.ended = err
+			c.queue = slicesClip(c.queue)
+			c.mu.Unlock()
+			c.run.held.Add(-1)
+			c.run.mu.Lock()
+			delete(c.run.all, c)
+			c.run.mu.Unlock()
+			c.signal()
+			return
+		}
+		for len(c.queue) >= maxQueued && !c.closed {
+			c.room.Wait()
+		}
+		c.queue = append(c.queue, message{data: data, binary: typ == websocket.MessageBinary, at: at})
+		c.mu.Unlock()
+		c.signal()
+	}
+}
+
+func slicesClip(q []message) []message { return q[:len(q):len(q)] }
+
+func (c *conn) signal() {
+	select {
+	case c.notify <- struct{}{}:
+	default:
+	}
+}
+
+// errTimeout is a wait for a message that its deadline ended.
+var errTimeout = errors.New("no message within the step's timeout")
+
+// next returns the next message, waiting for one until deadline (zero:
+// none) or ctx's end. Once the connection has ended and every message it
+// received has been taken, it returns the reason (a *websocket.CloseError
+// for a close frame).
+func (c *conn) next(ctx context.Context, deadline <-chan time.Time) (message, error) {
+	for {
+		c.mu.Lock()
+		if len(c.queue) > 0 {
+			m := c.queue[0]
+			c.queue[0] = message{}
+			c.queue = c.queue[1:]
+			if len(c.queue) == 0 {
+				c.queue = nil // an idle connection holds no buffer
+			}
+			c.room.Signal()
+			c.mu.Unlock()
+			return m, nil
+		}
+		ended := c.ended
+		c.mu.Unlock()
+		if ended != nil {
+			return message{}, ended
+		}
+		select {
+		case <-c.notify:
+		case <-deadline:
+			return message{}, errTimeout
+		case <-ctx.Done():
+			return message{}, ctx.Err()
+		}
+	}
+}
+
+// pending returns the messages that arrived and no step took, and the
+// reason the connection ended (nil while open), without waiting.
+func (c *conn) pending() ([]message, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	q := c.queue
+	c.queue = nil
+	c.room.Signal()
+	return q, c.ended
+}
+
+// abandon closes the connection at once, without a close handshake, and
+// stops its reader.
+func (c *conn) abandon() {
+	c.mu.Lock()
+	c.closed = true
+	c.room.Broadcast()
+	c.mu.Unlock()
+	c.ws.CloseNow()
+}
+
+// closeHandshake closes the connection with NORMAL_CLOSURE and waits for
+// the service's close frame (coder/websocket waits up to 5 s), then for
+// the reader to see it.
+func (c *conn) closeHandshake(ctx context.Context) error {
+	c.mu.Lock()
+	c.closed = true
+	c.room.Broadcast()
+	c.mu.Unlock()
+	err := c.ws.Close(websocket.StatusNormalClosure, "")
+	for {
+		c.mu.Lock()
+		ended := c.ended
+		c.mu.Unlock()
+		if ended != nil {
+			return err
+		}
+		select {
+		case <-c.notify:
+		case <-ctx.Done():
+			c.ws.CloseNow()
+			return ctx.Err()
+		}
+	}
+}

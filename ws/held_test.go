@@ -1,0 +1,160 @@
+package stampedews_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"runtime"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/stampede-go/stampede/loadgen"
+	"github.com/stampede-go/stampede/metrics"
+	"github.com/stampede-go/stampede/scenario"
+	stampedews "github.com/stampede-go/stampede/ws"
+)
+
+// serverEnv makes the test binary the server of TestHoldTenThousand.
+const serverEnv = "STAMPEDE_WS_HELD_SERVER"
+
+// serveHeld serves WebSocket connections on a loopback port that it
+// prints, reading each until it closes, until its standard input closes.
+func serveHeld() {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		for {
+			if _, _, err := c.Read(context.Background()); err != nil {
+				return
+			}
+		}
+	})}
+	go srv.Serve(l)
+	fmt.Println(l.Addr())
+	io.Copy(io.Discard, os.Stdin)
+	os.Exit(0)
+}
+
+// heldMemory runs vus VUs that wait until all have started, each open a
+// connection, wait until all have, hold it a second and close it. It
+// returns the bytes of heap and stacks in use per VU once all hold one,
+// less those once all had started: the cost of a held connection.
+func heldMemory(t *testing.T, addr string, vus int) (mem, *loadgen.Result) {
+	inUse := func() mem {
+		// Each collection halves the stacks of goroutines that use less
+		// than a quarter of theirs, as the collections of a long hold do.
+		for range 4 {
+			runtime.GC()
+		}
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return mem{float64(m.HeapInuse), float64(m.StackInuse)}
+	}
+	// barrier is a step that waits until every VU has reached it, the
+	// last measuring the memory in use then.
+	barrier := func(name string, measured *mem) scenario.Part {
+		var arrived atomic.Int64
+		all := make(chan struct{})
+		return scenario.Step(name, func(ctx context.Context, _ *scenario.VU) error {
+			if arrived.Add(1) == int64(vus) {
+				*measured = inUse()
+				close(all)
+			}
+			select {
+			case <-all:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+	}
+	var started, holding mem
+	c := &stampedews.Client{URL: "ws://" + addr + "/"}
+	j := scenario.Must("held", scenario.Parts{
+		barrier("started", &started),
+		stampedews.Connect("connect", c),
+		barrier("holding", &holding),
+		stampedews.Hold("hold", c, time.Second),
+		stampedews.Close("close", c),
+	})
+	// The VUs arrive over 2 s (the listener's backlog is shorter than
+	// 10 000), and hold until the last has connected, within a minute.
+	sc := j.Scenario(loadgen.ConstantRate{Rate: vus, Per: 2 * time.Second, Duration: 2 * time.Second, PreAllocatedVUs: vus})
+	sc.GracefulStop = time.Minute
+	res, err := loadgen.Run(t.Context(), &loadgen.Plan{Scenarios: []loadgen.Scenario{sc}})
+	require.NoError(t, err)
+	n := float64(vus)
+	return mem{(holding.heap - started.heap) / n, (holding.stack - started.stack) / n}, res
+}
+
+// mem is memory in use, in bytes: the heap's and goroutine stacks'.
+type mem struct{ heap, stack float64 }
+
+func (m mem) String() string {
+	return fmt.Sprintf("%.1f KB (heap %.1f, stacks %.1f)", (m.heap+m.stack)/1024, m.heap/1024, m.stack/1024)
+}
+
+// TestHoldTenThousand holds 10 000 WebSocket connections on loopback to a
+// server in another process, and measures what a held connection costs
+// the generator: the memory per VU holding one, less that of a VU that
+// only waits.
+func TestHoldTenThousand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("holds 10 000 connections for some 10 s")
+	}
+	const n = 10000
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil && lim.Cur < n+1000 {
+		t.Skipf("the limit of open files is %d; holding %d connections needs %d", lim.Cur, n, n+1000)
+	}
+	exe, err := os.Executable()
+	require.NoError(t, err)
+	srv := exec.Command(exe, "-test.run=^$")
+	srv.Env = append(os.Environ(), serverEnv+"=1")
+	srv.Stderr = os.Stderr
+	in, err := srv.StdinPipe()
+	require.NoError(t, err)
+	out, err := srv.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, srv.Start())
+	defer func() {
+		in.Close()
+		srv.Wait()
+	}()
+	addr, err := bufio.NewReader(out).ReadString('\n')
+	require.NoError(t, err)
+	addr = addr[:len(addr)-1]
+
+	perConn, res := heldMemory(t, addr, n)
+	connect := res.Metrics.SeriesOf(metrics.Key{Scenario: "held", Step: "connect", Kind: metrics.KindStep}).Total
+	closed := res.Metrics.SeriesOf(metrics.Key{Scenario: "held", Step: "close", Kind: metrics.KindStep}).Total
+	assert.Equal(t, int64(n), connect.Outcomes[metrics.OK], "%v", connect.Outcomes)
+	assert.Equal(t, int64(n), closed.Outcomes[metrics.OK], "%v", closed.Outcomes)
+	g := res.Metrics.Gauge("held." + stampedews.GaugeHeld)
+	require.NotNil(t, g)
+	most := 0.0
+	for _, p := range g.Points {
+		most = max(most, p.Max)
+	}
+	assert.Equal(t, float64(n), most, "the gauge saw every connection held")
+	t.Logf("%d connections held: %v per connection", n, perConn)
+}
