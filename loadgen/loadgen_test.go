@@ -612,7 +612,12 @@ func TestInstanceGauges(t *testing.T) {
 				}, nil
 			}
 		}
-		res := run(t, &Plan{Scenarios: []Scenario{{Name: "c", Executor: PerVUIterations{VUs: 1, Iterations: 2}, Setup: setup("c.open")}}})
+		var live []string
+		res := run(t, &Plan{
+			Scenarios:  []Scenario{{Name: "c", Executor: PerVUIterations{VUs: 1, Iterations: 2}, Setup: setup("c.open")}},
+			OnInterval: func(p *Progress) { live = append(live, p.Gauges[0].Name) },
+		})
+		assert.Equal(t, []string{"c.open", "c.open", "c.open", "c.open"}, live, "the live exports see them too: at 1, 2, 3 s and the end")
 		g := res.Metrics.Gauge("c.open")
 		require.NotNil(t, g)
 		// Iterations start at 0 and 1.5 s: sampled at 1, 2 and 3 s.

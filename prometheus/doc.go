@@ -96,9 +96,10 @@
 // operations: failed ones never make a service look fast. Their latency
 // has histograms of its own (stampede_failed_…), and dropped arrivals and
 // schedule lag are metrics like any other. The plan's gauges
-// ([loadgen.Plan.Gauges], the target's heap, say) are exported as
-// stampede_gauge, by name, with the mean of their samples in the latest
-// interval.
+// ([loadgen.Plan.Gauges], the target's heap, say) and the scenarios' own
+// (loadgen.Instance.Gauges: the WebSocket connections a scenario holds,
+// "chat.ws_connections") are exported as stampede_gauge, by name, with the
+// mean of their samples in the latest interval.
 //
 // # The numbers
 //

@@ -190,7 +190,7 @@ func New(o Options) (*Exporter, error) {
 		"How late open-model iterations started after their intended time.",
 		"scenario")
 	d.vus = desc("stampede_active_vus", "Live virtual users at the end of the latest interval.", "scenario")
-	d.gauge = desc("stampede_gauge", "The plan's gauges (loadgen.Plan.Gauges): the mean of their samples in the latest interval.", "name")
+	d.gauge = desc("stampede_gauge", "The plan's and the scenarios' gauges (loadgen.Plan.Gauges, loadgen.Instance.Gauges): the mean of their samples in the latest interval.", "name")
 	d.elapsed = desc("stampede_run_elapsed_seconds", "Time since the run started, as of the latest interval.")
 	d.finished = desc("stampede_run_finished", "1 once the run has ended and its final figures are shown, else 0.")
 	d.report = desc("stampede_exporter_reports_total", "Interval reports the exporter has received from the engine.")
