@@ -330,23 +330,25 @@ func (s *httpStep) record(vu *VU, h metrics.Handle, ph *[numPhases]metrics.Handl
 // it (a request that cannot be retried, such as a POST, gets it).
 const errServerClosedIdle = "http: server closed idle connection"
 
-// classify turns a transport error into its outcome class: a connection
-// the peer reset or closed (ECONNRESET, EPIPE, an early EOF, a kept-alive
-// connection the server closed) is reset.
-func classify(err error) error {
-	o := metrics.Other
+// classify marks a transport error with its outcome class (NetOutcome).
+func classify(err error) error { return metrics.WithOutcome(err, NetOutcome(err)) }
+
+// NetOutcome returns the outcome class of a connection's error as HTTP
+// steps count it, for protocol steps to count theirs alike: a deadline
+// passed is a timeout; a connection refused, refused; one the peer reset
+// or closed (ECONNRESET, EPIPE, an early EOF, a kept-alive connection the
+// server closed), reset; any other, other.
+func NetOutcome(err error) metrics.Outcome {
 	var ne net.Error
 	switch {
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
-		o = metrics.Timeout
+		return metrics.Timeout
 	case errors.Is(err, syscall.ECONNREFUSED):
-		o = metrics.Refused
+		return metrics.Refused
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, syscall.ECONNABORTED),
 		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed),
 		strings.Contains(err.Error(), errServerClosedIdle):
-		o = metrics.Reset
-	case errors.Is(err, context.Canceled):
-		o = metrics.Other
+		return metrics.Reset
 	}
-	return metrics.WithOutcome(err, o)
+	return metrics.Other
 }
