@@ -67,4 +67,7 @@
 // in the class [OutcomeOf] gives its close code (TRY_AGAIN_LATER is
 // refused, INTERNAL_ERROR server_error …); a refused handshake fails
 // Connect by its HTTP status.
+//
+// Server-Sent Events have their steps in the package beside this one,
+// github.com/stampede-go/stampede/ws/sse.
 package stampedews

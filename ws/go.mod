@@ -4,7 +4,7 @@ go 1.26.0
 
 require (
 	github.com/coder/websocket v1.8.15
-	github.com/stampede-go/stampede v0.0.0-20261204121737-10c4ba62ed6f
+	github.com/stampede-go/stampede v0.0.0-20261204124319-998f2733f51f
 	github.com/stretchr/testify v1.12.1
 	go.uber.org/goleak v1.3.0
 )

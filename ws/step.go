@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"slices"
-	"syscall"
 	"time"
 
 	"github.com/coder/websocket"
@@ -245,7 +243,7 @@ func handshakeError(ctx, dctx context.Context, resp *http.Response, err error) e
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	o := metrics.Other
+	o := scenario.NetOutcome(err)
 	switch {
 	case resp != nil && resp.StatusCode >= 500:
 		o = metrics.HTTP5xx
@@ -253,12 +251,6 @@ func handshakeError(ctx, dctx context.Context, resp *http.Response, err error) e
 		o = metrics.HTTP4xx
 	case dctx.Err() != nil:
 		o = metrics.Timeout
-	case errors.Is(err, syscall.ECONNREFUSED):
-		o = metrics.Refused
-	case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, net.ErrClosed):
-		o = metrics.Reset
-	default:
-		o = metrics.OutcomeOf(err)
 	}
 	if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
 		return metrics.WithOutcome(fmt.Errorf("handshake: the service answered %s: %w", resp.Status, err), o)
