@@ -357,4 +357,3 @@ func (sb *sub) record(ev Event, at time.Time) {
 		}
 	}
 }
-
