@@ -121,12 +121,15 @@
 //
 // [ProtocolStep] makes a step of any other protocol fit a journey as an
 // HTTP step does, through a [Protocol] that its own package implements:
-// the gRPC steps of the module github.com/stampede-go/stampede/grpc do, and
-// a team's Kafka or SQL step can. The journey times each call and records
-// its outcome class; the protocol records through the [Call] it is given
-// its phases, each message of a stream the moment it arrives, and status
-// codes on a kind of its own (named with metrics.RegisterCodes, so that
-// reports and thresholds show them by name). [Run.Shared] and
-// [Run.OnClose] hold what a run opens, [VU.Local] what a VU keeps, and
-// [ParseText] and [ParseJSON] give the protocol the journeys' templates.
+// the gRPC steps of the module github.com/stampede-go/stampede/grpc do, the
+// WebSocket and Server-Sent Events steps of github.com/stampede-go/stampede/ws
+// too, and a team's Kafka or SQL step can. The journey times each call and
+// records its outcome class; the protocol records through the [Call] it is
+// given its phases, each message of a stream the moment it arrives, and
+// status codes on a kind of its own (named with metrics.RegisterCodes, so
+// that reports and thresholds show them by name). [Run.Shared] and
+// [Run.OnClose] hold what a run opens, [Run.Gauge] samples what it holds
+// over time, [VU.Local] is what a VU keeps, [NetOutcome] classifies a
+// connection's errors as HTTP steps do, and [ParseText] and [ParseJSON]
+// give the protocol the journeys' templates.
 package scenario
