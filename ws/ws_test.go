@@ -255,3 +255,21 @@ func TestHoldUnansweredMessages(t *testing.T) {
 		assert.Equal(t, 1200*time.Millisecond, hold.Latency.Max, "the last message, due at 900 ms, waited for to 1.2 s")
 	})
 }
+
+// TestHoldInterrupted: the run's hard stop cuts a Hold off, counted as
+// interrupted, and the connections close with the run.
+func TestHoldInterrupted(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := &stampedews.Client{URL: "ws://chat.test/echo"}
+		j := scenario.Must("long", scenario.Parts{
+			stampedews.Connect("join", c),
+			stampedews.Hold("stay", c, time.Hour),
+		}, serve(t, &testServer{}))
+		sc := j.Scenario(loadgen.ConstantVUs{VUs: 2, Duration: time.Second})
+		sc.GracefulStop = 100 * time.Millisecond
+		res := run(t, sc)
+		stay := stats(t, res, "long", "stay", metrics.KindStep)
+		assert.Equal(t, int64(2), stay.Outcomes[metrics.Interrupted])
+		assert.Zero(t, stay.Errors())
+	})
+}
