@@ -98,6 +98,22 @@ func (s *testServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// echo is a WebSocket service that answers each message with itself at
+// once.
+var echo = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	c, err := websocket.Accept(w, r, nil)
+	if err != nil {
+		return
+	}
+	defer c.CloseNow()
+	for {
+		typ, msg, err := c.Read(context.Background())
+		if err != nil || c.Write(context.Background(), typ, msg) != nil {
+			return
+		}
+	}
+})
+
 // serve starts s on an in-memory network and returns the journey option
 // that reaches it.
 func serve(t *testing.T, s *testServer) scenario.Option {

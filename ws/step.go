@@ -137,13 +137,14 @@ func closeCode(err error) int {
 	return int(websocket.StatusAbnormalClosure)
 }
 
-// fill returns the step's message for vu.
-func (s *step) fill(vu *scenario.VU) ([]byte, error) {
+// sendMessage sends the step's message, filled for vu, on cn, and returns
+// it.
+func (s *step) sendMessage(ctx context.Context, vu *scenario.VU, c *scenario.Call, cn *conn) ([]byte, error) {
 	msg, err := s.msg.AppendFill(nil, vu)
 	if err != nil {
 		return nil, metrics.WithOutcome(fmt.Errorf("message: %w", err), metrics.Other)
 	}
-	return msg, nil
+	return msg, s.send(ctx, vu, c, cn, c.Start(), msg)
 }
 
 // send sends msg on cn at instant at.
@@ -270,11 +271,8 @@ func Send(name string, c *Client, message string, opts ...Option) scenario.Part 
 			if err != nil {
 				return err
 			}
-			msg, err := s.fill(vu)
-			if err != nil {
-				return err
-			}
-			return s.send(ctx, vu, c, cn, c.Start(), msg)
+			_, err = s.sendMessage(ctx, vu, c, cn)
+			return err
 		}))
 }
 
@@ -326,11 +324,8 @@ func RoundTrip(name string, c *Client, message string, opts ...Option) scenario.
 			if err != nil {
 				return err
 			}
-			msg, err := s.fill(vu)
+			msg, err := s.sendMessage(ctx, vu, c, cn)
 			if err != nil {
-				return err
-			}
-			if err := s.send(ctx, vu, c, cn, c.Start(), msg); err != nil {
 				return err
 			}
 			id, ok := s.client.ID(msg)

@@ -1,14 +1,11 @@
 package stampedews_test
 
 import (
-	"context"
 	"crypto/x509"
-	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"github.com/coder/websocket"
 	"github.com/stretchr/testify/assert"
 
 	"github.com/stampede-go/stampede/loadgen"
@@ -21,19 +18,7 @@ import (
 // journey's scenario.Client RootCAs, as an https step is; without them
 // the service's certificate is refused.
 func TestTLSFromTheJourneysClient(t *testing.T) {
-	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := websocket.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.CloseNow()
-		for {
-			typ, msg, err := c.Read(context.Background())
-			if err != nil || c.Write(context.Background(), typ, msg) != nil {
-				return
-			}
-		}
-	}))
+	srv := httptest.NewTLSServer(echo)
 	defer srv.Close()
 	roots := x509.NewCertPool()
 	roots.AddCert(srv.Certificate())
