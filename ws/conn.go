@@ -106,7 +106,6 @@ func (c *conn) read() {
 		c.mu.Lock()
 		if err != nil {
 			c.ended = err
-			c.queue = slicesClip(c.queue)
 			c.mu.Unlock()
 			c.run.held.Add(-1)
 			c.run.mu.Lock()
@@ -123,8 +122,6 @@ func (c *conn) read() {
 		c.signal()
 	}
 }
-
-func slicesClip(q []message) []message { return q[:len(q):len(q)] }
 
 func (c *conn) signal() {
 	select {

@@ -125,7 +125,7 @@ func (s *step) ended(ctx context.Context, vu *scenario.VU, c *scenario.Call, err
 	vu.SetLocal(localKey{s.client}, nil)
 	code := closeCode(err)
 	c.Status(KindClose, code)
-	return metrics.WithOutcome(fmt.Errorf("%s: the connection ended: %s (%w)", waiting, closeNames[code], err), OutcomeOf(code))
+	return metrics.WithOutcome(fmt.Errorf("%s: the connection ended: %s (%w)", waiting, metrics.CodeName(KindClose, code), err), OutcomeOf(code))
 }
 
 // closeCode is the close code of a connection whose reader ended with
