@@ -9,12 +9,9 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/stretchr/testify/require"
 
-	"github.com/stampede-go/stampede/internal/memnet"
-	"github.com/stampede-go/stampede/loadgen"
-	"github.com/stampede-go/stampede/metrics"
 	"github.com/stampede-go/stampede/scenario"
+	"github.com/stampede-go/stampede/ws/internal/steptest"
 )
 
 // command is what the test server's clients send it: a message with an
@@ -117,33 +114,10 @@ var echo = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 // serve starts s on an in-memory network and returns the journey option
 // that reaches it.
 func serve(t *testing.T, s *testServer) scenario.Option {
-	t.Helper()
-	l := memnet.Listen()
-	srv := &http.Server{Handler: s}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		srv.Serve(l)
-	}()
-	t.Cleanup(func() {
-		srv.Close()
-		<-done
-		s.handles.Wait() // the connections it hijacked
-	})
-	return scenario.WithClient(scenario.Client{Dial: l.Dial})
+	return steptest.Serve(t, s, &s.handles)
 }
 
-func run(t *testing.T, scs ...loadgen.Scenario) *loadgen.Result {
-	t.Helper()
-	res, err := loadgen.Run(t.Context(), &loadgen.Plan{Scenarios: scs})
-	require.NoError(t, err)
-	return res
-}
-
-// stats returns the totals of one series, failing the test without it.
-func stats(t *testing.T, res *loadgen.Result, sc, step string, k metrics.Kind) metrics.Stats {
-	t.Helper()
-	s := res.Metrics.SeriesOf(metrics.Key{Scenario: sc, Step: step, Kind: k})
-	require.NotNil(t, s, "no series %s/%s[%s]", sc, step, k)
-	return s.Total
-}
+var (
+	run   = steptest.Run
+	stats = steptest.Stats
+)

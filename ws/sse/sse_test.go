@@ -10,12 +10,11 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
-	"github.com/stampede-go/stampede/internal/memnet"
 	"github.com/stampede-go/stampede/loadgen"
 	"github.com/stampede-go/stampede/metrics"
 	"github.com/stampede-go/stampede/scenario"
+	"github.com/stampede-go/stampede/ws/internal/steptest"
 	stampedesse "github.com/stampede-go/stampede/ws/sse"
 )
 
@@ -76,37 +75,12 @@ func (s *scores) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// serve starts s on an in-memory network and returns the journey option
-// that reaches it.
-func serve(t *testing.T, s http.Handler) scenario.Option {
-	t.Helper()
-	l := memnet.Listen()
-	srv := &http.Server{Handler: s}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		srv.Serve(l)
-	}()
-	t.Cleanup(func() {
-		srv.Close()
-		<-done
-	})
-	return scenario.WithClient(scenario.Client{Dial: l.Dial})
-}
+var (
+	run   = steptest.Run
+	stats = steptest.Stats
+)
 
-func run(t *testing.T, scs ...loadgen.Scenario) *loadgen.Result {
-	t.Helper()
-	res, err := loadgen.Run(t.Context(), &loadgen.Plan{Scenarios: scs})
-	require.NoError(t, err)
-	return res
-}
-
-func stats(t *testing.T, res *loadgen.Result, sc, step string, k metrics.Kind) metrics.Stats {
-	t.Helper()
-	s := res.Metrics.SeriesOf(metrics.Key{Scenario: sc, Step: step, Kind: k})
-	require.NotNil(t, s, "no series %s/%s[%s]", sc, step, k)
-	return s.Total
-}
+func serve(t *testing.T, h http.Handler) scenario.Option { return steptest.Serve(t, h, nil) }
 
 // TestSubscribe: events 100 ms apart, each sent 20 ms before the service
 // stamped it: the first arrives at 100 ms, the others 100 ms apart, each
