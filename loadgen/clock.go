@@ -100,11 +100,7 @@ func (e *engine) hook(where string, f func()) (v any, ok bool) {
 // NaN or infinite value counted in Result.GaugeNonFinite; neither is
 // observed) and the VU counts.
 func (e *engine) sample() {
-	gauges := e.gauges
-	if gauges == nil {
-		gauges = e.plan.Gauges
-	}
-	for _, g := range gauges {
+	for _, g := range e.gauges {
 		var v float64
 		if _, ok := e.hook("gauge "+g.Name, func() { v = g.Sample() }); !ok {
 			continue

@@ -57,7 +57,7 @@ func Run(ctx context.Context, p *Plan) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &engine{plan: p, planned: planned, rec: rec, start: start, coll: &collector{}, done: make(chan struct{})}
+	e := &engine{plan: p, planned: planned, rec: rec, start: start, coll: &collector{}, done: make(chan struct{}), gauges: slices.Clone(p.Gauges)}
 	if !clock.Fake() { // on a fake clock, the generator's delays are not the run's
 		e.health = newHealth(rec, time.Now())
 	}
@@ -116,7 +116,7 @@ type engine struct {
 	nonFiniteMu sync.Mutex
 	nonFinite   map[string]int64 // gauge name → NaN or infinite samples
 
-	gauges []Gauge // the plan's and the scenarios' own; nil: the plan's
+	gauges []Gauge // the plan's and the scenarios' own
 
 	health *health // sampled by the clock, then once more at the end; nil on a fake clock
 }
@@ -125,9 +125,6 @@ type engine struct {
 // plan's and those of the scenarios set up before it, and adds them to the
 // gauges sampled.
 func (e *engine) checkGauges(gs []Gauge) error {
-	if e.gauges == nil {
-		e.gauges = slices.Clone(e.plan.Gauges)
-	}
 	var errs []error
 	for i, g := range gs {
 		switch {

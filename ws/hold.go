@@ -23,17 +23,16 @@ import (
 // with its close code's outcome (see [OutcomeOf]); a message without a
 // reply does not.
 func Hold(name string, c *Client, d time.Duration, opts ...Option) scenario.Part {
-	o := newOptions(opts)
-	w := what{kinds: []metrics.Kind{KindClose, KindReceived}, consumes: true}
-	if o.every > 0 {
-		w.kinds = append(w.kinds, KindSent)
+	s := newStep(c, what{kinds: []metrics.Kind{KindClose, KindReceived}, consumes: true}, "", opts,
+		func(s *step, ctx context.Context, _ *sockets, vu *scenario.VU, c *scenario.Call) error {
+			return s.hold(ctx, vu, c, d)
+		})
+	if s.o.every > 0 {
+		s.kinds = append(s.kinds, KindSent)
 		if c != nil && c.ID != nil {
-			w.kinds = append(w.kinds, KindRoundTrip)
+			s.kinds = append(s.kinds, KindRoundTrip)
 		}
 	}
-	s := newStep(c, w, "", opts, func(s *step, ctx context.Context, _ *sockets, vu *scenario.VU, c *scenario.Call) error {
-		return s.hold(ctx, vu, c, d)
-	})
 	if d <= 0 {
 		s.errs = append(s.errs, fmt.Errorf("Hold: the duration is %v; it must be more than 0", d))
 	}

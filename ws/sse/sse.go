@@ -199,13 +199,12 @@ var errSilent = errors.New("silent")
 
 // sub is one subscription in progress.
 type sub struct {
-	s        *step
-	vu       *scenario.VU
-	c        *scenario.Call
-	last     time.Time // the last event's arrival; zero before the first
-	lastID   string
-	retry    time.Duration
-	received int64
+	s      *step
+	vu     *scenario.VU
+	c      *scenario.Call
+	last   time.Time // the last event's arrival; zero before the first
+	lastID string
+	retry  time.Duration
 }
 
 func (s *step) call(ctx context.Context, vu *scenario.VU, c *scenario.Call) error {
@@ -226,7 +225,6 @@ func (s *step) call(ctx context.Context, vu *scenario.VU, c *scenario.Call) erro
 		defer watchdog.Stop()
 	}
 	sb := &sub{s: s, vu: vu, c: c, retry: DefaultRetry}
-	defer func() { c.AddBytes(0, sb.received) }()
 	// ended says why the subscription is over, if it is.
 	ended := func() (bool, error) {
 		switch {
@@ -333,7 +331,6 @@ func (sb *sub) stream(ctx context.Context, u string, watchdog *time.Timer) (done
 			watchdog.Reset(sb.s.o.timeout)
 		}
 		sb.lastID = ev.ID
-		sb.received += int64(len(ev.Data))
 		sb.record(ev, at)
 		if sb.s.o.until != nil && sb.s.o.until(ev) {
 			return true, nil
@@ -351,6 +348,7 @@ func (sb *sub) record(ev Event, at time.Time) {
 		c.Record(KindEvent, at, at.Sub(sb.last), metrics.OK)
 	}
 	sb.last = at
+	c.AddBytes(0, int64(len(ev.Data)))
 	if ts := sb.s.o.timestamp; ts != nil {
 		if t, ok := ts(ev); ok {
 			c.Record(KindDelay, at, max(at.Sub(t), 0), metrics.OK)
