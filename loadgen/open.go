@@ -88,8 +88,9 @@ type waiter struct {
 }
 
 // until waits for due, or until the scenario stops (then it returns
-// true). Go timers fire up to a millisecond or so late, so it waits on a
-// timer only until shortly before due, and the rest with a precise sleep.
+// true). Go timers fire late, by a millisecond or more, so it waits on a
+// timer only until the window ([clock.Window]) before due, and the rest
+// with a precise sleep; each timer's lateness goes into the window.
 //
 // Before the precise sleep, which keeps its processor, it yields only if
 // a VU it handed an arrival has not run yet: a yield puts it behind every
@@ -103,14 +104,18 @@ func (w *waiter) until(due time.Time) (stopped bool) {
 	}
 	coarse := wait
 	if w.precise {
-		coarse = wait - clock.Threshold
+		coarse = wait - clock.Window()
 	}
 	if coarse > 0 {
+		set := time.Now()
 		w.t.Reset(coarse)
 		select {
 		case <-w.t.C:
 		case <-w.r.stopCh:
 			return true
+		}
+		if w.precise {
+			clock.TimerFired(time.Since(set) - coarse)
 		}
 		w.handed = false // it parked: the VUs ran
 	}
@@ -120,7 +125,7 @@ func (w *waiter) until(due time.Time) (stopped bool) {
 			w.handed = false
 		}
 		var spin time.Duration
-		if wait >= clock.Threshold {
+		if wait >= clock.SpinAfter {
 			spin = clock.Spin // a long wait: end it punctually
 		}
 		clock.SleepUntil(due, spin)

@@ -8,20 +8,19 @@
 // (on Linux), which wakes within tens of microseconds (loadgen's
 // BenchmarkOpenRate reports the schedule lag that is left). The cost is a
 // thread blocked for the sleep, not a spinning core.
+//
+// A long wait is best spent on a Go timer until shortly before its end,
+// and the rest in Sleep: [Window] says how long before, from how late the
+// process's timers are seen to fire.
 package clock
 
 import (
 	"time"
 )
 
-// Threshold is the wait below which [Sleep] is worth using. A longer wait
-// is best spent on an ordinary Go timer until Threshold before its end
-// (timers fire up to about a millisecond late), and the rest in Sleep.
-const Threshold = 2 * time.Millisecond
-
 // Sleep blocks the calling thread for d (precisely where the platform
 // allows it, see sleepPrecise). It is not interruptible: use it only for
-// waits below Threshold.
+// waits of at most [MaxWindow].
 func Sleep(d time.Duration) {
 	if d <= 0 {
 		return
@@ -30,11 +29,14 @@ func Sleep(d time.Duration) {
 }
 
 // Spin is how long [SleepUntil] may spin before a due time that follows a
-// long wait: after a few milliseconds idle, a thread wakes from a sleep
-// 50–100 µs late; spinning the last few microseconds makes the wake-up
-// punctual at a cost of at most Spin of CPU per wait (0.5 % of a core at
-// 100 waits a second).
-const Spin = 50 * time.Microsecond
+// long wait (at least SpinAfter): after a millisecond or more idle, a
+// thread wakes from a sleep 50–100 µs late; spinning the last few
+// microseconds makes the wake-up punctual at a cost of at most Spin of CPU
+// per wait (0.5 % of a core at 100 waits a second).
+const (
+	Spin      = 50 * time.Microsecond
+	SpinAfter = time.Millisecond
+)
 
 // SleepUntil blocks until due: it sleeps precisely until spin before due,
 // then spins until due. A spin of 0 only sleeps. The spin keeps the
