@@ -138,3 +138,27 @@ func BenchmarkSnapshot(b *testing.B) {
 	b.ReportMetric(retained/intervals, "B/interval")
 	b.ReportMetric(retained/(1<<20), "MiB-retained")
 }
+
+// BenchmarkFlush closes one interval of a key that two shards recorded
+// 1 000 latencies each into, as the clock's goroutine does once an
+// interval: what it costs, and how long it keeps its processor.
+func BenchmarkFlush(b *testing.B) {
+	now := time.Now()
+	r := newRec(b, Options{Start: now, Shards: 2})
+	h := r.Handle(Key{Scenario: "s", Step: "a", Kind: KindStep})
+	a, c := r.Shard(0), r.Shard(1)
+	rng := rand.New(rand.NewPCG(1, 1))
+	slot := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		at := now.Add(time.Duration(slot) * time.Second)
+		for range 1000 {
+			a.Record(h, at, time.Duration(rng.IntN(50_000_000)), OK)
+			c.Record(h, at, time.Duration(rng.IntN(50_000_000)), OK)
+		}
+		slot++
+		b.StartTimer()
+		r.Flush(now.Add(time.Duration(slot) * time.Second))
+	}
+}

@@ -600,6 +600,11 @@ func (r *Recorder) collect(limit int) int {
 
 // closeUpTo closes the intervals before target, and adds pending
 // recordings of intervals closed earlier to them. r.mu must be held.
+//
+// Merging a key's histograms takes up to a millisecond, so it yields
+// after each key: a flush of many keys would otherwise keep its processor
+// for milliseconds, and the virtual users and open-model schedulers
+// queued behind it would start late.
 func (r *Recorder) closeUpTo(target int) {
 	target = min(target, r.closed+MaxIntervals)
 	r.pmu.Lock()
@@ -621,6 +626,7 @@ func (r *Recorder) closeUpTo(target int) {
 			c.add(n)
 			merged = append(merged, n)
 		}
+		runtime.Gosched()
 	}
 	for _, k := range late {
 		c := byKey[k]
@@ -636,6 +642,7 @@ func (r *Recorder) closeUpTo(target int) {
 			if c := byKey[slotKey{i, Handle(h)}]; c != nil {
 				p.Stats = c.stats(r.scratch)
 				r.addTotals(Handle(h), i, c)
+				runtime.Gosched()
 			}
 			p.VUs = r.vus[h]
 			r.series[h] = append(r.series[h], p)
@@ -648,14 +655,15 @@ func (r *Recorder) closeUpTo(target int) {
 		}
 		r.closed++
 	}
-	r.pmu.Lock()
 	for _, c := range byKey {
 		merged = append(merged, c)
 	}
 	for _, c := range merged {
 		c.reset()
-		r.free = append(r.free, c)
+		runtime.Gosched()
 	}
+	r.pmu.Lock()
+	r.free = append(r.free, merged...)
 	r.pmu.Unlock()
 }
 
