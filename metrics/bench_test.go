@@ -43,19 +43,13 @@ func BenchmarkRecordParallel(b *testing.B) {
 // goroutine). Each of the two shards holds 1 000 spread latencies.
 func BenchmarkRecordAcrossBoundary(b *testing.B) {
 	now := time.Now()
-	r := newRec(b, Options{Start: now})
-	h := r.Handle(Key{Scenario: "s", Step: "a", Kind: KindStep})
-	a, c := r.Shard(0), r.Shard(1)
-	rng := rand.New(rand.NewPCG(1, 1))
+	r, h, a, c, fill := twoShards(b, now)
 	slot := 0
 	b.ReportAllocs()
 	for b.Loop() {
 		b.StopTimer()
 		at := now.Add(time.Duration(slot) * time.Second)
-		for range 1000 {
-			a.Record(h, at, time.Duration(rng.IntN(50_000_000)), OK)
-			c.Record(h, at, time.Duration(rng.IntN(50_000_000)), OK)
-		}
+		fill(at)
 		next := at.Add(time.Second)
 		a.Record(h, next, time.Millisecond, OK) // a hands over first
 		b.StartTimer()
@@ -144,21 +138,30 @@ func BenchmarkSnapshot(b *testing.B) {
 // interval: what it costs, and how long it keeps its processor.
 func BenchmarkFlush(b *testing.B) {
 	now := time.Now()
-	r := newRec(b, Options{Start: now, Shards: 2})
-	h := r.Handle(Key{Scenario: "s", Step: "a", Kind: KindStep})
-	a, c := r.Shard(0), r.Shard(1)
-	rng := rand.New(rand.NewPCG(1, 1))
+	r, _, _, _, fill := twoShards(b, now)
 	slot := 0
 	b.ReportAllocs()
 	for b.Loop() {
 		b.StopTimer()
-		at := now.Add(time.Duration(slot) * time.Second)
+		fill(now.Add(time.Duration(slot) * time.Second))
+		slot++
+		b.StartTimer()
+		r.Flush(now.Add(time.Duration(slot) * time.Second))
+	}
+}
+
+// twoShards returns a recorder starting at now with one key, two of its
+// shards, and fill, which records 1 000 latencies spread up to 50 ms
+// into each shard at at.
+func twoShards(b *testing.B, now time.Time) (r *Recorder, h Handle, a, c *Shard, fill func(at time.Time)) {
+	r = newRec(b, Options{Start: now, Shards: 2})
+	h = r.Handle(Key{Scenario: "s", Step: "a", Kind: KindStep})
+	a, c = r.Shard(0), r.Shard(1)
+	rng := rand.New(rand.NewPCG(1, 1))
+	return r, h, a, c, func(at time.Time) {
 		for range 1000 {
 			a.Record(h, at, time.Duration(rng.IntN(50_000_000)), OK)
 			c.Record(h, at, time.Duration(rng.IntN(50_000_000)), OK)
 		}
-		slot++
-		b.StartTimer()
-		r.Flush(now.Add(time.Duration(slot) * time.Second))
 	}
 }
