@@ -103,11 +103,12 @@ func (w *waiter) until(due time.Time) (stopped bool) {
 		return false
 	}
 	coarse := wait
+	var window time.Duration
 	if w.precise {
-		coarse = wait - clock.Window()
+		window = clock.Window()
+		coarse = wait - window
 	}
 	if coarse > 0 {
-		set := time.Now()
 		w.t.Reset(coarse)
 		select {
 		case <-w.t.C:
@@ -115,7 +116,7 @@ func (w *waiter) until(due time.Time) (stopped bool) {
 			return true
 		}
 		if w.precise {
-			clock.TimerFired(time.Since(set) - coarse)
+			clock.TimerFired(time.Since(due) + window) // it was set for window before due
 		}
 		w.handed = false // it parked: the VUs ran
 	}

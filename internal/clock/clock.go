@@ -1,4 +1,5 @@
-// Package clock holds the engine's precise short sleep.
+// Package clock holds the engine's precise short sleep, and the window
+// that says when a wait should switch to it.
 //
 // Go timers are served by the runtime's network poller, whose wait has
 // millisecond granularity on Linux: a timer of a few microseconds fires
