@@ -647,3 +647,51 @@ func TestSendJSON(t *testing.T) {
 	_, err = New("j", Parts{POST("p", srv.URL, `{}`, SendJSON(), Header("content-type", "text/plain"))})
 	assert.ErrorContains(t, err, "give SendJSON or a Content-Type Header, not both")
 }
+
+// TestBothPathsSendBodiesLargerThanTheSocket: a body larger than the
+// socket's buffer goes out whole (the own client's last write, tried at
+// once, finishes as any write does), and so does a request written
+// through a Dial's own connection type, whose Write is the one used.
+func TestBothPathsSendBodiesLargerThanTheSocket(t *testing.T) {
+	body := strings.Repeat("0123456789abcdef", 1<<19) // 8 MiB
+	for _, p := range paths {
+		t.Run(p.name, func(t *testing.T) {
+			srv, _ := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
+				b, err := io.ReadAll(r.Body)
+				if err != nil || len(b) == len(body) && string(b) != body {
+					http.Error(w, "body differs", 400)
+					return
+				}
+				fmt.Fprintf(w, "got %d", len(b))
+			})
+			res := runClient(t, p.c, 1, 2, POST("big", srv.URL+"/", body, Contains(fmt.Sprintf("got %d", len(body)))), GET("after", srv.URL+"/"))
+			assert.Equal(t, int64(2), step(res, "c", "big").Outcomes[metrics.OK], errorsOf(res))
+			assert.Equal(t, int64(2*len(body)), step(res, "c", "big").BytesSent)
+
+			var writes atomic.Int64
+			c := p.c
+			c.Dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+				conn, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+				if err != nil {
+					return nil, err
+				}
+				return countingConn{conn.(*net.TCPConn), &writes}, nil
+			}
+			res = runClient(t, c, 1, 3, POST("small", srv.URL+"/", "x", Contains("got 1")))
+			assert.Equal(t, int64(3), step(res, "c", "small").Outcomes[metrics.OK], errorsOf(res))
+			assert.GreaterOrEqual(t, writes.Load(), int64(3), "every request goes through the Dial's connection's Write")
+		})
+	}
+}
+
+// countingConn is a TCP connection of a Dial of the user's own that
+// counts its writes (and keeps TCPConn's other methods, SyscallConn too).
+type countingConn struct {
+	*net.TCPConn
+	writes *atomic.Int64
+}
+
+func (c countingConn) Write(b []byte) (int, error) {
+	c.writes.Add(1)
+	return c.TCPConn.Write(b)
+}

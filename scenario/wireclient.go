@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -226,6 +227,7 @@ type wireConn struct {
 	st        *httpState
 	br        *bufio.Reader
 	raw       syscall.RawConn // for speaks: a TCP connection's; nil for TLS and other kinds
+	direct    *rawWrite       // for send: raw, when it is a *net.TCPConn's, whose Write no wrapper overrides; else nil
 	idleSince time.Time
 	waiting   bool // a request was written and its answer not yet begun
 	got       bool // a byte of the answer came
@@ -240,6 +242,36 @@ func (c *wireConn) Write(b []byte) (int, error) {
 	return n, err
 }
 
+// send writes a request: its head, then its body if any. On a plain TCP
+// connection the last write also waits for the answer to begin (see
+// rawWrite.write), so that reading it starts with bytes to read.
+func (c *wireConn) send(head, body []byte) error {
+	last := head
+	if len(body) > 0 {
+		if _, err := c.Write(head); err != nil {
+			return err
+		}
+		last = body
+	}
+	if w := c.direct; w != nil {
+		w.write(last)
+		if n, err := w.n, w.err; w.ran {
+			c.wrote = c.wrote || n > 0
+			switch {
+			case n == len(last):
+				c.st.mark(inWrote)
+				c.waiting = true
+				return nil
+			case err != nil && err != syscall.EAGAIN: // in the words of net.Conn's Write
+				return &net.OpError{Op: "write", Net: c.LocalAddr().Network(), Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: os.NewSyscallError("write", err)}
+			}
+			last = last[n:] // the rest waits for room, as any write does
+		}
+	}
+	_, err := c.Write(last)
+	return err
+}
+
 func (c *wireConn) Read(b []byte) (int, error) {
 	n, err := c.Conn.Read(b)
 	if n > 0 && c.waiting {
@@ -252,6 +284,18 @@ func (c *wireConn) Read(b []byte) (int, error) {
 // speaks reports whether an idle connection has something to read.
 func (c *wireConn) speaks() bool {
 	return c.br.Buffered() > 0 || c.raw != nil && peekable(c.raw)
+}
+
+// rawWrite is the state of a request's last write on a TCP connection
+// (see its method write), kept with the connection so that a request
+// allocates nothing.
+type rawWrite struct {
+	raw syscall.RawConn
+	fn  func(uintptr) bool // step, bound once
+	b   []byte
+	n   int  // bytes written
+	ran bool // the write was tried
+	err error
 }
 
 // wireClient is one VU's own client.
@@ -391,6 +435,9 @@ func (f *wireClient) conn(ctx context.Context, deadline time.Time, t *target) (c
 		c.Conn = tc
 	} else if sc, ok := raw.(syscall.Conn); ok {
 		c.raw, _ = sc.SyscallConn()
+		if _, tcp := raw.(*net.TCPConn); tcp && c.raw != nil {
+			c.direct = &rawWrite{raw: c.raw}
+		}
 	}
 	c.br = bufio.NewReaderSize(c, 4096)
 	if !f.use(c) { // the hard stop came while dialing
@@ -553,10 +600,7 @@ func (f *wireClient) exchange(ctx context.Context, start, deadline time.Time, t 
 		}
 		c.got, c.wrote = false, false
 		_ = c.SetDeadline(deadline)
-		_, err = c.Write(req.head)
-		if err == nil && len(req.body) > 0 {
-			_, err = c.Write(req.body)
-		}
+		err = c.send(req.head, req.body)
 		if err == nil {
 			err = f.head.Read(c.br, req.method == "HEAD")
 		}
