@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/stampede-go/stampede/internal/clock"
 	"github.com/stampede-go/stampede/metrics"
 )
 
@@ -52,7 +53,7 @@ var phaseKinds = [numPhases]metrics.Kind{KindDNS, KindConnect, KindTLS, KindTTFB
 type httpState struct {
 	trace          *httptrace.ClientTrace
 	traced, base   context.Context           // base with the trace, made once per VU context
-	at             [numInstants]atomic.Int64 // monotonic nanoseconds since clockBase; 0: not seen
+	at             [numInstants]atomic.Int64 // clock.Elapsed at the instant, plus 1; 0: not seen
 	reused         atomic.Bool
 	url, body, hdr []byte
 	filled         []byte // the URL as filled, before appendSendable
@@ -79,12 +80,11 @@ const (
 	numInstants
 )
 
-var clockBase = time.Now()
-
-func (s *httpState) mark(i int) { s.markAt(i, time.Now()) }
+// mark marks instant i as now, from one reading of the monotonic clock.
+func (s *httpState) mark(i int) { s.at[i].Store(int64(clock.Elapsed()) + 1) }
 
 // markAt marks instant i as t.
-func (s *httpState) markAt(i int, t time.Time) { s.at[i].Store(int64(t.Sub(clockBase)) + 1) }
+func (s *httpState) markAt(i int, t time.Time) { s.at[i].Store(int64(clock.Offset(t)) + 1) }
 
 // span returns the time from instant a to instant b, or false if either is
 // missing.
@@ -321,7 +321,7 @@ func (s *httpStep) record(vu *VU, h metrics.Handle, ph *[numPhases]metrics.Handl
 		if done.IsZero() { // read as the step ended
 			done = end
 		}
-		vu.shard.Record(ph[phReceive], end, done.Sub(clockBase)-time.Duration(fb-1), o)
+		vu.shard.Record(ph[phReceive], end, clock.Offset(done)-time.Duration(fb-1), o)
 	}
 }
 

@@ -613,7 +613,10 @@ func (m *mixRun) iterate(ctx context.Context, it *loadgen.Iteration) error {
 	}
 	j := m.journeys[ji].Journey
 	vu.HTTP, vu.client, vu.send = vu.clients[ji], m.clients[ji], vu.senders[ji]
-	start := time.Now()
+	var start time.Time
+	if j.pacing > 0 {
+		start = time.Now()
+	}
 	err := m.runOps(ctx, vu, ji)
 	if j.pacing > 0 && ctx.Err() == nil {
 		// A failed iteration is paced as any other: a VU does not hammer

@@ -23,6 +23,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/stampede-go/stampede/internal/clock"
 	"github.com/stampede-go/stampede/internal/wire"
 	"github.com/stampede-go/stampede/metrics"
 )
@@ -177,7 +178,7 @@ func (s *connSet) get(t *target) *wireConn {
 		t.idle[n-1] = nil
 		t.idle = t.idle[:n-1]
 		s.mu.Unlock()
-		if time.Since(c.idleSince) < time.Millisecond || !c.speaks() {
+		if clock.Elapsed()-c.idleSince < time.Millisecond || !c.speaks() {
 			return c
 		}
 		c.Close()
@@ -186,7 +187,7 @@ func (s *connSet) get(t *target) *wireConn {
 
 // put keeps an idle connection to t for the next request.
 func (s *connSet) put(t *target, c *wireConn) {
-	c.idleSince = time.Now()
+	c.idleSince = clock.Elapsed()
 	s.mu.Lock()
 	if !s.closed {
 		t.idle = append(t.idle, c)
@@ -228,10 +229,10 @@ type wireConn struct {
 	br        *bufio.Reader
 	raw       syscall.RawConn // for speaks: a TCP connection's; nil for TLS and other kinds
 	direct    *rawWrite       // for send: raw, when it is a *net.TCPConn's, whose Write no wrapper overrides; else nil
-	idleSince time.Time
-	waiting   bool // a request was written and its answer not yet begun
-	got       bool // a byte of the answer came
-	wrote     bool // a byte of the request went out
+	idleSince time.Duration   // when it went idle, as clock.Elapsed
+	waiting   bool            // a request was written and its answer not yet begun
+	got       bool            // a byte of the answer came
+	wrote     bool            // a byte of the request went out
 }
 
 func (c *wireConn) Write(b []byte) (int, error) {

@@ -50,6 +50,22 @@ func SleepUntil(due time.Time, spin time.Duration) {
 	}
 }
 
+// base is the instant [Elapsed] and [Offset] count from, so that their
+// readings agree to the nanosecond, on a real clock and on a fake one.
+var base = time.Now()
+
+// Elapsed returns the time since the clock's base: a timestamp as one
+// integer, from one reading of the monotonic clock. time.Now reads the
+// wall clock as well, a second call into the system's clock where each
+// reading is one (on a VM's kvm-clock, 54 ns against 28 ns); an engine
+// that stamps several instants a request uses Elapsed for those it only
+// subtracts.
+func Elapsed() time.Duration { return time.Since(base) }
+
+// Offset returns t as a timestamp of [Elapsed]'s kind: the time from the
+// clock's base to t.
+func Offset(t time.Time) time.Duration { return t.Sub(base) }
+
 // Fake reports whether time.Now is a fake clock, as inside a
 // testing/synctest bubble. Precise sleeps and spins are pointless, even
 // endless, on a fake clock; callers use ordinary timers there instead.

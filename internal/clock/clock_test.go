@@ -47,3 +47,22 @@ func TestSleepUntilSpinsToTheDueTime(t *testing.T) {
 	SleepUntil(time.Now().Add(-time.Second), Spin) // past: returns at once
 	assert.Less(t, time.Since(start), time.Second, "did not sleep the second it is late by")
 }
+
+// TestElapsedAgreesWithOffset: Elapsed and Offset stamp the same instant
+// alike, within a real clock's reading and exactly on a synctest bubble's,
+// where they move as the bubble's clock does.
+func TestElapsedAgreesWithOffset(t *testing.T) {
+	before := Offset(time.Now())
+	e := Elapsed()
+	after := Offset(time.Now())
+	assert.True(t, before <= e && e <= after, "%v ≤ %v ≤ %v", before, e, after)
+	assert.Positive(t, e)
+
+	synctest.Test(t, func(t *testing.T) {
+		a := Elapsed()
+		assert.Equal(t, a, Offset(time.Now()))
+		time.Sleep(1500 * time.Millisecond)
+		assert.Equal(t, a+1500*time.Millisecond, Elapsed())
+		assert.Equal(t, a+1500*time.Millisecond, Offset(time.Now()))
+	})
+}
