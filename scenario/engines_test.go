@@ -52,6 +52,9 @@ func TestBothPathsAgree(t *testing.T) {
 				switch r.URL.Path {
 				case "/items":
 					fmt.Fprint(w, `{"items":[{"id":"7"}]}`)
+				case "/slow":
+					time.Sleep(20 * time.Millisecond)
+					fmt.Fprint(w, "late")
 				case "/items/7":
 					if r.Header.Get("X-Vu") == "" || r.Method != "POST" {
 						http.Error(w, "bad", 400)
@@ -85,6 +88,13 @@ func TestBothPathsAgree(t *testing.T) {
 			assert.Equal(t, int64(3), conns.Load(), "keep-alive: a connection per VU")
 			assert.Positive(t, phase(res, "list", KindConnect).Latency.Max, "the first request of each VU connects")
 			assert.Equal(t, int64(12), phase(res, "list", KindConnect).Count())
+
+			// The wait for an answer is the time to first byte, not the
+			// receive phase: each phase starts where the one before ended.
+			res = runClient(t, p.c, 1, 2, GET("slow", srv.URL+"/slow", Contains("late")))
+			assert.Equal(t, int64(2), step(res, "c", "slow").Outcomes[metrics.OK], errorsOf(res))
+			assert.GreaterOrEqual(t, phase(res, "slow", KindTTFB).Latency.Min, 20*time.Millisecond)
+			assert.Less(t, phase(res, "slow", KindReceive).Latency.Max, 20*time.Millisecond)
 		})
 	}
 }

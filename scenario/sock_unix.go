@@ -18,7 +18,8 @@ func peekable(raw syscall.RawConn) bool {
 }
 
 // write writes b on the socket inside a raw read, and if all of it went
-// out, waits there until the socket is readable: the answer's first read
+// out, marks the request written and waits there until the socket is
+// readable: the answer's first read
 // then finds bytes instead of an empty socket (a read system call fewer
 // per request, and no wake-up more). The wait is sound because the poller
 // forgets readiness when the raw read starts, before the write: an answer
@@ -50,5 +51,10 @@ func (w *rawWrite) step(fd uintptr) bool {
 		}
 	}
 	w.n = max(w.n, 0)
-	return w.n < len(w.b) || w.err != nil
+	if w.n < len(w.b) || w.err != nil {
+		return true
+	}
+	w.c.st.mark(inWrote) // the answer's wait starts here, not when it ends
+	w.c.waiting = true
+	return false
 }

@@ -259,9 +259,7 @@ func (c *wireConn) send(head, body []byte) error {
 		if n, err := w.n, w.err; w.ran {
 			c.wrote = c.wrote || n > 0
 			switch {
-			case n == len(last):
-				c.st.mark(inWrote)
-				c.waiting = true
+			case n == len(last): // written, and the wait for the answer is over (or its deadline, or a close, which the read reports)
 				return nil
 			case err != nil && err != syscall.EAGAIN: // in the words of net.Conn's Write
 				return &net.OpError{Op: "write", Net: c.LocalAddr().Network(), Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: os.NewSyscallError("write", err)}
@@ -292,6 +290,7 @@ func (c *wireConn) speaks() bool {
 // allocates nothing.
 type rawWrite struct {
 	raw syscall.RawConn
+	c   *wireConn          // whose VU's state has the request's instants
 	fn  func(uintptr) bool // step, bound once
 	b   []byte
 	n   int  // bytes written
@@ -437,7 +436,7 @@ func (f *wireClient) conn(ctx context.Context, deadline time.Time, t *target) (c
 	} else if sc, ok := raw.(syscall.Conn); ok {
 		c.raw, _ = sc.SyscallConn()
 		if _, tcp := raw.(*net.TCPConn); tcp && c.raw != nil {
-			c.direct = &rawWrite{raw: c.raw}
+			c.direct = &rawWrite{raw: c.raw, c: c}
 		}
 	}
 	c.br = bufio.NewReaderSize(c, 4096)
