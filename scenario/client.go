@@ -185,8 +185,11 @@ const (
 	// EngineNetHTTP.
 	EngineAuto Engine = iota
 	// EngineWire: this package's own HTTP/1.1 client, for tests whose
-	// limit is the generator: each request written at once, each response
-	// read as RFC 9112 frames it (Content-Length, chunked, or up to the
+	// limit is the generator: each request written at once (on a TCP
+	// connection it dials itself, or a *net.TCPConn a Dial returns, the
+	// write then waits in Go's poller for the answer to begin, which saves
+	// the read that would find the socket empty), each response read as
+	// RFC 9112 frames it (Content-Length, chunked, or up to the
 	// connection's end; interim 1xx responses skipped), no allocation per
 	// request of the usual kind. A response that is not HTTP/1.x fails as
 	// other. A request is sent again only when a kept-alive connection the
