@@ -204,7 +204,7 @@ func (h *Head) readOne(br *bufio.Reader, head bool, size *int) error {
 		colon := bytes.IndexByte(line, ':')
 		// A folded line, a CR inside a line and a name with a space are
 		// refused, as net/http refuses them.
-		if colon <= 0 || line[0] == ' ' || line[0] == '\t' || bytes.IndexByte(line, '\r') >= 0 || bytes.ContainsAny(line[:colon], " \t") {
+		if colon <= 0 || line[0] == ' ' || line[0] == '\t' || bytes.IndexByte(line, '\r') >= 0 || bytes.IndexByte(line[:colon], ' ') >= 0 || bytes.IndexByte(line[:colon], '\t') >= 0 {
 			return fmt.Errorf("%w: header line %q", ErrMalformed, clip(line))
 		}
 		name, value := line[:colon], trimOWS(line[colon+1:])
@@ -214,18 +214,18 @@ func (h *Head) readOne(br *bufio.Reader, head bool, size *int) error {
 			// appended to lines.
 			at := len(h.lines) - 2 - len(line) + (cap(line) - cap(value))
 			h.location = [2]int{at, at + len(value)}
-		case len(name) < 10: // none of the names below
-		case bytes.EqualFold(name, []byte("Set-Cookie")):
+		// The names below, each compared only at its own length.
+		case len(name) == 10 && bytes.EqualFold(name, []byte("Set-Cookie")):
 			h.Cookies = true
-		case bytes.EqualFold(name, []byte("Content-Encoding")):
+		case len(name) == 16 && bytes.EqualFold(name, []byte("Content-Encoding")):
 			h.Gzip = bytes.EqualFold(value, []byte("gzip"))
-		case bytes.EqualFold(name, []byte("Content-Length")):
+		case len(name) == 14 && bytes.EqualFold(name, []byte("Content-Length")):
 			n, ok := parseLength(value)
 			if !ok || h.Length >= 0 && n != h.Length {
 				return fmt.Errorf("%w: Content-Length %q", ErrMalformed, clip(value))
 			}
 			h.Length = n
-		case bytes.EqualFold(name, []byte("Transfer-Encoding")):
+		case len(name) == 17 && bytes.EqualFold(name, []byte("Transfer-Encoding")):
 			if h.Minor == 0 {
 				continue // not HTTP/1.0's: ignored, as net/http does
 			}
@@ -233,7 +233,7 @@ func (h *Head) readOne(br *bufio.Reader, head bool, size *int) error {
 				return fmt.Errorf("%w: Transfer-Encoding %q is not chunked", ErrMalformed, clip(value))
 			}
 			te = true
-		case bytes.EqualFold(name, []byte("Connection")):
+		case len(name) == 10 && bytes.EqualFold(name, []byte("Connection")):
 			h.Close = h.Close || HasToken(value, "close")
 			keepAlive = keepAlive || HasToken(value, "keep-alive")
 		}

@@ -89,6 +89,7 @@ func TestWireRefusesMalformedResponses(t *testing.T) {
 		"folded line":       "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n 0\r\n\r\n0123456789",
 		"CR in a line":      "HTTP/1.1 200 OK\r\nX: a\rContent-Length: 3\r\n\r\nabc",
 		"space in a name":   "HTTP/1.1 200 OK\r\nContent-Length : 3\r\n\r\nabc",
+		"tab in a name":     "HTTP/1.1 200 OK\r\nContent-Length\t: 3\r\n\r\nabc",
 		"chunk size LF":     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\nhi\r\n0\r\n\r\n",
 		"chunk end LF":      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\n0\r\n\r\n",
 	} {
