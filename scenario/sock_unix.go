@@ -17,17 +17,17 @@ func peekable(raw syscall.RawConn) bool {
 	return readable
 }
 
-// write writes b on the socket inside a raw read, and if all of it went
+// write writes b on the socket inside a raw read and, if all of it went
 // out, marks the request written and waits there until the socket is
-// readable: the answer's first read
-// then finds bytes instead of an empty socket (a read system call fewer
-// per request, and no wake-up more). The wait is sound because the poller
-// forgets readiness when the raw read starts, before the write: an answer
-// can only come after it. It leaves in w what one write syscall did (n,
-// err), and ran false if nothing was tried, the connection being closed or
-// past its deadline; a short write, or one the socket refused for now
-// (EAGAIN), returns at once, for the caller to finish as usual. The wait's
-// own end (a deadline, a close) is left to the read that follows, which
+// readable, so that the answer's first read finds bytes instead of an
+// empty socket: a read system call fewer per request, and no wake-up
+// more. The wait is sound because the poller forgets readiness when the
+// raw read starts, before the write, and an answer can only come after
+// the write. It leaves in w what the write did (n, err), and ran false if
+// nothing was tried (the connection closed, or past its deadline); a
+// short write, or one the socket refused for now (EAGAIN), returns at
+// once, for the caller to finish as usual. How the wait ended (the
+// answer, a deadline, a close) is left to the read that follows, which
 // reports it as any read does.
 func (w *rawWrite) write(b []byte) {
 	if w.fn == nil {
