@@ -27,13 +27,14 @@ const module = "github.com/stampede-go/stampede"
 // runchart sits below report, thresholds above it, shared by the pages of
 // compare and capacity);
 // the HTTP/1.1 codec (internal/wire) imports nothing of the module, and
-// only scenario imports it. The benchmarks' target (bench/target) stands
+// only scenario imports it; the engine's clock (internal/clock) imports
+// nothing of the module either, and loadgen and scenario read it. The benchmarks' target (bench/target) stands
 // alone. Examples may import anything.
 var allowed = map[string][]string{
 	"":                           nil,
 	"metrics":                    {"internal/jsonfmt"},
 	"loadgen":                    {"metrics", "internal/clock", "internal/jsonfmt", "internal/proc", "internal/save"},
-	"scenario":                   {"loadgen", "metrics", "internal/wire"},
+	"scenario":                   {"loadgen", "metrics", "internal/clock", "internal/wire"},
 	"report":                     {"loadgen", "metrics", "internal/chart", "internal/format", "internal/page", "internal/save", "internal/table", "report/internal/runchart"},
 	"report/compare":             {"loadgen", "metrics", "report", "internal/chart", "internal/format", "internal/page", "internal/save", "internal/table", "report/internal/runchart", "report/internal/thresholds"},
 	"report/reporttest":          {"loadgen", "report", "report/compare"},
