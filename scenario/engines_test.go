@@ -436,8 +436,22 @@ func TestBothPathsKeepConnectionsHonest(t *testing.T) {
 				return "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", r.Close
 			})
 			res := runClient(t, p.c, 1, 3, GET("overlong", url+"/overlong"))
-			assert.Equal(t, int64(3), step(res, "c", "overlong").Outcomes[metrics.OK], errorsOf(res))
-			assert.Equal(t, int64(3), conns.Load(), "a new connection after each overlong body")
+			st := step(res, "c", "overlong")
+			if p.name == "wire" {
+				assert.Equal(t, int64(3), st.Outcomes[metrics.OK], errorsOf(res))
+				assert.Equal(t, int64(3), conns.Load(), "a new connection after each overlong body")
+			} else {
+				// net/http drops the connection when its reader finds the
+				// byte past the length, which races with the next request
+				// taking the connection from the pool: that request then
+				// fails on it, reading the byte as its answer's start. It
+				// never succeeds on it.
+				assert.Equal(t, int64(3), st.Outcomes[metrics.OK]+st.Outcomes[metrics.Other], errorsOf(res))
+				assert.Equal(t, st.Outcomes[metrics.OK], conns.Load(), "each success on a new connection")
+				if st.Outcomes[metrics.Other] > 0 {
+					assert.Contains(t, errorsOf(res), "malformed HTTP version")
+				}
+			}
 
 			conns.Store(0)
 			res = runClient(t, p.c, 1, 3, POST("bye", url+"/bye", "x", Header("Connection", "close")))
