@@ -28,8 +28,9 @@ const module = "github.com/stampede-go/stampede"
 // compare and capacity);
 // the HTTP/1.1 codec (internal/wire) imports nothing of the module, and
 // only scenario imports it; the engine's clock (internal/clock) imports
-// nothing of the module either, and loadgen and scenario read it. The benchmarks' target (bench/target) stands
-// alone. Examples may import anything.
+// nothing of the module either, and loadgen and scenario read it. The
+// benchmarks' target (bench/target) stands alone. Examples may import
+// anything.
 var allowed = map[string][]string{
 	"":                           nil,
 	"metrics":                    {"internal/jsonfmt"},

@@ -34,7 +34,7 @@ func (w *rawWrite) write(b []byte) {
 		w.fn = w.step
 	}
 	w.b, w.n, w.ran, w.err = b, 0, false, nil
-	_ = w.raw.Read(w.fn)
+	_ = w.c.raw.Read(w.fn)
 	w.b = nil
 }
 
@@ -54,7 +54,6 @@ func (w *rawWrite) step(fd uintptr) bool {
 	if w.n < len(w.b) || w.err != nil {
 		return true
 	}
-	w.c.st.mark(inWrote) // the answer's wait starts here, not when it ends
-	w.c.waiting = true
+	w.c.written(w.n) // the answer's wait starts here, not when it ends
 	return false
 }

@@ -48,7 +48,7 @@ func TestWireSendFailsAsAWriteDoes(t *testing.T) {
 	}
 
 	c := &wireConn{Conn: conn, st: &httpState{}, raw: raw}
-	c.direct = &rawWrite{raw: raw, c: c}
+	c.direct = &rawWrite{c: c}
 	err = c.send([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), nil)
 	require.Error(t, err)
 	assert.True(t, errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET), "%v", err)

@@ -237,10 +237,16 @@ type wireConn struct {
 
 func (c *wireConn) Write(b []byte) (int, error) {
 	n, err := c.Conn.Write(b)
+	c.written(n)
+	return n, err
+}
+
+// written notes a write of n bytes of the request: its instant, which
+// the answer's first byte is timed from, and whether any byte went out.
+func (c *wireConn) written(n int) {
 	c.st.mark(inWrote)
 	c.waiting = true
 	c.wrote = c.wrote || n > 0
-	return n, err
 }
 
 // send writes a request: its head, then its body if any. On a plain TCP
@@ -257,13 +263,13 @@ func (c *wireConn) send(head, body []byte) error {
 	if w := c.direct; w != nil {
 		w.write(last)
 		if n, err := w.n, w.err; w.ran {
-			c.wrote = c.wrote || n > 0
 			switch {
 			case n == len(last): // written, and the wait for the answer is over (or its deadline, or a close, which the read reports)
 				return nil
 			case err != nil && err != syscall.EAGAIN: // in the words of net.Conn's Write
 				return &net.OpError{Op: "write", Net: c.LocalAddr().Network(), Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: os.NewSyscallError("write", err)}
 			}
+			c.wrote = c.wrote || n > 0
 			last = last[n:] // the rest waits for room, as any write does
 		}
 	}
@@ -289,8 +295,7 @@ func (c *wireConn) speaks() bool {
 // (see its method write), kept with the connection so that a request
 // allocates nothing.
 type rawWrite struct {
-	raw syscall.RawConn
-	c   *wireConn          // whose VU's state has the request's instants
+	c   *wireConn          // whose raw connection it writes on, and whose VU's state has the request's instants
 	fn  func(uintptr) bool // step, bound once
 	b   []byte
 	n   int  // bytes written
@@ -436,7 +441,7 @@ func (f *wireClient) conn(ctx context.Context, deadline time.Time, t *target) (c
 	} else if sc, ok := raw.(syscall.Conn); ok {
 		c.raw, _ = sc.SyscallConn()
 		if _, tcp := raw.(*net.TCPConn); tcp && c.raw != nil {
-			c.direct = &rawWrite{raw: c.raw, c: c}
+			c.direct = &rawWrite{c: c}
 		}
 	}
 	c.br = bufio.NewReaderSize(c, 4096)
