@@ -17,7 +17,11 @@ import (
 // connection, and, when c.ID is set, times each to its reply
 // (KindRoundTrip) from the instant it was due; after d it waits for the
 // replies still due, each for at most the step's Timeout, and records a
-// message without one as a timeout.
+// message without one as a timeout (at its deadline, with the Timeout as
+// its latency). A reply is judged by when it arrived, however late the
+// step gets to it. When the connection ends, the messages still waiting
+// are recorded with its outcome; a message in which c.ID finds no id is
+// sent and counted, not timed.
 //
 // Its latency is the hold, d and that wait. The connection's end fails it
 // with its close code's outcome (see [OutcomeOf]); a message without a
@@ -41,9 +45,92 @@ func Hold(name string, c *Client, d time.Duration, opts ...Option) scenario.Part
 
 // sentMsg is a message of a Hold waiting for its reply.
 type sentMsg struct {
-	id  string
-	due time.Time
+	id      string
+	due     time.Time
+	replied bool
 }
+
+// recorder records a round trip: a *scenario.Call.
+type recorder interface {
+	Record(k metrics.Kind, at time.Time, d time.Duration, o metrics.Outcome)
+}
+
+// awaited are the messages of a Hold waiting for their replies, in the
+// order sent, which is the order they time out in. Every message put in
+// is recorded once (KindRoundTrip): replied in time, timed out, or ended
+// with the connection.
+type awaited struct {
+	msgs    []sentMsg
+	timeout time.Duration
+}
+
+// reply matches the reply with id that arrived at at to the first message
+// with that id still waiting: its round trip, timed from its due time, if
+// the reply came within the timeout, else a timeout. A reply that matches
+// none is only received.
+func (a *awaited) reply(c recorder, id string, at time.Time) {
+	for i := range a.msgs {
+		if w := &a.msgs[i]; w.id == id && !w.replied {
+			w.replied = true
+			if deadline := w.due.Add(a.timeout); at.Before(deadline) {
+				c.Record(KindRoundTrip, at, at.Sub(w.due), metrics.OK)
+			} else {
+				c.Record(KindRoundTrip, deadline, a.timeout, metrics.Timeout)
+			}
+			return
+		}
+	}
+}
+
+// expire records a timeout, at its deadline, for each message still
+// waiting whose timeout had passed by now, and forgets those and the
+// replied ones before the first still in time. Replies that arrived
+// before now must have been taken first.
+func (a *awaited) expire(c recorder, now time.Time) {
+	for len(a.msgs) > 0 {
+		w := a.msgs[0]
+		if !w.replied {
+			deadline := w.due.Add(a.timeout)
+			if now.Before(deadline) {
+				return
+			}
+			c.Record(KindRoundTrip, deadline, a.timeout, metrics.Timeout)
+		}
+		a.msgs = a.msgs[1:]
+	}
+}
+
+// deadline is when the first message still waiting times out, and
+// whether there is one.
+func (a *awaited) deadline() (time.Time, bool) {
+	for _, w := range a.msgs {
+		if !w.replied {
+			return w.due.Add(a.timeout), true
+		}
+	}
+	return time.Time{}, false
+}
+
+// end records the messages still waiting when the connection ended (or
+// the run stopped) at at: a timeout for those already past it, the end's
+// outcome o for the others.
+func (a *awaited) end(c recorder, at time.Time, o metrics.Outcome) {
+	a.expire(c, at)
+	for _, w := range a.msgs {
+		if !w.replied {
+			c.Record(KindRoundTrip, at, at.Sub(w.due), o)
+		}
+	}
+	a.msgs = nil
+}
+
+// fired is a deadline that has passed: a wait on it takes only what has
+// already arrived.
+var fired = func() <-chan time.Time {
+	ch := make(chan time.Time)
+	close(ch)
+	return ch
+}()
 
 func (s *step) hold(ctx context.Context, vu *scenario.VU, c *scenario.Call, d time.Duration) error {
 	cn, err := s.conn(vu)
@@ -55,8 +142,22 @@ func (s *step) hold(ctx context.Context, vu *scenario.VU, c *scenario.Call, d ti
 	every := s.o.every
 	seq := 0
 	timed := every > 0 && s.client.ID != nil
-	var waiting []sentMsg       // in the order sent: the order they expire
-	var replied map[string]bool // ids replied to, not yet off the head of waiting
+	waiting := awaited{timeout: s.o.timeout}
+	// take takes m: counted, and matched to the message it replies to.
+	take := func(m message) {
+		s.take(c, m)
+		if timed {
+			if id, ok := s.client.ID(m.data); ok {
+				waiting.reply(c, id, m.at)
+			}
+		}
+	}
+	// stop ends the hold on err, a wait that returned no message.
+	stop := func(err error) error {
+		err = s.ended(ctx, vu, c, err, "hold")
+		waiting.end(c, time.Now(), metrics.OutcomeOf(err))
+		return err
+	}
 	t := time.NewTimer(time.Hour)
 	defer t.Stop()
 	for {
@@ -65,41 +166,41 @@ func (s *step) hold(ctx context.Context, vu *scenario.VU, c *scenario.Call, d ti
 			msg := s.o.message(vu, seq)
 			seq++
 			if err := s.send(ctx, vu, c, cn, now, msg); err != nil {
+				waiting.end(c, time.Now(), metrics.OutcomeOf(err))
 				return err
 			}
 			if timed {
 				if id, ok := s.client.ID(msg); ok {
-					waiting = append(waiting, sentMsg{id, next})
+					waiting.msgs = append(waiting.msgs, sentMsg{id: id, due: next})
 				}
 			}
 			next = next.Add(every)
 		}
-		// The messages whose reply is past their timeout, or came.
-		for len(waiting) > 0 {
-			w := waiting[0]
-			if replied[w.id] {
-				delete(replied, w.id)
-			} else if !now.Before(w.due.Add(s.o.timeout)) {
-				c.Record(KindRoundTrip, now, now.Sub(w.due), metrics.Timeout)
-			} else {
+		// The replies that arrived by now, then the messages whose
+		// timeout passed without one.
+		for {
+			m, err := cn.next(ctx, fired)
+			if errors.Is(err, errTimeout) {
 				break
 			}
-			waiting = waiting[1:]
+			if err != nil {
+				return stop(err)
+			}
+			take(m)
 		}
-		if !now.Before(end) && len(waiting) == len(replied) {
+		waiting.expire(c, now)
+		first, pending := waiting.deadline()
+		if !now.Before(end) && !pending {
 			return nil
 		}
 		// Wake at the hold's end, the next message's due time or the
 		// first reply's timeout, whichever comes first and is to come.
 		wake := end
-		if !now.Before(end) {
-			wake = waiting[0].due.Add(s.o.timeout)
+		if !now.Before(end) || pending && first.Before(wake) {
+			wake = first
 		}
 		if every > 0 && next.Before(wake) && next.Before(end) {
 			wake = next
-		}
-		if len(waiting) > 0 && waiting[0].due.Add(s.o.timeout).Before(wake) {
-			wake = waiting[0].due.Add(s.o.timeout)
 		}
 		t.Reset(wake.Sub(now))
 		m, err := cn.next(ctx, t.C)
@@ -107,22 +208,8 @@ func (s *step) hold(ctx context.Context, vu *scenario.VU, c *scenario.Call, d ti
 			continue
 		}
 		if err != nil {
-			return s.ended(ctx, vu, c, err, "hold")
+			return stop(err)
 		}
-		s.take(c, m)
-		if timed {
-			if id, ok := s.client.ID(m.data); ok {
-				for _, w := range waiting {
-					if w.id == id && !replied[id] {
-						c.Record(KindRoundTrip, m.at, m.at.Sub(w.due), metrics.OK)
-						if replied == nil {
-							replied = map[string]bool{}
-						}
-						replied[id] = true
-						break
-					}
-				}
-			}
-		}
+		take(m)
 	}
 }
