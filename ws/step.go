@@ -129,10 +129,15 @@ func (s *step) ended(ctx context.Context, vu *scenario.VU, c *scenario.Call, err
 }
 
 // closeCode is the close code of a connection whose reader ended with
-// err: the close frame's, else ABNORMAL_CLOSURE (the connection was lost).
+// err: the close frame's; MESSAGE_TOO_BIG for a message over the
+// Client's ReadLimit (the library closes the connection with it); else
+// ABNORMAL_CLOSURE (the connection was lost).
 func closeCode(err error) int {
 	if code := websocket.CloseStatus(err); code != -1 {
 		return int(code)
+	}
+	if errors.Is(err, websocket.ErrMessageTooBig) {
+		return int(websocket.StatusMessageTooBig)
 	}
 	return int(websocket.StatusAbnormalClosure)
 }

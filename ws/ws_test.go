@@ -273,3 +273,39 @@ func TestHoldInterrupted(t *testing.T) {
 		assert.Zero(t, stay.Errors())
 	})
 }
+
+// TestHoldEndedWithMessagesWaiting: the connection's end records the
+// messages still waiting for their replies with its outcome, so that
+// every timed message is recorded once; a message over the ReadLimit ends
+// it with MESSAGE_TOO_BIG, a rejection, as the Client's doc says.
+func TestHoldEndedWithMessagesWaiting(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := &testServer{delay: 10 * time.Millisecond}
+		c := &stampedews.Client{URL: "ws://chat.test/echo", ID: stampedews.JSONField("id")}
+		j := scenario.Must("feed", scenario.Parts{
+			stampedews.Connect("join", c),
+			stampedews.Hold("watch", c, time.Second,
+				stampedews.Every(100*time.Millisecond, func(vu *scenario.VU, seq int) []byte {
+					if seq == 3 { // the service sheds the connection on this one, unanswered
+						return []byte(`{"id":"3","cmd":"close","code":1013}`)
+					}
+					return fmt.Appendf(nil, `{"id":"%d"}`, seq)
+				})),
+		}, serve(t, s))
+		res := run(t, j.Scenario(loadgen.PerVUIterations{VUs: 1, Iterations: 1}))
+		rtt := stats(t, res, "feed", "watch", stampedews.KindRoundTrip)
+		assert.Equal(t, int64(3), rtt.Outcomes[metrics.OK])
+		assert.Equal(t, int64(1), rtt.Outcomes[metrics.Refused], "the message the service closed on")
+		assert.Equal(t, stats(t, res, "feed", "watch", stampedews.KindSent).Count(), rtt.Count(), "each message sent, recorded once")
+		assert.Equal(t, int64(1), stats(t, res, "feed", "watch", metrics.KindStep).Outcomes[metrics.Refused])
+
+		small := &stampedews.Client{URL: "ws://chat.test/echo", ID: stampedews.JSONField("id"), ReadLimit: 8}
+		j = scenario.Must("big", scenario.Parts{
+			stampedews.Connect("join", small),
+			stampedews.RoundTrip("ask", small, `{"id":"a long message"}`),
+		}, serve(t, s))
+		res = run(t, j.Scenario(loadgen.PerVUIterations{VUs: 1, Iterations: 1}))
+		assert.Equal(t, int64(1), stats(t, res, "big", "ask", metrics.KindStep).Outcomes[metrics.Rejected], "%v", res.Errors)
+		assert.Equal(t, int64(1), stats(t, res, "big", "ask", stampedews.KindClose).Status.Get(1009))
+	})
+}
