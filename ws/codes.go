@@ -72,7 +72,8 @@ func init() { metrics.RegisterCodes(KindClose, closeNames) }
 //   - INTERNAL_ERROR and BAD_GATEWAY: metrics.ServerError (HTTP's 5xx);
 //   - any other (an application's 4000–4999): metrics.Other.
 //
-// A connection that the step itself closed (Close) counts nothing.
+// A connection that the step itself closed (Close) fails nothing: its
+// close code is counted, and the step is OK.
 func OutcomeOf(code int) metrics.Outcome {
 	switch websocket.StatusCode(code) {
 	case websocket.StatusNormalClosure, websocket.StatusGoingAway, websocket.StatusNoStatusRcvd, websocket.StatusAbnormalClosure:

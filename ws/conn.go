@@ -25,8 +25,9 @@ type message struct {
 // that stops waiting (its timeout) leaves the connection open: the
 // library closes a connection whose read is cancelled.
 type conn struct {
-	ws  *websocket.Conn
-	run *sockets
+	ws       *websocket.Conn
+	run      *sockets
+	stopRead context.CancelFunc // ends the reader's read, which closes the connection under any wait of the library's
 
 	mu     sync.Mutex
 	room   sync.Cond // signalled when the queue has room again
@@ -72,14 +73,15 @@ func openSockets(r *scenario.Run) (*sockets, error) {
 // start begins reading ws, a connection just opened.
 func (s *sockets) start(ws *websocket.Conn, limit int64) *conn {
 	ws.SetReadLimit(limit)
-	c := &conn{ws: ws, run: s, notify: make(chan struct{}, 1)}
+	rctx, stopRead := context.WithCancel(context.Background())
+	c := &conn{ws: ws, run: s, stopRead: stopRead, notify: make(chan struct{}, 1)}
 	c.room.L = &c.mu
 	s.mu.Lock()
 	s.all[c] = struct{}{}
 	s.mu.Unlock()
 	s.held.Add(1)
 	s.readers.Add(1)
-	go c.read()
+	go c.read(rctx)
 	return c
 }
 
@@ -98,10 +100,11 @@ func (s *sockets) close() {
 	s.readers.Wait()
 }
 
-func (c *conn) read() {
+func (c *conn) read(ctx context.Context) {
 	defer c.run.readers.Done()
+	defer c.stopRead()
 	for {
-		typ, data, err := c.ws.Read(context.Background())
+		typ, data, err := c.ws.Read(ctx)
 		at := time.Now()
 		c.mu.Lock()
 		if err != nil {
@@ -184,18 +187,25 @@ func (c *conn) abandon() {
 	c.closed = true
 	c.room.Broadcast()
 	c.mu.Unlock()
+	c.stopRead()
 	c.ws.CloseNow()
 }
 
 // closeHandshake closes the connection with NORMAL_CLOSURE and waits for
-// the service's close frame (coder/websocket waits up to 5 s), then for
-// the reader to see it.
+// the service's close frame, then for the reader to see it, until ctx
+// ends: coder/websocket's own wait (up to 5 s) takes no context, so ctx's
+// end stops the reader's read, which closes the connection under it.
 func (c *conn) closeHandshake(ctx context.Context) error {
 	c.mu.Lock()
 	c.closed = true
 	c.room.Broadcast()
 	c.mu.Unlock()
+	stop := context.AfterFunc(ctx, c.stopRead)
 	err := c.ws.Close(websocket.StatusNormalClosure, "")
+	stop()
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
 	for {
 		c.mu.Lock()
 		ended := c.ended

@@ -18,7 +18,7 @@ import (
 // id that it echoes after its delay, or an order.
 type command struct {
 	ID   string `json:"id"`
-	Cmd  string `json:"cmd,omitempty"`  // "close": close with Code; "ignore": no answer
+	Cmd  string `json:"cmd,omitempty"`  // "close": close with Code; "ignore": no answer; "stall": read no more
 	Code int    `json:"code,omitempty"` // for close
 }
 
@@ -86,6 +86,9 @@ func (s *testServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				return
 			case "ignore":
 				continue
+			case "stall": // reads nothing more, a close frame neither
+				time.Sleep(time.Hour)
+				return
 			}
 		}
 		time.Sleep(s.delay)

@@ -309,3 +309,21 @@ func TestHoldEndedWithMessagesWaiting(t *testing.T) {
 		assert.Equal(t, int64(1), stats(t, res, "big", "ask", stampedews.KindClose).Status.Get(1009))
 	})
 }
+
+// TestCloseWithinItsTimeout: a Close whose service never answers the
+// close frame ends at the step's Timeout, as a timeout, not after the
+// WebSocket library's own wait of 5 s.
+func TestCloseWithinItsTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := &stampedews.Client{URL: "ws://chat.test/echo"}
+		j := scenario.Must("quit", scenario.Parts{
+			stampedews.Connect("join", c),
+			stampedews.Send("stall", c, `{"cmd":"stall"}`),
+			stampedews.Close("leave", c, stampedews.Timeout(100*time.Millisecond)),
+		}, serve(t, &testServer{}))
+		res := run(t, j.Scenario(loadgen.PerVUIterations{VUs: 1, Iterations: 1}))
+		leave := stats(t, res, "quit", "leave", metrics.KindStep)
+		assert.Equal(t, int64(1), leave.Outcomes[metrics.Timeout], "%v", res.Errors)
+		assert.Equal(t, 100*time.Millisecond, leave.Failed.Max)
+	})
+}
