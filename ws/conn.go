@@ -180,6 +180,21 @@ func (c *conn) pending() ([]message, error) {
 	return q, c.ended
 }
 
+// reason waits for the reader to end, once the connection is closed, and
+// returns why it ended: a *websocket.CloseError if the service's close
+// frame came first.
+func (c *conn) reason() error {
+	for {
+		c.mu.Lock()
+		ended := c.ended
+		c.mu.Unlock()
+		if ended != nil {
+			return ended
+		}
+		<-c.notify
+	}
+}
+
 // abandon closes the connection at once, without a close handshake, and
 // stops its reader.
 func (c *conn) abandon() {

@@ -160,19 +160,24 @@ func (s *step) send(ctx context.Context, vu *scenario.VU, c *scenario.Call, cn *
 	}
 	wctx, cancel := context.WithTimeout(ctx, s.o.timeout)
 	err := cn.ws.Write(wctx, typ, msg)
+	timedOut := errors.Is(wctx.Err(), context.DeadlineExceeded)
 	cancel()
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		// A failed write closes the connection.
+		// A failed write closes the connection. A write that failed
+		// because the connection had ended fails as its end does: the
+		// service's close frame, when the reader got one, says why.
 		vu.SetLocal(localKey{s.client}, nil)
 		cn.abandon()
-		o := metrics.Reset
-		if wctx.Err() != nil {
-			o = metrics.Timeout
+		if timedOut {
+			return metrics.WithOutcome(fmt.Errorf("send: %w", err), metrics.Timeout)
 		}
-		return metrics.WithOutcome(fmt.Errorf("send: %w", err), o)
+		if end := cn.reason(); closeCode(end) != int(websocket.StatusAbnormalClosure) {
+			return s.ended(ctx, vu, c, end, "send")
+		}
+		return metrics.WithOutcome(fmt.Errorf("send: %w", err), metrics.Reset)
 	}
 	c.Count(KindSent, at, metrics.OK, 1)
 	c.AddBytes(int64(len(msg)), 0)
@@ -268,9 +273,11 @@ func handshakeError(ctx, dctx context.Context, resp *http.Response, err error) e
 // text with placeholders filled from the VU's values, parsed as a JSON
 // template when it starts with { or [ (a value inside a string is escaped
 // as JSON), sent as a text message unless [Binary] is given. Its latency
-// is the write's; it counts the message (KindSent) and its bytes.
+// is the write's; it counts the message (KindSent) and its bytes. A
+// connection the service closed fails it with its close code's outcome
+// (see [OutcomeOf]).
 func Send(name string, c *Client, message string, opts ...Option) scenario.Part {
-	return scenario.ProtocolStep(name, newStep(c, what{kinds: []metrics.Kind{KindSent}, hasMsg: true}, message, opts,
+	return scenario.ProtocolStep(name, newStep(c, what{kinds: []metrics.Kind{KindClose, KindSent}, hasMsg: true}, message, opts,
 		func(s *step, ctx context.Context, _ *sockets, vu *scenario.VU, c *scenario.Call) error {
 			cn, err := s.conn(vu)
 			if err != nil {

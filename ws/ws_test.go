@@ -327,3 +327,22 @@ func TestCloseWithinItsTimeout(t *testing.T) {
 		assert.Equal(t, 100*time.Millisecond, leave.Failed.Max)
 	})
 }
+
+// TestSendOnAConnectionTheServiceClosed: a Send on a connection the
+// service has closed fails with the close code's outcome, the code
+// counted, as a Receive on it would; not as a lost connection.
+func TestSendOnAConnectionTheServiceClosed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := &stampedews.Client{URL: "ws://chat.test/echo"}
+		j := scenario.Must("shed", scenario.Parts{
+			stampedews.Connect("join", c),
+			stampedews.Send("last", c, `{"cmd":"close","code":1013}`),
+			scenario.Think(scenario.Constant(10 * time.Millisecond)),
+			stampedews.Send("again", c, `{"id":"1"}`),
+		}, serve(t, &testServer{}))
+		res := run(t, j.Scenario(loadgen.PerVUIterations{VUs: 1, Iterations: 1}))
+		again := stats(t, res, "shed", "again", metrics.KindStep)
+		assert.Equal(t, int64(1), again.Outcomes[metrics.Refused], "%v", res.Errors)
+		assert.Equal(t, int64(1), stats(t, res, "shed", "again", stampedews.KindClose).Status.Get(1013))
+	})
+}
