@@ -27,7 +27,7 @@ import (
 // with its close code's outcome (see [OutcomeOf]); a message without a
 // reply does not.
 func Hold(name string, c *Client, d time.Duration, opts ...Option) scenario.Part {
-	s := newStep(c, what{kinds: []metrics.Kind{KindClose, KindReceived}, consumes: true}, "", opts,
+	s := newStep(c, what{step: "Hold", kinds: []metrics.Kind{KindClose, KindReceived}, consumes: true, every: true}, "", opts,
 		func(s *step, ctx context.Context, _ *sockets, vu *scenario.VU, c *scenario.Call) error {
 			return s.hold(ctx, vu, c, d)
 		})

@@ -44,12 +44,14 @@ func Timeout(d time.Duration) Option {
 	})
 }
 
-// Binary sends the step's messages as binary messages instead of text.
+// Binary sends the step's messages as binary messages instead of text:
+// Send's, RoundTrip's and a Hold's with Every; other steps refuse it.
 func Binary() Option { return optionFunc(func(o *options) { o.binary = true }) }
 
 // Extract stores under key the value f returns from the message the step
 // waited for (Receive's, RoundTrip's reply), for the steps after it
-// ({{key}}); an error from f fails the step as a failed check.
+// ({{key}}); an error from f fails the step as a failed check. Other
+// steps, which wait for no message, refuse it.
 func Extract(key string, f func(msg []byte) (string, error)) Option {
 	return optionFunc(func(o *options) {
 		switch {
@@ -63,7 +65,7 @@ func Extract(key string, f func(msg []byte) (string, error)) Option {
 	})
 }
 
-// Every has a Hold send a message every interval, an open model of
+// Every has a Hold (and only a Hold) send a message every interval, an open model of
 // messages on each connection: the one numbered seq (0, 1, 2 …) is due at
 // the hold's start plus seq intervals, and its round trip (KindRoundTrip)
 // is timed from then, however late the generator sends it. message makes

@@ -30,11 +30,15 @@ type step struct {
 // localKey keys a VU's connection to a Client.
 type localKey struct{ c *Client }
 
-// what tells newStep what a type of step records and sends.
+// what tells newStep what a type of step records and sends, and so which
+// options it takes.
 type what struct {
+	step     string // its constructor's name, for errors
 	kinds    []metrics.Kind
 	consumes bool // takes messages, so records their delay
 	hasMsg   bool // sends a message of its argument
+	extracts bool // waits for a message that Extract reads
+	every    bool // sends with Every (Hold)
 }
 
 func newStep(c *Client, w what, msg string, opts []Option,
@@ -58,6 +62,15 @@ func newStep(c *Client, w what, msg string, opts []Option,
 		}
 	}
 	s.errs = append(s.errs, s.o.errs...)
+	if len(s.o.extract) > 0 && !w.extracts {
+		s.errs = append(s.errs, fmt.Errorf("%s: Extract reads the message a step waits for; only Receive and RoundTrip wait for one", w.step))
+	}
+	if (s.o.every != 0 || s.o.message != nil) && !w.every {
+		s.errs = append(s.errs, fmt.Errorf("%s: Every is an option of Hold only", w.step))
+	}
+	if s.o.binary && !w.hasMsg && (!w.every || s.o.message == nil) {
+		s.errs = append(s.errs, fmt.Errorf("%s: Binary applies to the messages a step sends: Send's, RoundTrip's, and a Hold's with Every", w.step))
+	}
 	return s
 }
 
@@ -194,7 +207,7 @@ func (s *step) send(ctx context.Context, vu *scenario.VU, c *scenario.Call, cn *
 // HTTP4xx, a 503 as HTTP5xx); one that does not end within the step's
 // Timeout, as a timeout.
 func Connect(name string, c *Client, opts ...Option) scenario.Part {
-	s := newStep(c, what{}, "", opts, connect)
+	s := newStep(c, what{step: "Connect"}, "", opts, connect)
 	if s.p != nil {
 		s.uses = s.p.uses
 	}
@@ -277,7 +290,7 @@ func handshakeError(ctx, dctx context.Context, resp *http.Response, err error) e
 // connection the service closed fails it with its close code's outcome
 // (see [OutcomeOf]).
 func Send(name string, c *Client, message string, opts ...Option) scenario.Part {
-	return scenario.ProtocolStep(name, newStep(c, what{kinds: []metrics.Kind{KindClose, KindSent}, hasMsg: true}, message, opts,
+	return scenario.ProtocolStep(name, newStep(c, what{step: "Send", kinds: []metrics.Kind{KindClose, KindSent}, hasMsg: true}, message, opts,
 		func(s *step, ctx context.Context, _ *sockets, vu *scenario.VU, c *scenario.Call) error {
 			cn, err := s.conn(vu)
 			if err != nil {
@@ -296,7 +309,7 @@ func Send(name string, c *Client, message string, opts ...Option) scenario.Part 
 // it with its close code's outcome (see [OutcomeOf]). [Extract] stores
 // values from the message.
 func Receive(name string, c *Client, until func(msg []byte) bool, opts ...Option) scenario.Part {
-	return scenario.ProtocolStep(name, newStep(c, what{kinds: []metrics.Kind{KindClose, KindReceived}, consumes: true}, "", opts,
+	return scenario.ProtocolStep(name, newStep(c, what{step: "Receive", kinds: []metrics.Kind{KindClose, KindReceived}, consumes: true, extracts: true}, "", opts,
 		func(s *step, ctx context.Context, _ *sockets, vu *scenario.VU, c *scenario.Call) error {
 			cn, err := s.conn(vu)
 			if err != nil {
@@ -330,7 +343,7 @@ func (s *step) await(ctx context.Context, vu *scenario.VU, c *scenario.Call, cn 
 // reply within the step's Timeout fails it as a timeout. c.ID must be set,
 // and find an id in the message sent.
 func RoundTrip(name string, c *Client, message string, opts ...Option) scenario.Part {
-	s := newStep(c, what{kinds: []metrics.Kind{KindClose, KindSent, KindReceived}, consumes: true, hasMsg: true}, message, opts,
+	s := newStep(c, what{step: "RoundTrip", kinds: []metrics.Kind{KindClose, KindSent, KindReceived}, consumes: true, hasMsg: true, extracts: true}, message, opts,
 		func(s *step, ctx context.Context, _ *sockets, vu *scenario.VU, c *scenario.Call) error {
 			cn, err := s.conn(vu)
 			if err != nil {
@@ -361,7 +374,7 @@ func RoundTrip(name string, c *Client, message string, opts ...Option) scenario.
 // The messages that arrived and no step took are counted first. A
 // connection the service ended already fails it with its close code.
 func Close(name string, c *Client, opts ...Option) scenario.Part {
-	return scenario.ProtocolStep(name, newStep(c, what{kinds: []metrics.Kind{KindClose, KindReceived}, consumes: true}, "", opts,
+	return scenario.ProtocolStep(name, newStep(c, what{step: "Close", kinds: []metrics.Kind{KindClose, KindReceived}, consumes: true}, "", opts,
 		func(s *step, ctx context.Context, _ *sockets, vu *scenario.VU, c *scenario.Call) error {
 			cn, err := s.conn(vu)
 			if err != nil {

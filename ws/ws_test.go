@@ -217,6 +217,11 @@ func TestBuildErrors(t *testing.T) {
 		{stampedews.Receive("a", ok, nil, stampedews.Extract("", nil)), `Extract: the key ""`},
 		{stampedews.Send("a", ok, `{"id": {{x}}}`), "x"},
 		{stampedews.Send("a", ok, "hi", nil), "an option is nil"},
+		{stampedews.Send("a", ok, "hi", stampedews.Extract("k", func([]byte) (string, error) { return "", nil })), "Send: Extract reads the message a step waits for; only Receive and RoundTrip wait for one"},
+		{stampedews.Hold("a", ok, time.Second, stampedews.Extract("k", func([]byte) (string, error) { return "", nil })), "Hold: Extract reads"},
+		{stampedews.Receive("a", ok, nil, stampedews.Every(time.Second, func(*scenario.VU, int) []byte { return nil })), "Receive: Every is an option of Hold only"},
+		{stampedews.Close("a", ok, stampedews.Binary()), "Close: Binary applies to the messages a step sends"},
+		{stampedews.Hold("a", ok, time.Second, stampedews.Binary()), "Hold: Binary applies"},
 	} {
 		_, err := scenario.New("j", scenario.Parts{tc.part})
 		if assert.Error(t, err, tc.want) {
