@@ -33,8 +33,9 @@ var errLongLine = errors.New("a line of the stream is longer than 1 MiB")
 // parser reads events from a text/event-stream body.
 type parser struct {
 	sc      *bufio.Scanner
-	lastID  string
-	retry   int // milliseconds, from the last "retry" field; -1: none
+	lastID  string // the id field's last value: the format's last event ID buffer
+	eventID string // lastID as of the last event's end, with data or not: what a reconnection sends
+	retry   int    // milliseconds, from the last "retry" field; -1: none
 	first   bool
 	evType  string
 	data    strings.Builder
@@ -45,7 +46,7 @@ func newParser(r io.Reader, lastID string) *parser {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 4096), MaxLine)
 	sc.Split(scanLines)
-	return &parser{sc: sc, lastID: lastID, retry: -1, first: true}
+	return &parser{sc: sc, lastID: lastID, eventID: lastID, retry: -1, first: true}
 }
 
 // next returns the stream's next event, or the reading's error (io.EOF
@@ -99,8 +100,10 @@ func (p *parser) next() (Event, error) {
 	return Event{}, io.EOF // an event not ended by a blank line is dropped, as the format says
 }
 
-// dispatch ends the event being read: it is returned if it has data.
+// dispatch ends the event being read: its id becomes the last event ID,
+// and it is returned if it has data.
 func (p *parser) dispatch() (Event, bool) {
+	p.eventID = p.lastID
 	typ := p.evType
 	p.evType = ""
 	if !p.hasData {

@@ -312,6 +312,7 @@ func (sb *sub) stream(ctx context.Context, u string, watchdog *time.Timer) (done
 	for {
 		ev, err := p.next()
 		at := time.Now()
+		sb.lastID = p.eventID
 		if p.retry >= 0 {
 			sb.retry = time.Duration(p.retry) * time.Millisecond
 		}
@@ -330,7 +331,6 @@ func (sb *sub) stream(ctx context.Context, u string, watchdog *time.Timer) (done
 		if watchdog != nil {
 			watchdog.Reset(sb.s.o.timeout)
 		}
-		sb.lastID = ev.ID
 		sb.record(ev, at)
 		if sb.s.o.until != nil && sb.s.o.until(ev) {
 			return true, nil

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/stampede-go/stampede/loadgen"
 	"github.com/stampede-go/stampede/metrics"
@@ -22,7 +23,8 @@ import (
 // every interval, each stamped as sent lag before it was, then ends the
 // stream (with a retry time, when set); a reconnection with Last-Event-ID
 // goes on after that event. /gone answers 204, /busy 503, /html a page,
-// /silent nothing. It keeps the Last-Event-ID of each request.
+// /silent nothing, /mark an event with an id and no data. It keeps the
+// Last-Event-ID of each request.
 type scores struct {
 	n        int
 	interval time.Duration
@@ -54,6 +56,10 @@ func (s *scores) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.(http.Flusher).Flush()
 	if r.URL.Path == "/silent" {
 		<-r.Context().Done()
+		return
+	}
+	if r.URL.Path == "/mark" { // an event with an id and no data, then the stream's end
+		fmt.Fprint(w, "retry: 10\n\nid: 42\n\n")
 		return
 	}
 	from := 0
@@ -183,4 +189,19 @@ func TestSubscribeBuildErrors(t *testing.T) {
 			assert.Contains(t, err.Error(), tc.want)
 		}
 	}
+}
+
+// TestSubscribeKeepsTheIDOfAnEventWithoutData: an event with an id and no
+// data dispatches nothing but sets the last event id, which the
+// reconnection sends, as EventSource does.
+func TestSubscribeKeepsTheIDOfAnEventWithoutData(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := &scores{}
+		j := scenario.Must("live", scenario.Parts{
+			stampedesse.Subscribe("watch", "http://scores.test/mark", 25*time.Millisecond),
+		}, serve(t, s))
+		run(t, j.Scenario(loadgen.PerVUIterations{VUs: 1, Iterations: 1}))
+		require.GreaterOrEqual(t, len(s.lastIDs), 2)
+		assert.Equal(t, []string{"", "42"}, s.lastIDs[:2])
+	})
 }
