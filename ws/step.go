@@ -155,14 +155,13 @@ func closeCode(err error) int {
 	return int(websocket.StatusAbnormalClosure)
 }
 
-// sendMessage sends the step's message, filled for vu, on cn, and returns
-// it.
-func (s *step) sendMessage(ctx context.Context, vu *scenario.VU, c *scenario.Call, cn *conn) ([]byte, error) {
+// message returns the step's message, filled for vu.
+func (s *step) message(vu *scenario.VU) ([]byte, error) {
 	msg, err := s.msg.AppendFill(nil, vu)
 	if err != nil {
 		return nil, metrics.WithOutcome(fmt.Errorf("message: %w", err), metrics.Other)
 	}
-	return msg, s.send(ctx, vu, c, cn, c.Start(), msg)
+	return msg, nil
 }
 
 // send sends msg on cn at instant at.
@@ -296,8 +295,11 @@ func Send(name string, c *Client, message string, opts ...Option) scenario.Part 
 			if err != nil {
 				return err
 			}
-			_, err = s.sendMessage(ctx, vu, c, cn)
-			return err
+			msg, err := s.message(vu)
+			if err != nil {
+				return err
+			}
+			return s.send(ctx, vu, c, cn, c.Start(), msg)
 		}))
 }
 
@@ -349,13 +351,16 @@ func RoundTrip(name string, c *Client, message string, opts ...Option) scenario.
 			if err != nil {
 				return err
 			}
-			msg, err := s.sendMessage(ctx, vu, c, cn)
+			msg, err := s.message(vu)
 			if err != nil {
 				return err
 			}
-			id, ok := s.client.ID(msg)
+			id, ok := s.client.ID(msg) // before it goes: a reply to it could be matched by no step
 			if !ok {
-				return metrics.WithOutcome(fmt.Errorf("the message sent has no id by Client.ID: %.80q", msg), metrics.Other)
+				return metrics.WithOutcome(fmt.Errorf("the message to send has no id by Client.ID: %.80q", msg), metrics.Other)
+			}
+			if err := s.send(ctx, vu, c, cn, c.Start(), msg); err != nil {
+				return err
 			}
 			return s.await(ctx, vu, c, cn, "reply", func(m []byte) bool {
 				got, ok := s.client.ID(m)

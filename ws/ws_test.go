@@ -351,3 +351,21 @@ func TestSendOnAConnectionTheServiceClosed(t *testing.T) {
 		assert.Equal(t, int64(1), stats(t, res, "shed", "again", stampedews.KindClose).Status.Get(1013))
 	})
 }
+
+// TestRoundTripRefusesAMessageWithoutAnID: a RoundTrip whose message has
+// no id by Client.ID fails as other before sending it, so that no reply
+// to it is left for a later step to take.
+func TestRoundTripRefusesAMessageWithoutAnID(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := &stampedews.Client{URL: "ws://chat.test/echo", ID: stampedews.JSONField("id")}
+		j := scenario.Must("ask", scenario.Parts{
+			stampedews.Connect("join", c),
+			stampedews.RoundTrip("q", c, `{"text":"no id"}`),
+		}, serve(t, &testServer{}))
+		res := run(t, j.Scenario(loadgen.PerVUIterations{VUs: 1, Iterations: 1}))
+		assert.Equal(t, int64(1), stats(t, res, "ask", "q", metrics.KindStep).Outcomes[metrics.Other])
+		assert.Zero(t, stats(t, res, "ask", "q", stampedews.KindSent).Count(), "not sent")
+		require.NotEmpty(t, res.Errors)
+		assert.Contains(t, res.Errors[0].Message, "the message to send has no id by Client.ID")
+	})
+}
