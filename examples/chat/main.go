@@ -244,7 +244,8 @@ func (ch *chat) broadcast(room string, msg []byte) {
 	for m := range ch.rooms[room] {
 		select {
 		case m.queue <- msg:
-		default:
+		default: // too far behind: out of the room once, and closed
+			delete(ch.rooms[room], m)
 			ch.members.Go(func() { m.c.Close(websocket.StatusTryAgainLater, "too far behind") })
 		}
 	}
