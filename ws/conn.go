@@ -180,28 +180,38 @@ func (c *conn) pending() ([]message, error) {
 	return q, c.ended
 }
 
-// reason waits for the reader to end, once the connection is closed, and
-// returns why it ended: a *websocket.CloseError if the service's close
-// frame came first.
-func (c *conn) reason() error {
+// reason waits, until ctx ends, for the reader to end once the
+// connection is closed, and returns why it ended: a *websocket.CloseError
+// if the service's close frame came first.
+func (c *conn) reason(ctx context.Context) (ended, err error) {
 	for {
 		c.mu.Lock()
 		ended := c.ended
 		c.mu.Unlock()
 		if ended != nil {
-			return ended
+			return ended, nil
 		}
-		<-c.notify
+		select {
+		case <-c.notify:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
+}
+
+// closing marks the connection closed by the VU, and frees a reader
+// waiting for room in the queue.
+func (c *conn) closing() {
+	c.mu.Lock()
+	c.closed = true
+	c.room.Broadcast()
+	c.mu.Unlock()
 }
 
 // abandon closes the connection at once, without a close handshake, and
 // stops its reader.
 func (c *conn) abandon() {
-	c.mu.Lock()
-	c.closed = true
-	c.room.Broadcast()
-	c.mu.Unlock()
+	c.closing()
 	c.stopRead()
 	c.ws.CloseNow()
 }
@@ -211,28 +221,16 @@ func (c *conn) abandon() {
 // ends: coder/websocket's own wait (up to 5 s) takes no context, so ctx's
 // end stops the reader's read, which closes the connection under it.
 func (c *conn) closeHandshake(ctx context.Context) error {
-	c.mu.Lock()
-	c.closed = true
-	c.room.Broadcast()
-	c.mu.Unlock()
+	c.closing()
 	stop := context.AfterFunc(ctx, c.stopRead)
 	err := c.ws.Close(websocket.StatusNormalClosure, "")
 	stop()
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	for {
-		c.mu.Lock()
-		ended := c.ended
-		c.mu.Unlock()
-		if ended != nil {
-			return err
-		}
-		select {
-		case <-c.notify:
-		case <-ctx.Done():
-			c.ws.CloseNow()
-			return ctx.Err()
-		}
+	if _, werr := c.reason(ctx); werr != nil {
+		c.ws.CloseNow()
+		return werr
 	}
+	return err
 }

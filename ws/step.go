@@ -186,7 +186,7 @@ func (s *step) send(ctx context.Context, vu *scenario.VU, c *scenario.Call, cn *
 		if timedOut {
 			return metrics.WithOutcome(fmt.Errorf("send: %w", err), metrics.Timeout)
 		}
-		if end := cn.reason(); closeCode(end) != int(websocket.StatusAbnormalClosure) {
+		if end, _ := cn.reason(context.Background()); closeCode(end) != int(websocket.StatusAbnormalClosure) {
 			return s.ended(ctx, vu, c, end, "send")
 		}
 		return metrics.WithOutcome(fmt.Errorf("send: %w", err), metrics.Reset)
