@@ -79,3 +79,7 @@ for n in $names; do
     [ -n "$PEERS" ] && echo "${line%,} req/s" ;;
   esac
 done
+# Each round's figures: a claim about "k of n runs" is read from these.
+for n in $names; do
+  awk -v n="$n" '$1 == n {s = s "  " $2 " / " $3} END {if (s != "") printf "%-17s by round (req/s / cpu-s per 1M):%s\n", n, s}' "$WORK/rows"
+done

@@ -8,5 +8,8 @@ import "syscall"
 // connection is trusted until a request on it fails.
 func peekable(syscall.RawConn) bool { return false }
 
-// write tries nothing (w.ran stays false): the caller writes as usual.
-func (w *rawWrite) write([]byte) {}
+// write tries nothing (w.wran stays false): the caller writes as usual.
+func (w *rawIO) write([]byte) {}
+
+// read is the connection's Read.
+func (w *rawIO) read(b []byte) (int, error) { return w.c.Conn.Read(b) }

@@ -2,7 +2,11 @@
 
 package scenario
 
-import "syscall"
+import (
+	"io"
+	"net"
+	"syscall"
+)
 
 // peekable reports whether a socket has something to read now: bytes, or
 // its end. It does not wait and reads nothing.
@@ -23,37 +27,71 @@ func peekable(raw syscall.RawConn) bool {
 // empty socket: a read system call fewer per request, and no wake-up
 // more. The wait is sound because the poller forgets readiness when the
 // raw read starts, before the write, and an answer can only come after
-// the write. It leaves in w what the write did (n, err), and ran false if
-// nothing was tried (the connection closed, or past its deadline); a
+// the write. It leaves in w what the write did (wn, werr), and wran false
+// if nothing was tried (the connection closed, or past its deadline); a
 // short write, or one the socket refused for now (EAGAIN), returns at
 // once, for the caller to finish as usual. How the wait ended (the
 // answer, a deadline, a close) is left to the read that follows, which
 // reports it as any read does.
-func (w *rawWrite) write(b []byte) {
-	if w.fn == nil {
-		w.fn = w.step
+func (w *rawIO) write(b []byte) {
+	if w.wfn == nil {
+		w.wfn = w.writeStep
 	}
-	w.b, w.n, w.ran, w.err = b, 0, false, nil
-	_ = w.c.raw.Read(w.fn)
-	w.b = nil
+	w.wb, w.wn, w.wran, w.werr = b, 0, false, nil
+	_ = w.c.raw.Read(w.wfn)
+	w.wb = nil
 }
 
-// step is the raw read's function: the write, then, once readable, done.
-func (w *rawWrite) step(fd uintptr) bool {
-	if w.ran {
+// writeStep is write's raw read function: the write, then, once
+// readable, done.
+func (w *rawIO) writeStep(fd uintptr) bool {
+	if w.wran {
 		return true
 	}
-	w.ran = true
-	for {
-		w.n, w.err = syscall.Write(int(fd), w.b)
-		if w.err != syscall.EINTR {
-			break
-		}
+	w.wran = true
+	n, errno := sysWrite(fd, w.wb)
+	w.wn = n
+	if errno != 0 {
+		w.werr = errno
 	}
-	w.n = max(w.n, 0)
-	if w.n < len(w.b) || w.err != nil {
+	if w.wn < len(w.wb) || w.werr != nil {
 		return true
 	}
-	w.c.written(w.n) // the answer's wait starts here, not when it ends
+	w.c.written(w.wn) // the answer's wait starts here, not when it ends
 	return false
+}
+
+// read reads into b (not empty) from the socket, waiting as the
+// connection's Read does, and fails as it does: the same errors in the
+// same words (io.EOF at the end, a *net.OpError otherwise). It skips the
+// layers of net.Conn's Read, and on Linux the runtime's bookkeeping of a
+// blocking system call (see sysRead), which a read of a socket with bytes
+// to read does not need.
+func (w *rawIO) read(b []byte) (int, error) {
+	if w.rfn == nil {
+		w.rfn = w.readStep
+	}
+	w.rb, w.rn, w.rerr = b, 0, 0
+	err := w.c.raw.Read(w.rfn)
+	n, errno := w.rn, w.rerr
+	w.rb = nil
+	switch {
+	case err != nil: // closed, or past the deadline: net.Conn's Read says "read" where a raw read says "raw-read"
+		if oe, ok := err.(*net.OpError); ok {
+			oe.Op = "read"
+		}
+		return 0, err
+	case errno != 0:
+		return 0, w.c.opError("read", errno)
+	case n == 0:
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// readStep is read's raw read function: false (wait until readable) for
+// as long as the socket has nothing to read.
+func (w *rawIO) readStep(fd uintptr) bool {
+	w.rn, w.rerr = sysRead(fd, w.rb)
+	return w.rerr != syscall.EAGAIN
 }

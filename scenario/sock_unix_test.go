@@ -5,7 +5,9 @@ package scenario
 import (
 	"errors"
 	"net"
+	"os"
 	"regexp"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -48,11 +50,92 @@ func TestWireSendFailsAsAWriteDoes(t *testing.T) {
 	}
 
 	c := &wireConn{Conn: conn, st: &httpState{}, raw: raw}
-	c.direct = &rawWrite{c: c}
+	c.direct = &rawIO{c: c}
 	err = c.send([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), nil)
 	require.Error(t, err)
 	assert.True(t, errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET), "%v", err)
 	assert.Regexp(t, regexp.MustCompile(`^write tcp `+regexp.QuoteMeta(conn.LocalAddr().String()+"->"+conn.RemoteAddr().String())+`: write: (broken pipe|connection reset by peer)$`), err.Error())
 	assert.Equal(t, metrics.Reset, NetOutcome(err))
-	assert.True(t, c.direct.ran, "the write was tried through the socket")
+	assert.True(t, c.direct.wran, "the write was tried through the socket")
+}
+
+// TestWireReadReadsAsAReadDoes: the own client's raw read of a TCP
+// connection gives what net.Conn's Read gives on a connection in the
+// same state, bytes and errors alike (the same text, the same class),
+// so that nothing measured or reported depends on which read ran.
+func TestWireReadReadsAsAReadDoes(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	// pair returns a client connection and the server's end of it.
+	pair := func() (net.Conn, net.Conn) {
+		conn, err := net.Dial("tcp", ln.Addr().String())
+		require.NoError(t, err)
+		peer, err := ln.Accept()
+		require.NoError(t, err)
+		return conn, peer
+	}
+	// direct returns a wireConn reading conn directly.
+	direct := func(conn net.Conn) *wireConn {
+		raw, err := conn.(*net.TCPConn).SyscallConn()
+		require.NoError(t, err)
+		c := &wireConn{Conn: conn, st: &httpState{}, raw: raw}
+		c.direct = &rawIO{c: c}
+		return c
+	}
+	// words is err's text with the connection's addresses taken out.
+	words := func(conn net.Conn, err error) string {
+		if err == nil {
+			return "<nil>"
+		}
+		return strings.NewReplacer(conn.LocalAddr().String(), "L", conn.RemoteAddr().String(), "R").Replace(err.Error())
+	}
+	cases := []struct {
+		name  string
+		state func(conn, peer net.Conn) // puts the connection in the state to read
+		want  string                    // the error's text, addresses taken out
+		class metrics.Outcome
+	}{
+		{"bytes", func(_, peer net.Conn) { _, err := peer.Write([]byte("hello")); require.NoError(t, err) }, "<nil>", metrics.OK},
+		{"end", func(_, peer net.Conn) { require.NoError(t, peer.Close()) }, "EOF", metrics.Reset},
+		{"reset", func(_, peer net.Conn) {
+			require.NoError(t, peer.(*net.TCPConn).SetLinger(0))
+			require.NoError(t, peer.Close())
+		}, "read tcp L->R: read: connection reset by peer", metrics.Reset},
+		{"deadline", func(conn, _ net.Conn) {
+			require.NoError(t, conn.SetReadDeadline(time.Now().Add(20*time.Millisecond)))
+		}, "read tcp L->R: i/o timeout", metrics.Timeout},
+		{"closed", func(conn, _ net.Conn) { require.NoError(t, conn.Close()) }, "read tcp L->R: use of closed network connection", metrics.Reset},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var got [2]string
+			var data [2][]byte
+			for i, useRaw := range []bool{false, true} {
+				conn, peer := pair()
+				require.NoError(t, conn.SetReadDeadline(time.Now().Add(5*time.Second))) // a bound: the read waits for what the state sends
+				tc.state(conn, peer)
+				buf := make([]byte, 16)
+				var n int
+				var err error
+				if c := direct(conn); useRaw {
+					n, err = c.Read(buf)
+					assert.NotNil(t, c.direct.rfn, "the socket was read directly")
+				} else {
+					n, err = conn.Read(buf)
+				}
+				got[i], data[i] = words(conn, err), buf[:n]
+				if err != nil {
+					assert.Equal(t, tc.class, NetOutcome(err), "raw=%v: %v", useRaw, err)
+					assert.Equal(t, errors.Is(err, os.ErrDeadlineExceeded), tc.name == "deadline", "raw=%v: %v", useRaw, err)
+					assert.Equal(t, errors.Is(err, net.ErrClosed), tc.name == "closed", "raw=%v: %v", useRaw, err)
+				}
+				conn.Close()
+				peer.Close()
+			}
+			assert.Equal(t, tc.want, got[0], "net.Conn's Read")
+			assert.Equal(t, got[0], got[1], "the raw read says what net.Conn's Read says")
+			assert.Equal(t, data[0], data[1])
+		})
+	}
 }

@@ -228,7 +228,7 @@ type wireConn struct {
 	st        *httpState
 	br        *bufio.Reader
 	raw       syscall.RawConn // for speaks: a TCP connection's; nil for TLS and other kinds
-	direct    *rawWrite       // for send: raw, when it is a *net.TCPConn's, whose Write no wrapper overrides; else nil
+	direct    *rawIO          // for send and Read: raw, when it is a *net.TCPConn's, whose methods no wrapper overrides; else nil
 	idleSince time.Duration   // when it went idle, as clock.Elapsed
 	waiting   bool            // a request was written and its answer not yet begun
 	got       bool            // a byte of the answer came
@@ -251,7 +251,7 @@ func (c *wireConn) written(n int) {
 
 // send writes a request: its head, then its body if any. On a plain TCP
 // connection the last write also waits for the answer to begin (see
-// rawWrite.write), so that reading it starts with bytes to read.
+// rawIO.write), so that reading it starts with bytes to read.
 func (c *wireConn) send(head, body []byte) error {
 	last := head
 	if len(body) > 0 {
@@ -262,12 +262,12 @@ func (c *wireConn) send(head, body []byte) error {
 	}
 	if w := c.direct; w != nil {
 		w.write(last)
-		if n, err := w.n, w.err; w.ran {
+		if n, err := w.wn, w.werr; w.wran {
 			switch {
 			case n == len(last): // written, and the wait for the answer is over (or its deadline, or a close, which the read reports)
 				return nil
-			case err != nil && err != syscall.EAGAIN: // in the words of net.Conn's Write
-				return &net.OpError{Op: "write", Net: c.LocalAddr().Network(), Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: os.NewSyscallError("write", err)}
+			case err != nil && err != syscall.EAGAIN:
+				return c.opError("write", err)
 			}
 			c.wrote = c.wrote || n > 0
 			last = last[n:] // the rest waits for room, as any write does
@@ -277,8 +277,18 @@ func (c *wireConn) send(head, body []byte) error {
 	return err
 }
 
-func (c *wireConn) Read(b []byte) (int, error) {
-	n, err := c.Conn.Read(b)
+// opError is err of the system call op on c, in the words of net.Conn's
+// Read and Write.
+func (c *wireConn) opError(op string, err error) error {
+	return &net.OpError{Op: op, Net: c.LocalAddr().Network(), Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: os.NewSyscallError(op, err)}
+}
+
+func (c *wireConn) Read(b []byte) (n int, err error) {
+	if c.direct != nil && len(b) > 0 {
+		n, err = c.direct.read(b)
+	} else {
+		n, err = c.Conn.Read(b)
+	}
 	if n > 0 && c.waiting {
 		c.st.mark(inFirstByte)
 		c.waiting, c.got = false, true
@@ -291,16 +301,23 @@ func (c *wireConn) speaks() bool {
 	return c.br.Buffered() > 0 || c.raw != nil && peekable(c.raw)
 }
 
-// rawWrite is the state of a request's last write on a TCP connection
-// (see its method write), kept with the connection so that a request
-// allocates nothing.
-type rawWrite struct {
-	c   *wireConn          // whose raw connection it writes on, and whose VU's state has the request's instants
-	fn  func(uintptr) bool // step, bound once
-	b   []byte
-	n   int  // bytes written
-	ran bool // the write was tried
-	err error
+// rawIO is a TCP connection's socket, read and written directly (see its
+// methods write and read): what a request's last write and each read of
+// its answer leave, kept with the connection so that a request allocates
+// nothing.
+type rawIO struct {
+	c *wireConn // whose raw connection it uses, and whose VU's state has the request's instants
+
+	wfn  func(uintptr) bool // writeStep, bound once
+	wb   []byte
+	wn   int  // bytes written
+	wran bool // the write was tried
+	werr error
+
+	rfn  func(uintptr) bool // readStep, bound once
+	rb   []byte
+	rn   int           // bytes read
+	rerr syscall.Errno // the read's error, 0 if none
 }
 
 // wireClient is one VU's own client.
@@ -441,7 +458,7 @@ func (f *wireClient) conn(ctx context.Context, deadline time.Time, t *target) (c
 	} else if sc, ok := raw.(syscall.Conn); ok {
 		c.raw, _ = sc.SyscallConn()
 		if _, tcp := raw.(*net.TCPConn); tcp && c.raw != nil {
-			c.direct = &rawWrite{c: c}
+			c.direct = &rawIO{c: c}
 		}
 	}
 	c.br = bufio.NewReaderSize(c, 4096)
