@@ -37,7 +37,7 @@ func (w *rawIO) write(b []byte) {
 	if w.wfn == nil {
 		w.wfn = w.writeStep
 	}
-	w.wb, w.wn, w.wran, w.werr = b, 0, false, nil
+	w.wb, w.wn, w.wran, w.werr = b, 0, false, 0
 	_ = w.c.raw.Read(w.wfn)
 	w.wb = nil
 }
@@ -49,12 +49,8 @@ func (w *rawIO) writeStep(fd uintptr) bool {
 		return true
 	}
 	w.wran = true
-	n, errno := sysWrite(fd, w.wb)
-	w.wn = n
-	if errno != 0 {
-		w.werr = errno
-	}
-	if w.wn < len(w.wb) || w.werr != nil {
+	w.wn, w.werr = sysWrite(fd, w.wb)
+	if w.wn < len(w.wb) || w.werr != 0 {
 		return true
 	}
 	w.c.written(w.wn) // the answer's wait starts here, not when it ends

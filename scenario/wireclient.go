@@ -266,7 +266,7 @@ func (c *wireConn) send(head, body []byte) error {
 			switch {
 			case n == len(last): // written, and the wait for the answer is over (or its deadline, or a close, which the read reports)
 				return nil
-			case err != nil && err != syscall.EAGAIN:
+			case err != 0 && err != syscall.EAGAIN:
 				return c.opError("write", err)
 			}
 			c.wrote = c.wrote || n > 0
@@ -310,9 +310,9 @@ type rawIO struct {
 
 	wfn  func(uintptr) bool // writeStep, bound once
 	wb   []byte
-	wn   int  // bytes written
-	wran bool // the write was tried
-	werr error
+	wn   int           // bytes written
+	wran bool          // the write was tried
+	werr syscall.Errno // the write's error, 0 if none
 
 	rfn  func(uintptr) bool // readStep, bound once
 	rb   []byte
