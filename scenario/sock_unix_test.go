@@ -17,6 +17,28 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// tcpPair returns a connection to ln, closed at the test's end, and ln's
+// end of it.
+func tcpPair(t *testing.T, ln net.Listener) (conn, peer net.Conn) {
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	require.NoError(t, err)
+	t.Cleanup(func() { conn.Close() })
+	peer, err = ln.Accept()
+	require.NoError(t, err)
+	t.Cleanup(func() { peer.Close() })
+	return conn, peer
+}
+
+// directConn returns conn as the own client's connection, written and
+// read on its socket directly.
+func directConn(t *testing.T, conn net.Conn) *wireConn {
+	raw, err := conn.(*net.TCPConn).SyscallConn()
+	require.NoError(t, err)
+	c := &wireConn{Conn: conn, st: &httpState{}, raw: raw}
+	c.direct = &rawIO{c: c}
+	return c
+}
+
 // TestWireSendFailsAsAWriteDoes: a request written on a connection the
 // server has reset fails with the error net.Conn's Write gives, naming the
 // addresses and the system call, so that it is classified and reported as
@@ -25,21 +47,16 @@ func TestWireSendFailsAsAWriteDoes(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	defer ln.Close()
-	conn, err := net.Dial("tcp", ln.Addr().String())
-	require.NoError(t, err)
-	defer conn.Close()
-	peer, err := ln.Accept()
-	require.NoError(t, err)
+	conn, peer := tcpPair(t, ln)
 	require.NoError(t, peer.(*net.TCPConn).SetLinger(0))
 	require.NoError(t, peer.Close()) // a reset
 
-	raw, err := conn.(*net.TCPConn).SyscallConn()
-	require.NoError(t, err)
+	c := directConn(t, conn)
 	// Wait, at most 5 s, for the reset to arrive (a peek that fails).
 	var buf [1]byte
 	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); {
 		var perr error
-		_ = raw.Read(func(fd uintptr) bool {
+		_ = c.raw.Read(func(fd uintptr) bool {
 			_, _, perr = syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
 			return true
 		})
@@ -49,8 +66,6 @@ func TestWireSendFailsAsAWriteDoes(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 
-	c := &wireConn{Conn: conn, st: &httpState{}, raw: raw}
-	c.direct = &rawIO{c: c}
 	err = c.send([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), nil)
 	require.Error(t, err)
 	assert.True(t, errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET), "%v", err)
@@ -67,22 +82,6 @@ func TestWireReadReadsAsAReadDoes(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	defer ln.Close()
-	// pair returns a client connection and the server's end of it.
-	pair := func() (net.Conn, net.Conn) {
-		conn, err := net.Dial("tcp", ln.Addr().String())
-		require.NoError(t, err)
-		peer, err := ln.Accept()
-		require.NoError(t, err)
-		return conn, peer
-	}
-	// direct returns a wireConn reading conn directly.
-	direct := func(conn net.Conn) *wireConn {
-		raw, err := conn.(*net.TCPConn).SyscallConn()
-		require.NoError(t, err)
-		c := &wireConn{Conn: conn, st: &httpState{}, raw: raw}
-		c.direct = &rawIO{c: c}
-		return c
-	}
 	// words is err's text with the connection's addresses taken out.
 	words := func(conn net.Conn, err error) string {
 		if err == nil {
@@ -112,13 +111,13 @@ func TestWireReadReadsAsAReadDoes(t *testing.T) {
 			var got [2]string
 			var data [2][]byte
 			for i, useRaw := range []bool{false, true} {
-				conn, peer := pair()
+				conn, peer := tcpPair(t, ln)
 				require.NoError(t, conn.SetReadDeadline(time.Now().Add(5*time.Second))) // a bound: the read waits for what the state sends
 				tc.state(conn, peer)
 				buf := make([]byte, 16)
 				var n int
 				var err error
-				if c := direct(conn); useRaw {
+				if c := directConn(t, conn); useRaw {
 					n, err = c.Read(buf)
 					assert.NotNil(t, c.direct.rfn, "the socket was read directly")
 				} else {
@@ -130,8 +129,6 @@ func TestWireReadReadsAsAReadDoes(t *testing.T) {
 					assert.Equal(t, errors.Is(err, os.ErrDeadlineExceeded), tc.name == "deadline", "raw=%v: %v", useRaw, err)
 					assert.Equal(t, errors.Is(err, net.ErrClosed), tc.name == "closed", "raw=%v: %v", useRaw, err)
 				}
-				conn.Close()
-				peer.Close()
 			}
 			assert.Equal(t, tc.want, got[0], "net.Conn's Read")
 			assert.Equal(t, got[0], got[1], "the raw read says what net.Conn's Read says")
