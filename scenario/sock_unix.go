@@ -22,7 +22,7 @@ func peekable(raw syscall.RawConn) bool {
 }
 
 // write writes b on the socket inside a raw read and, if all of it went
-// out, marks the request written and waits there until the socket is
+// out, notes the request written and waits there until the socket is
 // readable, so that the answer's first read finds bytes instead of an
 // empty socket: a read system call fewer per request, and no wake-up
 // more. The wait is sound because the poller forgets readiness when the
@@ -49,11 +49,17 @@ func (w *rawIO) writeStep(fd uintptr) bool {
 		return true
 	}
 	w.wran = true
+	// The request's written instant is taken before the write, which
+	// cannot block: the answer cannot begin sooner, and a goroutine held
+	// up after the write (by the scheduler, as the system call returns)
+	// would otherwise shorten the wait measured by as long. A short or
+	// failed write is finished by the caller, whose write marks it again.
+	w.c.st.mark(inWrote)
 	w.wn, w.werr = sysWrite(fd, w.wb)
 	if w.wn < len(w.wb) || w.werr != 0 {
 		return true
 	}
-	w.c.written(w.wn) // the answer's wait starts here, not when it ends
+	w.c.sent(w.wn) // the answer's wait starts here, not when it ends
 	return false
 }
 

@@ -241,10 +241,17 @@ func (c *wireConn) Write(b []byte) (int, error) {
 	return n, err
 }
 
-// written notes a write of n bytes of the request: its instant, which
-// the answer's first byte is timed from, and whether any byte went out.
+// written notes a write of n bytes of the request that ended now: its
+// instant, which the answer's first byte is timed from, and the rest
+// (see sent).
 func (c *wireConn) written(n int) {
 	c.st.mark(inWrote)
+	c.sent(n)
+}
+
+// sent notes a write of n bytes of the request: its answer is awaited,
+// and whether any byte went out.
+func (c *wireConn) sent(n int) {
 	c.waiting = true
 	c.wrote = c.wrote || n > 0
 }
