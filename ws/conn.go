@@ -3,6 +3,7 @@ package stampedews
 import (
 	"context"
 	"errors"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -217,20 +218,42 @@ func (c *conn) abandon() {
 }
 
 // closeHandshake closes the connection with NORMAL_CLOSURE and waits for
-// the service's close frame, then for the reader to see it, until ctx
-// ends: coder/websocket's own wait (up to 5 s) takes no context, so ctx's
-// end stops the reader's read, which closes the connection under it.
-func (c *conn) closeHandshake(ctx context.Context) error {
+// the service's close frame, then for the reader to end, until ctx ends:
+// coder/websocket's own wait (up to 5 s) takes no context, so ctx's end
+// stops the reader's read, which closes the connection under it. It
+// returns why the connection ended (see closedBy) and the library's error.
+func (c *conn) closeHandshake(ctx context.Context) (ended, err error) {
 	c.closing()
 	stop := context.AfterFunc(ctx, c.stopRead)
-	err := c.ws.Close(websocket.StatusNormalClosure, "")
+	err = c.ws.Close(websocket.StatusNormalClosure, "")
 	stop()
 	if ctx.Err() != nil {
-		return ctx.Err()
+		return nil, ctx.Err()
 	}
-	if _, werr := c.reason(ctx); werr != nil {
+	read, werr := c.reason(ctx)
+	if werr != nil {
 		c.ws.CloseNow()
-		return werr
+		return nil, werr
 	}
-	return err
+	return closedBy(read, err)
+}
+
+// closedBy returns why a connection the VU closed ended, from what its
+// reader's last read returned (read) and what the library's Close did
+// (closed): the service's close frame, whichever of the two read it. The
+// reader reads it when it is inside a read as the frame comes; otherwise
+// the library's wait does, and then closes the connection under the
+// reader, whose next read fails with net.ErrClosed. The wait reads it
+// with the code sent (Close returns nil) or with another (Close returns
+// it). Any other end is the reader's, with the library's error if any.
+func closedBy(read, closed error) (ended, err error) {
+	switch {
+	case websocket.CloseStatus(read) != -1:
+		return read, nil
+	case websocket.CloseStatus(closed) != -1:
+		return closed, nil
+	case closed == nil && errors.Is(read, net.ErrClosed):
+		return websocket.CloseError{Code: websocket.StatusNormalClosure}, nil
+	}
+	return read, closed
 }

@@ -1,9 +1,13 @@
 package stampedews
 
 import (
+	"fmt"
+	"io"
+	"net"
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/stretchr/testify/assert"
 
 	"github.com/stampede-go/stampede/metrics"
@@ -51,4 +55,32 @@ func TestAwaitedRecordsEachMessageOnce(t *testing.T) {
 	assert.False(t, ok)
 	a.end(&r, at(200), metrics.Reset)
 	assert.Len(t, r, 4, "nothing is recorded twice")
+}
+
+// TestClosedByWhicheverReadTheCloseFrame: the end of a connection the VU
+// closed is the service's close frame, whether the reader read it or the
+// library's wait did (when the reader was between reads) and then closed
+// the connection under the reader; a lost connection stays lost.
+func TestClosedByWhicheverReadTheCloseFrame(t *testing.T) {
+	normal := websocket.CloseError{Code: websocket.StatusNormalClosure}
+	away := websocket.CloseError{Code: websocket.StatusGoingAway}
+	lost := fmt.Errorf("failed to get reader: %w", io.ErrUnexpectedEOF)
+	afterWait := fmt.Errorf("failed to get reader: %w", net.ErrClosed)
+	for _, tc := range []struct {
+		name         string
+		read, closed error
+		code         int
+		failed       bool
+	}{
+		{"the reader read it", normal, nil, int(websocket.StatusNormalClosure), false},
+		{"the reader read another code", away, nil, int(websocket.StatusGoingAway), false},
+		{"the wait read it, with the code sent", afterWait, nil, int(websocket.StatusNormalClosure), false},
+		{"the wait read another code", afterWait, fmt.Errorf("failed to close WebSocket: %w", away), int(websocket.StatusGoingAway), false},
+		{"lost before the close", lost, nil, int(websocket.StatusAbnormalClosure), false},
+		{"lost during the wait", afterWait, fmt.Errorf("failed to close WebSocket: %w", io.EOF), int(websocket.StatusAbnormalClosure), true},
+	} {
+		ended, err := closedBy(tc.read, tc.closed)
+		assert.Equal(t, tc.code, closeCode(ended), tc.name)
+		assert.Equal(t, tc.failed, err != nil, "%s: %v", tc.name, err)
+	}
 }

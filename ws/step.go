@@ -375,9 +375,11 @@ func RoundTrip(name string, c *Client, message string, opts ...Option) scenario.
 
 // Close returns a step that closes the VU's connection to c with
 // NORMAL_CLOSURE and waits for the service's close frame (the close
-// handshake), within the step's Timeout; its latency is the handshake's.
-// The messages that arrived and no step took are counted first. A
-// connection the service ended already fails it with its close code.
+// handshake), within the step's Timeout; its latency is the handshake's,
+// and the code of the service's close frame is counted (KindClose),
+// whatever code it is. The messages that arrived and no step took are
+// counted first. A connection the service ended already fails it with its
+// close code.
 func Close(name string, c *Client, opts ...Option) scenario.Part {
 	return scenario.ProtocolStep(name, newStep(c, what{step: "Close", kinds: []metrics.Kind{KindClose, KindReceived}, consumes: true}, "", opts,
 		func(s *step, ctx context.Context, _ *sockets, vu *scenario.VU, c *scenario.Call) error {
@@ -394,9 +396,9 @@ func Close(name string, c *Client, opts ...Option) scenario.Part {
 			}
 			vu.SetLocal(localKey{s.client}, nil)
 			cctx, cancel := context.WithTimeout(ctx, s.o.timeout)
-			err = cn.closeHandshake(cctx)
+			end, err = cn.closeHandshake(cctx)
 			cancel()
-			q, end = cn.pending()
+			q, _ = cn.pending()
 			for _, m := range q {
 				s.take(c, m)
 			}
