@@ -3,11 +3,13 @@ package stampedews_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -15,6 +17,7 @@ import (
 	"github.com/stampede-go/stampede/metrics"
 	"github.com/stampede-go/stampede/scenario"
 	stampedews "github.com/stampede-go/stampede/ws"
+	"github.com/stampede-go/stampede/ws/internal/steptest"
 )
 
 // TestRoundTripShowsTheServiceDelay: a service that answers each message
@@ -368,4 +371,36 @@ func TestRoundTripRefusesAMessageWithoutAnID(t *testing.T) {
 		require.NotEmpty(t, res.Errors)
 		assert.Contains(t, res.Errors[0].Message, "the message to send has no id by Client.ID")
 	})
+}
+
+// TestCloseWhileTheServiceSends: a service that sends without pause until
+// the VU closes answers the close with NORMAL_CLOSURE, and that is what
+// every Close counts, whether the VU's reader read the service's close
+// frame or the library's wait did (the reader being between two reads
+// of the stream); the connection the library then closed under the
+// reader was counted ABNORMAL_CLOSURE in about two closes of three.
+func TestCloseWhileTheServiceSends(t *testing.T) {
+	var handlers sync.WaitGroup
+	flood := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		handlers.Add(1)
+		defer handlers.Done()
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		ctx := c.CloseRead(context.Background()) // ends when the VU's close frame comes, which it answers
+		for ctx.Err() == nil && c.Write(context.Background(), websocket.MessageText, []byte("tick")) == nil {
+		}
+	})
+	c := &stampedews.Client{URL: "ws://ticker.test/"}
+	j := scenario.Must("ticks", scenario.Parts{
+		stampedews.Connect("join", c),
+		stampedews.Close("leave", c),
+	}, steptest.Serve(t, flood, &handlers))
+	res := run(t, j.Scenario(loadgen.PerVUIterations{VUs: 2, Iterations: 50}))
+	leave := stats(t, res, "ticks", "leave", metrics.KindStep)
+	assert.Equal(t, int64(100), leave.Outcomes[metrics.OK], "%v", leave.Outcomes)
+	assert.Equal(t, metrics.StatusCounts{{Code: int(websocket.StatusNormalClosure), Count: 100}},
+		stats(t, res, "ticks", "leave", stampedews.KindClose).Status)
 }
